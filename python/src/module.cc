@@ -1,0 +1,9 @@
+#include <pybind11/pybind11.h>
+
+#include "bindings.h"
+
+PYBIND11_MODULE(_native, m) {
+  m.doc() = "Tipline native core (private: use the tipline_core package).";
+  tipline::python::RegisterStatusError(m);
+  tipline::python::RegisterTracking(m);
+}
