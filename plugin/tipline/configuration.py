@@ -1,0 +1,36 @@
+from trytond.model import ModelSingleton, ModelSQL, ModelView, fields
+from trytond.pyson import Eval
+
+DEFAULT_MIN_DESCRIPTION = 20
+DEFAULT_MAX_DESCRIPTION = 10000
+DEFAULT_MAX_EVIDENCE_MIB = 10
+
+
+class Configuration(ModelSingleton, ModelSQL, ModelView):
+    __name__ = 'tipline.configuration'
+
+    min_description_length = fields.Integer(
+        "Minimum Description Length", required=True,
+        domain=[('min_description_length', '>=', 1)],
+        help="Fewest characters a report description may have.")
+    max_description_length = fields.Integer(
+        "Maximum Description Length", required=True,
+        domain=[('max_description_length', '>=',
+                Eval('min_description_length', 1))],
+        help="Most characters a report description may have.")
+    max_evidence_size = fields.Integer(
+        "Maximum Evidence Size (MiB)", required=True,
+        domain=[('max_evidence_size', '>=', 1)],
+        help="Largest file a reporter may attach as evidence.")
+
+    @classmethod
+    def default_min_description_length(cls):
+        return DEFAULT_MIN_DESCRIPTION
+
+    @classmethod
+    def default_max_description_length(cls):
+        return DEFAULT_MAX_DESCRIPTION
+
+    @classmethod
+    def default_max_evidence_size(cls):
+        return DEFAULT_MAX_EVIDENCE_MIB

@@ -1,0 +1,18 @@
+from trytond.exceptions import UserError
+from trytond.model.exceptions import ValidationError
+
+
+class SubmissionError(UserError):
+    "A report could not be filed as entered; the wizard keeps the input."
+
+
+class CategoryValidationError(ValidationError):
+    pass
+
+
+class ReportableModelError(ValidationError):
+    pass
+
+
+class ReportWorkflowError(UserError):
+    pass

@@ -1,0 +1,404 @@
+import datetime as dt
+
+from sql import Null
+
+from trytond.i18n import gettext
+from trytond.model import (
+    Index, ModelSQL, ModelView, Unique, Workflow, fields)
+from trytond.pool import Pool
+from trytond.pyson import Eval, If
+from trytond.transaction import Transaction, without_check_access
+
+import tipline_core
+
+from .exceptions import ReportWorkflowError, SubmissionError
+
+OPEN_STATES = ['submitted', 'in_review']
+CLOSED_STATES = ['resolved', 'rejected']
+
+
+def utcnow():
+    "The current time as Tryton stores it: naive UTC"
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+def format_duration(delta):
+    "A short human reading of a timedelta such as '2 d 5 h' or '40 min'"
+    minutes = int(abs(delta).total_seconds() // 60)
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    if days:
+        return gettext('tipline.msg_duration_days_hours',
+            days=days, hours=hours)
+    if hours:
+        return gettext('tipline.msg_duration_hours_minutes',
+            hours=hours, minutes=minutes)
+    return gettext('tipline.msg_duration_minutes', minutes=minutes)
+
+
+class Report(Workflow, ModelSQL, ModelView):
+    "A report of abuse against a record, tracked until the reporter has an answer"
+    __name__ = 'tipline.report'
+    _rec_name = 'tracking_number'
+    # The host's model log records the user behind every change; Tipline
+    # keeps its own trail so that anonymous reports stay unlinked.
+    _log = False
+
+    _moderated = {
+        'readonly': Eval('state').in_(CLOSED_STATES),
+        }
+
+    tracking_number = fields.Char(
+        "Tracking Number", readonly=True, required=True,
+        help="Quote this number to follow the report up.")
+    target = fields.Reference(
+        "Reported Record", selection='get_targets', readonly=True)
+    target_label = fields.Char(
+        "Reported Record Name", readonly=True,
+        help="The name of the reported record when the report was filed.")
+    category = fields.Many2One(
+        'tipline.category', "Category", required=True, ondelete='RESTRICT',
+        states=_moderated,
+        context={'active_test': False})
+    description = fields.Text("Description", readonly=True)
+    evidence = fields.One2Many(
+        'ir.attachment', 'resource', "Evidence", readonly=True)
+    anonymous = fields.Boolean(
+        "Anonymous", readonly=True,
+        help="The report keeps no link to its author.")
+    reporter = fields.Many2One(
+        'res.user', "Reporter", readonly=True, ondelete='SET NULL')
+    state = fields.Selection([
+            ('submitted', "Submitted"),
+            ('in_review', "In Review"),
+            ('resolved', "Resolved"),
+            ('rejected', "Rejected"),
+            ], "State", readonly=True, required=True, sort=False)
+    submitted_at = fields.DateTime("Submitted At", readonly=True, required=True)
+    acknowledge_by = fields.DateTime(
+        "Acknowledge By", readonly=True,
+        help="Deadline for acknowledging the report.")
+    resolve_by = fields.DateTime(
+        "Resolve By", readonly=True,
+        help="Deadline for resolving the report.")
+    assigned_to = fields.Many2One(
+        'res.user', "Assigned To", ondelete='SET NULL', states=_moderated,
+        domain=[('groups', '=', Eval('moderator_group', -1))])
+    moderator_group = fields.Function(
+        fields.Many2One('res.group', "Moderator Group"),
+        'get_moderator_group')
+    outcome = fields.Selection([
+            (None, ""),
+            ('upheld', "Upheld"),
+            ('not_upheld', "Not upheld"),
+            ('duplicate', "Duplicate"),
+            ('insufficient_evidence', "Insufficient evidence"),
+            ], "Outcome", sort=False,
+        states={
+            'readonly': Eval('state').in_(CLOSED_STATES),
+            'required': Eval('state') == 'resolved',
+            },
+        help="What the review concluded.")
+    reporter_message = fields.Text(
+        "Message to the Reporter", states=_moderated,
+        help="Shown to the reporter with the result.")
+    resolved_at = fields.DateTime("Closed At", readonly=True)
+    mine = fields.Function(
+        fields.Boolean("Mine"), 'get_mine', searcher='search_mine')
+    overdue = fields.Function(
+        fields.Boolean("Overdue"), 'get_overdue', searcher='search_overdue')
+    time_left = fields.Function(
+        fields.Char("Time Left"), 'get_time_left')
+
+    del _moderated
+
+    @classmethod
+    def __setup__(cls):
+        cls.tracking_number.search_unaccented = False
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_constraints += [
+            ('tracking_number_unique', Unique(t, t.tracking_number),
+                'tipline.msg_report_tracking_number_unique'),
+            ]
+        cls._sql_indexes.update({
+                Index(t, (t.tracking_number, Index.Equality(cardinality='high'))),
+                Index(t, (t.reporter, Index.Range())),
+                Index(t,
+                    (t.state, Index.Equality(cardinality='low')),
+                    (t.resolve_by, Index.Range()),
+                    where=t.state.in_(OPEN_STATES)),
+                })
+        cls._order = [
+            ('submitted_at', 'DESC'),
+            ('id', 'DESC'),
+            ]
+        cls._transitions |= {
+            ('submitted', 'in_review'),
+            ('submitted', 'rejected'),
+            ('in_review', 'resolved'),
+            ('in_review', 'rejected'),
+            ('resolved', 'in_review'),
+            ('rejected', 'in_review'),
+            }
+        cls._buttons.update({
+                'review': {
+                    'invisible': Eval('state') != 'submitted',
+                    'icon': 'tryton-forward',
+                    'depends': ['state'],
+                    },
+                'resolve': {
+                    'invisible': Eval('state') != 'in_review',
+                    'icon': 'tryton-ok',
+                    'depends': ['state'],
+                    },
+                'reject': {
+                    'invisible': ~Eval('state').in_(OPEN_STATES),
+                    'icon': 'tryton-cancel',
+                    'depends': ['state'],
+                    },
+                'reopen': {
+                    'invisible': ~Eval('state').in_(CLOSED_STATES),
+                    'icon': If(Eval('state') == 'resolved',
+                        'tryton-undo', 'tryton-back'),
+                    'depends': ['state'],
+                    },
+                })
+
+    @classmethod
+    def default_state(cls):
+        return 'submitted'
+
+    @classmethod
+    def default_anonymous(cls):
+        return False
+
+    @classmethod
+    def get_targets(cls):
+        pool = Pool()
+        Reportable = pool.get('tipline.reportable_model')
+        with without_check_access():
+            reportables = Reportable.search(
+                [('active', 'in', [True, False])])
+        return [(None, '')] + sorted(
+            (r.model.name, r.model.string) for r in reportables)
+
+    @classmethod
+    def get_moderator_group(cls, reports, name):
+        pool = Pool()
+        ModelData = pool.get('ir.model.data')
+        group_id = ModelData.get_id('tipline', 'group_tipline_moderator')
+        return {r.id: group_id for r in reports}
+
+    def get_mine(self, name):
+        return bool(self.reporter) and self.reporter.id == Transaction().user
+
+    @classmethod
+    def search_mine(cls, name, clause):
+        _, operator, value = clause
+        if operator not in {'=', '!='}:
+            return []
+        # A sub-query, not a clause on reporter: the reporter column is not
+        # readable by reporters themselves.
+        table = cls.__table__()
+        own = table.select(
+            table.id, where=table.reporter == Transaction().user)
+        return [('id', 'in' if (operator == '=') == bool(value)
+                else 'not in', own)]
+
+    def get_overdue(self, name):
+        return bool(self.state in OPEN_STATES
+            and self.resolve_by and self.resolve_by < utcnow())
+
+    @classmethod
+    def search_overdue(cls, name, clause):
+        _, operator, value = clause
+        if operator not in {'=', '!='}:
+            return []
+        overdue = [
+            ('state', 'in', OPEN_STATES),
+            ('resolve_by', '<', utcnow()),
+            ]
+        if (operator == '=') == bool(value):
+            return overdue
+        return ['OR',
+            ('state', 'not in', OPEN_STATES),
+            ('resolve_by', '>=', utcnow()),
+            ('resolve_by', '=', None),
+            ]
+
+    def get_time_left(self, name):
+        if self.state not in OPEN_STATES or not self.resolve_by:
+            return None
+        delta = self.resolve_by - utcnow()
+        if delta.total_seconds() < 0:
+            return gettext('tipline.msg_time_overdue_by',
+                duration=format_duration(delta))
+        return gettext('tipline.msg_time_left',
+            duration=format_duration(delta))
+
+    @classmethod
+    def view_attributes(cls):
+        return super().view_attributes() + [
+            ('/tree', 'visual', If(Eval('overdue', False), 'danger',
+                    If(Eval('state').in_(CLOSED_STATES), 'muted', ''))),
+            ]
+
+    @classmethod
+    def check_modification(cls, mode, reports, values=None, external=False):
+        super().check_modification(
+            mode, reports, values=values, external=external)
+        if mode == 'delete' and external:
+            raise ReportWorkflowError(gettext('tipline.msg_report_no_delete'))
+
+    # Filing -----------------------------------------------------------------
+
+    @classmethod
+    def new_tracking_number(cls):
+        "A fresh random tracking number that no report uses yet"
+        for _ in range(8):
+            number = tipline_core.new_tracking_number()
+            with without_check_access():
+                if not cls.search([('tracking_number', '=', number)],
+                        limit=1):
+                    return number
+        # 75 random bits make this unreachable unless the CSPRNG is broken.
+        raise SubmissionError(gettext('tipline.msg_report_number_exhausted'))
+
+    @classmethod
+    def check_submission(cls, target, category, description, evidence):
+        """Refuse a submission that cannot be filed, with a message that says
+        what to change; nothing is stored before every check has passed."""
+        pool = Pool()
+        Configuration = pool.get('tipline.configuration')
+        Reportable = pool.get('tipline.reportable_model')
+        config = Configuration(1)
+
+        if target is None or target.__name__ not in (
+                Reportable.reportable_model_names()):
+            raise SubmissionError(gettext('tipline.msg_submit_not_reportable'))
+        if target.id is None or target.id < 0:
+            raise SubmissionError(gettext('tipline.msg_submit_no_target'))
+        with without_check_access():
+            if not type(target).search([('id', '=', target.id)], limit=1):
+                raise SubmissionError(
+                    gettext('tipline.msg_submit_no_target'))
+        if not category:
+            raise SubmissionError(gettext('tipline.msg_submit_no_category'))
+        if not category.active:
+            raise SubmissionError(gettext(
+                    'tipline.msg_submit_category_inactive',
+                    category=category.rec_name))
+        text = (description or '').strip()
+        if len(text) < config.min_description_length:
+            raise SubmissionError(gettext(
+                    'tipline.msg_submit_description_too_short',
+                    minimum=config.min_description_length,
+                    length=len(text)))
+        if len(text) > config.max_description_length:
+            raise SubmissionError(gettext(
+                    'tipline.msg_submit_description_too_long',
+                    maximum=config.max_description_length,
+                    length=len(text)))
+        limit = config.max_evidence_size * 1024 * 1024
+        for name, data in evidence:
+            if data and len(data) > limit:
+                raise SubmissionError(gettext(
+                        'tipline.msg_submit_evidence_too_large',
+                        maximum=config.max_evidence_size))
+            if data and not (name or '').strip():
+                raise SubmissionError(
+                    gettext('tipline.msg_submit_evidence_no_name'))
+
+    @classmethod
+    def file(cls, target, category, description, anonymous=False,
+            evidence=()):
+        """File a report against target and return it.
+
+        evidence is a sequence of (file name, bytes).  An anonymous report
+        stores no reporter, and the rows it creates carry no user id."""
+        pool = Pool()
+        Attachment = pool.get('ir.attachment')
+        evidence = [(n, d) for n, d in evidence if d]
+        cls.check_submission(target, category, description, evidence)
+
+        now = utcnow()
+        user = Transaction().user
+        with without_check_access():
+            report, = cls.create([{
+                        'tracking_number': cls.new_tracking_number(),
+                        'target': str(target),
+                        'target_label': target.rec_name,
+                        'category': category.id,
+                        'description': description.strip(),
+                        'anonymous': bool(anonymous),
+                        'reporter': None if anonymous else user,
+                        'submitted_at': now,
+                        'acknowledge_by': now + dt.timedelta(
+                            hours=category.hours_to_acknowledge),
+                        'resolve_by': now + dt.timedelta(
+                            hours=category.hours_to_resolve),
+                        }])
+            attachments = Attachment.create([{
+                        'name': name.strip(),
+                        'resource': str(report),
+                        'type': 'data',
+                        'data': data,
+                        } for name, data in evidence])
+        if anonymous:
+            cls._forget_author([report], attachments)
+        return report
+
+    @classmethod
+    def _forget_author(cls, reports, attachments=()):
+        "Blank the user columns that the ORM fills with the caller's id"
+        pool = Pool()
+        Attachment = pool.get('ir.attachment')
+        cursor = Transaction().connection.cursor()
+        for Model, records in ((cls, reports), (Attachment, attachments)):
+            if not records:
+                continue
+            table = Model.__table__()
+            cursor.execute(*table.update(
+                    [table.create_uid, table.write_uid], [Null, Null],
+                    where=table.id.in_([r.id for r in records])))
+
+    # Moderation -------------------------------------------------------------
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('in_review')
+    def review(cls, reports):
+        user = Transaction().user
+        for report in reports:
+            if not report.assigned_to:
+                report.assigned_to = user
+        cls.save(reports)
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('resolved')
+    def resolve(cls, reports):
+        for report in reports:
+            if not report.outcome:
+                raise ReportWorkflowError(gettext(
+                        'tipline.msg_report_outcome_required',
+                        report=report.rec_name))
+        cls.write(reports, {'resolved_at': utcnow()})
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('rejected')
+    def reject(cls, reports):
+        for report in reports:
+            if not (report.reporter_message or '').strip():
+                raise ReportWorkflowError(gettext(
+                        'tipline.msg_report_reject_message_required',
+                        report=report.rec_name))
+        cls.write(reports, {'resolved_at': utcnow(), 'outcome': None})
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('in_review')
+    def reopen(cls, reports):
+        cls.write(reports, {'resolved_at': None})

@@ -1,0 +1,145 @@
+from trytond.i18n import gettext
+from trytond.model import ModelView, fields
+from trytond.pool import Pool
+from trytond.pyson import Eval
+from trytond.transaction import Transaction, check_access
+from trytond.wizard import Button, StateTransition, StateView, Wizard
+
+from .exceptions import SubmissionError
+
+
+class SubmitStart(ModelView):
+    "Report a record"
+    __name__ = 'tipline.report.submit.start'
+
+    target_label = fields.Char("Reported Record", readonly=True)
+    category = fields.Many2One(
+        'tipline.category', "Category", required=True,
+        help="Pick the category that fits best; its guidance appears below.")
+    guidance = fields.Text("What belongs here", readonly=True)
+    description = fields.Text(
+        "Description", required=True,
+        help="What happened, where and when. Stick to facts you saw.")
+    evidence = fields.Binary(
+        "Evidence", filename='evidence_name',
+        help="An optional file that supports the report, such as a "
+        "screenshot.")
+    evidence_name = fields.Char("Evidence File Name")
+    anonymous = fields.Boolean(
+        "Report anonymously",
+        help="Keep no link between you and this report.")
+    next_steps = fields.Text("What happens next", readonly=True)
+
+    @fields.depends('category')
+    def on_change_with_guidance(self):
+        if self.category:
+            return self.category.guidance
+
+    @classmethod
+    def default_anonymous(cls):
+        return False
+
+    @classmethod
+    def default_next_steps(cls):
+        return gettext('tipline.msg_submit_next_steps')
+
+
+class SubmitDone(ModelView):
+    "Report received"
+    __name__ = 'tipline.report.submit.done'
+
+    tracking_number = fields.Char("Tracking Number", readonly=True)
+    acknowledge_by = fields.DateTime("Acknowledged By", readonly=True)
+    resolve_by = fields.DateTime("Answer By", readonly=True)
+    anonymous = fields.Boolean("Anonymous", readonly=True)
+    message = fields.Text("Message", readonly=True)
+
+
+class Submit(Wizard):
+    "Report a record to the moderators"
+    __name__ = 'tipline.report.submit'
+
+    start = StateView('tipline.report.submit.start',
+        'tipline.report_submit_start_view_form', [
+            Button("Cancel", 'end', 'tryton-cancel'),
+            Button("Submit Report", 'submit', 'tryton-ok', default=True),
+            ])
+    submit = StateTransition()
+    done = StateView('tipline.report.submit.done',
+        'tipline.report_submit_done_view_form', [
+            Button("Close", 'end', 'tryton-close', default=True),
+            ])
+
+    @property
+    def model(self):
+        # The host logs every wizard run on the active record, with the user;
+        # for an anonymous report that would be a link to its author.
+        return None
+
+    @classmethod
+    def check_access(cls):
+        """Require read access to the reported record, not write access: the
+        wizard never changes it, and anyone who can see a record may report
+        it."""
+        pool = Pool()
+        ModelAccess = pool.get('ir.model.access')
+        transaction = Transaction()
+        context = transaction.context
+        model = context.get('active_model')
+        with transaction.set_context(
+                active_model=None, active_id=None, active_ids=None):
+            super().check_access()
+        if transaction.user == 0 or not model or model == 'ir.ui.menu':
+            return
+        with check_access():
+            ModelAccess.check(model, 'read')
+            ids = list(context.get('active_ids') or [])
+            if context.get('active_id') is not None:
+                ids.append(context['active_id'])
+            pool.get(model).read(ids, ['id'])
+
+    def _active_target(self):
+        pool = Pool()
+        Reportable = pool.get('tipline.reportable_model')
+        context = Transaction().context
+        model, active_id = context.get('active_model'), context.get('active_id')
+        if (not model or active_id is None
+                or model not in Reportable.reportable_model_names()):
+            raise SubmissionError(gettext('tipline.msg_submit_not_reportable'))
+        return pool.get(model)(active_id)
+
+    def default_start(self, fields):
+        target = self._active_target()
+        return {
+            'target_label': target.rec_name,
+            }
+
+    def transition_submit(self):
+        pool = Pool()
+        Report = pool.get('tipline.report')
+        start = self.start
+        evidence = []
+        if start.evidence:
+            evidence.append((start.evidence_name, start.evidence))
+        report = Report.file(
+            self._active_target(), start.category, start.description,
+            anonymous=start.anonymous, evidence=evidence)
+        self._filed = report
+        # The session row outlives this call: keep no report text in it.
+        start.description = start.evidence = start.evidence_name = None
+        return 'done'
+
+    def default_done(self, fields):
+        report = getattr(self, '_filed', None)
+        if report is None:
+            return {}
+        return {
+            'tracking_number': report.tracking_number,
+            'acknowledge_by': report.acknowledge_by,
+            'resolve_by': report.resolve_by,
+            'anonymous': report.anonymous,
+            'message': gettext(
+                'tipline.msg_submit_received_anonymous'
+                if report.anonymous else 'tipline.msg_submit_received',
+                number=report.tracking_number),
+            }
