@@ -33,8 +33,8 @@ Status Scrypt(const SecretBytes& password, const uint8_t* salt,
   uint64_t n = uint64_t{1} << params.log2_n;
   uint32_t r = params.r;
   uint32_t p = params.p;
-  // OpenSSL's default limit (32 MiB) is below what N = 2^15, r = 8 needs
-  // with its bookkeeping; our own bound is CheckScryptParams.
+  // OpenSSL's default limit (32 MiB) would refuse some parameters that
+  // CheckScryptParams (our bound) accepts.
   uint64_t max_memory = 2 * kMaxScryptMemory;
   const OSSL_PARAM ossl_params[] = {
       OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_PASSWORD,
