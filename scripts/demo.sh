@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# make demo: install, build, create the SQLite demo database (unless it
+# exists; TIPLINE_DEMO_RESET=1 recreates it) and serve the sao web client
+# on http://127.0.0.1:8000 until stopped.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/bootstrap.sh
+scripts/build-extension.sh
+DB_DIR=$PWD/var/demo NAME=tipline
+if [ ! -s "$DB_DIR/$NAME.sqlite" ] || [ "${TIPLINE_DEMO_RESET:-0}" = 1 ]; then
+  echo "demo: creating the database $DB_DIR/$NAME.sqlite"
+  scripts/create_database.sh "$DB_DIR" "$NAME" | tee var/demo/users.txt
+else
+  cat var/demo/users.txt 2>/dev/null || true
+fi
+export TRYTOND_DATABASE__PATH=$DB_DIR
+export TRYTOND_WEB__ROOT=$PWD/var/sao/package
+echo
+echo "Tipline is served on http://127.0.0.1:8000/#$NAME (Ctrl-C stops it)"
+exec .venv/bin/trytond -c manifests/trytond-sqlite.conf

@@ -1,0 +1,92 @@
+"""Fill a fresh Tipline database with demo data: a company, users for each
+role, parties, opportunities and one report already in the queue."""
+import argparse
+import datetime as dt
+from decimal import Decimal
+
+from proteus import Model, Wizard, config as pconfig
+
+DEMO_USERS = [
+    # login, name, password, Tipline groups
+    ('reporter', "Rita Reporter", 'report-demo-1', []),
+    ('moderator', "Mo Moderator", 'moderate-demo-1', ["Tipline Moderator"]),
+    ('tipline-admin', "Ada Admin", 'configure-demo-1',
+        ["Tipline Administrator"]),
+    ]
+PARTIES = [
+    "Northwind Traders", "Shady Supplies Ltd", "Acme Office Furniture",
+    "Blue River Logistics", "杭州云图科技有限公司", "Contoso Pharmaceuticals",
+    ]
+OPPORTUNITIES = [
+    ("Northwind Traders", "Warehouse shelving for 3 sites", 48000),
+    ("Shady Supplies Ltd", "Bulk toner, paid up front", 12500),
+    ("Blue River Logistics", "Fleet telematics renewal", 73000),
+    ("杭州云图科技有限公司", "云端 CRM 年度订阅", 98000),
+    ]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument('-c', '--config', required=True)
+    parser.add_argument('-d', '--database', required=True)
+    args = parser.parse_args()
+    config = pconfig.set_trytond(args.database, config_file=args.config)
+
+    from trytond.modules.company.tests.tools import create_company, get_company
+    create_company()
+    company = get_company()
+
+    Company = Model.get('company.company')
+    Group = Model.get('res.group')
+    User = Model.get('res.user')
+    crm_groups = Group.find([('name', 'in', [
+                    "Sales", "Opportunity", "Party Administration"])])
+    users = {}
+    for login, name, password, groups in DEMO_USERS:
+        user = User(name=name, login=login, password=password)
+        user.email = f'{login}@example.com'
+        for group in crm_groups + Group.find([('name', 'in', groups)]):
+            user.groups.append(Group(group.id))
+        user.companies.append(Company(company.id))
+        user.company = Company(company.id)
+        user.save()
+        users[login] = user
+
+    Party = Model.get('party.party')
+    parties = {}
+    for name in PARTIES:
+        party = Party(name=name)
+        party.save()
+        parties[name] = party
+
+    Opportunity = Model.get('sale.opportunity')
+    for party_name, description, amount in OPPORTUNITIES:
+        opportunity = Opportunity(
+            party=parties[party_name], description=description,
+            amount=Decimal(amount), company=company)
+        opportunity.save()
+
+    # One report already waiting in the moderators' queue.
+    from trytond.tests.tools import set_user
+    set_user(users['reporter'], config)
+    Category = Model.get('tipline.category')
+    fraud, = Category.find([('code', '=', 'fraud')])
+    wizard = Wizard('tipline.report.submit', [Party(
+                parties["Shady Supplies Ltd"].id)])
+    wizard.form.category = fraud
+    wizard.form.description = (
+        "The bank account on this supplier was changed last night to an "
+        "account abroad, right before a large payment run.")
+    wizard.execute('submit')
+    wizard.execute('end')
+    set_user(1, config)
+
+    print("Demo users (login / password):")
+    print("  admin / %s (everything)" % 'tipline-admin')
+    for login, name, password, groups in DEMO_USERS:
+        print(f"  {login} / {password}  ({name}"
+            + (f"; {', '.join(groups)}" if groups else "; a CRM user") + ")")
+
+
+if __name__ == '__main__':
+    main()
