@@ -1,0 +1,59 @@
+// Text normalisation for near-duplicate matching (not for display).
+//
+// NormalizeForDedup maps text that a reader would call "the same" to one
+// string: Unicode NFKC_Casefold (ICU; folds full-width to half-width, case,
+// compatibility forms, and drops default-ignorables such as zero-width
+// spaces), traditional to simplified Chinese (OpenCC t2s), and punctuation,
+// whitespace and control characters to single spaces, trimmed.
+#ifndef TIPLINE_NORMALIZE_H_
+#define TIPLINE_NORMALIZE_H_
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "tipline/status.h"
+
+namespace tipline {
+
+// Where the process-wide converter reads its configuration: the environment
+// variable TIPLINE_OPENCC_T2S if set, else the libopencc-data path found at
+// build time (normally /usr/share/opencc/t2s.json).
+std::string DefaultTraditionalToSimplifiedConfig();
+
+// An OpenCC converter. Convert() is const and safe to call from many threads.
+class ChineseConverter {
+ public:
+  // kFailedPrecondition, naming the file and the Debian package, when the
+  // configuration or its dictionaries cannot be loaded.
+  [[nodiscard]] static Result<std::unique_ptr<ChineseConverter>> Open(
+      const std::string& config_path);
+
+  ~ChineseConverter();
+  ChineseConverter(const ChineseConverter&) = delete;
+  ChineseConverter& operator=(const ChineseConverter&) = delete;
+
+  // Converts valid UTF-8. kInternal if OpenCC fails.
+  [[nodiscard]] Result<std::string> Convert(std::string_view utf8) const;
+
+ private:
+  explicit ChineseConverter(void* handle) : handle_(handle) {}
+  void* handle_;  // opencc_t
+};
+
+// The process-wide traditional->simplified converter, loaded once (thread-safe)
+// from DefaultTraditionalToSimplifiedConfig(). A load failure is remembered and
+// returned to every caller.
+[[nodiscard]] Result<const ChineseConverter*> TraditionalToSimplified();
+
+// The matching form of `utf8` (see above). kInvalidArgument for ill-formed
+// UTF-8; kFailedPrecondition if the text contains Han characters and the
+// OpenCC data is missing. Text without Han characters never needs OpenCC.
+[[nodiscard]] Result<std::string> NormalizeForDedup(std::string_view utf8);
+
+// Whether `utf8` is well-formed UTF-8 (no surrogates, no overlongs).
+[[nodiscard]] bool IsValidUtf8(std::string_view utf8) noexcept;
+
+}  // namespace tipline
+
+#endif  // TIPLINE_NORMALIZE_H_

@@ -1,0 +1,279 @@
+#include "tipline/normalize.h"
+
+#include <opencc/opencc.h>
+#include <unicode/bytestream.h>
+#include <unicode/normalizer2.h>
+#include <unicode/uchar.h>
+#include <unicode/uscript.h>
+#include <unicode/utypes.h>
+
+#include <array>
+#include <cstdlib>
+#include <mutex>
+#include <sys/stat.h>
+
+#include "internal/unicode_text.h"
+
+#ifndef TIPLINE_OPENCC_T2S_DEFAULT
+#define TIPLINE_OPENCC_T2S_DEFAULT "/usr/share/opencc/t2s.json"
+#endif
+
+namespace tipline {
+namespace internal {
+namespace {
+
+uint8_t ClassifyWithIcu(UChar32 c) {
+  uint8_t cls = kWordChar;
+  const int8_t type = u_charType(c);
+  if (u_ispunct(c) || u_isUWhiteSpace(c) || type == U_CONTROL_CHAR ||
+      type == U_FORMAT_CHAR || type == U_SPACE_SEPARATOR ||
+      type == U_LINE_SEPARATOR || type == U_PARAGRAPH_SEPARATOR) {
+    cls |= kSeparator;
+  }
+  UErrorCode error = U_ZERO_ERROR;
+  const UScriptCode script = uscript_getScript(c, &error);
+  if (U_SUCCESS(error)) {
+    switch (script) {
+      case USCRIPT_HAN:
+        cls |= kHan | kCharToken;
+        break;
+      case USCRIPT_HIRAGANA:
+      case USCRIPT_KATAKANA:
+      case USCRIPT_KATAKANA_OR_HIRAGANA:
+      case USCRIPT_THAI:
+      case USCRIPT_LAO:
+      case USCRIPT_KHMER:
+      case USCRIPT_MYANMAR:
+        cls |= kCharToken;
+        break;
+      default:
+        break;
+    }
+  }
+  // The prolonged sound mark and iteration marks are script Common but are
+  // written inside kana/Han words.
+  if ((cls & kSeparator) == 0 &&
+      (u_hasBinaryProperty(c, UCHAR_IDEOGRAPHIC) ||
+       u_hasBinaryProperty(c, UCHAR_EXTENDER)) &&
+      c >= 0x3000) {
+    cls |= kCharToken;
+  }
+  return cls;
+}
+
+const std::array<uint8_t, 0x10000>& BmpClasses() {
+  static const auto* table = [] {
+    auto* t = new std::array<uint8_t, 0x10000>();
+    for (UChar32 c = 0; c < 0x10000; ++c) (*t)[c] = ClassifyWithIcu(c);
+    return t;
+  }();
+  return *table;
+}
+
+}  // namespace
+
+const uint8_t* BmpClassTable() noexcept { return BmpClasses().data(); }
+
+uint8_t ClassifyCodePoint(int32_t c) noexcept {
+  if (c >= 0 && c < 0x10000) return BmpClasses()[static_cast<size_t>(c)];
+  return ClassifyWithIcu(c);
+}
+
+}  // namespace internal
+
+namespace {
+
+using internal::ClassifyCodePoint;
+using internal::NextCodePoint;
+
+// ICU takes int32_t lengths; no report comes near this.
+constexpr size_t kMaxNormalizeInputBytes = size_t{1} << 30;
+
+bool FileExists(const std::string& path) {
+  struct stat info;
+  return ::stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode);
+}
+
+// Collapses separators into single spaces and trims; valid UTF-8 in and out.
+// *has_han is set if a Han character remains.
+std::string FoldSeparators(std::string_view text, bool* has_han) {
+  std::string out;
+  out.reserve(text.size());
+  bool pending_space = false;
+  *has_han = false;
+  const uint8_t* const bmp = internal::BmpClassTable();
+  size_t pos = 0;
+  while (pos < text.size()) {
+    const size_t start = pos;
+    const int32_t c = NextCodePoint(text, &pos);
+    const uint8_t cls = c < 0x10000 ? bmp[c] : ClassifyCodePoint(c);
+    if (cls & internal::kSeparator) {
+      pending_space = !out.empty();
+      continue;
+    }
+    if (cls & internal::kHan) *has_han = true;
+    if (pending_space) out.push_back(' ');
+    pending_space = false;
+    out.append(text.data() + start, pos - start);
+  }
+  return out;
+}
+
+// The exact NFKC_Casefold + separator fold of ASCII text, without ICU: ASCII
+// has no compatibility mappings, case folds to lower case, and the separator
+// table is the same one built from ICU properties.
+std::string NormalizeAscii(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  bool pending_space = false;
+  const uint8_t* const bmp = internal::BmpClassTable();
+  for (const char ch : text) {
+    const auto byte = static_cast<uint8_t>(ch);
+    if (bmp[byte] & internal::kSeparator) {
+      pending_space = !out.empty();
+      continue;
+    }
+    if (pending_space) out.push_back(' ');
+    pending_space = false;
+    out.push_back(byte >= 'A' && byte <= 'Z' ? static_cast<char>(byte + 32)
+                                             : ch);
+  }
+  return out;
+}
+
+bool IsAscii(std::string_view text) {
+  uint8_t any = 0;
+  for (const char ch : text) any |= static_cast<uint8_t>(ch);
+  return any < 0x80;
+}
+
+}  // namespace
+
+bool IsValidUtf8(std::string_view text) noexcept {
+  size_t i = 0;
+  const size_t n = text.size();
+  while (i < n) {
+    const auto b0 = static_cast<uint8_t>(text[i]);
+    if (b0 < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t len;
+    uint8_t lo = 0x80, hi = 0xBF;  // bounds of the second byte
+    if (b0 >= 0xC2 && b0 <= 0xDF) {
+      len = 2;
+    } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+      len = 3;
+      if (b0 == 0xE0) lo = 0xA0;  // no overlongs
+      if (b0 == 0xED) hi = 0x9F;  // no surrogates
+    } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+      len = 4;
+      if (b0 == 0xF0) lo = 0x90;
+      if (b0 == 0xF4) hi = 0x8F;  // <= U+10FFFF
+    } else {
+      return false;
+    }
+    if (n - i < len) return false;
+    const auto b1 = static_cast<uint8_t>(text[i + 1]);
+    if (b1 < lo || b1 > hi) return false;
+    for (size_t k = 2; k < len; ++k) {
+      const auto b = static_cast<uint8_t>(text[i + k]);
+      if (b < 0x80 || b > 0xBF) return false;
+    }
+    i += len;
+  }
+  return true;
+}
+
+std::string DefaultTraditionalToSimplifiedConfig() {
+  const char* from_env = std::getenv("TIPLINE_OPENCC_T2S");
+  if (from_env != nullptr && *from_env != '\0') return from_env;
+  return TIPLINE_OPENCC_T2S_DEFAULT;
+}
+
+Result<std::unique_ptr<ChineseConverter>> ChineseConverter::Open(
+    const std::string& config_path) {
+  const std::string hint =
+      " (install the Debian package libopencc-data, or set TIPLINE_OPENCC_T2S "
+      "to its t2s.json)";
+  if (!FileExists(config_path)) {
+    return FailedPreconditionError("OpenCC configuration not found: " +
+                                   config_path + hint);
+  }
+  // opencc_open reports failure as (opencc_t)-1 and catches its own
+  // exceptions (e.g. a dictionary named by the config is missing).
+  opencc_t handle = opencc_open(config_path.c_str());
+  if (handle == reinterpret_cast<opencc_t>(-1) || handle == nullptr) {
+    const char* detail = opencc_error();
+    return FailedPreconditionError(
+        "OpenCC could not load " + config_path + ": " +
+        (detail != nullptr ? detail : "unknown error") + hint);
+  }
+  return std::unique_ptr<ChineseConverter>(new ChineseConverter(handle));
+}
+
+ChineseConverter::~ChineseConverter() {
+  opencc_close(static_cast<opencc_t>(handle_));
+}
+
+Result<std::string> ChineseConverter::Convert(std::string_view utf8) const {
+  char* converted =
+      opencc_convert_utf8(static_cast<opencc_t>(handle_), utf8.data(),
+                          utf8.size());
+  if (converted == nullptr) {
+    return InternalError("OpenCC conversion failed");
+  }
+  std::string out(converted);
+  opencc_convert_utf8_free(converted);
+  return out;
+}
+
+Result<const ChineseConverter*> TraditionalToSimplified() {
+  // Loaded once; the Status of a failed load is kept so that every caller
+  // gets the same clear error instead of retrying a missing file per text.
+  static const auto* loaded =
+      new Result<std::unique_ptr<ChineseConverter>>(
+          ChineseConverter::Open(DefaultTraditionalToSimplifiedConfig()));
+  if (!loaded->ok()) return loaded->status();
+  return static_cast<const ChineseConverter*>(loaded->value().get());
+}
+
+Result<std::string> NormalizeForDedup(std::string_view utf8) {
+  if (!IsValidUtf8(utf8)) {
+    return InvalidArgumentError("text is not valid UTF-8");
+  }
+  if (utf8.size() > kMaxNormalizeInputBytes) {
+    return InvalidArgumentError("text is too long to normalise");
+  }
+  if (IsAscii(utf8)) return NormalizeAscii(utf8);
+
+  UErrorCode error = U_ZERO_ERROR;
+  const icu::Normalizer2* nfkc_cf = icu::Normalizer2::getNFKCCasefoldInstance(error);
+  if (U_FAILURE(error) || nfkc_cf == nullptr) {
+    return InternalError(std::string("ICU NFKC_Casefold unavailable: ") +
+                         u_errorName(error));
+  }
+  std::string folded;
+  folded.reserve(utf8.size());
+  icu::StringByteSink<std::string> sink(&folded);
+  nfkc_cf->normalizeUTF8(0, icu::StringPiece(utf8.data(),
+                                             static_cast<int32_t>(utf8.size())),
+                         sink, nullptr, error);
+  if (U_FAILURE(error)) {
+    return InternalError(std::string("ICU normalisation failed: ") +
+                         u_errorName(error));
+  }
+  bool has_han = false;
+  std::string out = FoldSeparators(folded, &has_han);
+  if (!has_han) return out;
+
+  Result<const ChineseConverter*> converter = TraditionalToSimplified();
+  if (!converter.ok()) return converter.status();
+  Result<std::string> simplified = converter.value()->Convert(out);
+  if (!simplified.ok()) return simplified.status();
+  // OpenCC maps Han to Han, but fold again so that the output is canonical
+  // whatever its dictionaries contain.
+  return FoldSeparators(simplified.value(), &has_han);
+}
+
+}  // namespace tipline
