@@ -1,0 +1,243 @@
+#include "tipline/dedup_index.h"
+
+#include <algorithm>
+#include <cmath>
+#include <mutex>
+
+#include "internal/parallel.h"
+
+namespace tipline {
+namespace {
+
+inline uint32_t TagOf(int64_t band_key) {
+  const auto key = static_cast<uint64_t>(band_key);
+  return static_cast<uint32_t>(key ^ (key >> 32));
+}
+
+inline size_t EqualValues(const uint32_t* a, const uint32_t* b) {
+  size_t equal = 0;
+  for (size_t i = 0; i < kMinHashPermutations; ++i) equal += a[i] == b[i];
+  return equal;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<DedupIndex>> DedupIndex::Create(double threshold) {
+  if (!(threshold > 0.0 && threshold <= 1.0)) {
+    return InvalidArgumentError("the similarity threshold must be in (0, 1]");
+  }
+  return std::unique_ptr<DedupIndex>(new DedupIndex(threshold));
+}
+
+DedupIndex::DedupIndex(double threshold) : threshold_(threshold) {}
+
+size_t DedupIndex::size() const {
+  std::shared_lock<std::shared_mutex> lock(mutex_);
+  return slot_of_key_.size();
+}
+
+bool DedupIndex::Contains(int64_t key) const {
+  std::shared_lock<std::shared_mutex> lock(mutex_);
+  return slot_of_key_.count(key) != 0;
+}
+
+size_t DedupIndex::Home(uint32_t tag) const noexcept {
+  return static_cast<size_t>((tag * 0x9E3779B97F4A7C15ULL) >> cell_shift_);
+}
+
+void DedupIndex::InsertCell(uint32_t tag, uint32_t slot) {
+  const size_t mask = cells_.size() - 1;
+  size_t i = Home(tag);
+  while (cells_[i].slot != kEmptySlot) i = (i + 1) & mask;
+  cells_[i] = Cell{tag, slot};
+  ++used_cells_;
+}
+
+void DedupIndex::EraseCell(uint32_t tag, uint32_t slot) {
+  const size_t mask = cells_.size() - 1;
+  size_t i = Home(tag);
+  while (cells_[i].slot != kEmptySlot &&
+         !(cells_[i].tag == tag && cells_[i].slot == slot)) {
+    i = (i + 1) & mask;
+  }
+  if (cells_[i].slot == kEmptySlot) return;
+  // Backward-shift deletion keeps every probe chain unbroken (no tombstones).
+  size_t j = i;
+  for (;;) {
+    j = (j + 1) & mask;
+    if (cells_[j].slot == kEmptySlot) break;
+    const size_t home = Home(cells_[j].tag);
+    const bool stays = (j > i) ? (home > i && home <= j) : (home > i || home <= j);
+    if (!stays) {
+      cells_[i] = cells_[j];
+      i = j;
+    }
+  }
+  cells_[i].slot = kEmptySlot;
+  --used_cells_;
+}
+
+void DedupIndex::GrowIfNeeded(size_t more_cells) {
+  const size_t needed = used_cells_ + more_cells;
+  if (needed * 2 <= cells_.size()) return;  // load factor stays <= 1/2
+  size_t size = 1024;
+  int bits = 10;
+  while (size < needed * 2) {
+    size *= 2;
+    ++bits;
+  }
+  std::vector<Cell> old;
+  old.swap(cells_);
+  cells_.assign(size, Cell{0, kEmptySlot});
+  cell_shift_ = 64 - bits;
+  used_cells_ = 0;
+  for (const Cell& cell : old) {
+    if (cell.slot != kEmptySlot) InsertCell(cell.tag, cell.slot);
+  }
+}
+
+Status DedupIndex::Add(int64_t key, std::string_view text) {
+  Result<MinHashSignature> signature = ComputeSignature(text);
+  if (!signature.ok()) return signature.status();
+  AddSignature(key, signature.value());
+  return Status::Ok();
+}
+
+void DedupIndex::AddSignature(int64_t key, const MinHashSignature& signature) {
+  std::unique_lock<std::shared_mutex> lock(mutex_);
+  GrowIfNeeded(kLshBands);
+  AddLocked(key, signature);
+}
+
+void DedupIndex::AddSignatures(const std::vector<int64_t>& keys,
+                               const std::vector<MinHashSignature>& signatures) {
+  const size_t n = std::min(keys.size(), signatures.size());
+  std::unique_lock<std::shared_mutex> lock(mutex_);
+  GrowIfNeeded(n * kLshBands);
+  for (size_t i = 0; i < n; ++i) AddLocked(keys[i], signatures[i]);
+}
+
+void DedupIndex::AddLocked(int64_t key, const MinHashSignature& signature) {
+  RemoveLocked(key);
+  uint32_t slot;
+  if (!free_slots_.empty()) {
+    slot = free_slots_.back();
+    free_slots_.pop_back();
+  } else {
+    slot = static_cast<uint32_t>(slot_keys_.size());
+    slot_keys_.push_back(0);
+    slot_in_bands_.push_back(0);
+    signatures_.resize(signatures_.size() + kMinHashPermutations);
+  }
+  std::copy(signature.values.begin(), signature.values.end(),
+            signatures_.begin() + static_cast<ptrdiff_t>(slot) * kMinHashPermutations);
+  slot_keys_[slot] = key;
+  slot_of_key_[key] = slot;
+  const bool banded = !signature.empty();
+  slot_in_bands_[slot] = banded;
+  if (!banded) return;
+  GrowIfNeeded(kLshBands);
+  for (size_t band = 0; band < kLshBands; ++band) {
+    InsertCell(TagOf(BandKey(signature, band)), slot);
+  }
+}
+
+bool DedupIndex::Remove(int64_t key) {
+  std::unique_lock<std::shared_mutex> lock(mutex_);
+  return RemoveLocked(key);
+}
+
+bool DedupIndex::RemoveLocked(int64_t key) {
+  const auto found = slot_of_key_.find(key);
+  if (found == slot_of_key_.end()) return false;
+  const uint32_t slot = found->second;
+  slot_of_key_.erase(found);
+  if (slot_in_bands_[slot]) {
+    MinHashSignature signature;
+    const uint32_t* values = SignatureAt(slot);
+    std::copy(values, values + kMinHashPermutations, signature.values.begin());
+    for (size_t band = 0; band < kLshBands; ++band) {
+      EraseCell(TagOf(BandKey(signature, band)), slot);
+    }
+  }
+  slot_in_bands_[slot] = 0;
+  free_slots_.push_back(slot);
+  return true;
+}
+
+Result<std::vector<DedupMatch>> DedupIndex::Query(std::string_view text,
+                                                  size_t k) const {
+  Result<MinHashSignature> signature = ComputeSignature(text);
+  if (!signature.ok()) return signature.status();
+  return QuerySignature(signature.value(), k);
+}
+
+std::vector<DedupMatch> DedupIndex::QuerySignature(
+    const MinHashSignature& signature, size_t k) const {
+  std::shared_lock<std::shared_mutex> lock(mutex_);
+  return QueryLocked(signature, k);
+}
+
+std::vector<std::vector<DedupMatch>> DedupIndex::QuerySignatures(
+    const std::vector<MinHashSignature>& signatures, size_t k) const {
+  std::vector<std::vector<DedupMatch>> results(signatures.size());
+  std::shared_lock<std::shared_mutex> lock(mutex_);
+  internal::ParallelFor(signatures.size(), 256, [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) {
+      results[i] = QueryLocked(signatures[i], k);
+    }
+  });
+  return results;
+}
+
+std::vector<DedupMatch> DedupIndex::QueryLocked(
+    const MinHashSignature& signature, size_t k) const {
+  std::vector<DedupMatch> matches;
+  if (k == 0 || cells_.empty() || signature.empty()) return matches;
+
+  uint32_t tags[kLshBands];
+  size_t homes[kLshBands];
+  for (size_t band = 0; band < kLshBands; ++band) {
+    tags[band] = TagOf(BandKey(signature, band));
+    homes[band] = Home(tags[band]);
+    __builtin_prefetch(&cells_[homes[band]]);
+  }
+  std::vector<uint32_t> candidates;
+  candidates.reserve(16);
+  const size_t mask = cells_.size() - 1;
+  for (size_t band = 0; band < kLshBands; ++band) {
+    for (size_t i = homes[band]; cells_[i].slot != kEmptySlot; i = (i + 1) & mask) {
+      if (cells_[i].tag == tags[band]) candidates.push_back(cells_[i].slot);
+    }
+  }
+  if (candidates.empty()) return matches;
+  std::sort(candidates.begin(), candidates.end());
+  candidates.erase(std::unique(candidates.begin(), candidates.end()),
+                   candidates.end());
+
+  // equal / 128 >= threshold, decided in integers.
+  const auto min_equal = static_cast<size_t>(
+      std::ceil(threshold_ * kMinHashPermutations - 1e-9));
+  for (const uint32_t slot : candidates) {
+    const size_t equal = EqualValues(signature.values.data(), SignatureAt(slot));
+    if (equal >= min_equal) {
+      matches.push_back(DedupMatch{
+          slot_keys_[slot],
+          static_cast<double>(equal) / kMinHashPermutations});
+    }
+  }
+  const auto better = [](const DedupMatch& a, const DedupMatch& b) {
+    return a.similarity != b.similarity ? a.similarity > b.similarity
+                                        : a.key < b.key;
+  };
+  if (matches.size() > k) {
+    std::partial_sort(matches.begin(), matches.begin() + static_cast<ptrdiff_t>(k),
+                      matches.end(), better);
+    matches.resize(k);
+  } else {
+    std::sort(matches.begin(), matches.end(), better);
+  }
+  return matches;
+}
+
+}  // namespace tipline
