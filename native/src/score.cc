@@ -1,0 +1,262 @@
+#include "tipline/score.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <string>
+
+#include "internal/parallel.h"
+
+namespace tipline {
+namespace {
+
+constexpr size_t kTableSize = 1024;  // exact lookups for small integer counts
+constexpr size_t kAccuracyTableSide = 64;  // upheld x rejected
+constexpr double kMaxScore = 100.0;
+
+inline double Sanitize(double x) { return (x > 0 && std::isfinite(x)) ? x : 0.0; }
+
+inline bool SmallInteger(double x) {
+  return x < static_cast<double>(kTableSize) &&
+         x == static_cast<double>(static_cast<size_t>(x));
+}
+
+double AccuracyFraction(double upheld, double decided, double axis) {
+  const double correct = upheld / decided;
+  return correct >= axis ? (correct - axis) / (1.0 - axis)
+                         : -((axis - correct) / axis);
+}
+
+// The per-factor formulas. Scorer caches them in tables for small integer
+// counts; a table entry is the same expression on the same input, so cached
+// and direct values are bit-identical.
+struct Formulas {
+  const ScoreWeights& w;
+
+  double Reporters(double n) const {
+    n = std::max(1.0, n);
+    return w.reporters * std::min(1.0, std::log(n) / std::log(w.reporters_saturation));
+  }
+  double Log4Times5(double decided) const {
+    return 5.0 * (std::log(decided) / std::log(4.0));
+  }
+  double Damped(double weight, double count, double saturation) const {
+    return weight * std::min(1.0, std::log1p(count) / std::log1p(saturation));
+  }
+  double ReporterAccuracy(double upheld, double rejected) const {
+    const double decided = upheld + rejected;
+    double raw = w.reporter_prior;
+    if (decided > w.accuracy_min_reports && decided > 0) {
+      raw += AccuracyFraction(upheld, decided, w.accuracy_axis) * Log4Times5(decided);
+    }
+    return w.reporter_accuracy * std::clamp(raw / w.accuracy_scale, -1.0, 1.0);
+  }
+  double TargetHistory(double t) const {
+    return Damped(w.target_history, t, w.target_history_saturation);
+  }
+  double PersonalData(double p) const {
+    return Damped(w.personal_data, p, w.personal_data_saturation);
+  }
+};
+
+class Scorer {
+ public:
+  Scorer(const ScoreWeights& weights, bool with_tables)
+      : w_(weights), f_{w_} {
+    if (!with_tables) return;
+    tables_ = true;
+    for (size_t i = 0; i < kTableSize; ++i) {
+      const auto x = static_cast<double>(i);
+      reporters_[i] = f_.Reporters(x);
+      target_[i] = f_.TargetHistory(x);
+      personal_[i] = f_.PersonalData(x);
+    }
+    for (size_t u = 0; u < kAccuracyTableSide; ++u) {
+      for (size_t r = 0; r < kAccuracyTableSide; ++r) {
+        accuracy_[u * kAccuracyTableSide + r] = f_.ReporterAccuracy(
+            static_cast<double>(u), static_cast<double>(r));
+      }
+    }
+  }
+
+  // Contributions in ScoreFactor order; returns their sum.
+  double Contributions(double severity, double reporters, double upheld,
+                       double rejected, double target, double personal,
+                       double sla, double* c) const {
+    severity = Sanitize(severity);
+    reporters = Sanitize(reporters);
+    upheld = Sanitize(upheld);
+    rejected = Sanitize(rejected);
+    target = Sanitize(target);
+    personal = Sanitize(personal);
+    sla = Sanitize(sla);
+
+    c[0] = w_.severity * std::min(1.0, severity);
+    c[1] = UseTable(reporters) ? reporters_[static_cast<size_t>(reporters)]
+                               : f_.Reporters(reporters);
+    c[2] = tables_ && upheld < kAccuracyTableSide && rejected < kAccuracyTableSide &&
+                   SmallInteger(upheld) && SmallInteger(rejected)
+               ? accuracy_[static_cast<size_t>(upheld) * kAccuracyTableSide +
+                           static_cast<size_t>(rejected)]
+               : f_.ReporterAccuracy(upheld, rejected);
+    c[3] = UseTable(target) ? target_[static_cast<size_t>(target)]
+                            : f_.TargetHistory(target);
+    c[4] = UseTable(personal) ? personal_[static_cast<size_t>(personal)]
+                              : f_.PersonalData(personal);
+    c[5] = w_.sla_urgency * std::min(1.0, sla);
+    return c[0] + c[1] + c[2] + c[3] + c[4] + c[5];
+  }
+
+ private:
+  bool UseTable(double x) const { return tables_ && SmallInteger(x); }
+
+  const ScoreWeights w_;
+  const Formulas f_;
+  bool tables_ = false;
+  std::array<double, kTableSize> reporters_{}, target_{}, personal_{};
+  std::array<double, kAccuracyTableSide * kAccuracyTableSide> accuracy_{};
+};
+
+inline double ClampScore(double sum) { return std::clamp(sum, 0.0, kMaxScore); }
+
+}  // namespace
+
+const char* ScoreFactorName(ScoreFactor factor) noexcept {
+  switch (factor) {
+    case ScoreFactor::kSeverity:
+      return "severity";
+    case ScoreFactor::kReporters:
+      return "reporters";
+    case ScoreFactor::kReporterAccuracy:
+      return "reporter_accuracy";
+    case ScoreFactor::kTargetHistory:
+      return "target_history";
+    case ScoreFactor::kPersonalData:
+      return "personal_data";
+    case ScoreFactor::kSlaUrgency:
+      return "sla_urgency";
+    case ScoreFactor::kBounds:
+      return "bounds";
+  }
+  return "unknown";
+}
+
+Status ValidateScoreWeights(const ScoreWeights& w) {
+  const std::pair<const char*, double> all[] = {
+      {"severity", w.severity},
+      {"reporters", w.reporters},
+      {"reporters_saturation", w.reporters_saturation},
+      {"reporter_accuracy", w.reporter_accuracy},
+      {"reporter_prior", w.reporter_prior},
+      {"accuracy_axis", w.accuracy_axis},
+      {"accuracy_min_reports", w.accuracy_min_reports},
+      {"accuracy_scale", w.accuracy_scale},
+      {"target_history", w.target_history},
+      {"target_history_saturation", w.target_history_saturation},
+      {"personal_data", w.personal_data},
+      {"personal_data_saturation", w.personal_data_saturation},
+      {"sla_urgency", w.sla_urgency},
+  };
+  for (const auto& [name, value] : all) {
+    if (!std::isfinite(value)) {
+      return InvalidArgumentError(std::string("score weight ") + name +
+                                  " must be a finite number");
+    }
+  }
+  if (!(w.reporters_saturation > 1.0)) {
+    return InvalidArgumentError("reporters_saturation must be greater than 1");
+  }
+  if (!(w.target_history_saturation > 0.0) || !(w.personal_data_saturation > 0.0)) {
+    return InvalidArgumentError("saturations must be greater than 0");
+  }
+  if (!(w.accuracy_axis > 0.0 && w.accuracy_axis < 1.0)) {
+    return InvalidArgumentError("accuracy_axis must be between 0 and 1");
+  }
+  if (!(w.accuracy_scale > 0.0)) {
+    return InvalidArgumentError("accuracy_scale must be greater than 0");
+  }
+  if (!(w.accuracy_min_reports >= 0.0)) {
+    return InvalidArgumentError("accuracy_min_reports must not be negative");
+  }
+  return Status::Ok();
+}
+
+double AccuracyBonus(double upheld, double rejected, double axis,
+                     double min_reports) noexcept {
+  upheld = Sanitize(upheld);
+  rejected = Sanitize(rejected);
+  const double decided = upheld + rejected;
+  if (!(decided > min_reports) || decided <= 0) return 0.0;
+  return AccuracyFraction(upheld, decided, axis) * 5.0 *
+         (std::log(decided) / std::log(4.0));
+}
+
+Result<ScoreExplanation> ExplainScore(const ReportFactors& r,
+                                      const ScoreWeights& weights) {
+  if (Status status = ValidateScoreWeights(weights); !status.ok()) return status;
+  const Scorer scorer(weights, /*with_tables=*/false);
+  double c[kScoreFactorCount];
+  const double sum =
+      scorer.Contributions(r.severity, r.reporters, r.upheld, r.rejected,
+                           r.target_upheld, r.personal_data_signals, r.sla_used, c);
+  ScoreExplanation explanation;
+  explanation.score = ClampScore(sum);
+  for (size_t i = 0; i < kScoreFactorCount; ++i) {
+    explanation.contributions.emplace_back(static_cast<ScoreFactor>(i), c[i]);
+  }
+  if (explanation.score != sum) {
+    explanation.contributions.emplace_back(ScoreFactor::kBounds,
+                                           explanation.score - sum);
+  }
+  return explanation;
+}
+
+Status ScoreBatch(const ReportColumns& cols, const ScoreWeights& weights,
+                  double* out) {
+  if (Status status = ValidateScoreWeights(weights); !status.ok()) return status;
+  if (cols.size == 0) return Status::Ok();
+  if (!cols.severity || !cols.reporters || !cols.upheld || !cols.rejected ||
+      !cols.target_upheld || !cols.personal_data_signals || !cols.sla_used ||
+      !out) {
+    return InvalidArgumentError("every score column is required");
+  }
+  const Scorer scorer(weights, /*with_tables=*/true);
+  internal::ParallelFor(cols.size, 1 << 16, [&](size_t begin, size_t end) {
+    double c[kScoreFactorCount];
+    for (size_t i = begin; i < end; ++i) {
+      out[i] = ClampScore(scorer.Contributions(
+          cols.severity[i], cols.reporters[i], cols.upheld[i], cols.rejected[i],
+          cols.target_upheld[i], cols.personal_data_signals[i], cols.sla_used[i],
+          c));
+    }
+  });
+  return Status::Ok();
+}
+
+std::vector<std::pair<size_t, double>> TopK(const double* scores, size_t n,
+                                            size_t k) {
+  using Entry = std::pair<size_t, double>;
+  // "a ranks before b": higher score, then lower index.
+  const auto before = [](const Entry& a, const Entry& b) {
+    return a.second != b.second ? a.second > b.second : a.first < b.first;
+  };
+  std::vector<Entry> heap;  // the best k so far; heap.front() is the worst
+  if (k == 0) return heap;
+  heap.reserve(std::min(n, k));
+  for (size_t i = 0; i < n; ++i) {
+    const double s = scores[i];
+    if (std::isnan(s)) continue;
+    if (heap.size() < k) {
+      heap.emplace_back(i, s);
+      std::push_heap(heap.begin(), heap.end(), before);
+    } else if (s > heap.front().second) {  // equal scores: lower index kept
+      std::pop_heap(heap.begin(), heap.end(), before);
+      heap.back() = Entry(i, s);
+      std::push_heap(heap.begin(), heap.end(), before);
+    }
+  }
+  std::sort(heap.begin(), heap.end(), before);
+  return heap;
+}
+
+}  // namespace tipline
