@@ -10,6 +10,10 @@ namespace tipline::python {
 
 void RegisterStatusError(pybind11::module_& m);  // first: others raise it
 void RegisterTracking(pybind11::module_& m);
+void RegisterFieldCipher(pybind11::module_& m);  // Keyset, FieldCipher
+void RegisterMasterKey(pybind11::module_& m);
+void RegisterBlindIndex(pybind11::module_& m);
+void RegisterReceipt(pybind11::module_& m);
 
 }  // namespace tipline::python
 

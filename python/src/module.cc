@@ -6,4 +6,8 @@ PYBIND11_MODULE(_native, m) {
   m.doc() = "Tipline native core (private: use the tipline_core package).";
   tipline::python::RegisterStatusError(m);
   tipline::python::RegisterTracking(m);
+  tipline::python::RegisterFieldCipher(m);
+  tipline::python::RegisterMasterKey(m);
+  tipline::python::RegisterBlindIndex(m);
+  tipline::python::RegisterReceipt(m);
 }

@@ -9,6 +9,7 @@ exceptions below.
 from __future__ import annotations
 
 import functools
+import os
 
 from . import _native
 
@@ -24,6 +25,19 @@ __all__ = [
     "new_tracking_number",
     "parse_tracking_number",
     "is_valid_tracking_number",
+    "MasterKeyError",
+    "Keyset",
+    "FieldCipher",
+    "BlindIndexer",
+    "blind_index",
+    "new_receipt",
+    "hash_receipt",
+    "verify_receipt",
+    "new_master_key",
+    "parse_master_key",
+    "master_key_from_env",
+    "load_master_key_file",
+    "create_master_key_file",
 ]
 
 
@@ -63,6 +77,13 @@ class KeysetError(TiplineError, KeyError):
 
     def __str__(self) -> str:  # KeyError would repr() the message
         return self.message
+
+
+class MasterKeyError(InvalidInput):
+    """The master key could not be read or written: missing or loosely
+    permitted key file, bad contents, a file that already exists. ``.code``
+    keeps the status code (``not_found``, ``invalid_argument``,
+    ``failed_precondition``). Messages name files, never key bytes."""
 
 
 # Status code (tipline/status.h, StatusCodeName) -> public exception.
@@ -129,3 +150,247 @@ def is_valid_tracking_number(text: str) -> bool:
 
     Raises TypeError if ``text`` is not a str."""
     return _native.is_valid_tracking_number(text)
+
+
+# --- Field encryption ----------------------------------------------------------
+#
+# Formats (documented in native/include/tipline/): ciphertext_format.h,
+# keyset.h (wrapped keyset), receipt.h (receipt hash), master_key.h (key file).
+
+
+class Keyset:
+    """A Tink-like AES-256-GCM keyset: uint32 key ids (1, 2, 3, ..., never
+    reused), one primary key that encrypts, others that still decrypt.
+
+    Life cycle: ``rotate()`` (new primary) -> re-encrypt -> ``disable(old)``
+    (reversible with ``enable``; a disabled key neither encrypts nor
+    decrypts) -> ``destroy(old)`` (only a disabled key; the key is wiped and
+    its ciphertexts are lost for good). The primary can be neither disabled
+    nor destroyed. Steps out of order raise KeysetError.
+
+    Thread-safe; FieldCiphers share it, so a rotation is seen by the next
+    encrypt. Not picklable: persist it with ``to_bytes(master_key)``.
+    """
+
+    __slots__ = ("_native",)
+
+    def __init__(self, native: _native.Keyset) -> None:
+        if not isinstance(native, _native.Keyset):
+            raise TypeError("use Keyset.generate() or Keyset.from_bytes()")
+        self._native = native
+
+    @classmethod
+    @_translate_errors()
+    def generate(cls) -> Keyset:
+        """A keyset with one enabled primary key (id 1)."""
+        return cls(_native.Keyset.generate())
+
+    @classmethod
+    @_translate_errors()
+    def from_bytes(cls, data: bytes, master_key: bytes) -> Keyset:
+        """Unwrap ``to_bytes`` output. DecryptionError for a wrong master key
+        or damaged data; InvalidInput if master_key is not 32 bytes."""
+        return cls(_native.Keyset.from_bytes(data, master_key))
+
+    @_translate_errors()
+    def to_bytes(self, master_key: bytes) -> bytes:
+        """The keyset encrypted under the 32-byte master key."""
+        return self._native.to_bytes(master_key)
+
+    @_translate_errors()
+    def rotate(self) -> int:
+        """Add a key and make it primary; return its id."""
+        return self._native.rotate()
+
+    @_translate_errors()
+    def add_key(self) -> int:
+        """Add an enabled, non-primary key; return its id."""
+        return self._native.add_key()
+
+    @_translate_errors()
+    def set_primary(self, key_id: int) -> None:
+        """Make an enabled key the primary."""
+        self._native.set_primary(key_id)
+
+    @_translate_errors()
+    def disable(self, key_id: int) -> None:
+        """Stop a non-primary key from encrypting or decrypting."""
+        self._native.disable(key_id)
+
+    @_translate_errors()
+    def enable(self, key_id: int) -> None:
+        """Re-enable a disabled key."""
+        self._native.enable(key_id)
+
+    @_translate_errors()
+    def destroy(self, key_id: int) -> None:
+        """Wipe a disabled key for good."""
+        self._native.destroy(key_id)
+
+    @_translate_errors()
+    def key_status(self, key_id: int) -> str:
+        """``"enabled"`` or ``"disabled"``; KeysetError if unknown."""
+        return self._native.key_status(key_id)
+
+    @property
+    def key_ids(self) -> list[int]:
+        """Ids of the keys that exist (enabled or disabled), ascending."""
+        return self._native.key_ids
+
+    @property
+    def primary_id(self) -> int:
+        return self._native.primary_id
+
+    def __repr__(self) -> str:
+        return repr(self._native)
+
+
+class FieldCipher:
+    """AES-256-GCM field encryption over a Keyset (shared, not copied).
+
+    ``encrypt(plaintext, associated_data)`` -> ``0x01 || key id (4, BE) ||
+    IV (12) || ciphertext || tag (16)``, with a fresh random IV. The
+    associated data must name the ciphertext's place (model, field, record
+    id) and may not be empty. ``decrypt`` raises DecryptionError, with one
+    message, for every failure. Both release the GIL; one FieldCipher may be
+    used from many threads.
+    """
+
+    __slots__ = ("_native", "keyset")
+
+    def __init__(self, keyset: Keyset) -> None:
+        if not isinstance(keyset, Keyset):
+            raise TypeError("FieldCipher needs a tipline_core.Keyset")
+        self.keyset = keyset
+        self._native = _native.FieldCipher(keyset._native)
+
+    def encrypt(self, plaintext: bytes, associated_data: bytes) -> bytes:
+        try:
+            return self._native.encrypt(plaintext, associated_data)
+        except _native.Error as error:
+            raise _public_error(error) from None
+
+    def decrypt(self, ciphertext: bytes, associated_data: bytes) -> bytes:
+        try:
+            return self._native.decrypt(ciphertext, associated_data)
+        except _native.Error as error:
+            raise _public_error(error) from None
+
+
+# --- Blind index ---------------------------------------------------------------
+
+
+def _purpose_bytes(purpose: bytes | str) -> bytes:
+    return purpose.encode("utf-8") if isinstance(purpose, str) else purpose
+
+
+class BlindIndexer:
+    """Keyed, deterministic 32-byte fingerprints for equality lookups.
+
+    index = HMAC-SHA256(k, len(purpose) as u32 BE || purpose || value) with
+    k = HKDF-SHA256(master_key, info="tipline blind index v1"). Create one
+    per master key and reuse it (the derivation is done once). Values are
+    hashed as given: normalise them (case, whitespace) first.
+    """
+
+    __slots__ = ("_native",)
+
+    @_translate_errors()
+    def __init__(self, master_key: bytes) -> None:
+        self._native = _native.BlindIndexer(master_key)
+
+    @_translate_errors()
+    def index(self, value: bytes, purpose: bytes | str = b"reporter") -> bytes:
+        """The index of ``value``; ``purpose`` (1-256 bytes, a str is UTF-8
+        encoded) separates domains."""
+        return self._native.index(value, _purpose_bytes(purpose))
+
+
+@_translate_errors()
+def blind_index(
+    master_key: bytes, value: bytes, purpose: bytes | str = b"reporter"
+) -> bytes:
+    """One-off ``BlindIndexer(master_key).index(value, purpose)``."""
+    return _native.BlindIndexer(master_key).index(value, _purpose_bytes(purpose))
+
+
+# --- Receipts ------------------------------------------------------------------
+
+
+@_translate_errors()
+def new_receipt() -> str:
+    """A fresh receipt, ``dddd-dddd-dddd-dddd``: 16 uniform random digits
+    (53 bits). Show it once; store only ``hash_receipt(receipt)``."""
+    return _native.new_receipt()
+
+
+@_translate_errors()
+def hash_receipt(receipt: str) -> bytes:
+    """The 52-byte scrypt record to store (version, N, r, p, salt, hash).
+    Spaces and hyphens in ``receipt`` are ignored; anything else but 16
+    digits raises InvalidInput. Takes ~40 ms with the GIL released."""
+    return _native.hash_receipt(receipt)
+
+
+@_translate_errors()
+def verify_receipt(receipt: str, stored: bytes) -> bool:
+    """Whether ``receipt`` (spaces/hyphens ignored) matches ``stored``, in
+    constant time. A malformed receipt is False; a malformed ``stored``
+    raises InvalidInput."""
+    return _native.verify_receipt(receipt, stored)
+
+
+# --- Master key sources ----------------------------------------------------------
+
+
+def _master_key_errors(function):
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except _native.Error as error:
+            raise MasterKeyError(
+                getattr(error, "message", str(error)),
+                getattr(error, "code", "internal"),
+            ) from None
+
+    return wrapper
+
+
+@_master_key_errors
+def new_master_key() -> bytes:
+    """32 fresh random bytes."""
+    return _native.new_master_key()
+
+
+@_master_key_errors
+def parse_master_key(text: str) -> bytes:
+    """64 hex characters, or 32 bytes in base64 (standard or URL-safe,
+    padding optional), surrounding whitespace ignored -> 32 bytes."""
+    return _native.parse_master_key(text)
+
+
+def master_key_from_env(name: str = "TIPLINE_MASTER_KEY") -> bytes:
+    """``parse_master_key(os.environ[name])``; MasterKeyError if unset."""
+    text = os.environ.get(name)
+    if text is None:
+        raise MasterKeyError(
+            f"the environment variable {name} is not set", "not_found"
+        )
+    return parse_master_key(text)
+
+
+@_master_key_errors
+def load_master_key_file(path: str | os.PathLike[str]) -> bytes:
+    """Read a key file: 64 hex characters and an optional newline, mode 0600
+    or 0400 (group/other access is refused, with the chmod to run)."""
+    return _native.load_master_key_file(os.fspath(path))
+
+
+@_master_key_errors
+def create_master_key_file(
+    path: str | os.PathLike[str], master_key: bytes | None = None
+) -> None:
+    """Write a new key file (a fresh key unless ``master_key`` is given),
+    mode 0600, atomically; MasterKeyError if ``path`` already exists."""
+    _native.create_master_key_file(os.fspath(path), master_key)
