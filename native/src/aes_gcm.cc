@@ -1,9 +1,11 @@
 // The only AEAD source that includes <openssl/evp.h>.
 #include "internal/aes_gcm.h"
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/params.h>
 
 #include <algorithm>
 #include <climits>
@@ -114,9 +116,13 @@ Status AesGcm256::Seal(const uint8_t* iv, std::string_view plaintext,
   int final_size = 0;
   ok = ok && EVP_CipherFinal_ex(context, ciphertext_out + plaintext.size(),
                                 &final_size) > 0 && final_size == 0;
-  ok = ok && EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_GCM_GET_TAG,
-                                 static_cast<int>(kAesGcmTagSize),
-                                 tag_out) > 0;
+  // Tag through OSSL_PARAM directly: EVP_CIPHER_CTX_ctrl would translate to
+  // the same call, slower.
+  OSSL_PARAM tag_params[] = {
+      OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, tag_out,
+                                        kAesGcmTagSize),
+      OSSL_PARAM_construct_end()};
+  ok = ok && EVP_CIPHER_CTX_get_params(context, tag_params) > 0;
   if (context != nullptr) Return(context, ok);
   if (!ok) {
     ERR_clear_error();
@@ -138,10 +144,13 @@ Status AesGcm256::Open(const uint8_t* iv, std::string_view ciphertext,
   ok = ok && EVP_CipherInit_ex(context, nullptr, nullptr, nullptr, iv, 0) > 0;
   ok = ok && Update(context, associated_data, nullptr);
   ok = ok && Update(context, ciphertext, plaintext_out);
-  // EVP_CTRL_GCM_SET_TAG does not modify the tag; the cast is OpenSSL's API.
-  ok = ok && EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_GCM_SET_TAG,
-                                 static_cast<int>(kAesGcmTagSize),
-                                 const_cast<uint8_t*>(tag)) > 0;
+  // OpenSSL only reads an input parameter; the cast is its API's.
+  OSSL_PARAM tag_params[] = {
+      OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG,
+                                        const_cast<uint8_t*>(tag),
+                                        kAesGcmTagSize),
+      OSSL_PARAM_construct_end()};
+  ok = ok && EVP_CIPHER_CTX_set_params(context, tag_params) > 0;
   int final_size = 0;
   // The tag is compared (in constant time) here.
   ok = ok && EVP_CipherFinal_ex(context, plaintext_out + ciphertext.size(),
