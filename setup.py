@@ -108,6 +108,8 @@ setup(
             "trytond-sale-opportunity>=8.0,<8.1",
             "trytond-company>=8.0,<8.1",
         ],
+        # trytond 8.0 talks to PostgreSQL through psycopg 3.
+        "postgresql": ["psycopg[binary,pool]>=3.1"],
     },
     entry_points={
         "trytond.modules": ["tipline = trytond.modules.tipline"],
