@@ -1,0 +1,158 @@
+#include "tipline/dedup_index.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cmath>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace tipline {
+namespace {
+
+std::unique_ptr<DedupIndex> NewIndex(double threshold = 0.5) {
+  Result<std::unique_ptr<DedupIndex>> index = DedupIndex::Create(threshold);
+  EXPECT_TRUE(index.ok());
+  return std::move(index).value();
+}
+
+std::string Report(int i) {
+  return "report " + std::to_string(i) + " about user " + std::to_string(i * 7) +
+         " posting harassment in channel " + std::to_string(i % 13) +
+         " every single day since " + std::to_string(1000 + i);
+}
+
+TEST(DedupIndexTest, RejectsBadThresholds) {
+  for (double bad : {0.0, -0.1, 1.5, std::nan("")}) {
+    Result<std::unique_ptr<DedupIndex>> index = DedupIndex::Create(bad);
+    ASSERT_FALSE(index.ok());
+    EXPECT_EQ(index.status().code(), StatusCode::kInvalidArgument);
+  }
+  EXPECT_TRUE(DedupIndex::Create(1.0).ok());
+}
+
+TEST(DedupIndexTest, FindsNearDuplicateBestFirst) {
+  auto index = NewIndex();
+  for (int i = 0; i < 500; ++i) ASSERT_TRUE(index->Add(i, Report(i)).ok());
+  EXPECT_EQ(index->size(), 500u);
+  Result<std::vector<DedupMatch>> matches = index->Query(Report(42) + " please", 10);
+  ASSERT_TRUE(matches.ok());
+  ASSERT_FALSE(matches.value().empty());
+  EXPECT_EQ(matches.value()[0].key, 42);
+  for (size_t i = 1; i < matches.value().size(); ++i) {
+    EXPECT_GE(matches.value()[i - 1].similarity, matches.value()[i].similarity);
+  }
+  for (const DedupMatch& m : matches.value()) EXPECT_GE(m.similarity, 0.5);
+}
+
+TEST(DedupIndexTest, UnrelatedTextFindsNothing) {
+  auto index = NewIndex();
+  for (int i = 0; i < 200; ++i) ASSERT_TRUE(index->Add(i, Report(i)).ok());
+  Result<std::vector<DedupMatch>> matches =
+      index->Query("完全不同的一段中文内容，与上面的报告没有任何关系", 10);
+  ASSERT_TRUE(matches.ok());
+  EXPECT_TRUE(matches.value().empty());
+}
+
+TEST(DedupIndexTest, ThresholdAndKLimitResults) {
+  auto strict = NewIndex(0.95);
+  auto loose = NewIndex(0.3);
+  const std::string base = "the same complaint text repeated by several people in the group";
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(strict->Add(i, base).ok());
+    ASSERT_TRUE(loose->Add(i, base).ok());
+  }
+  ASSERT_TRUE(strict->Add(9, base + " today").ok());
+  ASSERT_TRUE(loose->Add(9, base + " today").ok());
+  const auto all = loose->Query(base, 10).value();
+  EXPECT_EQ(all.size(), 6u);
+  EXPECT_EQ(all.back().key, 9);  // exact copies first, ties by key
+  EXPECT_EQ(all[0].key, 0);
+  EXPECT_EQ(loose->Query(base, 3).value().size(), 3u);
+  EXPECT_TRUE(loose->Query(base, 0).value().empty());
+  const auto exact = strict->Query(base, 10).value();
+  ASSERT_EQ(exact.size(), 5u);
+  for (const DedupMatch& m : exact) EXPECT_EQ(m.similarity, 1.0);
+}
+
+TEST(DedupIndexTest, RemoveAndReplace) {
+  auto index = NewIndex();
+  ASSERT_TRUE(index->Add(1, "first report about a leaked phone number").ok());
+  ASSERT_TRUE(index->Add(2, "first report about a leaked phone number").ok());
+  EXPECT_TRUE(index->Remove(1));
+  EXPECT_FALSE(index->Remove(1));
+  EXPECT_FALSE(index->Contains(1));
+  auto matches = index->Query("first report about a leaked phone number", 10).value();
+  ASSERT_EQ(matches.size(), 1u);
+  EXPECT_EQ(matches[0].key, 2);
+  // Re-adding a key replaces its text.
+  ASSERT_TRUE(index->Add(2, "something else entirely different words").ok());
+  EXPECT_EQ(index->size(), 1u);
+  EXPECT_TRUE(index->Query("first report about a leaked phone number", 10).value().empty());
+}
+
+TEST(DedupIndexTest, ManyRemovalsKeepProbeChainsIntact) {
+  auto index = NewIndex();
+  for (int i = 0; i < 3000; ++i) ASSERT_TRUE(index->Add(i, Report(i)).ok());
+  for (int i = 0; i < 3000; i += 2) ASSERT_TRUE(index->Remove(i));
+  for (int i = 1; i < 3000; i += 100) {
+    const auto matches = index->Query(Report(i), 1).value();
+    ASSERT_EQ(matches.size(), 1u) << i;
+    EXPECT_EQ(matches[0].key, i);
+    EXPECT_EQ(matches[0].similarity, 1.0);
+  }
+  for (int i = 0; i < 3000; i += 200) EXPECT_TRUE(index->Query(Report(i), 5).value().empty() ||
+                                                  index->Query(Report(i), 5).value()[0].key != i);
+}
+
+TEST(DedupIndexTest, EmptyTextIsStoredButMatchesNothing) {
+  auto index = NewIndex();
+  ASSERT_TRUE(index->Add(7, "!!!").ok());
+  EXPECT_EQ(index->size(), 1u);
+  EXPECT_TRUE(index->Query("!!!", 10).value().empty());
+  EXPECT_TRUE(index->Remove(7));
+}
+
+TEST(DedupIndexTest, AddSignaturesEqualsAdd) {
+  auto one = NewIndex();
+  auto batch = NewIndex();
+  std::vector<int64_t> keys;
+  std::vector<MinHashSignature> signatures;
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_TRUE(one->Add(i, Report(i)).ok());
+    keys.push_back(i);
+    signatures.push_back(ComputeSignature(Report(i)).value());
+  }
+  batch->AddSignatures(keys, signatures);
+  const auto queries = batch->QuerySignatures(signatures, 3);
+  for (int i = 0; i < 100; i += 9) {
+    EXPECT_EQ(queries[i], one->Query(Report(i), 3).value());
+  }
+}
+
+TEST(DedupIndexTest, ConcurrentReadersAndWriterSmokeTest) {
+  auto index = NewIndex();
+  for (int i = 0; i < 1000; ++i) ASSERT_TRUE(index->Add(i, Report(i)).ok());
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 4; ++t) {
+    readers.emplace_back([&, t] {
+      for (int i = t; i < 1000; i += 4) {
+        const auto matches = index->Query(Report(i), 1).value();
+        if (matches.empty() || matches[0].key != i) ++wrong;
+      }
+    });
+  }
+  std::thread writer([&] {
+    for (int i = 1000; i < 1500; ++i) index->Add(i, Report(i)).IgnoreError();
+    for (int i = 1000; i < 1500; i += 3) index->Remove(i);
+  });
+  for (auto& reader : readers) reader.join();
+  writer.join();
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_EQ(index->size(), 1000u + 500u - 167u);
+}
+
+}  // namespace
+}  // namespace tipline

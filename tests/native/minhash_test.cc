@@ -1,0 +1,152 @@
+#include "tipline/minhash.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace tipline {
+namespace {
+
+MinHashSignature Signature(const std::string& text) {
+  Result<MinHashSignature> result = ComputeSignature(text);
+  EXPECT_TRUE(result.ok()) << result.status().ToString();
+  return result.ok() ? result.value() : MinHashSignature{};
+}
+
+double Similarity(const std::string& a, const std::string& b) {
+  return EstimateSimilarity(Signature(a), Signature(b));
+}
+
+TEST(MinHashTest, XxHash64MatchesReferenceVectors) {
+  // From the reference implementation (libxxhash 0.8.1).
+  EXPECT_EQ(XxHash64("", 0, 0), 0xEF46DB3751D8E999ULL);
+  EXPECT_EQ(XxHash64("a", 1, 0), 0xD24EC4F1A98C6E5BULL);
+  EXPECT_EQ(XxHash64("abc", 3, 0), 0x44BC2CF5AD770999ULL);
+  const std::string long_text = "Nobody inspects the spammish repetition";
+  EXPECT_EQ(XxHash64(long_text.data(), long_text.size(), 0), 0xFBCEA83C8A378BF1ULL);
+  std::string bytes;
+  for (int i = 0; i < 100; ++i) bytes.push_back(static_cast<char>(i));
+  EXPECT_EQ(XxHash64(bytes.data(), bytes.size(), 0), 0x6AC1E58032166597ULL);
+  EXPECT_EQ(XxHash64("abc", 3, 0x9E3779B185EBCA8DULL), 0x7E49C9D7E85A4AB6ULL);
+}
+
+TEST(MinHashTest, GoldenSignatureIsStable) {
+  // Changing the hash, shingling, seeds or layout changes these bytes, and
+  // invalidates every signature stored in a database.
+  const std::string bytes =
+      EncodeSignature(Signature("The quick brown fox jumps over the lazy dog"));
+  ASSERT_EQ(bytes.size(), kSignatureBytes);
+  const std::string golden_prefix(
+      "\x01\x00\x80\x00"
+      "\xba\xb5\xf9\x1c"
+      "\x9c\xbd\x04\x05"
+      "\x0e\xa5\xc1\x11",
+      16);
+  EXPECT_EQ(bytes.substr(0, 16), golden_prefix);
+  EXPECT_EQ(BandKey(Signature("The quick brown fox jumps over the lazy dog"), 0),
+            4299783182534612903LL);
+  const MinHashSignature chinese = Signature("我的個人信息被洩露了");
+  EXPECT_EQ(chinese.values[0], 0x06686B42u);
+  EXPECT_EQ(chinese.values[1], 0x4264472Au);
+}
+
+TEST(MinHashTest, EncodeDecodeRoundTrip) {
+  const MinHashSignature signature = Signature("round trip of a signature");
+  Result<MinHashSignature> decoded = DecodeSignature(EncodeSignature(signature));
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_EQ(decoded.value(), signature);
+}
+
+TEST(MinHashTest, DecodeRejectsBadBytes) {
+  std::string bytes = EncodeSignature(Signature("some text here"));
+  EXPECT_FALSE(DecodeSignature(bytes.substr(0, kSignatureBytes - 1)).ok());
+  EXPECT_FALSE(DecodeSignature(bytes + "x").ok());
+  EXPECT_FALSE(DecodeSignature("").ok());
+  for (size_t header_byte = 0; header_byte < kSignatureHeaderBytes; ++header_byte) {
+    std::string tampered = bytes;
+    tampered[header_byte] ^= 0x01;
+    Result<MinHashSignature> result = DecodeSignature(tampered);
+    ASSERT_FALSE(result.ok()) << header_byte;
+    EXPECT_EQ(result.status().code(), StatusCode::kInvalidArgument);
+  }
+}
+
+TEST(MinHashTest, NormalisationVariantsHaveEqualSignatures) {
+  EXPECT_EQ(Signature("Hello, World! This is SPAM."),
+            Signature("ｈｅｌｌｏ　ｗｏｒｌｄ this is spam"));
+  EXPECT_EQ(Signature("這是一個測試"), Signature("这是一个测试"));
+}
+
+TEST(MinHashTest, NearDuplicatesAreSimilarInEnglish) {
+  const std::string a =
+      "My landlord has kept the whole deposit for three months and refuses to "
+      "answer any of my messages about returning it";
+  const std::string b =
+      "My landlord has kept the whole deposit for three months and refuses to "
+      "answer all of my messages about returning it!";
+  const std::string unrelated =
+      "Someone keeps posting spam links to a crypto investment scheme in the "
+      "football club group chat every night";
+  EXPECT_GT(Similarity(a, b), 0.7);
+  EXPECT_LT(Similarity(a, unrelated), 0.1);
+}
+
+TEST(MinHashTest, NearDuplicatesAreSimilarInChinese) {
+  const std::string a = "我的个人信息被泄露了，包括电话号码和家庭住址，请尽快处理";
+  const std::string b = "我的個人信息被洩露了，包括電話號碼和家庭地址，請儘快處理！";
+  const std::string unrelated = "有人在群里每天晚上发布虚假投资广告，骗了很多老人的钱";
+  EXPECT_GT(Similarity(a, b), 0.7);
+  EXPECT_LT(Similarity(a, unrelated), 0.1);
+}
+
+TEST(MinHashTest, MixedLanguageTextShinglesBothScripts) {
+  const std::string a = "我的iPhone手机被偷了 please help find it";
+  EXPECT_GT(Similarity(a, "我的iPhone手机被偷了 please help me find it"), 0.6);
+  EXPECT_LT(Similarity(a, "我的iPhone手机被偷了"), 0.8);
+}
+
+TEST(MinHashTest, ShinglesAreTokenBigrams) {
+  EXPECT_EQ(ShingleHashes("one two three").size(), 2u);
+  EXPECT_EQ(ShingleHashes("中文测试").size(), 3u);  // 4 characters, 3 bigrams
+  EXPECT_EQ(ShingleHashes("abc中文").size(), 2u);   // abc|中, 中|文
+  EXPECT_EQ(ShingleHashes("single").size(), 1u);
+  EXPECT_TRUE(ShingleHashes("").empty());
+}
+
+TEST(MinHashTest, EmptyTextMatchesNothing) {
+  const MinHashSignature empty = Signature("?!");
+  EXPECT_TRUE(empty.empty());
+  EXPECT_EQ(EstimateSimilarity(empty, empty), 0.0);
+  EXPECT_TRUE(BandKeys(empty).empty());
+}
+
+TEST(MinHashTest, BandKeysAreNonNegativeAndDistinctAcrossBands) {
+  const std::vector<int64_t> keys = BandKeys(Signature("a few words for the bands"));
+  ASSERT_EQ(keys.size(), kLshBands);
+  for (size_t i = 0; i < keys.size(); ++i) {
+    EXPECT_GE(keys[i], 0);
+    for (size_t j = 0; j < i; ++j) EXPECT_NE(keys[i], keys[j]);
+  }
+}
+
+TEST(MinHashTest, BatchEqualsSingle) {
+  std::vector<std::string> texts;
+  for (int i = 0; i < 2000; ++i) texts.push_back("report number " + std::to_string(i) + " 报告");
+  std::vector<std::string_view> views(texts.begin(), texts.end());
+  std::vector<MinHashSignature> batch;
+  ASSERT_TRUE(ComputeSignatures(views, &batch).ok());
+  for (size_t i = 0; i < texts.size(); i += 97) EXPECT_EQ(batch[i], Signature(texts[i]));
+}
+
+TEST(MinHashTest, BatchReportsFirstFailure) {
+  std::vector<std::string_view> views = {"ok", "bad \xff", "ok too", "\xfe"};
+  std::vector<MinHashSignature> batch;
+  size_t failed = 99;
+  const Status status = ComputeSignatures(views, &batch, &failed);
+  EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(failed, 1u);
+}
+
+}  // namespace
+}  // namespace tipline

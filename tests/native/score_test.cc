@@ -1,0 +1,197 @@
+#include "tipline/score.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "tipline/personal_data.h"
+
+namespace tipline {
+namespace {
+
+ScoreExplanation Explain(const ReportFactors& r, const ScoreWeights& w = ScoreWeights()) {
+  Result<ScoreExplanation> result = ExplainScore(r, w);
+  EXPECT_TRUE(result.ok()) << result.status().ToString();
+  return result.ok() ? result.value() : ScoreExplanation{};
+}
+
+double Sum(const ScoreExplanation& e) {
+  double sum = 0;
+  for (const auto& [factor, value] : e.contributions) sum += value;
+  return sum;
+}
+
+TEST(ScoreTest, BoundsAndExplanationSum) {
+  std::mt19937_64 rng(3);
+  std::uniform_real_distribution<double> unit(0, 1);
+  for (int i = 0; i < 2000; ++i) {
+    ReportFactors r{unit(rng), 1.0 + static_cast<double>(rng() % 50),
+                    static_cast<double>(rng() % 100), static_cast<double>(rng() % 100),
+                    static_cast<double>(rng() % 10), static_cast<double>(rng() % 6),
+                    unit(rng) * 1.5};
+    const ScoreExplanation e = Explain(r);
+    EXPECT_GE(e.score, 0.0);
+    EXPECT_LE(e.score, 100.0);
+    EXPECT_NEAR(Sum(e), e.score, 1e-9);
+  }
+}
+
+TEST(ScoreTest, ClampedScoresExplainTheClamp) {
+  ScoreWeights heavy;
+  heavy.severity = 200;
+  const ScoreExplanation e = Explain({1.0, 1, 0, 0, 0, 0, 0}, heavy);
+  EXPECT_EQ(e.score, 100.0);
+  ASSERT_EQ(e.contributions.back().first, ScoreFactor::kBounds);
+  EXPECT_NEAR(Sum(e), 100.0, 1e-9);
+  const ScoreExplanation low = Explain({0, 1, 0, 50, 0, 0, 0});
+  EXPECT_EQ(low.score, 0.0);  // a mostly-rejected reporter's only factor is negative
+  EXPECT_EQ(low.contributions.back().first, ScoreFactor::kBounds);
+}
+
+TEST(ScoreTest, FactorsMoveTheScoreTheRightWay) {
+  const ReportFactors base{0.5, 1, 0, 0, 0, 0, 0.2};
+  const double s = Explain(base).score;
+  auto with = [&](auto change) {
+    ReportFactors r = base;
+    change(r);
+    return Explain(r).score;
+  };
+  EXPECT_GT(with([](ReportFactors& r) { r.severity = 0.9; }), s);
+  EXPECT_GT(with([](ReportFactors& r) { r.reporters = 5; }), s);
+  EXPECT_GT(with([](ReportFactors& r) { r.upheld = 30; }), s);
+  EXPECT_LT(with([](ReportFactors& r) { r.rejected = 30; }), s);
+  EXPECT_GT(with([](ReportFactors& r) { r.target_upheld = 3; }), s);
+  EXPECT_GT(with([](ReportFactors& r) { r.personal_data_signals = 2; }), s);
+  EXPECT_GT(with([](ReportFactors& r) { r.sla_used = 0.9; }), s);
+  // Damped: the tenth reporter adds less than the second.
+  const double one = with([](ReportFactors& r) { r.reporters = 1; });
+  const double two = with([](ReportFactors& r) { r.reporters = 2; });
+  const double nine = with([](ReportFactors& r) { r.reporters = 9; });
+  const double ten = with([](ReportFactors& r) { r.reporters = 10; });
+  EXPECT_GT(two - one, ten - nine);
+}
+
+TEST(ScoreTest, AccuracyBonusFollowsDiscourse) {
+  // No bonus up to 5 decided reports; the axis (0.7) gives 0.
+  EXPECT_EQ(AccuracyBonus(5, 0, 0.7, 5), 0.0);
+  EXPECT_NEAR(AccuracyBonus(7, 3, 0.7, 5), 0.0, 1e-12);
+  // All upheld: 5 * log4(decided); all rejected: its negative.
+  EXPECT_NEAR(AccuracyBonus(16, 0, 0.7, 5), 10.0, 1e-12);
+  EXPECT_NEAR(AccuracyBonus(0, 16, 0.7, 5), -10.0, 1e-12);
+  EXPECT_GT(AccuracyBonus(64, 0, 0.7, 5), AccuracyBonus(16, 0, 0.7, 5));
+}
+
+TEST(ScoreTest, WeightsChangeTheScore) {
+  const ReportFactors r{0.8, 3, 10, 2, 1, 2, 0.5};
+  ScoreWeights w;
+  const double before = Explain(r, w).score;
+  w.sla_urgency = 0;
+  EXPECT_NEAR(Explain(r, w).score, before - 7.5, 1e-9);
+  w.severity = 0;
+  EXPECT_NEAR(Explain(r, w).score, before - 7.5 - 28.0, 1e-9);
+}
+
+TEST(ScoreTest, InvalidWeightsAreRejected) {
+  ScoreWeights w;
+  w.accuracy_axis = 1.0;
+  EXPECT_EQ(ExplainScore({}, w).status().code(), StatusCode::kInvalidArgument);
+  w = ScoreWeights();
+  w.severity = std::nan("");
+  EXPECT_FALSE(ValidateScoreWeights(w).ok());
+  w = ScoreWeights();
+  w.reporters_saturation = 1.0;
+  EXPECT_FALSE(ValidateScoreWeights(w).ok());
+}
+
+TEST(ScoreTest, BadInputsCountAsZero) {
+  const double nan = std::nan("");
+  const ScoreExplanation e = Explain({nan, -3, nan, -1, INFINITY, -5, nan});
+  EXPECT_EQ(e.score, Explain({0, 1, 0, 0, 0, 0, 0}).score);
+}
+
+TEST(ScoreTest, BatchEqualsPerItemBitForBit) {
+  std::mt19937_64 rng(5);
+  const size_t n = 200000;  // large enough for the threaded path
+  std::vector<double> sev(n), rep(n), up(n), rej(n), tgt(n), pii(n), sla(n), out(n);
+  for (size_t i = 0; i < n; ++i) {
+    sev[i] = (rng() % 101) / 100.0;
+    rep[i] = (i % 7 == 0) ? 1500.5 : static_cast<double>(rng() % 30);  // off-table too
+    up[i] = static_cast<double>(rng() % 80);
+    rej[i] = (i % 11 == 0) ? 2.5 : static_cast<double>(rng() % 80);
+    tgt[i] = static_cast<double>(rng() % 2000);
+    pii[i] = static_cast<double>(rng() % 4);
+    sla[i] = (rng() % 1000) / 700.0;
+  }
+  ScoreWeights w;
+  w.personal_data = 20;
+  const ReportColumns cols{n, sev.data(), rep.data(), up.data(), rej.data(),
+                           tgt.data(), pii.data(), sla.data()};
+  ASSERT_TRUE(ScoreBatch(cols, w, out.data()).ok());
+  for (size_t i = 0; i < n; i += 13) {
+    const ReportFactors r{sev[i], rep[i], up[i], rej[i], tgt[i], pii[i], sla[i]};
+    ASSERT_EQ(out[i], Explain(r, w).score) << i;
+  }
+}
+
+TEST(ScoreTest, BatchNeedsEveryColumn) {
+  double x = 0, out = 0;
+  ReportColumns cols{1, &x, &x, &x, &x, &x, nullptr, &x};
+  EXPECT_EQ(ScoreBatch(cols, ScoreWeights(), &out).code(), StatusCode::kInvalidArgument);
+}
+
+TEST(ScoreTest, TopKIsBestFirstWithIndexTieBreak) {
+  const std::vector<double> scores = {5, 9, std::nan(""), 9, 1, 7};
+  const auto top = TopK(scores.data(), scores.size(), 3);
+  ASSERT_EQ(top.size(), 3u);
+  EXPECT_EQ(top[0], (std::pair<size_t, double>(1, 9)));
+  EXPECT_EQ(top[1], (std::pair<size_t, double>(3, 9)));
+  EXPECT_EQ(top[2], (std::pair<size_t, double>(5, 7)));
+  EXPECT_EQ(TopK(scores.data(), scores.size(), 100).size(), 5u);  // NaN skipped
+  EXPECT_TRUE(TopK(scores.data(), scores.size(), 0).empty());
+}
+
+PersonalDataCounts Find(const std::string& text) {
+  Result<PersonalDataCounts> counts = FindPersonalData(text);
+  EXPECT_TRUE(counts.ok());
+  return counts.ok() ? counts.value() : PersonalDataCounts{};
+}
+
+TEST(PersonalDataTest, ResidentIdChecksum) {
+  EXPECT_TRUE(IsValidChineseResidentId("11010519491231002X"));
+  EXPECT_TRUE(IsValidChineseResidentId("11010519491231002x"));
+  EXPECT_FALSE(IsValidChineseResidentId("110105194912310021"));  // wrong check
+  EXPECT_FALSE(IsValidChineseResidentId("11010519491331002X"));  // month 13
+  EXPECT_TRUE(IsValidChineseResidentId("440524198001010013"));
+  EXPECT_EQ(Find("身份证号11010519491231002X已泄露").resident_id, 1u);
+  EXPECT_EQ(Find("身份证号110105194912310021").resident_id, 0u);
+}
+
+TEST(PersonalDataTest, CardNumbersNeedLuhn) {
+  EXPECT_TRUE(IsValidCardNumber("4111111111111111"));
+  EXPECT_TRUE(IsValidCardNumber("5500005555555559"));
+  EXPECT_FALSE(IsValidCardNumber("4111111111111112"));
+  EXPECT_FALSE(IsValidCardNumber("411111111111"));  // too short
+  EXPECT_EQ(Find("card 4111 1111 1111 1111 leaked").card, 1u);
+  EXPECT_EQ(Find("card 4111-1111-1111-1112 leaked").card, 0u);
+  EXPECT_EQ(Find("ｃａｒｄ　４１１１１１１１１１１１１１１１").card, 1u);  // full width
+}
+
+TEST(PersonalDataTest, EmailsAndPhones) {
+  const PersonalDataCounts c = Find(
+      "mail a.b+c@example.com or zhang@mail.qq.com, call +86 138 0013 8000 or "
+      "(555) 123-4567; not an email: a@b, user@localhost, not a phone: 12345");
+  EXPECT_EQ(c.email, 2u);
+  EXPECT_EQ(c.phone, 2u);
+  EXPECT_EQ(c.card, 0u);
+  EXPECT_EQ(Find("12345678@qq.com").email, 1u);
+  EXPECT_EQ(Find("12345678@qq.com").phone, 0u);
+  EXPECT_EQ(Find("手机：１３８００１３８０００").phone, 1u);
+  EXPECT_EQ(Find("").total(), 0u);
+  EXPECT_FALSE(FindPersonalData("\xff").ok());
+}
+
+}  // namespace
+}  // namespace tipline
