@@ -14,6 +14,8 @@ void RegisterFieldCipher(pybind11::module_& m);  // Keyset, FieldCipher
 void RegisterMasterKey(pybind11::module_& m);
 void RegisterBlindIndex(pybind11::module_& m);
 void RegisterReceipt(pybind11::module_& m);
+void RegisterDedup(pybind11::module_& m);
+void RegisterScore(pybind11::module_& m);
 
 }  // namespace tipline::python
 

@@ -10,4 +10,6 @@ PYBIND11_MODULE(_native, m) {
   tipline::python::RegisterMasterKey(m);
   tipline::python::RegisterBlindIndex(m);
   tipline::python::RegisterReceipt(m);
+  tipline::python::RegisterDedup(m);
+  tipline::python::RegisterScore(m);
 }

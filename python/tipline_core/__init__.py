@@ -394,3 +394,196 @@ def create_master_key_file(
     """Write a new key file (a fresh key unless ``master_key`` is given),
     mode 0600, atomically; MasterKeyError if ``path`` already exists."""
     _native.create_master_key_file(os.fspath(path), master_key)
+
+
+# --- Near-duplicates and priority scoring ----------------------------------------
+
+SIGNATURE_SIZE: int = _native.SIGNATURE_SIZE
+SIGNATURE_VERSION: int = _native.SIGNATURE_VERSION
+NUM_PERMUTATIONS: int = _native.NUM_PERMUTATIONS
+LSH_BANDS: int = _native.LSH_BANDS
+LSH_ROWS: int = _native.LSH_ROWS
+DEFAULT_DEDUP_THRESHOLD: float = _native.DEFAULT_DEDUP_THRESHOLD
+
+
+@_translate_errors()
+def normalize(text: str) -> str:
+    """Return the matching form of ``text``: NFKC_Casefold (full-width and
+    case folded, zero-width characters dropped), traditional Chinese mapped
+    to simplified, punctuation and whitespace folded to single spaces."""
+    return _native.normalize(text)
+
+
+@_translate_errors()
+def band_keys(signature: bytes) -> list[int]:
+    """Return the LSH_BANDS band keys of a signature, non-negative 63-bit
+    ints (an SQL BIGINT each; distinct across bands, so one column holds
+    them all). Empty for the signature of a text with no words."""
+    return _native.band_keys(signature)
+
+
+@_translate_errors()
+def estimate_similarity(sig_a: bytes, sig_b: bytes) -> float:
+    """Return the estimated Jaccard similarity of two signatures' texts."""
+    return _native.estimate_similarity(sig_a, sig_b)
+
+
+class DedupIndex:
+    """An in-memory near-duplicate index: integer keys to MinHash signatures.
+
+    ``query`` returns up to ``k`` (key, estimated similarity) pairs at or
+    above ``threshold``, best first. Thread-safe; the GIL is released while
+    texts are normalised, hashed and looked up."""
+
+    __slots__ = ("_index",)
+
+    @_translate_errors()
+    def __init__(self, threshold: float = DEFAULT_DEDUP_THRESHOLD) -> None:
+        self._index = _native.DedupIndex(threshold)
+
+    @property
+    def threshold(self) -> float:
+        return self._index.threshold
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def __contains__(self, key: int) -> bool:
+        return key in self._index
+
+    @_translate_errors()
+    def signature(self, text: str) -> bytes:
+        return self._index.signature(text)
+
+    @_translate_errors()
+    def signatures(self, texts: list[str]) -> list[bytes]:
+        return self._index.signatures(texts)
+
+    @_translate_errors()
+    def add(self, key: int, text: str) -> None:
+        """Store ``text`` under ``key`` (replacing what the key held)."""
+        self._index.add(key, text)
+
+    @_translate_errors()
+    def add_signature(self, key: int, signature: bytes) -> None:
+        self._index.add_signature(key, signature)
+
+    @_translate_errors()
+    def add_many(self, keys: list[int], texts: list[str]) -> None:
+        self._index.add_many(keys, texts)
+
+    def remove(self, key: int) -> bool:
+        """Forget ``key``; return whether it was stored."""
+        return self._index.remove(key)
+
+    @_translate_errors()
+    def query(self, text: str, k: int = 10) -> list[tuple[int, float]]:
+        return self._index.query(text, k)
+
+    @_translate_errors()
+    def query_signature(
+        self, signature: bytes, k: int = 10
+    ) -> list[tuple[int, float]]:
+        return self._index.query_signature(signature, k)
+
+    @_translate_errors()
+    def query_many(
+        self, texts: list[str], k: int = 10
+    ) -> list[list[tuple[int, float]]]:
+        return self._index.query_many(texts, k)
+
+
+class ScoreWeights(_native.ScoreWeights):
+    """The weights of the priority score, editable by the administrator.
+
+    ``ScoreWeights(severity=40.0, ...)``; every name is an attribute, and
+    ``as_dict()`` lists them with their values."""
+
+    @_translate_errors()
+    def __init__(self, **weights: float) -> None:
+        super().__init__(**weights)
+
+
+class BurstParams(_native.BurstParams):
+    """Parameters of the burst guard (detect_report_burst)."""
+
+    @_translate_errors()
+    def __init__(self, **params: float) -> None:
+        super().__init__(**params)
+
+
+@_translate_errors()
+def explain(
+    severity: float,
+    reporters: float,
+    upheld: float,
+    rejected: float,
+    target_upheld: float,
+    pii_signals: float,
+    sla_used: float,
+    weights: ScoreWeights | dict[str, float] | None = None,
+) -> tuple[float, list[tuple[str, float]]]:
+    """Return (score, [(factor, contribution), ...]) for one report; the
+    contributions add up to the score (0..100)."""
+    return _native.explain(
+        severity, reporters, upheld, rejected, target_upheld, pii_signals,
+        sla_used, weights,
+    )
+
+
+@_translate_errors()
+def score_batch(
+    severity, reporters, upheld, rejected, target_upheld, pii_signals,
+    sla_used, weights: ScoreWeights | dict[str, float] | None = None,
+):
+    """Score many reports given as equal-length columns (array.array,
+    memoryview or any buffer, or sequences); return array('d') of scores,
+    equal to explain() row by row."""
+    return _native.score_batch(
+        severity, reporters, upheld, rejected, target_upheld, pii_signals,
+        sla_used, weights,
+    )
+
+
+@_translate_errors()
+def top_k(scores, k: int) -> list[tuple[int, float]]:
+    """Return the ``k`` best (index, score) pairs, best first."""
+    return _native.top_k(scores, k)
+
+
+@_translate_errors()
+def personal_data_signals(text: str) -> dict[str, int]:
+    """Count personal data in ``text``: keys email, phone, resident_id
+    (checksum-valid Chinese ID numbers) and card (Luhn-valid numbers)."""
+    return _native.personal_data_signals(text)
+
+
+@_translate_errors()
+def detect_report_burst(
+    timestamps, account_ages, accuracies, params: BurstParams | None = None
+) -> tuple[bool, list[int]]:
+    """Flag report bombing against one target: return (is_burst, indices of
+    the burst's reports). Columns: report time (s), reporter account age (s)
+    and reporter accuracy in [0, 1] (negative: no history)."""
+    return _native.detect_report_burst(timestamps, account_ages, accuracies, params)
+
+
+__all__ += [
+    "SIGNATURE_SIZE",
+    "SIGNATURE_VERSION",
+    "NUM_PERMUTATIONS",
+    "LSH_BANDS",
+    "LSH_ROWS",
+    "DEFAULT_DEDUP_THRESHOLD",
+    "normalize",
+    "band_keys",
+    "estimate_similarity",
+    "DedupIndex",
+    "ScoreWeights",
+    "BurstParams",
+    "explain",
+    "score_batch",
+    "top_k",
+    "personal_data_signals",
+    "detect_report_burst",
+]

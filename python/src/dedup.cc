@@ -1,0 +1,218 @@
+// Bindings for tipline/normalize.h, tipline/minhash.h and
+// tipline/dedup_index.h. Arguments are converted with the GIL held; the
+// normalisation, hashing and index work runs with it released.
+#include <Python.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "bindings.h"
+#include "status_error.h"
+#include "text_args.h"
+#include "tipline/dedup_index.h"
+#include "tipline/minhash.h"
+#include "tipline/normalize.h"
+
+namespace py = pybind11;
+
+namespace tipline::python {
+namespace {
+
+MinHashSignature SignatureArg(py::handle object) {
+  std::string copy;
+  const std::string_view bytes = BytesArg(object, &copy);
+  return ValueOrRaise(DecodeSignature(bytes));
+}
+
+py::bytes SignatureBytes(const MinHashSignature& signature) {
+  const std::string bytes = EncodeSignature(signature);
+  return py::bytes(bytes.data(), bytes.size());
+}
+
+py::list MatchList(const std::vector<DedupMatch>& matches) {
+  py::list out(matches.size());
+  for (size_t i = 0; i < matches.size(); ++i) {
+    out[i] = py::make_tuple(matches[i].key, matches[i].similarity);
+  }
+  return out;
+}
+
+std::vector<MinHashSignature> SignaturesOf(const std::vector<std::string_view>& texts) {
+  std::vector<MinHashSignature> signatures;
+  size_t failed = 0;
+  Status status;
+  {
+    py::gil_scoped_release release;
+    status = ComputeSignatures(texts, &signatures, &failed);
+  }
+  if (!status.ok()) {
+    RaiseStatus(Status(status.code(), "text " + std::to_string(failed) + ": " +
+                                          status.message()));
+  }
+  return signatures;
+}
+
+std::string Normalize(py::handle text) {
+  const std::string_view view = TextArg(text);
+  Result<std::string> normalized = InternalError("not run");
+  {
+    py::gil_scoped_release release;
+    normalized = NormalizeForDedup(view);
+  }
+  return ValueOrRaise(std::move(normalized));
+}
+
+// The Python-visible index: a DedupIndex plus the conversions.
+class PyDedupIndex {
+ public:
+  explicit PyDedupIndex(double threshold)
+      : index_(ValueOrRaise(DedupIndex::Create(threshold))) {}
+
+  double threshold() const { return index_->threshold(); }
+  size_t size() const { return index_->size(); }
+  bool contains(int64_t key) const { return index_->Contains(key); }
+
+  py::bytes signature(py::handle text) const {
+    const std::string_view view = TextArg(text);
+    Result<MinHashSignature> signature = InternalError("not run");
+    {
+      py::gil_scoped_release release;
+      signature = ComputeSignature(view);
+    }
+    return SignatureBytes(ValueOrRaise(std::move(signature)));
+  }
+
+  py::list signatures(py::handle texts) const {
+    py::list owner;
+    const std::vector<MinHashSignature> signatures =
+        SignaturesOf(TextsArg(texts, &owner));
+    py::list out(signatures.size());
+    for (size_t i = 0; i < signatures.size(); ++i) {
+      out[i] = SignatureBytes(signatures[i]);
+    }
+    return out;
+  }
+
+  void add(int64_t key, py::handle text) {
+    const std::string_view view = TextArg(text);
+    Status status;
+    {
+      py::gil_scoped_release release;
+      status = index_->Add(key, view);
+    }
+    ThrowIfError(status);
+  }
+
+  void add_signature(int64_t key, py::handle signature) {
+    const MinHashSignature decoded = SignatureArg(signature);
+    py::gil_scoped_release release;
+    index_->AddSignature(key, decoded);
+  }
+
+  void add_many(py::handle keys, py::handle texts) {
+    const auto key_list = py::cast<std::vector<int64_t>>(keys);
+    py::list owner;
+    const std::vector<std::string_view> views = TextsArg(texts, &owner);
+    if (key_list.size() != views.size()) {
+      RaiseStatus(InvalidArgumentError("add_many needs as many keys as texts"));
+    }
+    const std::vector<MinHashSignature> signatures = SignaturesOf(views);
+    py::gil_scoped_release release;
+    index_->AddSignatures(key_list, signatures);
+  }
+
+  bool remove(int64_t key) {
+    py::gil_scoped_release release;
+    return index_->Remove(key);
+  }
+
+  py::list query(py::handle text, size_t k) const {
+    const std::string_view view = TextArg(text);
+    Result<std::vector<DedupMatch>> matches = InternalError("not run");
+    {
+      py::gil_scoped_release release;
+      matches = index_->Query(view, k);
+    }
+    return MatchList(ValueOrRaise(std::move(matches)));
+  }
+
+  py::list query_signature(py::handle signature, size_t k) const {
+    const MinHashSignature decoded = SignatureArg(signature);
+    std::vector<DedupMatch> matches;
+    {
+      py::gil_scoped_release release;
+      matches = index_->QuerySignature(decoded, k);
+    }
+    return MatchList(matches);
+  }
+
+  py::list query_many(py::handle texts, size_t k) const {
+    py::list owner;
+    const std::vector<MinHashSignature> signatures =
+        SignaturesOf(TextsArg(texts, &owner));
+    std::vector<std::vector<DedupMatch>> results;
+    {
+      py::gil_scoped_release release;
+      results = index_->QuerySignatures(signatures, k);
+    }
+    py::list out(results.size());
+    for (size_t i = 0; i < results.size(); ++i) out[i] = MatchList(results[i]);
+    return out;
+  }
+
+ private:
+  std::unique_ptr<DedupIndex> index_;
+};
+
+py::list BandKeysOf(py::handle signature) {
+  py::list out;
+  for (const int64_t key : BandKeys(SignatureArg(signature))) out.append(key);
+  return out;
+}
+
+double Similarity(py::handle a, py::handle b) {
+  return EstimateSimilarity(SignatureArg(a), SignatureArg(b));
+}
+
+}  // namespace
+
+void RegisterDedup(py::module_& m) {
+  m.attr("SIGNATURE_SIZE") = kSignatureBytes;
+  m.attr("SIGNATURE_VERSION") = kSignatureVersion;
+  m.attr("NUM_PERMUTATIONS") = kMinHashPermutations;
+  m.attr("LSH_BANDS") = kLshBands;
+  m.attr("LSH_ROWS") = kLshRows;
+  m.attr("DEFAULT_DEDUP_THRESHOLD") = kDefaultDedupThreshold;
+
+  m.def("normalize", &Normalize, py::arg("text"),
+        "The matching form of text (NFKC_Casefold, t2s, punctuation folded).");
+  m.def("band_keys", &BandKeysOf, py::arg("signature"),
+        "The LSH band keys of a signature: non-negative 63-bit ints.");
+  m.def("estimate_similarity", &Similarity, py::arg("sig_a"), py::arg("sig_b"),
+        "Estimated Jaccard similarity of two signatures, in [0, 1].");
+
+  py::class_<PyDedupIndex>(m, "DedupIndex")
+      .def(py::init<double>(), py::arg("threshold") = kDefaultDedupThreshold)
+      .def_property_readonly("threshold", &PyDedupIndex::threshold)
+      .def("__len__", &PyDedupIndex::size)
+      .def("__contains__", &PyDedupIndex::contains, py::arg("key"))
+      .def("signature", &PyDedupIndex::signature, py::arg("text"))
+      .def("signatures", &PyDedupIndex::signatures, py::arg("texts"))
+      .def("add", &PyDedupIndex::add, py::arg("key"), py::arg("text"))
+      .def("add_signature", &PyDedupIndex::add_signature, py::arg("key"),
+           py::arg("signature"))
+      .def("add_many", &PyDedupIndex::add_many, py::arg("keys"), py::arg("texts"))
+      .def("remove", &PyDedupIndex::remove, py::arg("key"))
+      .def("query", &PyDedupIndex::query, py::arg("text"), py::arg("k") = 10)
+      .def("query_signature", &PyDedupIndex::query_signature,
+           py::arg("signature"), py::arg("k") = 10)
+      .def("query_many", &PyDedupIndex::query_many, py::arg("texts"),
+           py::arg("k") = 10);
+}
+
+}  // namespace tipline::python

@@ -1,0 +1,366 @@
+// Bindings for tipline/score.h, tipline/personal_data.h and tipline/burst.h.
+// Columns are any buffer-protocol objects (array.array, memoryview, numpy
+// arrays) or sequences of numbers; float64 C-contiguous buffers are read in
+// place, others converted once. Scoring runs with the GIL released.
+#include <Python.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <cstring>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "bindings.h"
+#include "status_error.h"
+#include "text_args.h"
+#include "tipline/burst.h"
+#include "tipline/personal_data.h"
+#include "tipline/score.h"
+
+namespace py = pybind11;
+
+namespace tipline::python {
+namespace {
+
+// A column of doubles: a view into a float64 buffer, or a converted copy.
+class Column {
+ public:
+  Column(py::handle object, const char* name) {
+    if (PyObject_CheckBuffer(object.ptr()) && !PyBytes_Check(object.ptr()) &&
+        !PyUnicode_Check(object.ptr())) {
+      FromBuffer(object, name);
+    } else {
+      try {
+        copy_ = py::cast<std::vector<double>>(object);
+      } catch (const py::cast_error&) {
+        throw py::type_error(std::string(name) +
+                             " must be a buffer or a sequence of numbers");
+      }
+      data_ = copy_.data();
+      size_ = copy_.size();
+    }
+  }
+
+  const double* data() const { return data_; }
+  size_t size() const { return size_; }
+
+ private:
+  template <class T>
+  void Convert(const py::buffer_info& info) {
+    copy_.resize(size_);
+    for (size_t i = 0; i < size_; ++i) {
+      T value;
+      std::memcpy(&value,
+                  static_cast<const char*>(info.ptr) +
+                      static_cast<ptrdiff_t>(i) * info.strides[0],
+                  sizeof value);
+      copy_[i] = static_cast<double>(value);
+    }
+    data_ = copy_.data();
+  }
+
+  void FromBuffer(py::handle object, const char* name) {
+    info_.emplace(py::reinterpret_borrow<py::buffer>(object).request());
+    const py::buffer_info& info = *info_;
+    if (info.ndim != 1) {
+      throw py::type_error(std::string(name) + " must be one-dimensional");
+    }
+    size_ = static_cast<size_t>(info.shape[0]);
+    std::string format = info.format;
+    if (!format.empty() && std::strchr("@=<!", format[0]) != nullptr) {
+      if (format[0] == '!') {
+        throw py::type_error(std::string(name) + ": big-endian buffers are not supported");
+      }
+      format.erase(0, 1);
+    }
+    if (format.size() != 1) {
+      throw py::type_error(std::string(name) + ": unsupported buffer format " +
+                           info.format);
+    }
+    const char code = format[0];
+    if (code == 'd' && info.itemsize == 8 && (size_ <= 1 || info.strides[0] == 8)) {
+      data_ = static_cast<const double*>(info.ptr);  // read in place
+      return;
+    }
+#define TIPLINE_CASE(c, type)                                   \
+  case c:                                                       \
+    if (info.itemsize != sizeof(type)) break;                   \
+    Convert<type>(info);                                        \
+    return;
+    switch (code) {
+      TIPLINE_CASE('d', double)
+      TIPLINE_CASE('f', float)
+      TIPLINE_CASE('b', signed char)
+      TIPLINE_CASE('B', unsigned char)
+      TIPLINE_CASE('?', bool)
+      TIPLINE_CASE('h', short)
+      TIPLINE_CASE('H', unsigned short)
+      TIPLINE_CASE('i', int)
+      TIPLINE_CASE('I', unsigned int)
+      TIPLINE_CASE('l', long)
+      TIPLINE_CASE('L', unsigned long)
+      TIPLINE_CASE('q', long long)
+      TIPLINE_CASE('Q', unsigned long long)
+      default:
+        break;
+    }
+#undef TIPLINE_CASE
+    throw py::type_error(std::string(name) + ": unsupported buffer format " +
+                         info.format);
+  }
+
+  std::optional<py::buffer_info> info_;  // released with the GIL held
+  std::vector<double> copy_;
+  const double* data_ = nullptr;
+  size_t size_ = 0;
+};
+
+// --- Weights ------------------------------------------------------------------
+
+struct WeightField {
+  const char* name;
+  double ScoreWeights::*member;
+};
+constexpr WeightField kWeightFields[] = {
+    {"severity", &ScoreWeights::severity},
+    {"reporters", &ScoreWeights::reporters},
+    {"reporters_saturation", &ScoreWeights::reporters_saturation},
+    {"reporter_accuracy", &ScoreWeights::reporter_accuracy},
+    {"reporter_prior", &ScoreWeights::reporter_prior},
+    {"accuracy_axis", &ScoreWeights::accuracy_axis},
+    {"accuracy_min_reports", &ScoreWeights::accuracy_min_reports},
+    {"accuracy_scale", &ScoreWeights::accuracy_scale},
+    {"target_history", &ScoreWeights::target_history},
+    {"target_history_saturation", &ScoreWeights::target_history_saturation},
+    {"personal_data", &ScoreWeights::personal_data},
+    {"personal_data_saturation", &ScoreWeights::personal_data_saturation},
+    {"sla_urgency", &ScoreWeights::sla_urgency},
+};
+
+ScoreWeights WeightsFromKwargs(const py::kwargs& kwargs) {
+  ScoreWeights weights;
+  for (const auto& [key, value] : kwargs) {
+    const std::string name = py::cast<std::string>(key);
+    bool known = false;
+    for (const WeightField& field : kWeightFields) {
+      if (name == field.name) {
+        weights.*field.member = py::cast<double>(value);
+        known = true;
+      }
+    }
+    if (!known) throw py::type_error("ScoreWeights has no weight named " + name);
+  }
+  ThrowIfError(ValidateScoreWeights(weights));
+  return weights;
+}
+
+py::dict WeightsDict(const ScoreWeights& weights) {
+  py::dict out;
+  for (const WeightField& field : kWeightFields) out[field.name] = weights.*field.member;
+  return out;
+}
+
+ScoreWeights WeightsArg(const py::object& weights) {
+  if (weights.is_none()) return ScoreWeights();
+  if (py::isinstance<py::dict>(weights)) {
+    return WeightsFromKwargs(py::reinterpret_borrow<py::kwargs>(weights));
+  }
+  return py::cast<ScoreWeights>(weights);
+}
+
+// --- Scoring ----------------------------------------------------------------
+
+py::tuple Explain(double severity, double reporters, double upheld,
+                  double rejected, double target_upheld, double pii_signals,
+                  double sla_used, const py::object& weights) {
+  const ScoreWeights w = WeightsArg(weights);
+  const ReportFactors report{severity,      reporters,   upheld,  rejected,
+                             target_upheld, pii_signals, sla_used};
+  const ScoreExplanation explanation = ValueOrRaise(ExplainScore(report, w));
+  py::list reasons;
+  for (const auto& [factor, contribution] : explanation.contributions) {
+    reasons.append(py::make_tuple(ScoreFactorName(factor), contribution));
+  }
+  return py::make_tuple(explanation.score, reasons);
+}
+
+py::object ScoreBatchPy(py::handle severity, py::handle reporters,
+                        py::handle upheld, py::handle rejected,
+                        py::handle target_upheld, py::handle pii_signals,
+                        py::handle sla_used, const py::object& weights) {
+  const ScoreWeights w = WeightsArg(weights);
+  const Column columns[] = {
+      Column(severity, "severity"),       Column(reporters, "reporters"),
+      Column(upheld, "upheld"),           Column(rejected, "rejected"),
+      Column(target_upheld, "target_upheld"), Column(pii_signals, "pii_signals"),
+      Column(sla_used, "sla_used")};
+  const size_t n = columns[0].size();
+  for (const Column& column : columns) {
+    if (column.size() != n) {
+      RaiseStatus(InvalidArgumentError("score columns must have equal lengths"));
+    }
+  }
+  // A fresh array('d') of n zeros, filled in place: nobody else can see it yet.
+  py::object array_type = py::module_::import("array").attr("array");
+  py::object out = array_type("d", py::make_tuple(0.0)) * py::int_(n);
+  if (n == 0) return out;
+  py::buffer_info target = py::reinterpret_borrow<py::buffer>(out).request(true);
+  ReportColumns cols;
+  cols.size = n;
+  cols.severity = columns[0].data();
+  cols.reporters = columns[1].data();
+  cols.upheld = columns[2].data();
+  cols.rejected = columns[3].data();
+  cols.target_upheld = columns[4].data();
+  cols.personal_data_signals = columns[5].data();
+  cols.sla_used = columns[6].data();
+  Status status;
+  {
+    py::gil_scoped_release release;
+    status = ScoreBatch(cols, w, static_cast<double*>(target.ptr));
+  }
+  ThrowIfError(status);
+  return out;
+}
+
+py::list TopKPy(py::handle scores, size_t k) {
+  const Column column(scores, "scores");
+  std::vector<std::pair<size_t, double>> best;
+  {
+    py::gil_scoped_release release;
+    best = TopK(column.data(), column.size(), k);
+  }
+  py::list out(best.size());
+  for (size_t i = 0; i < best.size(); ++i) {
+    out[i] = py::make_tuple(best[i].first, best[i].second);
+  }
+  return out;
+}
+
+py::dict PersonalDataSignals(py::handle text) {
+  const std::string_view view = TextArg(text);
+  Result<PersonalDataCounts> counts = InternalError("not run");
+  {
+    py::gil_scoped_release release;
+    counts = FindPersonalData(view);
+  }
+  const PersonalDataCounts found = ValueOrRaise(std::move(counts));
+  py::dict out;
+  out["email"] = found.email;
+  out["phone"] = found.phone;
+  out["resident_id"] = found.resident_id;
+  out["card"] = found.card;
+  return out;
+}
+
+// --- Burst guard --------------------------------------------------------------
+
+BurstParams BurstParamsFromKwargs(const py::kwargs& kwargs) {
+  BurstParams params;
+  for (const auto& [key, value] : kwargs) {
+    const std::string name = py::cast<std::string>(key);
+    if (name == "window_seconds") {
+      params.window_seconds = py::cast<double>(value);
+    } else if (name == "min_reports") {
+      params.min_reports = py::cast<size_t>(value);
+    } else if (name == "new_account_age_seconds") {
+      params.new_account_age_seconds = py::cast<double>(value);
+    } else if (name == "min_accuracy") {
+      params.min_accuracy = py::cast<double>(value);
+    } else {
+      throw py::type_error("BurstParams has no parameter named " + name);
+    }
+  }
+  ThrowIfError(ValidateBurstParams(params));
+  return params;
+}
+
+py::tuple DetectBurst(py::handle timestamps, py::handle account_ages,
+                      py::handle accuracies, const py::object& params) {
+  const BurstParams p =
+      params.is_none() ? BurstParams() : py::cast<BurstParams>(params);
+  const Column times(timestamps, "timestamps"), ages(account_ages, "account_ages"),
+      accuracy(accuracies, "accuracies");
+  if (times.size() != ages.size() || times.size() != accuracy.size()) {
+    RaiseStatus(InvalidArgumentError("burst columns must have equal lengths"));
+  }
+  std::vector<TargetReport> reports(times.size());
+  for (size_t i = 0; i < reports.size(); ++i) {
+    reports[i] = TargetReport{times.data()[i], ages.data()[i], accuracy.data()[i]};
+  }
+  Result<BurstResult> result = InternalError("not run");
+  {
+    py::gil_scoped_release release;
+    result = DetectReportBurst(reports, p);
+  }
+  const BurstResult burst = ValueOrRaise(std::move(result));
+  return py::make_tuple(burst.is_burst, py::cast(burst.members));
+}
+
+}  // namespace
+
+void RegisterScore(py::module_& m) {
+  py::class_<ScoreWeights> weights(m, "ScoreWeights");
+  weights.def(py::init(&WeightsFromKwargs));
+  for (const WeightField& field : kWeightFields) {
+    const auto member = field.member;
+    weights.def_property(
+        field.name, [member](const ScoreWeights& w) { return w.*member; },
+        [member](ScoreWeights& w, double value) { w.*member = value; });
+  }
+  weights.def("as_dict", &WeightsDict)
+      .def("__eq__", [](const ScoreWeights& a, const ScoreWeights& b) {
+        for (const WeightField& field : kWeightFields) {
+          if (a.*field.member != b.*field.member) return false;
+        }
+        return true;
+      })
+      .def("__repr__", [](const ScoreWeights& w) {
+        std::string out = "ScoreWeights(";
+        bool first = true;
+        for (const WeightField& field : kWeightFields) {
+          if (!first) out += ", ";
+          first = false;
+          out += std::string(field.name) + "=" +
+                 py::repr(py::float_(w.*field.member)).cast<std::string>();
+        }
+        return out + ")";
+      });
+
+  py::class_<BurstParams>(m, "BurstParams")
+      .def(py::init(&BurstParamsFromKwargs))
+      .def_readwrite("window_seconds", &BurstParams::window_seconds)
+      .def_readwrite("min_reports", &BurstParams::min_reports)
+      .def_readwrite("new_account_age_seconds", &BurstParams::new_account_age_seconds)
+      .def_readwrite("min_accuracy", &BurstParams::min_accuracy)
+      .def("__repr__", [](const BurstParams& p) {
+        return "BurstParams(window_seconds=" +
+               py::repr(py::float_(p.window_seconds)).cast<std::string>() +
+               ", min_reports=" + std::to_string(p.min_reports) +
+               ", new_account_age_seconds=" +
+               py::repr(py::float_(p.new_account_age_seconds)).cast<std::string>() +
+               ", min_accuracy=" +
+               py::repr(py::float_(p.min_accuracy)).cast<std::string>() + ")";
+      });
+
+  m.def("explain", &Explain, py::arg("severity"), py::arg("reporters"),
+        py::arg("upheld"), py::arg("rejected"), py::arg("target_upheld"),
+        py::arg("pii_signals"), py::arg("sla_used"), py::arg("weights") = py::none(),
+        "(score, [(factor, contribution), ...]) for one report.");
+  m.def("score_batch", &ScoreBatchPy, py::arg("severity"), py::arg("reporters"),
+        py::arg("upheld"), py::arg("rejected"), py::arg("target_upheld"),
+        py::arg("pii_signals"), py::arg("sla_used"), py::arg("weights") = py::none(),
+        "Scores of many reports given as columns; returns array('d').");
+  m.def("top_k", &TopKPy, py::arg("scores"), py::arg("k"),
+        "The k best (index, score) pairs, best first.");
+  m.def("personal_data_signals", &PersonalDataSignals, py::arg("text"),
+        "Counts of e-mail, phone, resident_id and card numbers in text.");
+  m.def("detect_report_burst", &DetectBurst, py::arg("timestamps"),
+        py::arg("account_ages"), py::arg("accuracies"),
+        py::arg("params") = py::none(),
+        "(is_burst, [member indices]) for one target's recent reports.");
+}
+
+}  // namespace tipline::python
