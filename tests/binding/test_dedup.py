@@ -1,0 +1,288 @@
+"""tipline_core near-duplicate API: normalize, signatures, DedupIndex,
+band_keys, estimate_similarity."""
+
+import struct
+import threading
+
+import pytest
+
+import tipline_core
+from tipline_core import DedupIndex, InvalidInput
+
+
+# --- A pure-Python reading of the documented signature (tipline/minhash.h) ---
+
+M64 = (1 << 64) - 1
+P1, P2, P3, P4, P5 = (
+    0x9E3779B185EBCA87, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9,
+    0x85EBCA77C2B2AE63, 0x27D4EB2F165667C5,
+)
+
+
+def _rotl(x, r):
+    return ((x << r) | (x >> (64 - r))) & M64
+
+
+def _round(acc, lane):
+    return (_rotl((acc + lane * P2) & M64, 31) * P1) & M64
+
+
+def xxh64(data: bytes, seed: int = 0) -> int:
+    n, i = len(data), 0
+    if n >= 32:
+        v = [(seed + P1 + P2) & M64, (seed + P2) & M64, seed, (seed - P1) & M64]
+        while i + 32 <= n:
+            for j in range(4):
+                v[j] = _round(v[j], int.from_bytes(data[i + 8 * j:i + 8 * j + 8], "little"))
+            i += 32
+        h = (_rotl(v[0], 1) + _rotl(v[1], 7) + _rotl(v[2], 12) + _rotl(v[3], 18)) & M64
+        for lane in v:
+            h = ((h ^ _round(0, lane)) * P1 + P4) & M64
+    else:
+        h = (seed + P5) & M64
+    h = (h + n) & M64
+    while i + 8 <= n:
+        h ^= _round(0, int.from_bytes(data[i:i + 8], "little"))
+        h = (_rotl(h, 27) * P1 + P4) & M64
+        i += 8
+    if i + 4 <= n:
+        h ^= (int.from_bytes(data[i:i + 4], "little") * P1) & M64
+        h = (_rotl(h, 23) * P2 + P3) & M64
+        i += 4
+    while i < n:
+        h ^= (data[i] * P5) & M64
+        h = (_rotl(h, 11) * P1) & M64
+        i += 1
+    h ^= h >> 33
+    h = (h * P2) & M64
+    h ^= h >> 29
+    h = (h * P3) & M64
+    return h ^ (h >> 32)
+
+
+def _permutations():
+    state, out = 0x5469706C696E6531, []
+    def nxt():
+        nonlocal state
+        state = (state + 0x9E3779B97F4A7C15) & M64
+        z = state
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & M64
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & M64
+        return z ^ (z >> 31)
+    for _ in range(128):
+        a = nxt() | 1
+        out.append((a, nxt()))
+    return out
+
+
+def reference_signature(latin_text: str) -> bytes:
+    """The documented algorithm, for text without CJK characters."""
+    tokens = [xxh64(t.encode()) for t in tipline_core.normalize(latin_text).split(" ")]
+    if len(tokens) == 1:
+        shingles = [xxh64(struct.pack("<Q", tokens[0]))]
+    else:
+        shingles = [xxh64(struct.pack("<QQ", a, b)) for a, b in zip(tokens, tokens[1:])]
+    values = [min((((a * h + b) & M64) >> 32) for h in shingles) for a, b in _permutations()]
+    return bytes([1, 0, 128, 0]) + struct.pack("<128I", *values)
+
+
+# --- Normalisation ---------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Ｈｅｌｌｏ，　ＷＯＲＬＤ！！", "hello world"),
+        ("STRASSE Straße", "strasse strasse"),
+        ("  many   spaces\tand\nnewlines  ", "many spaces and newlines"),
+        ("don't -- stop!!!", "don t stop"),
+        ("這是一個測試：簡體中文。", "这是一个测试 简体中文"),
+        ("我的iPhone手機，ＩＤ是ABC-123", "我的iphone手机 id是abc 123"),
+        ("sp\u200bam", "spam"),
+        ("", ""),
+    ],
+)
+def test_normalize(text, expected):
+    assert tipline_core.normalize(text) == expected
+
+
+def test_normalize_rejects_lone_surrogates_and_non_str():
+    with pytest.raises(InvalidInput):
+        tipline_core.normalize("bad \ud800 text")
+    with pytest.raises(TypeError):
+        tipline_core.normalize(b"bytes")
+
+
+# --- Signatures ------------------------------------------------------------------
+
+GOLDEN_TEXT = "The quick brown fox jumps over the lazy dog"
+GOLDEN_PREFIX = bytes.fromhex("01008000" "bab5f91c" "9cbd0405" "0ea5c111")
+
+
+def test_signature_layout_and_golden_prefix():
+    signature = DedupIndex().signature(GOLDEN_TEXT)
+    assert len(signature) == tipline_core.SIGNATURE_SIZE == 516
+    assert signature[:16] == GOLDEN_PREFIX
+    assert tipline_core.NUM_PERMUTATIONS == 128
+    assert tipline_core.LSH_BANDS * tipline_core.LSH_ROWS == 128
+
+
+@pytest.mark.parametrize(
+    "text",
+    [GOLDEN_TEXT, "one", "Report: user 42 posted my address, twice!", "a b"],
+)
+def test_signature_matches_the_documented_algorithm(text):
+    assert DedupIndex().signature(text) == reference_signature(text)
+
+
+def test_band_keys_are_documented_and_fit_bigint():
+    signature = DedupIndex().signature(GOLDEN_TEXT)
+    keys = tipline_core.band_keys(signature)
+    assert len(keys) == 32 and len(set(keys)) == 32
+    assert all(0 <= key < 2**63 for key in keys)
+    values = signature[4:]
+    for band in (0, 17, 31):
+        rows = values[16 * band:16 * band + 16]
+        assert keys[band] == xxh64(bytes([band]) + rows) & (2**63 - 1)
+    assert tipline_core.band_keys(DedupIndex().signature("?!")) == []
+
+
+def test_batch_signatures_equal_single():
+    index = DedupIndex()
+    texts = [f"report {i} about spam in group {i % 7} 第{i}号报告" for i in range(3000)]
+    batch = index.signatures(texts)
+    assert batch[::101] == [index.signature(t) for t in texts[::101]]
+    assert index.signatures([]) == []
+
+
+def test_signature_errors():
+    index = DedupIndex()
+    with pytest.raises(InvalidInput, match="text 1"):
+        index.signatures(["fine", "bad \udcff"])
+    with pytest.raises(TypeError):
+        index.signatures("not a list")
+    good = index.signature(GOLDEN_TEXT)
+    for bad in (b"", good[:-1], good + b"\0", b"\x02" + good[1:], good[:2] + b"\x40\x00" + good[4:]):
+        with pytest.raises(InvalidInput):
+            tipline_core.estimate_similarity(bad, good)
+        with pytest.raises(InvalidInput):
+            tipline_core.band_keys(bad)
+        with pytest.raises(InvalidInput):
+            index.add_signature(1, bad)
+    with pytest.raises(TypeError):
+        tipline_core.band_keys("not bytes")
+
+
+def test_bytes_like_signatures_are_accepted():
+    index = DedupIndex()
+    signature = index.signature(GOLDEN_TEXT)
+    assert tipline_core.estimate_similarity(memoryview(signature), bytearray(signature)) == 1.0
+
+
+# --- Similarity ------------------------------------------------------------------
+
+EN_A = ("My landlord has kept the whole deposit for three months and refuses "
+        "to answer any of my messages about returning it")
+EN_B = ("My landlord has kept the whole deposit for three months and refuses "
+        "to answer all of my messages about returning it!")
+EN_OTHER = ("Someone keeps posting spam links to a crypto investment scheme in "
+            "the football club group chat every night")
+ZH_A = "我的个人信息被泄露了，包括电话号码和家庭住址，请尽快处理"
+ZH_B = "我的個人信息被洩露了，包括電話號碼和家庭地址，請儘快處理！"
+ZH_OTHER = "有人在群里每天晚上发布虚假投资广告，骗了很多老人的钱"
+
+
+@pytest.mark.parametrize("a, b, other", [(EN_A, EN_B, EN_OTHER), (ZH_A, ZH_B, ZH_OTHER)])
+def test_near_duplicates_vs_unrelated(a, b, other):
+    index = DedupIndex()
+    sa, sb, so = index.signatures([a, b, other])
+    assert tipline_core.estimate_similarity(sa, sb) > 0.7
+    assert tipline_core.estimate_similarity(sa, so) < 0.1
+
+
+# --- The index -------------------------------------------------------------------
+
+def test_query_threshold_k_and_order():
+    index = DedupIndex(threshold=0.5)
+    index.add_many([1, 2, 3, 4], [EN_A, EN_B, EN_OTHER, ZH_A])
+    index.add(5, ZH_B)
+    assert len(index) == 5 and 1 in index and 9 not in index
+    matches = index.query(EN_A)
+    assert [key for key, _ in matches] == [1, 2]
+    assert matches[0][1] == 1.0 and 0.5 <= matches[1][1] < 1.0
+    assert index.query(EN_A, k=1) == matches[:1]
+    assert index.query(EN_A, k=0) == []
+    assert [key for key, _ in index.query(ZH_B)] == [5, 4]
+    assert index.query("nothing like any stored report") == []
+    strict = DedupIndex(threshold=0.99)
+    strict.add_many([1, 2], [EN_A, EN_B])
+    assert strict.query(EN_A) == [(1, 1.0)]
+    assert index.threshold == 0.5 and DedupIndex().threshold == tipline_core.DEFAULT_DEDUP_THRESHOLD
+
+
+def test_query_many_and_query_signature():
+    index = DedupIndex()
+    index.add_many([1, 2, 3], [EN_A, EN_OTHER, ZH_A])
+    results = index.query_many([EN_B, ZH_B, "unrelated words entirely here"], k=5)
+    assert [r[0][0] for r in results[:2]] == [1, 3] and results[2] == []
+    assert index.query_signature(index.signature(EN_B)) == index.query(EN_B)
+
+
+def test_add_signature_round_trip_through_bytes():
+    source = DedupIndex()
+    stored = {key: source.signature(text) for key, text in [(10, EN_A), (20, ZH_A)]}
+    restored = DedupIndex()
+    for key, signature in stored.items():
+        restored.add_signature(key, signature)
+    assert restored.query(EN_B)[0][0] == 10
+    assert restored.query(ZH_B)[0][0] == 20
+
+
+def test_remove_and_replace():
+    index = DedupIndex()
+    index.add(1, EN_A)
+    index.add(2, EN_A)
+    assert index.remove(1) is True
+    assert index.remove(1) is False
+    assert index.query(EN_A) == [(2, 1.0)]
+    index.add(2, EN_OTHER)  # replaces
+    assert len(index) == 1 and index.query(EN_A) == []
+
+
+def test_bad_arguments():
+    for bad in (0, -1, 1.5, float("nan")):
+        with pytest.raises(InvalidInput):
+            DedupIndex(threshold=bad)
+    index = DedupIndex()
+    with pytest.raises(InvalidInput):
+        index.add_many([1, 2], ["only one"])
+    with pytest.raises(TypeError):
+        index.add("key", "text")
+    with pytest.raises(InvalidInput):
+        index.add(1, "lone \ud800")
+
+
+def test_threads_share_an_index():
+    index = DedupIndex()
+    texts = [f"report {i} says user {i * 31} leaked {i % 5} phone numbers in group {i}" for i in range(2000)]
+    index.add_many(list(range(2000)), texts)
+    errors = []
+
+    def reader(offset):
+        for i in range(offset, 2000, 4):
+            if index.query(texts[i], k=1)[:1] != [(i, 1.0)]:
+                errors.append(i)
+
+    def writer():
+        for i in range(2000, 2400):
+            index.add(i, f"new report {i} with other words entirely")
+        for i in range(2000, 2400, 2):
+            index.remove(i)
+
+    threads = [threading.Thread(target=reader, args=(o,)) for o in range(3)]
+    threads.append(threading.Thread(target=writer))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(index) == 2200
