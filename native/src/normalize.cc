@@ -10,6 +10,7 @@
 #include <array>
 #include <cstdlib>
 #include <mutex>
+#include <vector>
 #include <sys/stat.h>
 
 #include "internal/unicode_text.h"
@@ -89,6 +90,22 @@ using internal::NextCodePoint;
 // ICU takes int32_t lengths; no report comes near this.
 constexpr size_t kMaxNormalizeInputBytes = size_t{1} << 30;
 
+size_t EncodeUtf8(int32_t c, char* out) {
+  if (c < 0x80) {
+    out[0] = static_cast<char>(c);
+    return 1;
+  }
+  if (c < 0x800) {
+    out[0] = static_cast<char>(0xC0 | (c >> 6));
+    out[1] = static_cast<char>(0x80 | (c & 0x3F));
+    return 2;
+  }
+  out[0] = static_cast<char>(0xE0 | (c >> 12));
+  out[1] = static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+  out[2] = static_cast<char>(0x80 | (c & 0x3F));
+  return 3;  // BMP only
+}
+
 bool FileExists(const std::string& path) {
   struct stat info;
   return ::stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode);
@@ -145,6 +162,65 @@ bool IsAscii(std::string_view text) {
   uint8_t any = 0;
   for (const char ch : text) any |= static_cast<uint8_t>(ch);
   return any < 0x80;
+}
+
+// BMP Han characters that t2s changes when converted on their own, found by
+// asking OpenCC once (one call over all of them, newline-separated so that no
+// phrase spans two). Text whose Han characters are all outside this set (the
+// usual simplified-Chinese report) skips the comparatively slow OpenCC call.
+// The cost of the shortcut: a t2s phrase made only of characters that t2s
+// keeps on their own is left as written unless the text also contains a
+// character that does change (a traditional text almost always does).
+const std::vector<bool>& HanChangedByT2s(const ChineseConverter& converter) {
+  static const auto* changed = [&converter] {
+    auto* table = new std::vector<bool>(0x10000, false);
+    const uint8_t* const bmp = internal::BmpClassTable();
+    std::string all;
+    std::vector<int32_t> han;
+    for (int32_t c = 0x2E80; c < 0x10000; ++c) {
+      if (!(bmp[c] & internal::kHan)) continue;
+      han.push_back(c);
+      char buf[4];
+      const size_t n = EncodeUtf8(c, buf);
+      all.append(buf, n);
+      all.push_back('\n');
+    }
+    Result<std::string> converted = converter.Convert(all);
+    if (!converted.ok()) {  // be safe: convert every Han text
+      table->assign(0x10000, true);
+      return table;
+    }
+    size_t start = 0, i = 0;
+    const std::string& text = converted.value();
+    for (size_t pos = 0; pos <= text.size() && i < han.size(); ++pos) {
+      if (pos == text.size() || text[pos] == '\n') {
+        char buf[4];
+        const size_t n = EncodeUtf8(han[i], buf);
+        (*table)[static_cast<size_t>(han[i])] =
+            std::string_view(text).substr(start, pos - start) != std::string_view(buf, n);
+        start = pos + 1;
+        ++i;
+      }
+    }
+    if (i != han.size()) table->assign(0x10000, true);  // unexpected shape
+    return table;
+  }();
+  return *changed;
+}
+
+bool NeedsTraditionalToSimplified(std::string_view text,
+                                  const ChineseConverter& converter) {
+  const std::vector<bool>& changed = HanChangedByT2s(converter);
+  size_t pos = 0;
+  while (pos < text.size()) {
+    const int32_t c = NextCodePoint(text, &pos);
+    if (c >= 0x10000) {
+      if (ClassifyCodePoint(c) & internal::kHan) return true;  // not tabulated
+    } else if (changed[static_cast<size_t>(c)]) {
+      return true;
+    }
+  }
+  return false;
 }
 
 }  // namespace
@@ -269,6 +345,7 @@ Result<std::string> NormalizeForDedup(std::string_view utf8) {
 
   Result<const ChineseConverter*> converter = TraditionalToSimplified();
   if (!converter.ok()) return converter.status();
+  if (!NeedsTraditionalToSimplified(out, *converter.value())) return out;
   Result<std::string> simplified = converter.value()->Convert(out);
   if (!simplified.ok()) return simplified.status();
   // OpenCC maps Han to Han, but fold again so that the output is canonical

@@ -42,6 +42,18 @@ TEST(NormalizeTest, MapsTraditionalToSimplifiedChinese) {
   EXPECT_EQ(Normalized("個人資料被洩露"), Normalized("个人资料被泄露"));
 }
 
+TEST(NormalizeTest, SimplifiedTextShortcutAgreesWithOpencc) {
+  // Text without characters that t2s changes skips OpenCC; OpenCC itself
+  // must leave such text unchanged.
+  const ChineseConverter* converter = TraditionalToSimplified().value();
+  for (const char* text :
+       {"我的个人信息被泄露了 包括电话号码和家庭住址 请尽快处理",
+        "有人在群里每天晚上发布虚假投资广告 骗了很多老人的钱", "头发很长", "干燥"}) {
+    EXPECT_EQ(Normalized(text), converter->Convert(text).value()) << text;
+  }
+  EXPECT_EQ(Normalized("頭髮很長"), "头发很长");
+}
+
 TEST(NormalizeTest, HandlesMixedChineseAndLatin) {
   EXPECT_EQ(Normalized("我的iPhone手機，ＩＤ是ABC-123"), "我的iphone手机 id是abc 123");
 }
