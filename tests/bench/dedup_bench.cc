@@ -1,0 +1,146 @@
+// Native micro-benchmark for signatures, index queries and scoring. Built
+// with the tests (tests/bench/*_bench.cc), never run by ctest:
+//   build/tests/dedup_bench [stored_signatures, default 1000000]
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "tipline/dedup_index.h"
+#include "tipline/minhash.h"
+#include "tipline/score.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double CpuSeconds() {
+  timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+double Seconds(Clock::time_point since) {
+  return std::chrono::duration<double>(Clock::now() - since).count();
+}
+
+std::vector<std::string> EnglishTexts(size_t n, uint64_t seed) {
+  static const char* kWords[] = {
+      "the", "a", "landlord", "deposit", "refuses", "return", "tenant",
+      "police", "harassment", "spam", "fraud", "account", "message", "phone",
+      "contact", "data", "leak", "report", "user", "posted", "private",
+      "address", "threatening", "violent", "repeated", "photos", "without",
+      "consent", "group", "chat", "every", "night", "money", "scam", "link"};
+  std::mt19937_64 rng(seed);
+  std::vector<std::string> texts(n);
+  for (size_t i = 0; i < n; ++i) {
+    const size_t words = 15 + rng() % 30;
+    for (size_t w = 0; w < words; ++w) {
+      texts[i] += kWords[rng() % (sizeof kWords / sizeof *kWords)];
+      texts[i] += ' ';
+    }
+    texts[i] += std::to_string(rng());
+  }
+  return texts;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const size_t stored = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 1000000;
+  const std::vector<std::string> texts = EnglishTexts(200000, 1);
+  std::vector<std::string_view> views(texts.begin(), texts.end());
+
+  // Single-thread signature cost.
+  auto start = Clock::now();
+  size_t sink = 0;
+  for (size_t i = 0; i < 50000; ++i) sink += tipline::ComputeSignature(views[i]).value().values[0];
+  std::printf("signature, 1 thread: %.0f /s (sink %zu)\n", 50000 / Seconds(start), sink);
+  std::vector<tipline::MinHashSignature> signatures;
+  start = Clock::now();
+  if (!tipline::ComputeSignatures(views, &signatures).ok()) return 1;
+  std::printf("signatures, all cores: %.0f /s\n", views.size() / Seconds(start));
+
+  // Index of `stored` random signatures (shingles drawn at random), queried
+  // with near-duplicates of stored ones and with unrelated ones.
+  auto index = std::move(tipline::DedupIndex::Create(0.5)).value();
+  std::mt19937_64 rng(7);
+  std::vector<tipline::MinHashSignature> sample;
+  start = Clock::now();
+  {
+    std::vector<int64_t> keys;
+    std::vector<tipline::MinHashSignature> batch;
+    std::vector<uint64_t> shingles(40);
+    for (size_t i = 0; i < stored; ++i) {
+      for (auto& s : shingles) s = rng() % 2000000;
+      batch.push_back(tipline::MinHashOfShingles(shingles.data(), shingles.size()));
+      keys.push_back(static_cast<int64_t>(i));
+      if (i % 1000 == 0 && sample.size() < 2000) {
+        shingles[0] ^= 1;  // a near-duplicate: one shingle of 40 changed
+        sample.push_back(tipline::MinHashOfShingles(shingles.data(), shingles.size()));
+      }
+      if (batch.size() == 100000) {
+        index->AddSignatures(keys, batch);
+        keys.clear();
+        batch.clear();
+      }
+    }
+    index->AddSignatures(keys, batch);
+  }
+  std::printf("index build, %zu signatures: %.2f s\n", stored, Seconds(start));
+  for (int kind = 0; kind < 2; ++kind) {
+    std::vector<double> latencies;
+    size_t found = 0;
+    for (size_t round = 0; round < 5; ++round) {
+      for (size_t i = 0; i < sample.size(); ++i) {
+        tipline::MinHashSignature query = sample[i];
+        if (kind == 1) {
+          std::vector<uint64_t> shingles(40);
+          for (auto& s : shingles) s = 3000000 + rng() % 2000000;
+          query = tipline::MinHashOfShingles(shingles.data(), shingles.size());
+        }
+        const auto t0 = Clock::now();
+        found += index->QuerySignature(query, 10).size();
+        latencies.push_back(Seconds(t0) * 1e6);
+      }
+    }
+    std::sort(latencies.begin(), latencies.end());
+    std::printf("query by signature (%s), %zu stored: p50 %.2f us, p99 %.2f us, hits %zu/%zu\n",
+                kind == 0 ? "near-duplicate" : "unrelated", stored,
+                latencies[latencies.size() / 2], latencies[latencies.size() * 99 / 100],
+                found, latencies.size());
+  }
+
+  // Scoring 1M reports.
+  const size_t n = 1000000;
+  std::vector<double> sev(n), rep(n), up(n), rej(n), tgt(n), pii(n), sla(n), out(n);
+  for (size_t i = 0; i < n; ++i) {
+    sev[i] = (rng() % 100) / 100.0;
+    rep[i] = 1 + rng() % 20;
+    up[i] = rng() % 40;
+    rej[i] = rng() % 40;
+    tgt[i] = rng() % 5;
+    pii[i] = rng() % 3;
+    sla[i] = (rng() % 1000) / 800.0;
+  }
+  const tipline::ReportColumns cols{n, sev.data(), rep.data(), up.data(), rej.data(),
+                                    tgt.data(), pii.data(), sla.data()};
+  double best = 1e9, best_cpu = 1e9;
+  for (int r = 0; r < 5; ++r) {
+    // CPU time of all threads too: on a shared machine it is the steadier figure.
+    const double cpu_start = CpuSeconds();
+    start = Clock::now();
+    if (!tipline::ScoreBatch(cols, tipline::ScoreWeights(), out.data()).ok()) return 1;
+    best = std::min(best, Seconds(start));
+    best_cpu = std::min(best_cpu, CpuSeconds() - cpu_start);
+  }
+  start = Clock::now();
+  const auto top = tipline::TopK(out.data(), n, 100);
+  std::printf("score 1M: %.2f ms wall, %.2f ms CPU (best of 5); top-100: %.2f ms (best %.2f)\n",
+              best * 1e3, best_cpu * 1e3, Seconds(start) * 1e3, top.front().second);
+  return 0;
+}

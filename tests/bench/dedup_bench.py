@@ -1,0 +1,175 @@
+"""Benchmark (not a test) of tipline_core's near-duplicate and scoring code,
+against datasketch and rensa (dev requirements only).
+
+    PYTHONPATH=python .venv/bin/python tests/bench/dedup_bench.py [--full]
+
+Prints signatures/s (batch from Python, English and Chinese short texts),
+query latency p50/p99 with 100k (and, with --full, 1M) stored signatures,
+and the time to score 1M reports plus top-100. The native-only latencies
+come from the C++ program tests/bench/dedup_bench.cc (build/tests/dedup_bench).
+"""
+
+from __future__ import annotations
+
+import array
+import random
+import statistics
+import sys
+import time
+
+import tipline_core
+
+WORDS = (
+    "the a my our their landlord deposit refuses return tenant police "
+    "harassment spam fraud account message phone contact data leak report "
+    "user posted private address threatening violent repeated photos without "
+    "consent group chat every night money scam link please help since weeks "
+    "manager shop online order never delivered refund ignored again"
+).split()
+HAN = ("我的个人信息被泄露了包括电话号码和家庭住址请尽快处理有人在群里每天晚上发布虚假"
+       "投资广告骗了很多老人的钱房东押金拒绝退还已经三个月没有回复网店订单从未发货")
+
+
+def english(rng: random.Random, n: int) -> list[str]:
+    out = []
+    for _ in range(n):
+        words, length, target = [], 0, rng.randint(100, 300)
+        while length < target:
+            words.append(rng.choice(WORDS))
+            length += len(words[-1]) + 1
+        out.append(" ".join(words))
+    return out
+
+
+def chinese(rng: random.Random, n: int) -> list[str]:
+    return ["".join(rng.choice(HAN) for _ in range(rng.randint(50, 120))) for _ in range(n)]
+
+
+def best_rate(function, count: int, repeat: int = 3) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        function()
+        best = min(best, time.perf_counter() - start)
+    return count / best
+
+
+def percentiles(samples_ns: list[int]) -> str:
+    samples = sorted(samples_ns)
+    p50 = samples[len(samples) // 2] / 1000
+    p99 = samples[len(samples) * 99 // 100] / 1000
+    return f"p50 {p50:.1f} us, p99 {p99:.1f} us"
+
+
+def bench_signatures(rng: random.Random) -> None:
+    index = tipline_core.DedupIndex()
+    texts = english(rng, 100_000)
+    zh = chinese(rng, 20_000)
+    print(f"mean length: English {statistics.mean(map(len, texts)):.0f} chars, "
+          f"Chinese {statistics.mean(map(len, zh)):.0f} chars")
+    rate = best_rate(lambda: index.signatures(texts), len(texts))
+    print(f"tipline signatures (batch, English):  {rate:>10,.0f} /s")
+    rate = best_rate(lambda: index.signatures(zh), len(zh))
+    print(f"tipline signatures (batch, Chinese):  {rate:>10,.0f} /s")
+    traditional = [t.replace("个", "個").replace("电", "電") for t in zh]
+    rate = best_rate(lambda: index.signatures(traditional), len(traditional))
+    print(f"tipline signatures (batch, trad. Chinese, through OpenCC): {rate:>10,.0f} /s")
+
+    try:
+        from rensa import RMinHash
+    except ImportError:
+        print("rensa not installed")
+    else:
+        def rensa_batch():
+            RMinHash.digests_from_token_sets([t.split() for t in texts], num_perm=128, seed=42)
+        rate = best_rate(rensa_batch, len(texts))
+        print(f"rensa digests_from_token_sets (words): {rate:>10,.0f} /s")
+
+    try:
+        from datasketch import MinHash
+    except ImportError:
+        print("datasketch not installed")
+    else:
+        sample = texts[:5000]
+        def datasketch_batch():
+            MinHash.bulk([[w.encode() for w in t.split()] for t in sample], num_perm=128)
+        rate = best_rate(datasketch_batch, len(sample), repeat=1)
+        print(f"datasketch MinHash.bulk (words):      {rate:>10,.0f} /s")
+
+
+def bench_queries(rng: random.Random, stored: int) -> None:
+    texts = english(rng, stored)
+    index = tipline_core.DedupIndex(0.5)
+    start = time.perf_counter()
+    for begin in range(0, stored, 100_000):
+        index.add_many(range(begin, min(stored, begin + 100_000)), texts[begin:begin + 100_000])
+    print(f"stored {stored:,}: built in {time.perf_counter() - start:.1f} s")
+    near = [t + " again" for t in rng.sample(texts, 1000)]
+    other = english(random.Random(99), 1000)
+    queries = near + other
+    signatures = index.signatures(queries)
+    for label, function, items in (
+        ("query(text)", index.query, queries),
+        ("query_signature(bytes)", index.query_signature, signatures),
+    ):
+        samples = []
+        for item in items:
+            t0 = time.perf_counter_ns()
+            function(item)
+            samples.append(time.perf_counter_ns() - t0)
+        print(f"  tipline {label:<24} from Python: {percentiles(samples)}")
+    hits = sum(1 for r in index.query_many(near, k=1) if r)
+    print(f"  near-duplicates found: {hits}/{len(near)}")
+
+    if stored <= 100_000:
+        try:
+            from rensa import RMinHash, RMinHashLSH
+        except ImportError:
+            return
+        lsh = RMinHashLSH(threshold=0.5, num_perm=128, num_bands=32)
+        for key, minhash in enumerate(RMinHash.from_token_sets([t.split() for t in texts], num_perm=128, seed=42)):
+            lsh.insert(key, minhash)
+        query_hashes = RMinHash.from_token_sets([q.split() for q in queries], num_perm=128, seed=42)
+        samples = []
+        for minhash in query_hashes:
+            t0 = time.perf_counter_ns()
+            lsh.query(minhash)
+            samples.append(time.perf_counter_ns() - t0)
+        print(f"  rensa RMinHashLSH.query (unranked candidates): {percentiles(samples)}")
+
+
+def bench_scoring(rng: random.Random) -> None:
+    n = 1_000_000
+    columns = (
+        array.array("d", (rng.random() for _ in range(n))),
+        array.array("d", (float(rng.randint(1, 20)) for _ in range(n))),
+        array.array("d", (float(rng.randint(0, 40)) for _ in range(n))),
+        array.array("d", (float(rng.randint(0, 40)) for _ in range(n))),
+        array.array("d", (float(rng.randint(0, 5)) for _ in range(n))),
+        array.array("d", (float(rng.randint(0, 3)) for _ in range(n))),
+        array.array("d", (rng.random() * 1.2 for _ in range(n))),
+    )
+    weights = tipline_core.ScoreWeights()
+    best = float("inf")
+    for _ in range(5):
+        start = time.perf_counter()
+        scores = tipline_core.score_batch(*columns, weights)
+        best = min(best, time.perf_counter() - start)
+    start = time.perf_counter()
+    top = tipline_core.top_k(scores, 100)
+    top_time = time.perf_counter() - start
+    print(f"score_batch 1M (float64 columns): {best * 1e3:.1f} ms (best of 5); "
+          f"top_k 100: {top_time * 1e3:.1f} ms; best score {top[0][1]:.1f}")
+
+
+def main() -> None:
+    rng = random.Random(2024)
+    bench_signatures(rng)
+    bench_queries(rng, 100_000)
+    if "--full" in sys.argv:
+        bench_queries(rng, 1_000_000)
+    bench_scoring(rng)
+
+
+if __name__ == "__main__":
+    main()
