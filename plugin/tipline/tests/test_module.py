@@ -72,14 +72,14 @@ class TiplineTestCase(ModuleTestCase):
         Category = Pool().get('tipline.category')
         with self.assertRaises(ValidationError):
             Category.create([{
-                        'name': "Bad", 'code': 'bad', 'severity_weight': 11}])
+                        'name': "Bad", 'code': 'bad1', 'severity_weight': 11}])
         with self.assertRaises(ValidationError):
             Category.create([{
-                        'name': "Bad", 'code': 'bad',
+                        'name': "Bad", 'code': 'bad2',
                         'hours_to_acknowledge': 48, 'hours_to_resolve': 24}])
         with self.assertRaises(ValidationError):
             Category.create([{
-                        'name': "Bad", 'code': 'bad',
+                        'name': "Bad", 'code': 'bad3',
                         'hours_to_acknowledge': 0}])
 
     @with_transaction()
