@@ -12,7 +12,7 @@ APT_PACKAGES=(
   build-essential cmake pkg-config libssl-dev
   googletest libgtest-dev libgmock-dev pybind11-dev
   clang-14 libclang-rt-14-dev
-  libicu-dev libutf8proc-dev libopencc-dev opencc
+  libicu-dev libutf8proc-dev libopencc-dev libopencc-data opencc
   python3-venv python3-dev
   postgresql postgresql-client
   chromium fonts-noto-cjk fonts-dejavu-core
