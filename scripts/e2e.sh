@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# e2e.sh: the browser end-to-end test. Creates a fresh SQLite database with
+# the demo data in var/e2e/, serves it with trytond and sao on
+# 127.0.0.1:8010, drives Debian's chromium through it (node --test
+# tests/e2e/) and always stops the server. Exits with the test's status.
+# Screenshots land in tests/e2e/screenshots/ (git-ignored).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+DIR=$ROOT/var/e2e NAME=tipline
+PORT=${TIPLINE_E2E_PORT:-8010}
+URL=http://127.0.0.1:$PORT
+LOG=$DIR/trytond.log
+
+[ -x .venv/bin/trytond ] || { echo "e2e: run scripts/bootstrap.sh first" >&2; exit 2; }
+[ -d var/sao/package/dist ] || { echo "e2e: sao is missing, run scripts/bootstrap.sh" >&2; exit 2; }
+[ -x /usr/bin/chromium ] || { echo "e2e: /usr/bin/chromium is missing" >&2; exit 2; }
+if [ ! -d tests/e2e/node_modules/playwright-core ]; then
+  (cd tests/e2e && npm ci --no-audit --no-fund)
+fi
+if curl -s -o /dev/null --max-time 2 "$URL/"; then
+  echo "e2e: something already listens on $URL; stop it or set TIPLINE_E2E_PORT" >&2
+  exit 2
+fi
+
+start=$(date +%s)
+echo "e2e: creating the database $DIR/$NAME.sqlite"
+scripts/create_database.sh "$DIR" "$NAME" </dev/null >"$DIR.create.log" 2>&1 \
+  || { cat "$DIR.create.log" >&2; exit 1; }
+mv "$DIR.create.log" "$DIR/create.log"
+
+export TRYTOND_DATABASE__PATH=$DIR
+export TRYTOND_WEB__ROOT=$ROOT/var/sao/package
+# -d loads the database's pool at start. Without it trytond 8.0.12 answers
+# the first login with KeyError 'res.user' (Cache.sync's Pool() registers an
+# empty pool, so security._get_pool never initialises it).
+# The config file wins over TRYTOND_WEB__LISTEN (trytond reads the environment
+# first, then the files), so a second file sets the port.
+printf '[web]\nlisten = 127.0.0.1:%s\n' "$PORT" >"$DIR/e2e.conf"
+.venv/bin/trytond -c manifests/trytond-sqlite.conf "$DIR/e2e.conf" -d "$NAME" </dev/null >"$LOG" 2>&1 &
+SERVER=$!
+stop_server() {
+  if kill -0 "$SERVER" 2>/dev/null; then
+    kill "$SERVER" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$SERVER" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$SERVER" 2>/dev/null || true
+  fi
+  wait "$SERVER" 2>/dev/null || true
+}
+trap stop_server EXIT
+trap 'exit 130' INT TERM
+
+echo "e2e: waiting for trytond on $URL"
+for _ in $(seq 120); do
+  if ! kill -0 "$SERVER" 2>/dev/null; then
+    echo "e2e: trytond died; the end of $LOG:" >&2; tail -30 "$LOG" >&2; exit 1
+  fi
+  code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$URL/" || true)
+  [ "$code" = 200 ] && break
+  sleep 0.5
+done
+[ "$code" = 200 ] || { echo "e2e: trytond did not answer; see $LOG" >&2; exit 1; }
+
+echo "e2e: running the browser tests ($(( $(date +%s) - start )) s so far)"
+status=0
+(cd tests/e2e && TIPLINE_URL=$URL TIPLINE_DB=$NAME node --test \
+  --test-concurrency=1 --test-reporter=spec) </dev/null || status=$?
+echo "e2e: done in $(( $(date +%s) - start )) s, status $status (server log: $LOG)"
+exit $status
