@@ -16,6 +16,7 @@ void RegisterBlindIndex(pybind11::module_& m);
 void RegisterReceipt(pybind11::module_& m);
 void RegisterDedup(pybind11::module_& m);
 void RegisterScore(pybind11::module_& m);
+void RegisterAuditChain(pybind11::module_& m);
 
 }  // namespace tipline::python
 

@@ -12,4 +12,5 @@ PYBIND11_MODULE(_native, m) {
   tipline::python::RegisterReceipt(m);
   tipline::python::RegisterDedup(m);
   tipline::python::RegisterScore(m);
+  tipline::python::RegisterAuditChain(m);
 }

@@ -587,3 +587,65 @@ __all__ += [
     "personal_data_signals",
     "detect_report_burst",
 ]
+
+
+# --- Audit hash chain ----------------------------------------------------------
+#
+# Encoding and hashes are documented in native/include/tipline/audit_chain.h.
+
+AUDIT_HASH_SIZE: int = _native.AUDIT_HASH_SIZE
+AUDIT_ENCODING_VERSION: int = _native.AUDIT_ENCODING_VERSION
+
+
+@_translate_errors()
+def audit_genesis(report_id: int) -> bytes:
+    """The previous hash of report ``report_id``'s first audit link:
+    SHA-256(b"tipline audit v1" + report_id as 8 bytes big-endian)."""
+    return _native.audit_genesis(report_id)
+
+
+@_translate_errors()
+def audit_link(
+    prev_hash: bytes,
+    report_id: int,
+    sequence: int,
+    timestamp_us: int,
+    actor: str,
+    kind: str,
+    details: dict[str, str],
+) -> bytes:
+    """The 32-byte hash to store with an audit event: SHA-256(prev_hash ||
+    canonical encoding of the event). ``prev_hash`` is the hash stored with
+    the report's previous event, or ``audit_genesis(report_id)`` for the
+    first; ``sequence`` counts from 1; ``timestamp_us`` is microseconds since
+    the epoch (UTC); ``actor`` may be empty; ``kind`` is 1-32 characters of
+    a-z, 0-9, ``_`` and ``.`` (``"state"``, ``"assign"``, ``"message"``,
+    ``"reveal"``, ``"export"``, ``"appeal"``). Raises InvalidInput for a bad
+    or oversized field (actor 256 bytes, detail keys 128, values 64 KiB, 256
+    details, 1 MiB in all)."""
+    return _native.audit_link(
+        prev_hash, report_id, sequence, timestamp_us, actor, kind, details
+    )
+
+
+@_translate_errors()
+def audit_verify(
+    report_id: int,
+    events: list[tuple[int, int, str, str, dict[str, str], bytes]],
+) -> int | None:
+    """Check a report's stored chain, oldest first, given as (sequence,
+    timestamp_us, actor, kind, details, stored_hash) tuples. Return the
+    0-based index of the first broken link (edited, inserted, dropped,
+    reordered or duplicated event, wrong stored hash), or None if it holds.
+    Events cut off the end are not detected: compare the last hash with an
+    anchor kept elsewhere. Runs with the GIL released."""
+    return _native.audit_verify(report_id, events)
+
+
+__all__ += [
+    "AUDIT_HASH_SIZE",
+    "AUDIT_ENCODING_VERSION",
+    "audit_genesis",
+    "audit_link",
+    "audit_verify",
+]

@@ -150,3 +150,22 @@ def detect_report_burst(
     accuracies: _Column,
     params: BurstParams | None = ...,
 ) -> tuple[bool, list[int]]: ...
+
+# Audit hash chain
+AUDIT_HASH_SIZE: int
+AUDIT_ENCODING_VERSION: int
+
+def audit_genesis(report_id: int) -> bytes: ...
+def audit_link(
+    prev_hash: bytes,
+    report_id: int,
+    sequence: int,
+    timestamp_us: int,
+    actor: str,
+    kind: str,
+    details: dict[str, str],
+) -> bytes: ...
+def audit_verify(
+    report_id: int,
+    events: Sequence[tuple[int, int, str, str, dict[str, str], bytes]],
+) -> int | None: ...
