@@ -11,9 +11,14 @@ CONF=manifests/trytond-sqlite.conf
 PASSFILE=$(mktemp)
 trap 'rm -f "$PASSFILE"' EXIT
 echo "${TIPLINE_DEMO_ADMIN_PASSWORD:-tipline-admin}" > "$PASSFILE"
-TRYTONPASSFILE=$PASSFILE .venv/bin/trytond-admin -c $CONF -d "$NAME" \
-  --all --email admin@example.com 2>&1 | grep -v "^\s*$" | grep -iv "warn" || true
-.venv/bin/trytond-admin -c $CONF -d "$NAME" \
-  -u tipline sale_opportunity --activate-dependencies 2>&1 \
-  | grep -iv "warn" || true
+LOG=$DIR/$NAME.admin.log
+admin() {  # trytond-admin, quiet unless it fails
+  if ! .venv/bin/trytond-admin -c $CONF -d "$NAME" "$@" >"$LOG" 2>&1; then
+    echo "trytond-admin $* failed; the end of $LOG:" >&2
+    tail -n 30 "$LOG" >&2
+    exit 1
+  fi
+}
+TRYTONPASSFILE=$PASSFILE admin --all --email admin@example.com
+admin -u tipline sale_opportunity --activate-dependencies
 .venv/bin/python scripts/demo_data.py -c $CONF -d "$NAME"

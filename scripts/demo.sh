@@ -17,4 +17,6 @@ export TRYTOND_DATABASE__PATH=$DB_DIR
 export TRYTOND_WEB__ROOT=$PWD/var/sao/package
 echo
 echo "Tipline is served on http://127.0.0.1:8000/#$NAME (Ctrl-C stops it)"
-exec .venv/bin/trytond -c manifests/trytond-sqlite.conf
+# -d loads the database at start; trytond 8.0 cannot log anyone in to a
+# database whose pool a first request registered empty.
+exec .venv/bin/trytond -c manifests/trytond-sqlite.conf -d "$NAME"

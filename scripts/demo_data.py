@@ -73,7 +73,7 @@ def main():
     fraud, = Category.find([('code', '=', 'fraud')])
     wizard = Wizard('tipline.report.submit', [Party(
                 parties["Shady Supplies Ltd"].id)])
-    wizard.form.category = fraud
+    wizard.form.category = str(fraud.id)
     wizard.form.description = (
         "The bank account on this supplier was changed last night to an "
         "account abroad, right before a large payment run.")

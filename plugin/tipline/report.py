@@ -52,9 +52,9 @@ class Report(Workflow, ModelSQL, ModelView):
         "Tracking Number", readonly=True, required=True,
         help="Quote this number to follow the report up.")
     target = fields.Reference(
-        "Reported Record", selection='get_targets', readonly=True)
+        "Record Link", selection='get_targets', readonly=True)
     target_label = fields.Char(
-        "Reported Record Name", readonly=True,
+        "Reported Record", readonly=True,
         help="The name of the reported record when the report was filed.")
     category = fields.Many2One(
         'tipline.category', "Category", required=True, ondelete='RESTRICT',
@@ -76,10 +76,10 @@ class Report(Workflow, ModelSQL, ModelView):
             ], "State", readonly=True, required=True, sort=False)
     submitted_at = fields.DateTime("Submitted At", readonly=True, required=True)
     acknowledge_by = fields.DateTime(
-        "Acknowledge By", readonly=True,
+        "Acknowledge By", readonly=True, format='%H:%M',
         help="Deadline for acknowledging the report.")
     resolve_by = fields.DateTime(
-        "Resolve By", readonly=True,
+        "Resolve By", readonly=True, format='%H:%M',
         help="Deadline for resolving the report.")
     assigned_to = fields.Many2One(
         'res.user', "Assigned To", ondelete='SET NULL', states=_moderated,
@@ -323,6 +323,8 @@ class Report(Workflow, ModelSQL, ModelView):
         cls.check_submission(target, category, description, evidence)
 
         now = utcnow()
+        # Deadlines are promised to the minute, which is how they are shown.
+        deadline_base = now.replace(second=0, microsecond=0)
         user = Transaction().user
         with without_check_access():
             report, = cls.create([{
@@ -334,9 +336,9 @@ class Report(Workflow, ModelSQL, ModelView):
                         'anonymous': bool(anonymous),
                         'reporter': None if anonymous else user,
                         'submitted_at': now,
-                        'acknowledge_by': now + dt.timedelta(
+                        'acknowledge_by': deadline_base + dt.timedelta(
                             hours=category.hours_to_acknowledge),
-                        'resolve_by': now + dt.timedelta(
+                        'resolve_by': deadline_base + dt.timedelta(
                             hours=category.hours_to_resolve),
                         }])
             attachments = Attachment.create([{

@@ -1,3 +1,4 @@
+from trytond.cache import Cache
 from trytond.i18n import gettext
 from trytond.model import (
     DeactivableMixin, ModelSQL, ModelStorage, ModelView, Unique, fields)
@@ -50,12 +51,27 @@ class ReportableModel(DeactivableMixin, ModelSQL, ModelView):
                             'tipline.msg_reportable_model_invalid',
                             model=reportable.model.rec_name))
 
+    _names_cache = Cache('tipline.reportable_model.names', context=False)
+
     @classmethod
     def reportable_model_names(cls, active_only=True):
         "The names of the models whose records can be reported"
-        domain = [] if active_only else [('active', 'in', [True, False])]
-        with without_check_access():
-            return [r.model.name for r in cls.search(domain)]
+        names = cls._names_cache.get(active_only)
+        if names is None:
+            domain = [] if active_only else [('active', 'in', [True, False])]
+            with without_check_access():
+                names = [r.model.name for r in cls.search(domain)]
+            cls._names_cache.set(active_only, names)
+        return names
+
+    @staticmethod
+    def has_report_button(model_name):
+        "Whether the model's forms and action menu carry the Report button"
+        from .reportable_mixin import ReportActionMixin
+        try:
+            return issubclass(Pool().get(model_name), ReportActionMixin)
+        except KeyError:
+            return False
 
     @classmethod
     def _report_action_id(cls):
@@ -80,7 +96,9 @@ class ReportableModel(DeactivableMixin, ModelSQL, ModelView):
         for reportable in reportables:
             keyword = reportable.keyword
             wanted = '%s,-1' % reportable.model.name
-            if not reportable.active:
+            if (not reportable.active
+                    or cls.has_report_button(reportable.model.name)):
+                # The model's own Report button stands in the action menu.
                 if keyword:
                     to_delete.append(keyword)
                     reportable.keyword = None
@@ -101,8 +119,7 @@ class ReportableModel(DeactivableMixin, ModelSQL, ModelView):
     @classmethod
     def on_modification(cls, mode, reportables, field_names=None):
         super().on_modification(mode, reportables, field_names=field_names)
-        # Forms hide their Report button when their model is not reportable.
-        ModelView._fields_view_get_cache.clear()
+        cls._names_cache.clear()
         if mode in {'create', 'write'} and (
                 field_names is None or field_names & {'model', 'active'}):
             cls.sync_keywords(reportables)

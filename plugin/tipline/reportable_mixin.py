@@ -1,14 +1,18 @@
+from trytond.model import fields
 from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.rpc import RPC
 
 
 class ReportActionMixin:
-    """Adds the Report button to a model's form.
+    """Adds the Report button to a model's form and to its action menu.
 
-    The action menu entry comes from the Reportable models configuration;
-    this button is the prominent entry point on the forms users work in."""
+    The button shows only while the model is enabled under Reportable
+    models, so that configuration alone decides where Report appears."""
     __slots__ = ()
+
+    tipline_reportable = fields.Function(
+        fields.Boolean("Reportable"), 'get_tipline_reportable')
 
     @classmethod
     def __setup__(cls):
@@ -16,8 +20,9 @@ class ReportActionMixin:
         cls._buttons.update({
                 'tipline_report': {
                     'icon': 'tipline-report',
+                    'invisible': ~Eval('tipline_reportable', False),
                     'readonly': Eval('id', -1) < 0,
-                    'depends': ['id'],
+                    'depends': ['tipline_reportable', 'id'],
                     },
                 })
         # Opening the wizard changes nothing.  A read-only call with no
@@ -25,15 +30,11 @@ class ReportActionMixin:
         cls.__rpc__['tipline_report'] = RPC(readonly=True, instantiate=0)
 
     @classmethod
-    def view_attributes(cls):
+    def get_tipline_reportable(cls, records, name):
         pool = Pool()
         Reportable = pool.get('tipline.reportable_model')
-        attributes = super().view_attributes()
-        if cls.__name__ not in Reportable.reportable_model_names():
-            attributes.append(
-                ('//group[@id="tipline_report"]',
-                    'states', {'invisible': True}))
-        return attributes
+        reportable = cls.__name__ in Reportable.reportable_model_names()
+        return {r.id: reportable for r in records}
 
     @classmethod
     def tipline_report(cls, records):

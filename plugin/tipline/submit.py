@@ -13,8 +13,11 @@ class SubmitStart(ModelView):
     __name__ = 'tipline.report.submit.start'
 
     target_label = fields.Char("Reported Record", readonly=True)
-    category = fields.Many2One(
-        'tipline.category', "Category", required=True,
+    # A selection of category ids rather than a Many2One: its choices are
+    # fixed when the form opens, so a redraw of the form can never swap the
+    # chosen category for another one.
+    category = fields.Selection(
+        'get_categories', "Category", required=True, sort=False,
         help="Pick the category that fits best; its guidance appears below.")
     guidance = fields.Text("What belongs here", readonly=True)
     description = fields.Text(
@@ -30,10 +33,29 @@ class SubmitStart(ModelView):
         help="Keep no link between you and this report.")
     next_steps = fields.Text("What happens next", readonly=True)
 
+    @classmethod
+    def get_categories(cls):
+        pool = Pool()
+        Category = pool.get('tipline.category')
+        return [(None, '')] + [
+            (str(c.id), c.rec_name) for c in Category.search([])]
+
+    @property
+    def category_record(self):
+        pool = Pool()
+        Category = pool.get('tipline.category')
+        if self.category:
+            with Transaction().set_context(active_test=False):
+                categories = Category.search(
+                    [('id', '=', int(self.category))], limit=1)
+            if categories:
+                return categories[0]
+
     @fields.depends('category')
     def on_change_with_guidance(self):
-        if self.category:
-            return self.category.guidance
+        category = self.category_record
+        if category:
+            return category.guidance
 
     @classmethod
     def default_anonymous(cls):
@@ -49,8 +71,9 @@ class SubmitDone(ModelView):
     __name__ = 'tipline.report.submit.done'
 
     tracking_number = fields.Char("Tracking Number", readonly=True)
-    acknowledge_by = fields.DateTime("Acknowledged By", readonly=True)
-    resolve_by = fields.DateTime("Answer By", readonly=True)
+    acknowledge_by = fields.DateTime(
+        "Acknowledge By", readonly=True, format='%H:%M')
+    resolve_by = fields.DateTime("Resolve By", readonly=True, format='%H:%M')
     anonymous = fields.Boolean("Anonymous", readonly=True)
     message = fields.Text("Message", readonly=True)
 
@@ -122,7 +145,7 @@ class Submit(Wizard):
         if start.evidence:
             evidence.append((start.evidence_name, start.evidence))
         report = Report.file(
-            self._active_target(), start.category, start.description,
+            self._active_target(), start.category_record, start.description,
             anonymous=start.anonymous, evidence=evidence)
         self._filed = report
         # The session row outlives this call: keep no report text in it.
