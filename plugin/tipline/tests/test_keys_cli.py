@@ -1,0 +1,442 @@
+"""tipline-keys: the master key file, rotation, re-encryption, destruction.
+
+The database tests run main() as an administrator would, against the test
+database.  Besides the module's own encrypted columns they use a scratch
+table, so that they hold whatever the report model looks like today."""
+import io
+import os
+import stat
+import tempfile
+import unittest
+from unittest import mock
+
+from sql import Column, Table
+
+from trytond import config
+from trytond.pool import Pool
+from trytond.tests.test_tryton import DB_NAME, activate_module, drop_db
+from trytond.transaction import Transaction
+
+import tipline_core
+
+from trytond.modules.tipline import keys, keys_cli
+
+SCRATCH = keys_cli.EncryptedColumn(
+    'tipline.keys_cli_test', 'secret', 'tipline_keys_cli_test', 'secret_enc')
+
+
+def run(*argv, stdin=None):
+    "main(argv): (exit status, stdout, stderr)"
+    out, err = io.StringIO(), io.StringIO()
+    with mock.patch('sys.stderr', err):
+        if stdin is not None:
+            with mock.patch('sys.stdin', stdin):
+                status = keys_cli.main(list(argv), out=out)
+        else:
+            status = keys_cli.main(list(argv), out=out)
+    return status, out.getvalue(), err.getvalue()
+
+
+class KeyFileTestCase(unittest.TestCase):
+    "tipline-keys create: no database involved"
+
+    def setUp(self):
+        directory = tempfile.TemporaryDirectory()
+        self.addCleanup(directory.cleanup)
+        self.path = os.path.join(directory.name, 'tipline.key')
+
+    def test_create_writes_a_private_key_file(self):
+        "create writes 64 hex characters with mode 0600 and says to back up"
+        status, out, err = run('create', self.path)
+        self.assertEqual((status, err), (0, ''))
+        self.assertEqual(stat.S_IMODE(os.stat(self.path).st_mode), 0o600)
+        self.assertEqual(
+            len(tipline_core.load_master_key_file(self.path)), 32)
+        self.assertIn(self.path, out)
+        self.assertIn("Back it up", out)
+        self.assertIn("key_file = %s" % self.path, out)
+
+    def test_create_never_overwrites(self):
+        "create refuses an existing file and leaves it untouched"
+        run('create', self.path)
+        with open(self.path) as file:
+            before = file.read()
+        status, out, err = run('create', self.path)
+        self.assertEqual(status, 1)
+        self.assertIn("already exists", err)
+        self.assertNotIn("Traceback", err)
+        with open(self.path) as file:
+            self.assertEqual(file.read(), before)
+
+    def test_create_in_missing_directory(self):
+        "create names the problem when the directory does not exist"
+        status, _, err = run(
+            'create', os.path.join(self.path, 'nested', 'tipline.key'))
+        self.assertEqual(status, 1)
+        self.assertTrue(err.startswith("tipline-keys: error: "), err)
+
+    def test_database_commands_need_a_database(self):
+        "the commands that use the database require -d"
+        with mock.patch('sys.stderr', io.StringIO()), \
+                self.assertRaises(SystemExit) as context:
+            keys_cli.main(['status'])
+        self.assertEqual(context.exception.code, 2)
+
+
+class ProgressTestCase(unittest.TestCase):
+    "The progress bar"
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    def test_quiet_without_terminal(self):
+        "Without a terminal only the final line is written"
+        stream = io.StringIO()
+        progress = keys_cli.Progress(10, stream=stream)
+        progress.update(4)
+        progress.update(6)
+        self.assertEqual(stream.getvalue(), '')
+        progress.finish()
+        self.assertRegex(stream.getvalue(), r'^re-encrypted 10 values in ')
+        self.assertEqual(stream.getvalue().count('\n'), 1)
+
+    def test_bar_on_terminal(self):
+        "On a terminal the bar shows the counts and the rate"
+        stream = self.Terminal()
+        progress = keys_cli.Progress(4, stream=stream)
+        progress.update(1)
+        progress.finish()
+        self.assertIn('\r', stream.getvalue())
+        self.assertIn('] 1/4  25%', stream.getvalue())
+        self.assertRegex(progress.line(), r'/s$')
+
+
+class KeysCliTestCase(unittest.TestCase):
+    "tipline-keys against a database"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        drop_db()
+        activate_module(['tipline'])
+        cls.addClassCleanup(drop_db)
+        with Transaction().start(DB_NAME, 0) as transaction:
+            blob = transaction.database.sql_type('BLOB').base
+            transaction.connection.cursor().execute(
+                'CREATE TABLE %s (id INTEGER PRIMARY KEY, %s %s)' % (
+                    SCRATCH.table, SCRATCH.column, blob))
+            transaction.commit()
+
+    def setUp(self):
+        super().setUp()
+        real_columns = keys_cli.encrypted_columns
+
+        def with_scratch():
+            columns, skipped = real_columns()
+            return columns + [SCRATCH], skipped
+        patcher = mock.patch.object(
+            keys_cli, 'encrypted_columns', with_scratch)
+        patcher.start()
+        self.addCleanup(patcher.stop)
+        with Transaction().start(DB_NAME, 0) as transaction:
+            table = Table(SCRATCH.table)
+            transaction.connection.cursor().execute(*table.delete())
+            transaction.commit()
+
+    # Helpers, each in its own committed transaction
+
+    def write_secrets(self, count):
+        "count scratch rows encrypted under the primary: {id: plaintext}"
+        table = Table(SCRATCH.table)
+        secrets = {}
+        with Transaction().start(DB_NAME, 0) as transaction:
+            Keyset = Pool().get('tipline.keyset')
+            cursor = transaction.connection.cursor()
+            cursor.execute(*table.select(
+                    table.id, order_by=table.id.desc, limit=1))
+            row = cursor.fetchone()
+            start = row[0] + 1 if row else 1
+            for record_id in range(start, start + count):
+                secrets[record_id] = b'secret number %d' % record_id
+                cursor.execute(*table.insert(
+                        [table.id, Column(table, SCRATCH.column)],
+                        [[record_id, Keyset.encrypt(
+                                    SCRATCH.model, SCRATCH.field, record_id,
+                                    secrets[record_id])]]))
+            transaction.commit()
+        return secrets
+
+    def read_secrets(self):
+        "{id: plaintext} of the scratch rows, decrypted as the module does"
+        table = Table(SCRATCH.table)
+        with Transaction().start(DB_NAME, 0, readonly=True) as transaction:
+            Keyset = Pool().get('tipline.keyset')
+            cursor = transaction.connection.cursor()
+            cursor.execute(*table.select(
+                    table.id, Column(table, SCRATCH.column)))
+            return {
+                record_id: Keyset.decrypt(
+                    SCRATCH.model, SCRATCH.field, record_id, value)
+                for record_id, value in cursor.fetchall()}
+
+    def keyset(self):
+        with Transaction().start(DB_NAME, 0, readonly=True):
+            return Pool().get('tipline.keyset').keyset()
+
+    def usage(self):
+        "Counter of stored values per key id, over every encrypted column"
+        with Transaction().start(DB_NAME, 0, readonly=True):
+            columns, _ = keys_cli.encrypted_columns()
+            return keys_cli.total_usage(keys_cli.key_usage(columns))
+
+    def pending(self):
+        return keys_cli.pending_count(
+            {None: self.usage()}, self.keyset().primary_id)
+
+    def file_report(self):
+        "(id, description) of a report with evidence, as a user files it"
+        with Transaction().start(DB_NAME, 1) as transaction:
+            pool = Pool()
+            Report = pool.get('tipline.report')
+            Party = pool.get('party.party')
+            Category = pool.get('tipline.category')
+            party = Party(name="Key Rotation Ltd")
+            party.save()
+            category = Category.search([], limit=1)[0]
+            description = "Threatening messages sent to a supplier contact."
+            result = Report.file(
+                party, category, description,
+                evidence=[('notes.txt', b'evidence bytes')])
+            report = result[0] if isinstance(result, tuple) else result
+            transaction.commit()
+            return report.id, description
+
+    def read_report(self, report_id):
+        "(description, [(evidence name, data)]) read through the models"
+        with Transaction().start(DB_NAME, 1, readonly=True):
+            pool = Pool()
+            Report = pool.get('tipline.report')
+            Evidence = pool.get('tipline.evidence')
+            evidences = Evidence.search([('report', '=', report_id)])
+            return (Report(report_id).description,
+                [(e.name, bytes(e.data)) for e in evidences])
+
+    # Tests
+
+    def test_status_counts_values_per_key(self):
+        "status lists the keys and counts the values under each"
+        before = self.usage()
+        primary = self.keyset().primary_id
+        self.write_secrets(3)
+        self.assertEqual(self.usage()[primary], before[primary] + 3)
+
+        status, out, err = run('status', '-d', DB_NAME)
+        self.assertEqual((status, err), (0, ''))
+        self.assertRegex(
+            out, r'(?m)^ +%d +enabled +primary +%d$' % (
+                primary, before[primary] + 3))
+        self.assertRegex(
+            out, r'(?m)^  tipline\.keys_cli_test\.secret +3  \(key %d: 3\)$'
+            % primary)
+        self.assertIn("No re-encryption pending", out)
+
+        run('rotate', '-d', DB_NAME)
+        status, out, _ = run('status', '-d', DB_NAME)
+        self.assertEqual(status, 0)
+        self.assertIn("Re-encryption pending: %d values" % self.pending(), out)
+
+    def test_key_lifecycle(self):
+        """Values written under one key still read after rotate, reencrypt
+        and destroying that key"""
+        secrets = self.write_secrets(5)
+        old = self.keyset().primary_id
+        self.assertGreaterEqual(self.usage()[old], 5)
+
+        status, out, err = run('rotate', '-d', DB_NAME)
+        self.assertEqual((status, err), (0, ''))
+        new = self.keyset().primary_id
+        self.assertNotEqual(new, old)
+        self.assertIn("Key %d is the new primary key" % new, out)
+        # Rotation alone moves nothing, and everything still reads.
+        self.assertGreaterEqual(self.usage()[old], 5)
+        self.assertEqual(self.read_secrets(), secrets)
+
+        status, _, err = run('destroy', str(old), '--yes', '-d', DB_NAME)
+        self.assertEqual(status, 1)
+        self.assertIn("run tipline-keys reencrypt first", err)
+        self.assertIn(old, self.keyset().key_ids)
+
+        status, out, err = run(
+            'reencrypt', '--batch-size', '2', '-d', DB_NAME)
+        self.assertEqual(status, 0, out + err)
+        self.assertIn(
+            "Every stored value is under the primary key %d" % new, out)
+        self.assertRegex(err, r'^re-encrypted \d+ values in ')
+        self.assertEqual(set(self.usage()), {new})
+
+        status, out, err = run('destroy', str(old), '--yes', '-d', DB_NAME)
+        self.assertEqual((status, err), (0, ''))
+        self.assertNotIn(old, self.keyset().key_ids)
+        self.assertEqual(self.read_secrets(), secrets)
+
+    def test_key_lifecycle_with_reports(self):
+        """Reports filed under key 1 read after rotate, reencrypt and
+        destroying key 1"""
+        with Transaction().start(DB_NAME, 0, readonly=True):
+            if 'description_enc' not in Pool().get('tipline.report')._fields:
+                self.skipTest("tipline.report stores no encrypted column")
+        report_id, description = self.file_report()
+        old = self.keyset().primary_id
+        run('rotate', '-d', DB_NAME)
+        status, out, err = run('reencrypt', '-d', DB_NAME)
+        self.assertEqual(status, 0, out + err)
+        status, _, err = run('destroy', str(old), '--yes', '-d', DB_NAME)
+        self.assertEqual((status, err), (0, ''))
+        self.assertEqual(
+            self.read_report(report_id),
+            (description, [('notes.txt', b'evidence bytes')]))
+
+    def test_reencrypt_resumes(self):
+        "An interrupted re-encryption loses nothing and resumes"
+        secrets = self.write_secrets(7)
+        run('rotate', '-d', DB_NAME)
+        primary = self.keyset().primary_id
+        pending = self.pending()
+        self.assertGreaterEqual(pending, 7)
+
+        status, out, _ = run(
+            'reencrypt', '--batch-size', '1', '--max-batches', '3',
+            '-d', DB_NAME)
+        self.assertEqual(status, 0)
+        self.assertIn("Stopped after 3 batches", out)
+        self.assertEqual(self.pending(), pending - 3)
+
+        # A crash in the middle of the second batch of the scratch table:
+        # the first batch stays committed, the second is rolled back.
+        pending = self.pending()
+        calls = []
+        real_associated_data = keys.associated_data
+
+        def crashing(*args):
+            calls.append(args)
+            if len(calls) == 3:
+                raise RuntimeError("simulated crash")
+            return real_associated_data(*args)
+        with mock.patch.object(keys, 'associated_data', crashing), \
+                self.assertRaises(RuntimeError):
+            keys_cli.reencrypt(DB_NAME, [SCRATCH], batch_size=2)
+        self.assertEqual(self.pending(), pending - 2)
+        self.assertEqual(self.read_secrets(), secrets)
+
+        status, out, err = run('reencrypt', '-d', DB_NAME)
+        self.assertEqual(status, 0, out + err)
+        self.assertEqual(self.pending(), 0)
+        self.assertEqual(set(self.usage()), {primary})
+        self.assertEqual(self.read_secrets(), secrets)
+
+    def test_reencrypt_reports_values_that_do_not_decrypt(self):
+        "A value that does not decrypt is named, never shown, and fails"
+        self.write_secrets(2)
+        table = Table(SCRATCH.table)
+        value = Column(table, SCRATCH.column)
+        with Transaction().start(DB_NAME, 0) as transaction:
+            cursor = transaction.connection.cursor()
+            cursor.execute(*table.select(value, where=table.id == 1))
+            misplaced, = cursor.fetchone()
+            # Row 1's ciphertext copied into row 2 is bound to row 1.
+            cursor.execute(*table.update(
+                    [value], [misplaced], where=table.id == 2))
+            transaction.commit()
+        run('rotate', '-d', DB_NAME)
+
+        status, out, err = run('reencrypt', '-d', DB_NAME)
+        self.assertEqual(status, 1)
+        self.assertIn("1 values did not decrypt", out)
+        self.assertIn("tipline.keys_cli_test.secret id 2", out)
+        self.assertNotIn("secret number", out + err)
+        self.assertEqual(self.pending(), 1)
+
+        with Transaction().start(DB_NAME, 0) as transaction:
+            transaction.connection.cursor().execute(
+                *table.delete(where=table.id == 2))
+            transaction.commit()
+
+    def test_destroy_refusals(self):
+        "destroy refuses the primary, unknown keys and unconfirmed requests"
+        keyset = self.keyset()
+        primary = keyset.primary_id
+        status, _, err = run('destroy', str(primary), '--yes', '-d', DB_NAME)
+        self.assertEqual(status, 1)
+        self.assertIn("is the primary key", err)
+
+        status, _, err = run('destroy', '999', '--yes', '-d', DB_NAME)
+        self.assertEqual(status, 1)
+        self.assertIn("there is no key 999", err)
+
+        run('rotate', '-d', DB_NAME)
+        run('reencrypt', '-d', DB_NAME)
+        status, _, err = run(
+            'destroy', str(primary), '-d', DB_NAME, stdin=io.StringIO('y\n'))
+        self.assertEqual(status, 1)
+        self.assertIn("pass --yes", err)
+        self.assertIn(primary, self.keyset().key_ids)
+
+    def test_disable_and_enable(self):
+        "disable refuses a key still in use; enable undoes disable"
+        self.write_secrets(1)
+        old = self.keyset().primary_id
+        run('rotate', '-d', DB_NAME)
+        status, _, err = run('disable', str(old), '-d', DB_NAME)
+        self.assertEqual(status, 1)
+        self.assertIn("would become unreadable", err)
+
+        run('reencrypt', '-d', DB_NAME)
+        status, out, err = run('disable', str(old), '-d', DB_NAME)
+        self.assertEqual((status, err), (0, ''))
+        self.assertEqual(self.keyset().key_status(old), 'disabled')
+        status, _, _ = run('enable', str(old), '-d', DB_NAME)
+        self.assertEqual(status, 0)
+        self.assertEqual(self.keyset().key_status(old), 'enabled')
+
+    def test_wrong_master_key(self):
+        "Another master key gives one clear error, no traceback"
+        if config.get(keys.KEY_FILE_SECTION, keys.KEY_FILE_OPTION):
+            self.skipTest("the master key comes from a key file")
+        with mock.patch.dict(
+                os.environ, {keys.KEY_ENV: os.urandom(32).hex()}):
+            status, out, err = run('status', '-d', DB_NAME)
+        self.assertEqual((status, out), (1, ''))
+        self.assertIn(
+            "does not open the keyset stored in %s" % DB_NAME, err)
+        self.assertNotIn("Traceback", err)
+
+    def test_missing_master_key(self):
+        "No key file and no variable: the error names the setting"
+        if config.get(keys.KEY_FILE_SECTION, keys.KEY_FILE_OPTION):
+            self.skipTest("the master key comes from a key file")
+        with mock.patch.dict(os.environ):
+            del os.environ[keys.KEY_ENV]
+            status, _, err = run('rotate', '-d', DB_NAME)
+        self.assertEqual(status, 1)
+        self.assertIn("'key_file' in the [tipline] section", err)
+        self.assertNotIn("Traceback", err)
+
+    def test_missing_key_file(self):
+        "A configured key file that is missing is named"
+        if config.get(keys.KEY_FILE_SECTION, keys.KEY_FILE_OPTION):
+            self.skipTest("the master key comes from a key file")
+        if not config.has_section(keys.KEY_FILE_SECTION):
+            config.add_section(keys.KEY_FILE_SECTION)
+        with mock.patch.dict(os.environ), tempfile.TemporaryDirectory() as d:
+            os.environ.pop(keys.KEY_ENV, None)
+            path = os.path.join(d, 'missing.key')
+            config.set(keys.KEY_FILE_SECTION, keys.KEY_FILE_OPTION, path)
+            try:
+                status, _, err = run('status', '-d', DB_NAME)
+            finally:
+                # An empty key_file counts as unset.
+                config.set(keys.KEY_FILE_SECTION, keys.KEY_FILE_OPTION, '')
+        self.assertEqual(status, 1)
+        self.assertIn(path, err)
+        self.assertIn("key_file", err)
