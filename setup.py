@@ -113,6 +113,9 @@ setup(
     },
     entry_points={
         "trytond.modules": ["tipline = trytond.modules.tipline"],
+        "console_scripts": [
+            "tipline-keys = trytond.modules.tipline.keys_cli:main",
+        ],
     },
     zip_safe=False,
 )
