@@ -152,6 +152,37 @@ def keyset_transaction(database):
         yield transaction
 
 
+def cache_clean_timeout():
+    from trytond import config
+    return config.getint('cache', 'clean_timeout', default=0) or 0
+
+
+def servers_may_still_use_old_keys(database):
+    """Seconds to wait until every trytond process has reloaded the keyset
+    last stored: a process rereads it when Tryton's cache is invalidated,
+    which happens within [cache] clean_timeout (at once when that is 0)."""
+    import datetime as dt
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction
+    delay = cache_clean_timeout()
+    if not delay:
+        return 0
+    Keyset = Pool().get('tipline.keyset')
+    table = Keyset.__table__()
+    cursor = Transaction().connection.cursor()
+    cursor.execute(*table.select(
+            table.write_date, order_by=table.id.asc, limit=1))
+    row = cursor.fetchone()
+    changed = row and row[0]
+    if not changed:  # never changed since the module created it
+        return 0
+    if isinstance(changed, str):  # SQLite without type detection
+        changed = dt.datetime.fromisoformat(changed)
+    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    age = (now - changed).total_seconds()
+    return max(0, int(delay - age + 1))
+
+
 def check_key_exists(keyset, key_id):
     if key_id not in keyset.key_ids:
         raise CommandError(
@@ -573,6 +604,15 @@ def command_destroy(args, out):
             raise CommandError(
                 "%d stored values still use key %d; run tipline-keys "
                 "reencrypt first, then destroy it" % (in_use, args.key_id))
+        wait = servers_may_still_use_old_keys(args.database)
+        if wait:
+            # A server that has not reloaded the keyset may still encrypt
+            # under an old primary key: destroying it now could lose data.
+            raise CommandError(
+                "the keys changed less than [cache] clean_timeout ago, so a "
+                "running server may still encrypt under key %d; wait %d s, "
+                "run tipline-keys status, then destroy it" % (
+                    args.key_id, wait))
         if not args.yes:
             confirm_destroy(args.key_id)
         if keyset.key_status(args.key_id) == 'enabled':

@@ -139,6 +139,13 @@ class KeysCliTestCase(unittest.TestCase):
             keys_cli, 'encrypted_columns', with_scratch)
         patcher.start()
         self.addCleanup(patcher.stop)
+        # No server runs beside the tests: no process can hold old keys.
+        self.servers_may_still_use_old_keys = (
+            keys_cli.servers_may_still_use_old_keys)
+        patcher = mock.patch.object(
+            keys_cli, 'servers_may_still_use_old_keys', lambda db: 0)
+        patcher.start()
+        self.addCleanup(patcher.stop)
         with Transaction().start(DB_NAME, 0) as transaction:
             table = Table(SCRATCH.table)
             transaction.connection.cursor().execute(*table.delete())
@@ -381,6 +388,28 @@ class KeysCliTestCase(unittest.TestCase):
         self.assertEqual(status, 1)
         self.assertIn("pass --yes", err)
         self.assertIn(primary, self.keyset().key_ids)
+
+    def test_destroy_waits_for_servers_to_reload_the_keys(self):
+        "destroy refuses while servers may still encrypt under the old key"
+        old = self.keyset().primary_id
+        run('rotate', '-d', DB_NAME)
+        run('reencrypt', '-d', DB_NAME)
+
+        def destroy(clean_timeout):
+            with mock.patch.object(
+                    keys_cli, 'servers_may_still_use_old_keys',
+                    self.servers_may_still_use_old_keys), \
+                    mock.patch.object(
+                        keys_cli, 'cache_clean_timeout',
+                        lambda: clean_timeout):
+                return run('destroy', str(old), '--yes', '-d', DB_NAME)
+
+        status, _, err = destroy(300)
+        self.assertEqual(status, 1)
+        self.assertRegex(err, r'clean_timeout ago.* wait (29\d|300) s')
+        self.assertIn(old, self.keyset().key_ids)
+        status, _, err = destroy(0)
+        self.assertEqual((status, err), (0, ''))
 
     def test_disable_and_enable(self):
         "disable refuses a key still in use; enable undoes disable"
