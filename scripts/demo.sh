@@ -14,6 +14,7 @@ else
   cat var/demo/users.txt 2>/dev/null || true
 fi
 export TRYTOND_DATABASE__PATH=$DB_DIR
+export TRYTOND_TIPLINE__KEY_FILE=$DB_DIR/tipline.key
 export TRYTOND_WEB__ROOT=$PWD/var/sao/package
 echo
 echo "Tipline is served on http://127.0.0.1:8000/#$NAME (Ctrl-C stops it)"

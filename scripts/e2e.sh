@@ -30,6 +30,7 @@ scripts/create_database.sh "$DIR" "$NAME" </dev/null >"$DIR.create.log" 2>&1 \
 mv "$DIR.create.log" "$DIR/create.log"
 
 export TRYTOND_DATABASE__PATH=$DIR
+export TRYTOND_TIPLINE__KEY_FILE=$DIR/tipline.key
 export TRYTOND_WEB__ROOT=$ROOT/var/sao/package
 # -d loads the database's pool at start. Without it trytond 8.0.12 answers
 # the first login with KeyError 'res.user' (Cache.sync's Pool() registers an

@@ -16,3 +16,7 @@ class ReportableModelError(ValidationError):
 
 class ReportWorkflowError(UserError):
     pass
+
+
+class IdentityRevealError(UserError):
+    pass

@@ -1,8 +1,8 @@
-from trytond.pool import PoolMeta
+from trytond.pool import Pool, PoolMeta
 from trytond.transaction import Transaction
 
-# Models whose record rules compare rows with the current user.
-USER_RULE_MODELS = {'tipline.report'}
+# Models whose record rules compare rows with the current reporter.
+USER_RULE_MODELS = {'tipline.report', 'tipline.evidence'}
 
 
 class Rule(metaclass=PoolMeta):
@@ -12,7 +12,10 @@ class Rule(metaclass=PoolMeta):
     def _get_context(cls, model_name):
         context = super()._get_context(model_name)
         if model_name in USER_RULE_MODELS:
-            context['user_id'] = Transaction().user
+            pool = Pool()
+            Keyset = pool.get('tipline.keyset')
+            context['tipline_reporter_token'] = Keyset.reporter_token(
+                Transaction().user)
         return context
 
     @classmethod

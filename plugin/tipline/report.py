@@ -1,4 +1,5 @@
 import datetime as dt
+import json
 
 from sql import Null
 
@@ -14,6 +15,8 @@ import tipline_core
 from .exceptions import ReportWorkflowError, SubmissionError
 
 OPEN_STATES = ['submitted', 'in_review']
+# Verified when a tracking number is unknown, to keep timings alike.
+_DUMMY_RECEIPT = tipline_core.hash_receipt('0000-0000-0000-0000')
 CLOSED_STATES = ['resolved', 'rejected']
 
 
@@ -60,20 +63,37 @@ class Report(Workflow, ModelSQL, ModelView):
         'tipline.category', "Category", required=True, ondelete='RESTRICT',
         states=_moderated,
         context={'active_test': False})
-    description = fields.Text("Description", readonly=True)
+    description_enc = fields.Binary("Encrypted Description", readonly=True)
+    description = fields.Function(
+        fields.Text("Description"), 'get_description')
     evidence = fields.One2Many(
-        'ir.attachment', 'resource', "Evidence", readonly=True)
+        'tipline.evidence', 'report', "Evidence", readonly=True)
     anonymous = fields.Boolean(
         "Anonymous", readonly=True,
         help="The report keeps no link to its author.")
-    reporter = fields.Many2One(
-        'res.user', "Reporter", readonly=True, ondelete='SET NULL')
+    reporter_token = fields.Char(
+        "Reporter Token", readonly=True,
+        help="A keyed hash that stands for the reporter; empty when "
+        "anonymous.")
+    reporter_identity_enc = fields.Binary(
+        "Encrypted Reporter Identity", readonly=True)
+    reporter_display = fields.Function(
+        fields.Char("Reporter"), 'get_reporter_display')
+    receipt_hash = fields.Binary(
+        "Receipt Hash", readonly=True,
+        help="The scrypt hash of an anonymous reporter's secret receipt.")
+    identity_accesses = fields.One2Many(
+        'tipline.identity_access', 'report', "Identity Accesses",
+        readonly=True)
+    identity_accessed = fields.Function(
+        fields.Text("Identity Accessed"), 'get_identity_accessed')
     state = fields.Selection([
             ('submitted', "Submitted"),
             ('in_review', "In Review"),
             ('resolved', "Resolved"),
             ('rejected', "Rejected"),
             ], "State", readonly=True, required=True, sort=False)
+    state_string = state.translated('state')
     submitted_at = fields.DateTime("Submitted At", readonly=True, required=True)
     acknowledge_by = fields.DateTime(
         "Acknowledge By", readonly=True, format='%H:%M',
@@ -99,6 +119,7 @@ class Report(Workflow, ModelSQL, ModelView):
             'required': Eval('state') == 'resolved',
             },
         help="What the review concluded.")
+    outcome_string = outcome.translated('outcome')
     reporter_message = fields.Text(
         "Message to the Reporter", states=_moderated,
         help="Shown to the reporter with the result.")
@@ -115,6 +136,7 @@ class Report(Workflow, ModelSQL, ModelView):
     @classmethod
     def __setup__(cls):
         cls.tracking_number.search_unaccented = False
+        cls.reporter_token.search_unaccented = False
         super().__setup__()
         t = cls.__table__()
         cls._sql_constraints += [
@@ -123,7 +145,7 @@ class Report(Workflow, ModelSQL, ModelView):
             ]
         cls._sql_indexes.update({
                 Index(t, (t.tracking_number, Index.Equality(cardinality='high'))),
-                Index(t, (t.reporter, Index.Range())),
+                Index(t, (t.reporter_token, Index.Equality())),
                 Index(t,
                     (t.state, Index.Equality(cardinality='low')),
                     (t.resolve_by, Index.Range()),
@@ -190,21 +212,60 @@ class Report(Workflow, ModelSQL, ModelView):
         group_id = ModelData.get_id('tipline', 'group_tipline_moderator')
         return {r.id: group_id for r in reports}
 
+    @classmethod
+    def get_description(cls, reports, name):
+        Keyset = Pool().get('tipline.keyset')
+        return {r.id: Keyset.decrypt(
+                cls.__name__, 'description', r.id,
+                r.description_enc).decode('utf-8')
+            if r.description_enc else None
+            for r in reports}
+
+    def get_reporter_display(self, name):
+        if self.anonymous:
+            return gettext('tipline.msg_reporter_anonymous')
+        return gettext('tipline.msg_reporter_confidential')
+
+    @classmethod
+    def get_identity_accessed(cls, reports, name):
+        "When the reporter's identity was revealed, for the reporter to see"
+        pool = Pool()
+        Access = pool.get('tipline.identity_access')
+        result = {r.id: None for r in reports}
+        with without_check_access():
+            accesses = Access.search(
+                [('report', 'in', [r.id for r in reports])],
+                order=[('accessed_at', 'ASC')])
+        lines = {}
+        for access in accesses:
+            lines.setdefault(access.report.id, []).append(gettext(
+                    'tipline.msg_identity_accessed_on',
+                    date=access.accessed_at.strftime('%Y-%m-%d %H:%M UTC')))
+        for report_id, text in lines.items():
+            result[report_id] = '\n'.join(text)
+        return result
+
+    @classmethod
+    def current_reporter_token(cls):
+        Keyset = Pool().get('tipline.keyset')
+        return Keyset.reporter_token(Transaction().user)
+
     def get_mine(self, name):
-        return bool(self.reporter) and self.reporter.id == Transaction().user
+        return bool(self.reporter_token) and (
+            self.reporter_token == self.current_reporter_token())
 
     @classmethod
     def search_mine(cls, name, clause):
         _, operator, value = clause
         if operator not in {'=', '!='}:
             return []
-        # A sub-query, not a clause on reporter: the reporter column is not
-        # readable by reporters themselves.
-        table = cls.__table__()
-        own = table.select(
-            table.id, where=table.reporter == Transaction().user)
-        return [('id', 'in' if (operator == '=') == bool(value)
-                else 'not in', own)]
+        token = cls.current_reporter_token()
+        if (operator == '=') == bool(value):
+            return [('reporter_token', '=', token)]
+        return ['OR',
+            ('reporter_token', '!=', token),
+            ('reporter_token', '=', None),
+            ]
 
     def get_overdue(self, name):
         return bool(self.state in OPEN_STATES
@@ -313,13 +374,18 @@ class Report(Workflow, ModelSQL, ModelView):
     @classmethod
     def file(cls, target, category, description, anonymous=False,
             evidence=()):
-        """File a report against target and return it.
+        """File a report against target and return it with the anonymous
+        reporter's receipt (None for a named reporter).
 
-        evidence is a sequence of (file name, bytes).  An anonymous report
-        stores no reporter, and the rows it creates carry no user id."""
+        evidence is a sequence of (file name, bytes).  The description, the
+        evidence and the reporter's identity are stored encrypted.  An
+        anonymous report stores no reporter, no token and no user id in any
+        row it creates; its author gets the receipt, shown once."""
+        Keyset = Pool().get('tipline.keyset')
         pool = Pool()
-        Attachment = pool.get('ir.attachment')
-        evidence = [(n, d) for n, d in evidence if d]
+        Evidence = pool.get('tipline.evidence')
+        User = pool.get('res.user')
+        evidence = [((n or '').strip(), d) for n, d in evidence if d]
         cls.check_submission(target, category, description, evidence)
 
         now = utcnow()
@@ -332,32 +398,91 @@ class Report(Workflow, ModelSQL, ModelView):
                         'target': str(target),
                         'target_label': target.rec_name,
                         'category': category.id,
-                        'description': description.strip(),
                         'anonymous': bool(anonymous),
-                        'reporter': None if anonymous else user,
+                        'reporter_token': (
+                            None if anonymous
+                            else Keyset.reporter_token(user)),
                         'submitted_at': now,
                         'acknowledge_by': deadline_base + dt.timedelta(
                             hours=category.hours_to_acknowledge),
                         'resolve_by': deadline_base + dt.timedelta(
                             hours=category.hours_to_resolve),
                         }])
-            attachments = Attachment.create([{
-                        'name': name.strip(),
-                        'resource': str(report),
-                        'type': 'data',
-                        'data': data,
-                        } for name, data in evidence])
+            identity = None
+            receipt = None
+            if anonymous:
+                receipt = tipline_core.new_receipt()
+            else:
+                reporter = User(user)
+                identity = json.dumps({
+                        'user': reporter.id,
+                        'login': reporter.login,
+                        'name': reporter.name,
+                        }, sort_keys=True)
+            table = cls.__table__()
+            cursor = Transaction().connection.cursor()
+            cursor.execute(*table.update(
+                    [table.description_enc, table.reporter_identity_enc,
+                        table.receipt_hash],
+                    [cls.description_enc.sql_format(Keyset.encrypt(
+                                cls.__name__, 'description', report.id,
+                                description.strip())),
+                        cls.reporter_identity_enc.sql_format(
+                            Keyset.encrypt(
+                                cls.__name__, 'reporter_identity',
+                                report.id, identity)),
+                        cls.receipt_hash.sql_format(
+                            tipline_core.hash_receipt(receipt)
+                            if receipt else None)],
+                    where=table.id == report.id))
+            evidences = Evidence.attach(report, evidence)
         if anonymous:
-            cls._forget_author([report], attachments)
-        return report
+            cls._forget_author([report], evidences)
+        return cls(report.id), receipt
+
+    def reporter_identity(self):
+        "The reporter's identity as a dict; only for the reveal wizard"
+        Keyset = Pool().get('tipline.keyset')
+        if not self.reporter_identity_enc:
+            return None
+        return json.loads(Keyset.decrypt(
+                self.__name__, 'reporter_identity', self.id,
+                self.reporter_identity_enc))
 
     @classmethod
-    def _forget_author(cls, reports, attachments=()):
+    def status_for_receipt(cls, number, receipt):
+        """The public status of the anonymous report number, if receipt is
+        its receipt; None for any wrong answer, whatever was wrong."""
+        try:
+            number = tipline_core.parse_tracking_number(number or '')
+        except tipline_core.InvalidInput:
+            number = None
+        reports = []
+        if number:
+            with without_check_access():
+                reports = cls.search([
+                        ('tracking_number', '=', number),
+                        ('anonymous', '=', True),
+                        ], limit=1)
+        stored = reports[0].receipt_hash if reports else None
+        # Verify against a dummy hash when there is nothing to compare with,
+        # so that a wrong number costs as long as a wrong receipt.
+        try:
+            valid = tipline_core.verify_receipt(
+                receipt or '', bytes(stored) if stored else _DUMMY_RECEIPT)
+        except tipline_core.InvalidInput:
+            valid = False
+        if not (valid and stored):
+            return None
+        return reports[0]
+
+    @classmethod
+    def _forget_author(cls, reports, evidences=()):
         "Blank the user columns that the ORM fills with the caller's id"
         pool = Pool()
-        Attachment = pool.get('ir.attachment')
+        Evidence = pool.get('tipline.evidence')
         cursor = Transaction().connection.cursor()
-        for Model, records in ((cls, reports), (Attachment, attachments)):
+        for Model, records in ((cls, reports), (Evidence, evidences)):
             if not records:
                 continue
             table = Model.__table__()

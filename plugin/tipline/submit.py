@@ -71,6 +71,12 @@ class SubmitDone(ModelView):
     __name__ = 'tipline.report.submit.done'
 
     tracking_number = fields.Char("Tracking Number", readonly=True)
+    receipt = fields.Char(
+        "Secret Receipt", readonly=True,
+        states={'invisible': ~Eval('anonymous', False)},
+        depends=['anonymous'],
+        help="With the tracking number, it opens the report's status page. "
+        "Only a hash of it is stored; it is shown once.")
     acknowledge_by = fields.DateTime(
         "Acknowledge By", readonly=True, format='%H:%M')
     resolve_by = fields.DateTime("Resolve By", readonly=True, format='%H:%M')
@@ -144,10 +150,12 @@ class Submit(Wizard):
         evidence = []
         if start.evidence:
             evidence.append((start.evidence_name, start.evidence))
-        report = Report.file(
+        report, receipt = Report.file(
             self._active_target(), start.category_record, start.description,
             anonymous=start.anonymous, evidence=evidence)
+        # Kept on this object only: the session row must not hold them.
         self._filed = report
+        self._receipt = receipt
         # The session row outlives this call: keep no report text in it.
         start.description = start.evidence = start.evidence_name = None
         return 'done'
@@ -158,6 +166,7 @@ class Submit(Wizard):
             return {}
         return {
             'tracking_number': report.tracking_number,
+            'receipt': getattr(self, '_receipt', None),
             'acknowledge_by': report.acknowledge_by,
             'resolve_by': report.resolve_by,
             'anonymous': report.anonymous,

@@ -20,6 +20,8 @@ assert os.path.exists(os.path.join(os.path.dirname(m.__file__), 'tryton.cfg'))
 print("installed", tipline_core.__version__, number)
 PY
 mkdir db && touch db/pkg.sqlite && echo admin-password > pass
+# The module refuses to start without its master key.
+export TIPLINE_MASTER_KEY=$(venv/bin/python -c 'import tipline_core; print(tipline_core.new_master_key().hex())')
 cat > t.conf <<CONF
 [database]
 uri = sqlite://

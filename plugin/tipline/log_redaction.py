@@ -1,0 +1,66 @@
+"""Keep report text and reporters out of the server log.
+
+trytond's dispatcher logs every RPC call as "model.method(arguments) from
+login@address": the arguments in full at DEBUG level, shortened otherwise,
+and again whenever a call fails; at DEBUG level it also logs each result.
+For Tipline's own models and wizards those lines would carry report text
+and receipts, and their login and time would tie an anonymous report to its
+author.  The filter below keeps the call's name and duration and drops the
+rest.  Importing the module installs it on the dispatcher's logger;
+manifests/logging.conf also uses the redacting handlers so that the shipped
+configuration is safe on its own.
+"""
+import logging
+import logging.handlers
+import threading
+
+DISPATCHER_LOGGER = 'trytond.protocols.dispatcher'
+REDACTED = '(...)'
+
+
+def _is_tipline(name):
+    return str(name).startswith('tipline.')
+
+
+class RedactTiplineCalls(logging.Filter):
+    "Blank the arguments, login, address, path and result of Tipline calls"
+
+    _local = threading.local()
+
+    def filter(self, record):
+        if record.name != DISPATCHER_LOGGER:
+            return True
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 6:
+            tipline = _is_tipline(args[0])
+            # The call's result follows its line in the same thread.
+            self._local.last_call_was_tipline = tipline
+            if tipline:
+                record.args = (args[0], args[1], REDACTED, '-', '-', '') + (
+                    args[6:])
+        elif str(record.msg).startswith('Result:'):
+            return not getattr(self._local, 'last_call_was_tipline', False)
+        return True
+
+
+class RedactingStreamHandler(logging.StreamHandler):
+    "A StreamHandler with RedactTiplineCalls, for logging.conf files"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.addFilter(RedactTiplineCalls())
+
+
+class RedactingFileHandler(logging.handlers.WatchedFileHandler):
+    "A WatchedFileHandler with RedactTiplineCalls, for logging.conf files"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.addFilter(RedactTiplineCalls())
+
+
+def install():
+    "Install the filter on the dispatcher's logger, once"
+    logger = logging.getLogger(DISPATCHER_LOGGER)
+    if not any(isinstance(f, RedactTiplineCalls) for f in logger.filters):
+        logger.addFilter(RedactTiplineCalls())

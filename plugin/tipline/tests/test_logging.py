@@ -1,0 +1,110 @@
+import os
+
+# The module refuses to start without its master key. Test runs that were
+# not given one (TIPLINE_MASTER_KEY or [tipline] key_file) use a throwaway
+# key, kept beside DB_CACHE so that cached databases still open.
+if not os.environ.get('TIPLINE_MASTER_KEY'):
+    _key_path = os.path.join(os.environ.get('DB_CACHE') or '', 'tipline.key')
+    if os.environ.get('DB_CACHE') and os.path.exists(_key_path):
+        with open(_key_path) as _file:
+            os.environ['TIPLINE_MASTER_KEY'] = _file.read().strip()
+    else:
+        os.environ['TIPLINE_MASTER_KEY'] = os.urandom(32).hex()
+        if os.environ.get('DB_CACHE'):
+            os.makedirs(os.environ['DB_CACHE'], exist_ok=True)
+            with open(_key_path, 'w') as _file:
+                _file.write(os.environ['TIPLINE_MASTER_KEY'])
+
+import base64
+import json
+import logging
+from urllib.parse import quote
+
+from trytond.pool import Pool
+from trytond.tests.test_tryton import RouteTestCase
+
+MARKER = 'LOGMARKER-4471'
+PASSWORD = 'log-test-password-1'
+
+
+class LoggingTestCase(RouteTestCase):
+    "Report text and reporters stay out of the server log"
+    module = 'tipline'
+
+    @classmethod
+    def setUpDatabase(cls):
+        pool = Pool()
+        User = pool.get('res.user')
+        Party = pool.get('party.party')
+        Category = pool.get('tipline.category')
+        User.create([{
+                    'name': "Logged Reporter", 'login': 'logreporter',
+                    'password': PASSWORD}])
+        party = Party(name="Log Test Party")
+        party.save()
+        cls.party_id = party.id
+        cls.category_id, = [c.id for c in Category.search(
+                [('code', '=', 'fraud')])]
+
+    def rpc(self, client, method, params, auth=None):
+        headers = {'Content-Type': 'application/json'}
+        if auth:
+            headers['Authorization'] = 'Session ' + base64.b64encode(
+                auth.encode()).decode()
+        response = client.post('/%s/rpc/' % quote(self.db_name), headers=headers,
+            data=json.dumps({'id': 1, 'method': method, 'params': params}))
+        self.assertEqual(response.status_code, 200, response.get_data(as_text=True)[:300])
+        return json.loads(response.get_data(as_text=True))
+
+    def test_failed_and_anonymous_submissions_leave_no_trace(self):
+        "Neither the text nor the login of a Tipline call reaches the log"
+        records = []
+
+        class Collect(logging.Handler):
+            def emit(self, record):
+                records.append(self.format(record))
+        handler = Collect(level=logging.DEBUG)
+        handler.setFormatter(logging.Formatter(
+                '%(name)s %(levelname)s %(message)s'))
+        root = logging.getLogger()
+        old_level = root.level
+        root.addHandler(handler)
+        root.setLevel(logging.DEBUG)
+        try:
+            client = self.client()
+            login = self.rpc(
+                client, 'common.db.login',
+                ['logreporter', {'password': PASSWORD}, 'en'])
+            user_id, session = login['result'][:2]
+            auth = 'logreporter:%s:%s' % (user_id, session)
+            context = {
+                'active_model': 'party.party', 'active_id': self.party_id,
+                'active_ids': [self.party_id]}
+            session_id, _, _ = self.rpc(
+                client, 'wizard.tipline.report.submit.create', [context],
+                auth)['result']
+            start = {'start': {
+                    'category': str(self.category_id),
+                    'description': MARKER,
+                    'anonymous': True}}
+            failed = self.rpc(
+                client, 'wizard.tipline.report.submit.execute',
+                [session_id, start, 'submit', context], auth)
+            self.assertIn('error', failed)
+            start['start']['description'] = (
+                MARKER + ' and enough words to be a description.')
+            done = self.rpc(
+                client, 'wizard.tipline.report.submit.execute',
+                [session_id, start, 'submit', context], auth)['result']
+            number = done['view']['defaults']['tracking_number']
+            receipt = done['view']['defaults']['receipt']
+        finally:
+            root.removeHandler(handler)
+            root.setLevel(old_level)
+        log = '\n'.join(records)
+        self.assertIn('tipline.report.submit.execute', log)
+        for secret in (MARKER, number, receipt, 'logreporter@'):
+            self.assertNotIn(secret, log)
+
+
+del RouteTestCase

@@ -1,0 +1,132 @@
+import os
+
+# The module refuses to start without its master key. Test runs that were
+# not given one (TIPLINE_MASTER_KEY or [tipline] key_file) use a throwaway
+# key, kept beside DB_CACHE so that cached databases still open.
+if not os.environ.get('TIPLINE_MASTER_KEY'):
+    _key_path = os.path.join(os.environ.get('DB_CACHE') or '', 'tipline.key')
+    if os.environ.get('DB_CACHE') and os.path.exists(_key_path):
+        with open(_key_path) as _file:
+            os.environ['TIPLINE_MASTER_KEY'] = _file.read().strip()
+    else:
+        os.environ['TIPLINE_MASTER_KEY'] = os.urandom(32).hex()
+        if os.environ.get('DB_CACHE'):
+            os.makedirs(os.environ['DB_CACHE'], exist_ok=True)
+            with open(_key_path, 'w') as _file:
+                _file.write(os.environ['TIPLINE_MASTER_KEY'])
+
+import re
+
+from trytond.pool import Pool
+from trytond.tests.test_tryton import RouteTestCase
+from trytond.transaction import Transaction
+
+
+class StatusPageTestCase(RouteTestCase):
+    "The public status page of anonymous reports"
+    module = 'tipline'
+
+    @classmethod
+    def setUpDatabase(cls):
+        pool = Pool()
+        Party = pool.get('party.party')
+        Category = pool.get('tipline.category')
+        Report = pool.get('tipline.report')
+        party = Party(name="Status Page Ltd")
+        party.save()
+        spam, = Category.search([('code', '=', 'spam')])
+        report, receipt = Report.file(
+            party, spam, "Advertising pasted into forty party records.",
+            anonymous=True)
+        report.reporter_message = "We removed the <b>adverts</b>."
+        report.save()
+        cls.number, cls.receipt = report.tracking_number, receipt
+        named, _ = Report.file(
+            party, spam, "The same advertising, reported by name.")
+        cls.named_number = named.tracking_number
+
+    def setUp(self):
+        super().setUp()
+        # Each test starts with no failed attempts on record.
+        with Transaction().start(self.db_name, 0) as transaction:
+            Attempt = Pool().get('tipline.status_attempt')
+            table = Attempt.__table__()
+            transaction.connection.cursor().execute(*table.delete())
+            transaction.commit()
+
+    def url(self):
+        return '/%s/tipline/status' % self.db_name
+
+    def test_form(self):
+        "The page is a small form that works on a phone"
+        response = self.client().get(self.url())
+        self.assertEqual(response.status_code, 200)
+        html = response.get_data(as_text=True)
+        self.assertIn('name="viewport"', html)
+        self.assertIn('name="receipt"', html)
+        self.assertEqual(response.headers['Cache-Control'], 'no-store')
+
+    def test_status_with_number_and_receipt(self):
+        "The right number and receipt show the status and the answer"
+        response = self.client().post(self.url(), data={
+                'number': self.number.lower().replace('-', ' '),
+                'receipt': self.receipt.replace('-', '')},
+            environ_base={'REMOTE_ADDR': '10.0.0.2'})
+        self.assertEqual(response.status_code, 200)
+        html = response.get_data(as_text=True)
+        self.assertIn(self.number, html)
+        self.assertIn('Submitted', html)
+        # The moderators' message is escaped, never markup.
+        self.assertIn('We removed the &lt;b&gt;adverts&lt;/b&gt;.', html)
+        self.assertNotIn('Advertising pasted', html)
+
+    def test_wrong_answers_look_alike(self):
+        "A wrong receipt, a wrong number and a named report get one reply"
+        bodies = set()
+        for number, receipt in [
+                (self.number, '1111-2222-3333-4444'),
+                ('TL-0000-0000-0000-0000', self.receipt),
+                (self.named_number, self.receipt),
+                ('not a number', 'not a receipt')]:
+            response = self.client().post(self.url(), data={
+                    'number': number, 'receipt': receipt},
+                environ_base={'REMOTE_ADDR': '10.0.0.3'})
+            self.assertEqual(response.status_code, 200)
+            html = response.get_data(as_text=True)
+            self.assertIn('No report matches', html)
+            bodies.add(re.sub(r'value="[^"]*"', '', html))
+        self.assertEqual(len(bodies), 1)
+
+    def test_guessing_is_rate_limited_per_number(self):
+        "Repeated wrong receipts for one number lock that number for a while"
+        for i in range(5):
+            response = self.client().post(self.url(), data={
+                    'number': self.number, 'receipt': '9999-0000-0000-000%d' % i},
+                environ_base={'REMOTE_ADDR': '10.1.0.%d' % i})
+            self.assertEqual(response.status_code, 200)
+        response = self.client().post(self.url(), data={
+                'number': self.number, 'receipt': self.receipt},
+            environ_base={'REMOTE_ADDR': '10.1.1.1'})
+        self.assertEqual(response.status_code, 429)
+        self.assertIn('Too many attempts', response.get_data(as_text=True))
+
+    def test_guessing_is_rate_limited_per_client(self):
+        "One client guessing many numbers is stopped"
+        for i in range(10):
+            response = self.client().post(self.url(), data={
+                    'number': 'TL-0000-0000-0000-%04d' % i, 'receipt': '1'},
+                environ_base={'REMOTE_ADDR': '10.2.0.1'})
+            self.assertEqual(response.status_code, 200)
+        response = self.client().post(self.url(), data={
+                'number': self.number, 'receipt': self.receipt},
+            environ_base={'REMOTE_ADDR': '10.2.0.1'})
+        self.assertEqual(response.status_code, 429)
+
+    def test_chinese(self):
+        "The page speaks Chinese when the browser asks for it"
+        response = self.client().get(
+            self.url(), headers={'Accept-Language': 'zh-CN,zh;q=0.9'})
+        self.assertIn('lang="zh-CN"', response.get_data(as_text=True))
+
+
+del RouteTestCase
