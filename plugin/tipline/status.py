@@ -104,7 +104,9 @@ def _render(language, status=200, **values):
     response.headers['Cache-Control'] = 'no-store'
     response.headers['X-Frame-Options'] = 'DENY'
     response.headers['X-Content-Type-Options'] = 'nosniff'
-    response.headers['Referrer-Policy'] = 'no-referrer'
+    # Not no-referrer: browsers then send 'Origin: null' with the form,
+    # which trytond refuses.
+    response.headers['Referrer-Policy'] = 'same-origin'
     response.headers['Content-Security-Policy'] = (
         "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
         "frame-ancestors 'none'")

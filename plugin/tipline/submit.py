@@ -1,8 +1,11 @@
+import urllib.parse
+
 from trytond.i18n import gettext
 from trytond.model import ModelView, fields
 from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.transaction import Transaction, check_access
+from trytond.url import http_base
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from .exceptions import SubmissionError
@@ -77,6 +80,10 @@ class SubmitDone(ModelView):
         depends=['anonymous'],
         help="With the tracking number, it opens the report's status page. "
         "Only a hash of it is stored; it is shown once.")
+    status_url = fields.Char(
+        "Status Page", readonly=True,
+        states={'invisible': ~Eval('anonymous', False)},
+        depends=['anonymous'])
     acknowledge_by = fields.DateTime(
         "Acknowledge By", readonly=True, format='%H:%M')
     resolve_by = fields.DateTime("Resolve By", readonly=True, format='%H:%M')
@@ -167,6 +174,8 @@ class Submit(Wizard):
         return {
             'tracking_number': report.tracking_number,
             'receipt': getattr(self, '_receipt', None),
+            'status_url': urllib.parse.urljoin(http_base(), '%s/tipline/status'
+                % urllib.parse.quote(Transaction().database.name)),
             'acknowledge_by': report.acknowledge_by,
             'resolve_by': report.resolve_by,
             'anonymous': report.anonymous,

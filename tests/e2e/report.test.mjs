@@ -171,7 +171,7 @@ async function openParty(page, name) {
 
 // Fill the Report wizard's first page, check the guidance, submit, and
 // return the tracking number read off the final page.
-async function fillAndSubmitWizard(page, { category, description, shots }) {
+async function fillAndSubmitWizard(page, { category, description, shots, anonymous }) {
   const wizard = topModal(page);
   await wizard.getByText('Reported Record', { exact: false }).first().waitFor();
   // The category is a selection widget (a <select>).
@@ -189,6 +189,9 @@ async function fillAndSubmitWizard(page, { category, description, shots }) {
   const nextText = await next.inputValue().catch(() => next.innerText());
   assert.ok(nextText.trim().length > 20, 'the "What happens next" text is empty');
   await wizard.locator('textarea[name="description"]').fill(description);
+  if (anonymous) {
+    await wizard.locator('input[name="anonymous"]').check();
+  }
   // Leave the description like a user moving the mouse to the button does,
   // and let sao redraw the form. sao 8.0 refills the category <select> when
   // it redraws; a click within those few milliseconds reads its first
@@ -211,12 +214,18 @@ async function fillAndSubmitWizard(page, { category, description, shots }) {
     (el) => el.value.length > 0, await number.elementHandle());
   await assertNoErrorDialog(page);
   const tracking = (await number.inputValue()).trim();
+  let receipt = null;
+  if (anonymous) {
+    const field = done.locator('input[name="receipt"]');
+    await field.waitFor();
+    receipt = (await field.inputValue()).trim();
+  }
   if (shots?.done) {
     await shot(page, shots.done, { docs: shots.doneDocs });
   }
   await done.getByRole('button', { name: 'Close' }).click();
   await done.waitFor({ state: 'hidden' });
-  return tracking;
+  return anonymous ? { tracking, receipt } : tracking;
 }
 
 // Run a scenario in a fresh browser context; on failure keep a screenshot
@@ -318,6 +327,66 @@ describe('Tipline in sao', { concurrency: 1 }, () => {
       }
       await shot(page, '11-moderator-queue', { docs: 'moderator-queue.png' });
       await assertNoErrorDialog(page);
+    });
+  });
+
+  test('an anonymous reporter follows the report on the public status page', async (t) => {
+    await scenario(t.name.replace(/\W+/g, '-'), async (page) => {
+      await login(page, 'reporter');
+      await openParty(page, 'Blue River Logistics');
+      await currentTab(page).locator('.form button[name="tipline_report"]').click();
+      const { tracking, receipt } = await fillAndSubmitWizard(page, {
+        category: 'Harassment',
+        description: 'A manager keeps writing threats into the notes of '
+          + 'this account; I fear retaliation if I sign this.',
+        anonymous: true,
+        shots: { done: '12-anonymous-done' },
+      });
+      assert.match(tracking, TRACKING);
+      assert.match(receipt, /^\d{4}-\d{4}-\d{4}-\d{4}$/);
+
+      // The status page, on a phone, without logging in.
+      const phone = await browser.newContext({
+        viewport: { width: 390, height: 844 }, isMobile: true, locale: 'en-US',
+      });
+      try {
+        const status = await phone.newPage();
+        const url = `${URL}/${DB}/tipline/status`;
+        await status.goto(url);
+        await status.fill('input[name="number"]', tracking.toLowerCase());
+        await status.fill('input[name="receipt"]', receipt);
+        await shot(status, '13-status-form', { docs: 'status-page-form.png' });
+        await status.click('button[type="submit"]');
+        await status.locator('#status').waitFor();
+        assert.equal((await status.locator('#number').innerText()).trim(), tracking);
+        assert.equal((await status.locator('#state').innerText()).trim(), 'Submitted');
+        await shot(status, '14-status-shown', { docs: 'status-page.png' });
+
+        // A wrong receipt gets the generic reply ...
+        await status.fill('input[name="number"]', tracking);
+        await status.fill('input[name="receipt"]', '0000-1111-2222-3333');
+        await status.click('button[type="submit"]');
+        await status.locator('#failed').waitFor();
+        assert.equal(await status.locator('#status').count(), 0);
+        await shot(status, '15-status-wrong');
+        // ... and a burst of guesses is stopped, even the right answer.
+        let limited = false;
+        for (let i = 0; i < 12 && !limited; i++) {
+          await status.fill('input[name="number"]', tracking);
+          await status.fill('input[name="receipt"]', `9999-0000-0000-${String(i).padStart(4, '0')}`);
+          await status.click('button[type="submit"]');
+          await status.waitForLoadState('load');
+          limited = await status.locator('#limited').count() > 0;
+        }
+        assert.ok(limited, 'guessing was never rate-limited');
+        await status.fill('input[name="number"]', tracking);
+        await status.fill('input[name="receipt"]', receipt);
+        await status.click('button[type="submit"]');
+        await status.locator('#limited').waitFor();
+        await shot(status, '16-status-limited');
+      } finally {
+        await phone.close();
+      }
     });
   });
 });

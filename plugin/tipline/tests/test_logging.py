@@ -98,6 +98,8 @@ class LoggingTestCase(RouteTestCase):
                 [session_id, start, 'submit', context], auth)['result']
             number = done['view']['defaults']['tracking_number']
             receipt = done['view']['defaults']['receipt']
+            self.assertTrue(done['view']['defaults']['status_url'].endswith(
+                    '/tipline/status'))
         finally:
             root.removeHandler(handler)
             root.setLevel(old_level)
