@@ -18,8 +18,8 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 const URL = (process.env.TIPLINE_URL || 'http://127.0.0.1:8010').replace(/\/$/, '');
 const DB = process.env.TIPLINE_DB || 'tipline';
 const SHOTS = join(HERE, 'screenshots');
-const DOCS = process.env.TIPLINE_DOCS_SCREENSHOTS
-  || join(HERE, '..', '..', 'docs', 'screenshots');
+// Set to refresh the README's pictures, e.g. docs/screenshots.
+const DOCS = process.env.TIPLINE_DOCS_SCREENSHOTS;
 const TRACKING = /^TL-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$/;
 const USERS = {
   reporter: 'report-demo-1',
@@ -67,7 +67,7 @@ async function shot(page, name, { docs } = {}) {
   await page.waitForTimeout(FADE);
   const path = join(SHOTS, `${name}.png`);
   await page.screenshot({ path });
-  if (docs) {
+  if (docs && DOCS) {
     mkdirSync(DOCS, { recursive: true });
     copyFileSync(path, join(DOCS, docs));
   }
