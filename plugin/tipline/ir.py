@@ -14,8 +14,10 @@ class Rule(metaclass=PoolMeta):
         if model_name in USER_RULE_MODELS:
             pool = Pool()
             Keyset = pool.get('tipline.keyset')
-            context['tipline_reporter_token'] = Keyset.reporter_token(
-                Transaction().user)
+            token = Keyset.reporter_token(Transaction().user)
+            context['tipline_reporter_token'] = token
+            context['tipline_subject_pattern'] = '%' + token + '%'
+
         return context
 
     @classmethod

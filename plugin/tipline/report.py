@@ -79,6 +79,10 @@ class Report(Workflow, ModelSQL, ModelView):
         "Encrypted Reporter Identity", readonly=True)
     reporter_display = fields.Function(
         fields.Char("Reporter"), 'get_reporter_display')
+    subject_tokens = fields.Char(
+        "Subject Tokens", readonly=True,
+        help="Keyed hashes of the users who are, or own, the reported "
+        "record; those users never see the report.")
     receipt_hash = fields.Binary(
         "Receipt Hash", readonly=True,
         help="The scrypt hash of an anonymous reporter's secret receipt.")
@@ -188,12 +192,58 @@ class Report(Workflow, ModelSQL, ModelView):
                 })
 
     @classmethod
+    def __register__(cls, module_name):
+        super().__register__(module_name)
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        # The rule on subject_tokens uses NOT LIKE, which NULL would defeat.
+        cursor.execute(*table.update(
+                [table.subject_tokens], [''],
+                where=table.subject_tokens == Null))
+
+    @classmethod
     def default_state(cls):
         return 'submitted'
 
     @classmethod
     def default_anonymous(cls):
         return False
+
+    @classmethod
+    def default_subject_tokens(cls):
+        # Never NULL: the record rule matches it with NOT LIKE.
+        return ''
+
+    @classmethod
+    def subject_users(cls, target):
+        """The users who are, or own, target: they must never see reports
+        about it.  Other modules extend this for their own models."""
+        pool = Pool()
+        User = pool.get('res.user')
+        users = set()
+        if 'employees' not in User._fields:
+            return users
+        parties, employees = set(), set()
+        if target.__name__ == 'party.party':
+            parties.add(target.id)
+        for name in ('party', 'employee'):
+            value = getattr(target, name, None) if name in getattr(
+                target, '_fields', {}) else None
+            if value is None:
+                continue
+            if value.__name__ == 'party.party':
+                parties.add(value.id)
+            elif value.__name__ == 'company.employee':
+                employees.add(value.id)
+        with without_check_access(), Transaction().set_context(
+                active_test=False):
+            if parties:
+                users.update(u.id for u in User.search(
+                        [('employees.party', 'in', list(parties))]))
+            if employees:
+                users.update(u.id for u in User.search(
+                        [('employees', 'in', list(employees))]))
+        return users
 
     @classmethod
     def get_targets(cls):
@@ -402,6 +452,9 @@ class Report(Workflow, ModelSQL, ModelView):
                         'reporter_token': (
                             None if anonymous
                             else Keyset.reporter_token(user)),
+                        'subject_tokens': ' '.join(sorted(
+                                Keyset.reporter_token(u)
+                                for u in cls.subject_users(target))),
                         'submitted_at': now,
                         'acknowledge_by': deadline_base + dt.timedelta(
                             hours=category.hours_to_acknowledge),

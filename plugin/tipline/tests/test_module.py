@@ -17,10 +17,12 @@ if not os.environ.get('TIPLINE_MASTER_KEY'):
                 _file.write(os.environ['TIPLINE_MASTER_KEY'])
 
 from lxml import etree
+from sql import Column
 
 from trytond.exceptions import UserError
 from trytond.model.exceptions import AccessError, ValidationError
 from trytond.model.modelview import AccessButtonError
+from trytond.model import ModelSQL, fields
 from trytond.pool import Pool
 from trytond.pyson import PYSONDecoder
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
@@ -198,15 +200,29 @@ class TiplineTestCase(ModuleTestCase):
         self.assertIsNone(Report.status_for_receipt(
                 report.tracking_number, '1234-5678-9012-3456'))
         self.assertIsNone(Report.status_for_receipt('TL-nonsense', receipt))
-        for Model, ids in ((Report, [report.id]),
-                (Evidence, [e.id for e in report.evidence])):
+        # No column of any Tipline table that references a user names the
+        # author, nor does any stored value carry the author's token.
+        token = pool.get('tipline.keyset').reporter_token(reporter.id)
+        cursor = Transaction().connection.cursor()
+        checked = 0
+        for name, Model in pool.iterobject():
+            if not name.startswith('tipline.') or not issubclass(
+                    Model, ModelSQL) or callable(Model.table_query):
+                continue
             table = Model.__table__()
-            cursor = Transaction().connection.cursor()
-            cursor.execute(*table.select(
-                    table.create_uid, table.write_uid,
-                    where=table.id.in_(ids)))
+            for fname, field in Model._fields.items():
+                if (getattr(field, 'model_name', None) == 'res.user'
+                        and isinstance(field, fields.Many2One)
+                        and not hasattr(field, 'getter')):
+                    checked += 1
+                    cursor.execute(*table.select(table.id,
+                            where=Column(table, fname) == reporter.id))
+                    self.assertEqual(cursor.fetchall(), [],
+                        msg='%s.%s' % (name, fname))
+            cursor.execute('SELECT * FROM "%s"' % Model._table)
             for row in cursor:
-                self.assertEqual(row, (None, None))
+                self.assertNotIn(token, repr(row), msg=name)
+        self.assertGreaterEqual(checked, 8)
         with Transaction().set_user(reporter.id), check_access():
             self.assertEqual(Report.search([('mine', '=', True)]), [])
 
@@ -300,6 +316,52 @@ class TiplineTestCase(ModuleTestCase):
         with Transaction().set_user(reporter.id), check_access():
             self.assertIn('accessed your identity',
                 Report(report.id).identity_accessed)
+
+    @with_transaction()
+    def test_reported_people_never_see_reports_about_them(self):
+        "A moderator who is, or owns, the reported record cannot see it"
+        from trytond.modules.company.tests import (
+            create_company, create_employee)
+        pool = Pool()
+        Report = pool.get('tipline.report')
+        Evidence = pool.get('tipline.evidence')
+        User = pool.get('res.user')
+        Opportunity = pool.get('sale.opportunity')
+        reporter, _, moderator = self._users()
+        subject, = User.create([{
+                    'name': "Subject Moderator", 'login': 'subject',
+                    'groups': [('add', [g.id for g in moderator.groups])],
+                    }])
+        company = create_company()
+        employee = create_employee(company, name="Sam Subject")
+        User.write([subject], {
+                'companies': [('add', [company.id])],
+                'employees': [('add', [employee.id])],
+                })
+        about_person = self._file(reporter, employee.party,
+            evidence=[('e.txt', b'evidence')])
+        opportunity = Opportunity(party=self._party("Client"),
+            company=company, currency=company.currency, employee=employee,
+            description="Deal")
+        opportunity.save()
+        about_deal = self._file(reporter, opportunity)
+        unrelated = self._file(reporter, self._party("Elsewhere"))
+        with Transaction().set_user(subject.id), check_access():
+            self.assertEqual(Report.search([]), [unrelated])
+            for report in (about_person, about_deal):
+                with self.assertRaises(AccessError):
+                    Report.read([report.id], ['description'])
+                with self.assertRaises(AccessError):
+                    Report.export_data([Report(report.id)], ['description'])
+            with self.assertRaises(AccessError):
+                Evidence.read(
+                    [e.id for e in about_person.evidence], ['data'])
+            self.assertEqual(Report.search(
+                    [('target', '=', str(employee.party))]), [])
+        with Transaction().set_user(moderator.id), check_access():
+            self.assertEqual(
+                set(Report.search([])),
+                {about_person, about_deal, unrelated})
 
     @with_transaction()
     def test_reveal_needs_a_reason(self):

@@ -1,0 +1,88 @@
+import os
+
+# The module refuses to start without its master key. Test runs that were
+# not given one (TIPLINE_MASTER_KEY or [tipline] key_file) use a throwaway
+# key, kept beside DB_CACHE so that cached databases still open.
+if not os.environ.get('TIPLINE_MASTER_KEY'):
+    _key_path = os.path.join(os.environ.get('DB_CACHE') or '', 'tipline.key')
+    if os.environ.get('DB_CACHE') and os.path.exists(_key_path):
+        with open(_key_path) as _file:
+            os.environ['TIPLINE_MASTER_KEY'] = _file.read().strip()
+    else:
+        os.environ['TIPLINE_MASTER_KEY'] = os.urandom(32).hex()
+        if os.environ.get('DB_CACHE'):
+            os.makedirs(os.environ['DB_CACHE'], exist_ok=True)
+            with open(_key_path, 'w') as _file:
+                _file.write(os.environ['TIPLINE_MASTER_KEY'])
+
+import shutil
+import subprocess
+
+from trytond import backend, config
+from trytond.pool import Pool
+from trytond.tests.test_tryton import RouteTestCase
+from trytond.transaction import Transaction
+
+MARKERS = {
+    'description': 'ATREST-DESCRIPTION-6093',
+    'evidence name': 'ATREST-FILENAME-1187',
+    'evidence data': 'ATREST-FILEDATA-4410',
+    'reporter login': 'atrest-reporter-7731',
+    }
+
+
+class AtRestTestCase(RouteTestCase):
+    "No report text or reporter identity in a dump of the whole database"
+    module = 'tipline'
+
+    @classmethod
+    def setUpDatabase(cls):
+        pool = Pool()
+        User = pool.get('res.user')
+        Party = pool.get('party.party')
+        Category = pool.get('tipline.category')
+        Report = pool.get('tipline.report')
+        reporter, = User.create([{
+                    'name': "At Rest Reporter",
+                    'login': MARKERS['reporter login']}])
+        party = Party(name="At Rest Ltd")
+        party.save()
+        leak, = Category.search([('code', '=', 'data_leak')])
+        for anonymous in (False, True):
+            with Transaction().set_user(reporter.id):
+                Report.file(party, leak,
+                    "%s: ID numbers pasted in a note." % MARKERS['description'],
+                    anonymous=anonymous,
+                    evidence=[(MARKERS['evidence name'] + '.txt',
+                            MARKERS['evidence data'].encode())])
+
+    def dump(self):
+        "Every byte of the committed database, as text"
+        if backend.name == 'postgresql':
+            pg_dump = shutil.which('pg_dump')
+            self.assertTrue(pg_dump, "pg_dump is needed for this test")
+            uri = config.get('database', 'uri')
+            return subprocess.run(
+                [pg_dump, '--dbname', uri.rstrip('/') + '/' + self.db_name],
+                check=True, capture_output=True, text=True).stdout
+        with Transaction().start(self.db_name, 0) as transaction:
+            return '\n'.join(transaction.connection.iterdump())
+
+    def test_markers_absent_from_dump(self):
+        "Neither the text nor the hex form of a marker is in the dump"
+        dump = self.dump()
+        self.assertIn('tipline_report', dump)
+        for what, marker in MARKERS.items():
+            if what == 'reporter login':
+                # The user table names users; Tipline's tables must not.
+                tipline = '\n'.join(line for line in dump.splitlines()
+                    if 'tipline_' in line)
+                self.assertNotIn(marker, tipline, msg=what)
+                continue
+            for form in (marker, marker.encode().hex()):
+                with self.subTest(what=what, form=form):
+                    self.assertNotIn(form, dump)
+                    self.assertNotIn(form.upper(), dump)
+
+
+del RouteTestCase
