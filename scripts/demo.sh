@@ -20,4 +20,5 @@ echo
 echo "Tipline is served on http://127.0.0.1:8000/#$NAME (Ctrl-C stops it)"
 # -d loads the database at start; trytond 8.0 cannot log anyone in to a
 # database whose pool a first request registered empty.
-exec .venv/bin/trytond -c manifests/trytond-sqlite.conf -d "$NAME"
+exec .venv/bin/trytond -c manifests/trytond-sqlite.conf -d "$NAME" \
+  --logconf manifests/logging.conf

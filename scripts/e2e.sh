@@ -38,7 +38,9 @@ export TRYTOND_WEB__ROOT=$ROOT/var/sao/package
 # The config file wins over TRYTOND_WEB__LISTEN (trytond reads the environment
 # first, then the files), so a second file sets the port.
 printf '[web]\nlisten = 127.0.0.1:%s\n' "$PORT" >"$DIR/e2e.conf"
-.venv/bin/trytond -c manifests/trytond-sqlite.conf "$DIR/e2e.conf" -d "$NAME" </dev/null >"$LOG" 2>&1 &
+# The shipped logging configuration, so that its redaction is what is tested.
+.venv/bin/trytond -c manifests/trytond-sqlite.conf "$DIR/e2e.conf" -d "$NAME" \
+  --logconf manifests/logging.conf </dev/null >"$LOG" 2>&1 &
 SERVER=$!
 stop_server() {
   if kill -0 "$SERVER" 2>/dev/null; then
@@ -66,5 +68,30 @@ echo "e2e: running the browser tests ($(( $(date +%s) - start )) s so far)"
 status=0
 (cd tests/e2e && TIPLINE_URL=$URL TIPLINE_DB=$NAME node --test \
   --test-concurrency=1 --test-reporter=spec) </dev/null || status=$?
+stop_server
+# What the reporters typed in the browser must be nowhere at rest: not in
+# the raw database file (nor its journal) and not in the server's log.
+at_rest=0
+.venv/bin/python - "$DIR/$NAME.sqlite" "$LOG" <<'PY' || at_rest=$?
+import glob, sys
+typed = [
+    'SO-1042 asked us to pay',             # the tests' descriptions
+    'insulting note on opportunity OPP-7',
+    'I fear retaliation',
+    'changed last night to an account',    # the demo data's report
+    ]
+found = []
+for path in glob.glob(sys.argv[1] + '*') + [sys.argv[2]]:
+    data = open(path, 'rb').read()
+    for text in typed:
+        for form in (text.encode(), text.encode('utf-16-le')):
+            if form in data:
+                found.append('%s in %s' % (text, path))
+if found:
+    print('e2e: report text found at rest:', *found, sep='\n  ')
+    sys.exit(1)
+print('e2e: no report text in the database file or the server log')
+PY
+[ $status -eq 0 ] && status=$at_rest
 echo "e2e: done in $(( $(date +%s) - start )) s, status $status (server log: $LOG)"
 exit $status
