@@ -3,9 +3,11 @@
 trytond's dispatcher logs every RPC call as "model.method(arguments) from
 login@address": the arguments in full at DEBUG level, shortened otherwise,
 and again whenever a call fails; at DEBUG level it also logs each result.
-For Tipline's own models and wizards those lines would carry report text
-and receipts, and their login and time would tie an anonymous report to its
-author.  The filter below keeps the call's name and duration and drops the
+For Tipline's own models and wizards (and the Report button of other
+models) those lines would carry report text and receipts, and their login
+and time would tie an anonymous report to its author; trytond.wsgi's line
+for each request names the caller and address too, and so would a visit to
+the status page.  The filter below keeps the call's name and duration and drops the
 rest.  Importing the module installs it on the dispatcher's logger;
 manifests/logging.conf also uses the redacting handlers so that the shipped
 configuration is safe on its own.
@@ -15,11 +17,24 @@ import logging.handlers
 import threading
 
 DISPATCHER_LOGGER = 'trytond.protocols.dispatcher'
+WSGI_LOGGER = 'trytond.wsgi'
 REDACTED = '(...)'
+REDACTED_REQUEST = '<request to Tipline>'
 
 
-def _is_tipline(name):
-    return str(name).startswith('tipline.')
+def _is_tipline(model, method=''):
+    return str(model).startswith('tipline.') or str(method).startswith(
+        'tipline')
+
+
+def _is_tipline_request(request):
+    "An RPC to a Tipline model or wizard, or a Tipline page"
+    try:
+        method = getattr(request, 'rpc_method', None) or ''
+        path = getattr(request, 'path', None) or ''
+    except Exception:
+        return False
+    return '.tipline' in method or '/tipline/' in path
 
 
 class RedactTiplineCalls(logging.Filter):
@@ -28,11 +43,17 @@ class RedactTiplineCalls(logging.Filter):
     _local = threading.local()
 
     def filter(self, record):
+        args = record.args
+        if record.name == WSGI_LOGGER and isinstance(args, tuple):
+            # "<JSONRequest login@address 'url' [POST] method> in N ms"
+            record.args = tuple(
+                REDACTED_REQUEST if _is_tipline_request(arg) else arg
+                for arg in args)
+            return True
         if record.name != DISPATCHER_LOGGER:
             return True
-        args = record.args
         if isinstance(args, tuple) and len(args) >= 6:
-            tipline = _is_tipline(args[0])
+            tipline = _is_tipline(args[0], args[1])
             # The call's result follows its line in the same thread.
             self._local.last_call_was_tipline = tipline
             if tipline:
@@ -60,7 +81,8 @@ class RedactingFileHandler(logging.handlers.WatchedFileHandler):
 
 
 def install():
-    "Install the filter on the dispatcher's logger, once"
-    logger = logging.getLogger(DISPATCHER_LOGGER)
-    if not any(isinstance(f, RedactTiplineCalls) for f in logger.filters):
-        logger.addFilter(RedactTiplineCalls())
+    "Install the filter on the loggers that name callers, once"
+    for name in (DISPATCHER_LOGGER, WSGI_LOGGER):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactTiplineCalls) for f in logger.filters):
+            logger.addFilter(RedactTiplineCalls())
