@@ -296,16 +296,24 @@ class TiplineTestCase(ModuleTestCase):
                             'reporter')
                 except (AccessError, UserError):
                     return False
+        tipline_admin, = User.create([{
+                    'name': "Tipline Admin", 'login': 'tipline_admin',
+                    'groups': [('add', [ModelData.get_id(
+                                    'tipline', 'group_tipline_admin')])],
+                    }])
         expected = {
             # list, content, export, evidence, identity
             'reporter': (True, True, True, True, False),
             'other': (False, False, False, False, False),
             'moderator': (True, True, True, True, False),
             'custodian': (True, True, True, True, True),
+            # Configuring Tipline gives no access to reports.
+            'administrator': (False, False, False, False, False),
             }
         actions = ('list', 'content', 'export', 'evidence', 'identity')
         users = {'reporter': reporter, 'other': other,
-            'moderator': moderator, 'custodian': custodian}
+            'moderator': moderator, 'custodian': custodian,
+            'administrator': tipline_admin}
         for name, row in expected.items():
             for action, allowed in zip(actions, row):
                 with self.subTest(user=name, action=action):
@@ -362,6 +370,19 @@ class TiplineTestCase(ModuleTestCase):
             self.assertEqual(
                 set(Report.search([])),
                 {about_person, about_deal, unrelated})
+
+    def test_missing_master_key_names_the_setting(self):
+        "Without a master key Tipline stops with the name of the setting"
+        from trytond.modules.tipline import keys
+        saved = os.environ.pop(keys.KEY_ENV)
+        try:
+            with self.assertRaises(keys.MasterKeyMissing) as raised:
+                keys.check_master_key()
+            self.assertIn("'key_file' in the [tipline] section",
+                str(raised.exception))
+            self.assertIn('TIPLINE_MASTER_KEY', str(raised.exception))
+        finally:
+            os.environ[keys.KEY_ENV] = saved
 
     @with_transaction()
     def test_reveal_needs_a_reason(self):
