@@ -20,3 +20,7 @@ class ReportWorkflowError(UserError):
 
 class IdentityRevealError(UserError):
     pass
+
+
+class AuditError(UserError):
+    pass

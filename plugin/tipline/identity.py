@@ -6,6 +6,7 @@ from trytond.pool import Pool
 from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
+from .audit import digest
 from .exceptions import IdentityRevealError
 
 MIN_REASON_LENGTH = 20
@@ -86,6 +87,7 @@ class RevealIdentity(Wizard):
     def transition_reveal(self):
         pool = Pool()
         Access = pool.get('tipline.identity_access')
+        Event = pool.get('tipline.audit_event')
         report = self.record
         reason = (self.start.reason or '').strip()
         if len(reason) < MIN_REASON_LENGTH:
@@ -106,6 +108,7 @@ class RevealIdentity(Wizard):
                             dt.timezone.utc).replace(tzinfo=None),
                         'reason': reason,
                         }])
+        Event.append(report, 'reveal', {'reason_sha256': digest(reason)})
         self._identity = identity
         return 'result'
 

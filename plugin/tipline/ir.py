@@ -2,7 +2,8 @@ from trytond.pool import Pool, PoolMeta
 from trytond.transaction import Transaction
 
 # Models whose record rules compare rows with the current reporter.
-USER_RULE_MODELS = {'tipline.report', 'tipline.evidence'}
+USER_RULE_MODELS = {
+    'tipline.report', 'tipline.evidence', 'tipline.audit_event'}
 
 
 class Rule(metaclass=PoolMeta):

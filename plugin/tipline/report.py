@@ -12,6 +12,7 @@ from trytond.transaction import Transaction, without_check_access
 
 import tipline_core
 
+from .audit import digest
 from .exceptions import ReportWorkflowError, SubmissionError
 
 OPEN_STATES = ['submitted', 'in_review']
@@ -128,6 +129,12 @@ class Report(Workflow, ModelSQL, ModelView):
         "Message to the Reporter", states=_moderated,
         help="Shown to the reporter with the result.")
     resolved_at = fields.DateTime("Closed At", readonly=True)
+    history = fields.One2Many(
+        'tipline.audit_event', 'report', "History", readonly=True)
+    history_status = fields.Char(
+        "History Check", readonly=True,
+        help="The result of the last verification of the history's hash "
+        "chain.")
     mine = fields.Function(
         fields.Boolean("Mine"), 'get_mine', searcher='search_mine')
     overdue = fields.Function(
@@ -182,6 +189,9 @@ class Report(Workflow, ModelSQL, ModelView):
                     'invisible': ~Eval('state').in_(OPEN_STATES),
                     'icon': 'tryton-cancel',
                     'depends': ['state'],
+                    },
+                'verify_history': {
+                    'icon': 'tryton-search',
                     },
                 'reopen': {
                     'invisible': ~Eval('state').in_(CLOSED_STATES),
@@ -356,6 +366,56 @@ class Report(Workflow, ModelSQL, ModelView):
             ]
 
     @classmethod
+    def on_modification(cls, mode, reports, field_names=None):
+        pool = Pool()
+        Event = pool.get('tipline.audit_event')
+        super().on_modification(mode, reports, field_names=field_names)
+        if mode != 'write' or not field_names:
+            return
+        for report in reports:
+            if 'state' in field_names:
+                Event.append(report, 'state', {
+                        'to': report.state,
+                        'outcome': report.outcome or ''})
+            if 'assigned_to' in field_names:
+                Event.append(report, 'assign', {
+                        'to': report.assigned_to.login
+                        if report.assigned_to else ''})
+            if 'reporter_message' in field_names:
+                # The chain proves what was said without holding it.
+                Event.append(report, 'message', {
+                        'sha256': digest(report.reporter_message),
+                        'length': len(report.reporter_message or '')})
+
+    @classmethod
+    def export_data(cls, records, fields_names, header=False):
+        pool = Pool()
+        Event = pool.get('tipline.audit_event')
+        result = super().export_data(records, fields_names, header=header)
+        for report in records:
+            Event.append(report, 'export', {
+                    'fields': ','.join(sorted(fields_names))})
+        return result
+
+    @classmethod
+    @ModelView.button
+    def verify_history(cls, reports):
+        pool = Pool()
+        Event = pool.get('tipline.audit_event')
+        results = Event.verify([r.id for r in reports])
+        now = utcnow().strftime('%Y-%m-%d %H:%M UTC')
+        for report in reports:
+            broken = results[report.id]
+            if broken is None:
+                report.history_status = gettext(
+                    'tipline.msg_audit_intact',
+                    count=len(report.history), date=now)
+            else:
+                report.history_status = gettext(
+                    'tipline.msg_audit_broken', sequence=broken, date=now)
+        cls.save(reports)
+
+    @classmethod
     def check_modification(cls, mode, reports, values=None, external=False):
         super().check_modification(
             mode, reports, values=values, external=external)
@@ -431,9 +491,10 @@ class Report(Workflow, ModelSQL, ModelView):
         evidence and the reporter's identity are stored encrypted.  An
         anonymous report stores no reporter, no token and no user id in any
         row it creates; its author gets the receipt, shown once."""
-        Keyset = Pool().get('tipline.keyset')
         pool = Pool()
+        Keyset = pool.get('tipline.keyset')
         Evidence = pool.get('tipline.evidence')
+        Event = pool.get('tipline.audit_event')
         User = pool.get('res.user')
         evidence = [((n or '').strip(), d) for n, d in evidence if d]
         cls.check_submission(target, category, description, evidence)
@@ -489,8 +550,13 @@ class Report(Workflow, ModelSQL, ModelView):
                             if receipt else None)],
                     where=table.id == report.id))
             evidences = Evidence.attach(report, evidence)
+            submitted = Event.append(report, 'submit', {
+                    'category': category.code,
+                    'anonymous': '1' if anonymous else '0',
+                    'evidence': str(len(evidence)),
+                    }, actor='')
         if anonymous:
-            cls._forget_author([report], evidences)
+            cls._forget_author([report], evidences, [submitted])
         return cls(report.id), receipt
 
     def reporter_identity(self):
@@ -530,12 +596,14 @@ class Report(Workflow, ModelSQL, ModelView):
         return reports[0]
 
     @classmethod
-    def _forget_author(cls, reports, evidences=()):
+    def _forget_author(cls, reports, evidences=(), events=()):
         "Blank the user columns that the ORM fills with the caller's id"
         pool = Pool()
         Evidence = pool.get('tipline.evidence')
+        Event = pool.get('tipline.audit_event')
         cursor = Transaction().connection.cursor()
-        for Model, records in ((cls, reports), (Evidence, evidences)):
+        for Model, records in (
+                (cls, reports), (Evidence, evidences), (Event, events)):
             if not records:
                 continue
             table = Model.__table__()

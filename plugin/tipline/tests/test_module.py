@@ -371,6 +371,61 @@ class TiplineTestCase(ModuleTestCase):
                 set(Report.search([])),
                 {about_person, about_deal, unrelated})
 
+    @with_transaction()
+    def test_history_is_a_verified_hash_chain(self):
+        "Events are chained; tampering with one row is found and named"
+        pool = Pool()
+        Report = pool.get('tipline.report')
+        Event = pool.get('tipline.audit_event')
+        reporter, _, moderator = self._users()
+        report = self._file(reporter, self._party())
+        with Transaction().set_user(moderator.id), check_access():
+            Report.review([Report(report.id)])
+            report = Report(report.id)
+            report.outcome = 'upheld'
+            report.reporter_message = "Removed."
+            report.save()
+            Report.resolve([report])
+            Report.export_data([Report(report.id)], ['tracking_number'])
+        events = Event.search([('report', '=', report.id)])
+        self.assertEqual(
+            [e.kind for e in events],
+            ['submit', 'assign', 'state', 'message', 'state', 'export'])
+        self.assertEqual([e.sequence for e in events], [1, 2, 3, 4, 5, 6])
+        self.assertEqual(events[0].actor, '')
+        self.assertEqual(events[1].actor, 'moderator')
+        self.assertNotIn('Removed', events[3].details)
+        self.assertEqual(Event.verify([report.id]), {report.id: None})
+        with Transaction().set_user(moderator.id), check_access():
+            Report.verify_history([Report(report.id)])
+            self.assertIn('Intact: 6 events',
+                Report(report.id).history_status)
+            with self.assertRaises(UserError):
+                Event.write([events[2]], {'kind': 'forged'})
+            with self.assertRaises(UserError):
+                Event.delete([events[2]])
+
+        # Someone with database access rewrites the third event.
+        table = Event.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*table.update(
+                [table.details], ['{"to": "rejected"}'],
+                where=table.id == events[2].id))
+        self.assertEqual(Event.verify([report.id]), {report.id: 3})
+        Report.verify_history([Report(report.id)])
+        self.assertIn('BROKEN at event #3', Report(report.id).history_status)
+
+    @with_transaction()
+    def test_reporters_do_not_read_the_history(self):
+        "The trail is for staff"
+        pool = Pool()
+        Event = pool.get('tipline.audit_event')
+        reporter, _, _ = self._users()
+        report = self._file(reporter, self._party())
+        with Transaction().set_user(reporter.id), check_access():
+            with self.assertRaises(AccessError):
+                Event.search([('report', '=', report.id)])
+
     def test_missing_master_key_names_the_setting(self):
         "Without a master key Tipline stops with the name of the setting"
         from trytond.modules.tipline import keys

@@ -1,0 +1,145 @@
+"""The tamper-evident history of each report.
+
+Every event (submission, state change, assignment, message to the reporter,
+identity reveal, export) is appended to a per-report hash chain computed by
+tipline_core: each link is SHA-256 over the previous link and a canonical
+encoding of the event.  Events are append-only, and verification names the
+first broken link.
+"""
+import datetime as dt
+import hashlib
+import json
+
+from trytond.i18n import gettext
+from trytond.model import Index, ModelSQL, ModelView, Unique, fields
+from trytond.pool import Pool
+from trytond.transaction import Transaction, without_check_access
+
+import tipline_core
+
+from .exceptions import AuditError
+
+EPOCH = dt.datetime(1970, 1, 1)
+MICROSECOND = dt.timedelta(microseconds=1)
+
+
+def digest(text):
+    "A SHA-256 of text, for events that must prove content without holding it"
+    return hashlib.sha256((text or '').encode('utf-8')).hexdigest()
+
+
+class AuditEvent(ModelSQL, ModelView):
+    "An event in a report's history, linked to the previous one by its hash"
+    __name__ = 'tipline.audit_event'
+
+    report = fields.Many2One(
+        'tipline.report', "Report", required=True, readonly=True,
+        ondelete='RESTRICT')
+    sequence = fields.Integer("Sequence", required=True, readonly=True)
+    # A Timestamp, not a DateTime: the chain hashes the microseconds.
+    timestamp = fields.Timestamp("Time", required=True, readonly=True)
+    actor = fields.Char("Actor", readonly=True,
+        help="The login of the staff member who acted; empty for the "
+        "reporter and for the system.")
+    kind = fields.Char("Event", required=True, readonly=True)
+    details = fields.Text("Details", readonly=True)
+    link_hash = fields.Binary("Hash", required=True, readonly=True)
+    link_hex = fields.Function(fields.Char("Hash"), 'get_link_hex')
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_constraints += [
+            ('report_sequence_unique', Unique(t, t.report, t.sequence),
+                'tipline.msg_audit_sequence_unique'),
+            ]
+        cls._sql_indexes.add(
+            Index(t, (t.report, Index.Range()), (t.sequence, Index.Range())))
+        cls._order = [('report', 'ASC'), ('sequence', 'ASC'), ('id', 'ASC')]
+
+    def get_link_hex(self, name):
+        return bytes(self.link_hash).hex() if self.link_hash else None
+
+    @classmethod
+    def check_modification(cls, mode, events, values=None, external=False):
+        super().check_modification(
+            mode, events, values=values, external=external)
+        if mode in {'write', 'delete'}:
+            raise AuditError(gettext('tipline.msg_audit_append_only'))
+
+    @staticmethod
+    def _encode(event_details):
+        return {str(k): str(v) for k, v in sorted(event_details.items())}
+
+    @classmethod
+    def append(cls, report, kind, details=None, actor=None):
+        """Append an event to report's chain.  actor None means the current
+        user's login; pass '' for the reporter or the system."""
+        pool = Pool()
+        Report = pool.get('tipline.report')
+        User = pool.get('res.user')
+        details = cls._encode(details or {})
+        if actor is None:
+            user = Transaction().user
+            actor = User(user).login if user else ''
+        # Serialise appends to one chain (a row lock on PostgreSQL).
+        Report.lock([report])
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*table.select(
+                table.sequence, table.link_hash,
+                where=table.report == report.id,
+                order_by=table.sequence.desc, limit=1))
+        row = cursor.fetchone()
+        if row:
+            sequence, previous = row[0] + 1, bytes(row[1])
+        else:
+            sequence, previous = 1, tipline_core.audit_genesis(report.id)
+        now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+        link = tipline_core.audit_link(
+            previous, report.id, sequence, (now - EPOCH) // MICROSECOND,
+            actor or '', kind, details)
+        with without_check_access():
+            event, = cls.create([{
+                        'report': report.id,
+                        'sequence': sequence,
+                        'timestamp': now,
+                        'actor': actor or '',
+                        'kind': kind,
+                        'details': json.dumps(details, sort_keys=True),
+                        'link_hash': link,
+                        }])
+        return event
+
+    @classmethod
+    def verify(cls, report_ids):
+        """{report id: None when intact, else the first broken event's
+        sequence}; reads the rows directly so nothing is taken on trust."""
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        result = {}
+        for report_id in report_ids:
+            cursor.execute(*table.select(
+                    table.sequence, table.timestamp, table.actor, table.kind,
+                    table.details, table.link_hash,
+                    where=table.report == report_id,
+                    order_by=table.sequence.asc))
+            rows = cursor.fetchall()
+            events = []
+            for sequence, timestamp, actor, kind, details, link in rows:
+                if isinstance(timestamp, str):
+                    timestamp = dt.datetime.fromisoformat(timestamp)
+                try:
+                    details = json.loads(details or '{}')
+                except ValueError:
+                    details = {'': 'unreadable'}
+                events.append((
+                        sequence, (timestamp - EPOCH) // MICROSECOND,
+                        actor or '', kind, details, bytes(link or b'')))
+            try:
+                broken = tipline_core.audit_verify(report_id, events)
+            except tipline_core.InvalidInput:
+                broken = 0
+            result[report_id] = None if broken is None else rows[broken][0]
+        return result
