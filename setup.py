@@ -115,6 +115,7 @@ setup(
         "trytond.modules": ["tipline = trytond.modules.tipline"],
         "console_scripts": [
             "tipline-keys = trytond.modules.tipline.keys_cli:main",
+            "tipline-audit = trytond.modules.tipline.audit_cli:main",
         ],
     },
     zip_safe=False,
