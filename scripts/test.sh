@@ -12,18 +12,33 @@ mkdir -p "$LOGS"
 scripts/bootstrap.sh || exit 1
 
 passed=0 failed=0 failures=()
-suite() {
+run_suite() {  # run_suite NAME COMMAND...: output to the suite's log
   local name=$1; shift
   local start=$SECONDS
-  echo "== $name"
-  if "$@" > "$LOGS/$name.log" 2>&1; then
+  "$@" > "$LOGS/$name.log" 2>&1
+  echo "$? $((SECONDS - start))" > "$LOGS/$name.result"
+}
+report_suite() {
+  local name=$1 status seconds
+  read -r status seconds < "$LOGS/$name.result"
+  if [ "$status" = 0 ]; then
     passed=$((passed + 1))
-    echo "   ok ($((SECONDS - start)) s)"
+    echo "== $name: ok ($seconds s)"
   else
     failed=$((failed + 1)); failures+=("$name")
-    echo "   FAILED ($((SECONDS - start)) s); last lines of $LOGS/$name.log:"
+    echo "== $name: FAILED ($seconds s); last lines of $LOGS/$name.log:"
     tail -n 40 "$LOGS/$name.log" | sed 's/^/   | /'
   fi
+}
+# together NAME:FUNCTION...: run suites side by side (the machine has two
+# cores and most suites use one), then report them in order.
+together() {
+  local spec pids=()
+  for spec in "$@"; do
+    run_suite "${spec%%:*}" "${spec#*:}" & pids+=($!)
+  done
+  wait "${pids[@]}"
+  for spec in "$@"; do report_suite "${spec%%:*}"; done
 }
 
 module_tests() {  # module_tests DB_CACHE_DIR [env...]
@@ -45,12 +60,16 @@ postgresql_tests() {
     TRYTOND_DATABASE_URI="$uri" DB_NAME="tipline_test_$$"
 }
 
-suite native-build scripts/build-native.sh
-suite native-and-binding scripts/test-native.sh
-suite module-sqlite module_tests "$ROOT/var/dbcache-sqlite" DB_NAME=:memory:
-suite module-postgresql postgresql_tests
-suite browser-e2e scripts/e2e.sh
-suite pip-install tests/packaging/test_pip_install.sh
+native_build() { scripts/build-native.sh; }   # also runs ctest, plain and ASan
+binding_tests() { PYTHONPATH=python .venv/bin/python -m pytest -q tests/binding; }
+sqlite_tests() { module_tests "$ROOT/var/dbcache-sqlite" DB_NAME=:memory:; }
+e2e_tests() { scripts/e2e.sh; }
+pip_install_test() { tests/packaging/test_pip_install.sh; }
+
+together native-build:native_build
+together binding:binding_tests module-sqlite:sqlite_tests \
+  module-postgresql:postgresql_tests
+together browser-e2e:e2e_tests pip-install:pip_install_test
 
 echo
 [ $failed -eq 0 ] || echo "failed suites: ${failures[*]}"

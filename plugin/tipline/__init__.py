@@ -1,5 +1,6 @@
 # Tipline: abuse reporting for Tryton. Classes are registered from the
 # [register] sections of tryton.cfg.
-from . import log_redaction, status  # noqa: F401  (status registers a route)
+from . import log_redaction
+from . import status  # noqa: F401  (registers the status page route)
 
 log_redaction.install()

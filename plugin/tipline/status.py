@@ -8,7 +8,6 @@ from werkzeug.wrappers import Response
 
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, fields
-from trytond.pool import Pool
 from trytond.protocols.wrappers import with_pool, with_transaction
 from trytond.transaction import Transaction
 from trytond.wsgi import app

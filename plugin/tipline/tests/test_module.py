@@ -1,21 +1,6 @@
 import os
 import datetime as dt
 
-# The module refuses to start without its master key. Test runs that were
-# not given one (TIPLINE_MASTER_KEY or [tipline] key_file) use a throwaway
-# key, kept beside DB_CACHE so that cached databases still open.
-if not os.environ.get('TIPLINE_MASTER_KEY'):
-    _key_path = os.path.join(os.environ.get('DB_CACHE') or '', 'tipline.key')
-    if os.environ.get('DB_CACHE') and os.path.exists(_key_path):
-        with open(_key_path) as _file:
-            os.environ['TIPLINE_MASTER_KEY'] = _file.read().strip()
-    else:
-        os.environ['TIPLINE_MASTER_KEY'] = os.urandom(32).hex()
-        if os.environ.get('DB_CACHE'):
-            os.makedirs(os.environ['DB_CACHE'], exist_ok=True)
-            with open(_key_path, 'w') as _file:
-                _file.write(os.environ['TIPLINE_MASTER_KEY'])
-
 from lxml import etree
 from sql import Column
 
@@ -29,6 +14,10 @@ from trytond.tests.test_tryton import ModuleTestCase, with_transaction
 from trytond.transaction import Transaction, check_access
 
 import tipline_core
+from trytond.modules.tipline.tests.tools import (
+    use_throwaway_master_key)
+
+use_throwaway_master_key()
 
 
 class TiplineTestCase(ModuleTestCase):
@@ -182,7 +171,6 @@ class TiplineTestCase(ModuleTestCase):
         "An anonymous report and its evidence keep no user id or token"
         pool = Pool()
         Report = pool.get('tipline.report')
-        Evidence = pool.get('tipline.evidence')
         reporter, _, _ = self._users()
         with Transaction().set_user(reporter.id), check_access():
             report, receipt = Report.file(
@@ -651,7 +639,6 @@ class TiplineTestCase(ModuleTestCase):
         "A user who may only read opportunities can still report one"
         pool = Pool()
         Submit = pool.get('tipline.report.submit', type='wizard')
-        Party = pool.get('party.party')
         reporter, _, _ = self._users()
         party = self._party()
         with Transaction().set_user(reporter.id), \
