@@ -32,17 +32,20 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# pip on some machines warns about every missing local index folder.
+quiet_pip() { "$@" 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2); }
+
 PYTHON=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   echo "bootstrap: creating .venv"
   "$PYTHON" -m venv .venv
-  .venv/bin/pip install -q --upgrade pip setuptools wheel
+  quiet_pip .venv/bin/pip install -q --upgrade pip setuptools wheel
 fi
 stamp=.venv/.requirements-dev.sha
 want=$(sha256sum requirements-dev.txt | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "bootstrap: pip install -r requirements-dev.txt"
-  .venv/bin/pip install -q -r requirements-dev.txt
+  quiet_pip .venv/bin/pip install -q -r requirements-dev.txt
   echo "$want" > "$stamp"
 fi
 
