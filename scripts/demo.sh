@@ -9,9 +9,10 @@ scripts/build-extension.sh
 DB_DIR=$PWD/var/demo NAME=tipline
 if [ ! -s "$DB_DIR/$NAME.sqlite" ] || [ "${TIPLINE_DEMO_RESET:-0}" = 1 ]; then
   echo "demo: creating the database $DB_DIR/$NAME.sqlite"
-  scripts/create_database.sh "$DB_DIR" "$NAME" | tee var/demo/users.txt
+  mkdir -p "$DB_DIR"
+  scripts/create_database.sh "$DB_DIR" "$NAME" | tee "$DB_DIR/users.txt"
 else
-  cat var/demo/users.txt 2>/dev/null || true
+  cat "$DB_DIR/users.txt" 2>/dev/null || true
 fi
 export TRYTOND_DATABASE__PATH=$DB_DIR
 export TRYTOND_TIPLINE__KEY_FILE=$DB_DIR/tipline.key
