@@ -1,5 +1,6 @@
-"""The public status page: an anonymous reporter reads the status of a
-report with its tracking number and secret receipt, without logging in."""
+"""Tipline's public pages, served without logging in: the status page, where
+an anonymous reporter reads the status of a report with its tracking number
+and secret receipt, and the help page."""
 import datetime as dt
 import os
 
@@ -89,9 +90,9 @@ def _language(request):
     return 'zh_CN' if best and best.startswith('zh') else 'en'
 
 
-def _render(language, status=200, **values):
-    with open(os.path.join(TEMPLATE_DIR, 'status.html'), 'rb') as file:
-        template = MarkupTemplate(file, filename='status.html')
+def _render(language, status=200, template_name='status.html', **values):
+    with open(os.path.join(TEMPLATE_DIR, template_name), 'rb') as file:
+        template = MarkupTemplate(file, filename=template_name)
     with Transaction().set_context(language=language):
         def _(name, **variables):
             return gettext('tipline.msg_status_' + name, **variables)
@@ -156,3 +157,19 @@ def status_page(request, pool):
     return _render(language, report=values, failed=False, limited=False,
         number=report.tracking_number)
 
+
+
+@app.route('/<database_name>/tipline/help', methods=['GET'])
+@with_pool
+@with_transaction()
+def help_page(request, pool):
+    try:
+        Category = pool.get('tipline.category')
+    except KeyError:
+        return Response('Not Found', status=404)
+    language = _language(request)
+    with Transaction().set_context(language=language):
+        categories = [{'name': c.name, 'guidance': c.guidance or ''}
+            for c in Category.search([])]
+    return _render(language, template_name='help.html',
+        categories=categories, status_url='status?lang=%s' % language)

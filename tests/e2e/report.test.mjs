@@ -384,6 +384,14 @@ describe('Tipline in sao', { concurrency: 1 }, () => {
         await status.click('button[type="submit"]');
         await status.locator('#limited').waitFor();
         await shot(status, '16-status-limited');
+
+        // The help page, linked from the status page, in Chinese too.
+        await status.click('#help');
+        await status.locator('#categories dt', { hasText: 'Harassment' }).waitFor();
+        await shot(status, '17-help', { docs: 'help-page.png' });
+        await status.click('a[href="?lang=zh_CN"]');
+        await status.locator('h1', { hasText: '举报指南' }).waitFor();
+        await shot(status, '18-help-zh');
       } finally {
         await phone.close();
       }

@@ -1,6 +1,8 @@
 import os
 import datetime as dt
 
+from urllib.parse import quote
+
 from lxml import etree
 from sql import Column
 
@@ -413,6 +415,16 @@ class TiplineTestCase(ModuleTestCase):
         with Transaction().set_user(reporter.id), check_access():
             with self.assertRaises(AccessError):
                 Event.search([('report', '=', report.id)])
+
+    @with_transaction()
+    def test_help_menu_opens_the_help_page(self):
+        "Tipline › Help opens the help page of this database, in English"
+        Help = Pool().get('tipline.help', type='wizard')
+        session_id, start, _ = Help.create()
+        (action, _), = Help.execute(session_id, {}, start)['actions']
+        database = Transaction().database.name
+        self.assertTrue(action['url'].endswith(
+                '%s/tipline/help?lang=en' % quote(database)), action['url'])
 
     def test_missing_master_key_names_the_setting(self):
         "Without a master key Tipline stops with the name of the setting"

@@ -109,6 +109,24 @@ class StatusPageTestCase(RouteTestCase):
             environ_base={'REMOTE_ADDR': '10.2.0.1'})
         self.assertEqual(response.status_code, 429)
 
+    def test_help_page(self):
+        "The help page explains reporting, with each category's guidance"
+        response = self.client().get('/%s/tipline/help' % self.db_name)
+        self.assertEqual(response.status_code, 200)
+        html = response.get_data(as_text=True)
+        for section in ('id="how"', 'id="categories"', 'id="privacy"',
+                'id="follow"', 'id="abuse"'):
+            self.assertIn(section, html)
+        self.assertIn('Data leak', html)
+        self.assertIn('impersonating a real company', html)
+        self.assertIn('href="status?lang=en"', html)
+        chinese = self.client().get(
+            '/%s/tipline/help?lang=zh_CN' % self.db_name)
+        self.assertIn('举报指南', chinese.get_data(as_text=True))
+        # The status page links to it.
+        self.assertIn('href="help?lang=en"',
+            self.client().get(self.url()).get_data(as_text=True))
+
     def test_chinese(self):
         "The page speaks Chinese when the browser asks for it"
         response = self.client().get(
