@@ -28,5 +28,6 @@ admin() {  # trytond-admin, quiet unless it fails
   fi
 }
 TRYTONPASSFILE=$PASSFILE admin --all --email admin@example.com
-admin -u tipline sale_opportunity --activate-dependencies
+# Chinese as well as English: the module ships zh_CN translations.
+admin -u tipline sale_opportunity --activate-dependencies -l zh_CN
 .venv/bin/python scripts/demo_data.py -c $CONF -d "$NAME"
