@@ -128,6 +128,10 @@ class Report(Workflow, ModelSQL, ModelView):
     reporter_message = fields.Text(
         "Message to the Reporter", states=_moderated,
         help="Shown to the reporter with the result.")
+    explanation = fields.Text(
+        "Explanation", readonly=True,
+        help="Why the report was not upheld, rejected or recategorised, "
+        "as the reporter reads it.")
     resolved_at = fields.DateTime("Closed At", readonly=True)
     history = fields.One2Many(
         'tipline.audit_event', 'report', "History", readonly=True)
@@ -372,6 +376,12 @@ class Report(Workflow, ModelSQL, ModelView):
         super().on_modification(mode, reports, field_names=field_names)
         if mode != 'write' or not field_names:
             return
+        recategorised = [r for r in reports if 'category' in field_names
+            and r.state in OPEN_STATES]
+        for report in recategorised:
+            explanation = report.explain('recategorised')
+            if explanation and report.explanation != explanation:
+                cls.write([report], {'explanation': explanation})
         for report in reports:
             if 'state' in field_names:
                 Event.append(report, 'state', {
@@ -386,6 +396,12 @@ class Report(Workflow, ModelSQL, ModelView):
                 Event.append(report, 'message', {
                         'sha256': digest(report.reporter_message),
                         'length': len(report.reporter_message or '')})
+
+    def explain(self, kind):
+        "The administrator's explanation for kind in this report's category"
+        pool = Pool()
+        Explanation = pool.get('tipline.outcome_explanation')
+        return Explanation.explain(kind, self.category)
 
     @classmethod
     def export_data(cls, records, fields_names, header=False):
@@ -440,11 +456,13 @@ class Report(Workflow, ModelSQL, ModelView):
     def check_submission(cls, target, category, description, evidence):
         """Refuse a submission that cannot be filed, with a message that says
         what to change; nothing is stored before every check has passed."""
-        pool = Pool()
-        Configuration = pool.get('tipline.configuration')
-        Reportable = pool.get('tipline.reportable_model')
-        config = Configuration(1)
+        cls.check_target(target)
+        cls.check_content(category, description, evidence)
 
+    @classmethod
+    def check_target(cls, target):
+        pool = Pool()
+        Reportable = pool.get('tipline.reportable_model')
         if target is None or target.__name__ not in (
                 Reportable.reportable_model_names()):
             raise SubmissionError(gettext('tipline.msg_submit_not_reportable'))
@@ -454,6 +472,13 @@ class Report(Workflow, ModelSQL, ModelView):
             if not type(target).search([('id', '=', target.id)], limit=1):
                 raise SubmissionError(
                     gettext('tipline.msg_submit_no_target'))
+
+    @classmethod
+    def check_content(cls, category, description, evidence):
+        "What the reporter wrote and attached, whatever the target"
+        pool = Pool()
+        Configuration = pool.get('tipline.configuration')
+        config = Configuration(1)
         if not category:
             raise SubmissionError(gettext('tipline.msg_submit_no_category'))
         if not category.active:
@@ -632,7 +657,11 @@ class Report(Workflow, ModelSQL, ModelView):
                 raise ReportWorkflowError(gettext(
                         'tipline.msg_report_outcome_required',
                         report=report.rec_name))
-        cls.write(reports, {'resolved_at': utcnow()})
+        for report in reports:
+            if report.outcome != 'upheld':
+                report.explanation = report.explain(report.outcome)
+            report.resolved_at = utcnow()
+        cls.save(reports)
 
     @classmethod
     @ModelView.button
@@ -643,10 +672,14 @@ class Report(Workflow, ModelSQL, ModelView):
                 raise ReportWorkflowError(gettext(
                         'tipline.msg_report_reject_message_required',
                         report=report.rec_name))
-        cls.write(reports, {'resolved_at': utcnow(), 'outcome': None})
+        for report in reports:
+            report.explanation = report.explain('rejected')
+            report.resolved_at = utcnow()
+            report.outcome = None
+        cls.save(reports)
 
     @classmethod
     @ModelView.button
     @Workflow.transition('in_review')
     def reopen(cls, reports):
-        cls.write(reports, {'resolved_at': None})
+        cls.write(reports, {'resolved_at': None, 'explanation': None})

@@ -153,6 +153,7 @@ def status_page(request, pool):
             'resolve_by': report.resolve_by,
             'time_left': report.time_left,
             'message': report.reporter_message,
+            'explanation': report.explanation,
             }
     return _render(language, report=values, failed=False, limited=False,
         number=report.tracking_number)

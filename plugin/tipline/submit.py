@@ -1,3 +1,4 @@
+import datetime as dt
 import urllib.parse
 
 from trytond.i18n import gettext
@@ -9,6 +10,7 @@ from trytond.url import http_base
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from .exceptions import SubmissionError
+from .report import utcnow
 
 
 class SubmitStart(ModelView):
@@ -184,3 +186,48 @@ class Submit(Wizard):
                 if report.anonymous else 'tipline.msg_submit_received',
                 number=report.tracking_number),
             }
+
+
+class PracticeSubmit(Submit):
+    """The Report wizard as a training run: every step is explained and
+    checked as for real, and nothing is filed."""
+    __name__ = 'tipline.report.practice'
+
+    @classmethod
+    def check_access(cls):
+        # Practice involves no record: anyone may practise.
+        with Transaction().set_context(
+                active_model=None, active_id=None, active_ids=None):
+            super(Submit, cls).check_access()
+
+    def default_start(self, fields):
+        return {
+            'target_label': gettext('tipline.msg_practice_target'),
+            'next_steps': gettext('tipline.msg_practice_next_steps'),
+            }
+
+    def transition_submit(self):
+        pool = Pool()
+        Report = pool.get('tipline.report')
+        start = self.start
+        evidence = []
+        if start.evidence:
+            evidence.append((start.evidence_name, start.evidence))
+        Report.check_content(
+            start.category_record, start.description, evidence)
+        category = start.category_record
+        now = utcnow().replace(second=0, microsecond=0)
+        self._practice = {
+            'tracking_number': 'TL-0000-0000-0000-0000',
+            'receipt': '0000-0000-0000-0000' if start.anonymous else None,
+            'acknowledge_by': now + dt.timedelta(
+                hours=category.hours_to_acknowledge),
+            'resolve_by': now + dt.timedelta(hours=category.hours_to_resolve),
+            'anonymous': start.anonymous,
+            'message': gettext('tipline.msg_practice_done'),
+            }
+        start.description = start.evidence = start.evidence_name = None
+        return 'done'
+
+    def default_done(self, fields):
+        return getattr(self, '_practice', {})

@@ -417,6 +417,74 @@ class TiplineTestCase(ModuleTestCase):
                 Event.search([('report', '=', report.id)])
 
     @with_transaction()
+    def test_reporters_get_a_tailored_explanation(self):
+        "Not upheld, rejected and recategorised reports explain themselves"
+        pool = Pool()
+        Report = pool.get('tipline.report')
+        Explanation = pool.get('tipline.outcome_explanation')
+        reporter, _, moderator = self._users()
+        spam = self._category('spam')
+        Explanation.create([{
+                    'kind': 'not_upheld', 'category': spam.id,
+                    'text': "Newsletters are not spam when asked for."}])
+        general = self._file(reporter, self._party())
+        specific = self._file(reporter, self._party(), category=spam)
+        rejected = self._file(reporter, self._party())
+        moved = self._file(reporter, self._party())
+        with Transaction().set_user(moderator.id), check_access():
+            Report.review([Report(general.id), Report(specific.id)])
+            Report.write([Report(general.id), Report(specific.id)], {
+                    'outcome': 'not_upheld'})
+            Report.resolve([Report(general.id), Report(specific.id)])
+            Report.write([Report(rejected.id)], {
+                    'reporter_message': "Out of scope."})
+            Report.reject([Report(rejected.id)])
+            Report.write([Report(moved.id)], {
+                    'category': self._category('fraud').id})
+        with Transaction().set_user(reporter.id), check_access():
+            self.assertIn('found no breach',
+                Report(general.id).explanation)
+            self.assertEqual(Report(specific.id).explanation,
+                "Newsletters are not spam when asked for.")
+            self.assertIn('outside what the report channel handles',
+                Report(rejected.id).explanation)
+            self.assertIn('moved your report',
+                Report(moved.id).explanation)
+
+    @with_transaction()
+    def test_practice_files_nothing(self):
+        "Practice mode checks the input like a real report and files nothing"
+        pool = Pool()
+        Practice = pool.get('tipline.report.practice', type='wizard')
+        Report = pool.get('tipline.report')
+        Evidence = pool.get('tipline.evidence')
+        Event = pool.get('tipline.audit_event')
+        reporter, _, _ = self._users()
+        with Transaction().set_user(reporter.id), check_access():
+            session_id, _, _ = Practice.create()
+            wizard = Practice(session_id)
+            start = wizard.default_start(None)
+            self.assertIn('practice', start['target_label'])
+            self.assertIn('nothing you enter here is filed',
+                start['next_steps'])
+            wizard.start.category = str(self._category('fraud').id)
+            wizard.start.description = "too short"
+            wizard.start.evidence = None
+            with self.assertRaises(UserError):
+                wizard.transition_submit()
+            wizard.start.description = (
+                "A practice description that is long enough to pass.")
+            wizard.start.evidence = b'practice evidence'
+            wizard.start.evidence_name = 'practice.txt'
+            wizard.start.anonymous = True
+            self.assertEqual(wizard.transition_submit(), 'done')
+            done = wizard.default_done(None)
+        self.assertIn('nothing was filed', done['message'])
+        self.assertEqual(done['receipt'], '0000-0000-0000-0000')
+        for Model in (Report, Evidence, Event):
+            self.assertEqual(Model.search([], count=True), 0)
+
+    @with_transaction()
     def test_help_menu_opens_the_help_page(self):
         "Tipline › Help opens the help page of this database, in English"
         Help = Pool().get('tipline.help', type='wizard')
