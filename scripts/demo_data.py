@@ -66,6 +66,14 @@ def main():
             amount=Decimal(amount), company=company)
         opportunity.save()
 
+    # The company reports under the EU whistleblowing profile.
+    Configuration = Model.get('tipline.configuration')
+    Jurisdiction = Model.get('tipline.jurisdiction')
+    tipline_config = Configuration(1)
+    tipline_config.default_jurisdiction, = Jurisdiction.find(
+        [('code', '=', 'eu_whistleblowing')])
+    tipline_config.save()
+
     # One report already waiting in the moderators' queue.
     from trytond.tests.tools import set_user
     set_user(users['reporter'], config)

@@ -24,6 +24,13 @@ class Category(DeactivableMixin, sequence_ordered(), ModelSQL, ModelView):
     hours_to_acknowledge = fields.Integer(
         "Hours to Acknowledge", required=True,
         help="Time within which a report must be acknowledged.")
+    hours_to_first_response = fields.Integer(
+        "Hours to First Response",
+        help="Time within which the reporter must get a first answer from "
+        "a moderator.")
+    jurisdiction = fields.Many2One(
+        'tipline.jurisdiction', "Jurisdiction",
+        help="Overrides the configured jurisdiction for this category.")
     hours_to_resolve = fields.Integer(
         "Hours to Resolve", required=True,
         help="Time within which a report must be resolved.")
@@ -43,6 +50,10 @@ class Category(DeactivableMixin, sequence_ordered(), ModelSQL, ModelView):
     @classmethod
     def default_hours_to_acknowledge(cls):
         return 24
+
+    @classmethod
+    def default_hours_to_first_response(cls):
+        return 72
 
     @classmethod
     def default_hours_to_resolve(cls):

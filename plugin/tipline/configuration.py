@@ -18,6 +18,10 @@ class Configuration(ModelSingleton, ModelSQL, ModelView):
         domain=[('max_description_length', '>=',
                 Eval('min_description_length', 1))],
         help="Most characters a report description may have.")
+    default_jurisdiction = fields.Many2One(
+        'tipline.jurisdiction', "Jurisdiction",
+        help="The legal profile whose statutory deadlines apply to reports, "
+        "unless their category names another.")
     max_evidence_size = fields.Integer(
         "Maximum Evidence Size (MiB)", required=True,
         domain=[('max_evidence_size', '>=', 1)],

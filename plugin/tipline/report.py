@@ -106,6 +106,30 @@ class Report(Workflow, ModelSQL, ModelView):
     resolve_by = fields.DateTime(
         "Resolve By", readonly=True, format='%H:%M',
         help="Deadline for resolving the report.")
+    first_response_by = fields.DateTime(
+        "First Response By", readonly=True, format='%H:%M',
+        help="Deadline for the first answer to the reporter.")
+    jurisdiction = fields.Many2One(
+        'tipline.jurisdiction', "Jurisdiction", readonly=True,
+        ondelete='RESTRICT')
+    statutory_acknowledge_by = fields.DateTime(
+        "Statutory Acknowledgement", readonly=True, format='%H:%M',
+        help="The legal deadline for acknowledging the report.")
+    statutory_due = fields.DateTime(
+        "Statutory Feedback Due", readonly=True, format='%H:%M',
+        help="The legal deadline for feedback to the reporter; it cannot "
+        "be paused.")
+    statutory_warning_at = fields.DateTime(
+        "Statutory Warning From", readonly=True, format='%H:%M')
+    resolve_warning_at = fields.DateTime(
+        "Warning From", readonly=True, format='%H:%M')
+    near_due = fields.Function(
+        fields.Boolean("Near Due"), 'get_near_due', searcher='search_near_due')
+    statutory_overdue = fields.Function(
+        fields.Boolean("Statutory Overdue"), 'get_statutory_overdue',
+        searcher='search_statutory_overdue')
+    statutory_time_left = fields.Function(
+        fields.Char("Statutory Time Left"), 'get_statutory_time_left')
     assigned_to = fields.Many2One(
         'res.user', "Assigned To", ondelete='SET NULL', states=_moderated,
         domain=[('groups', '=', Eval('moderator_group', -1))])
@@ -352,6 +376,55 @@ class Report(Workflow, ModelSQL, ModelView):
             ('resolve_by', '=', None),
             ]
 
+    def get_near_due(self, name):
+        now = utcnow()
+        return bool(self.state in OPEN_STATES and any(
+                warn and due and warn <= now <= due for warn, due in (
+                    (self.statutory_warning_at, self.statutory_due),
+                    (self.resolve_warning_at, self.resolve_by))))
+
+    @classmethod
+    def search_near_due(cls, name, clause):
+        _, operator, value = clause
+        if operator not in {'=', '!='}:
+            return []
+        now = utcnow()
+        near = [('state', 'in', OPEN_STATES),
+            ['OR',
+                [('statutory_warning_at', '<=', now),
+                    ('statutory_due', '>=', now)],
+                [('resolve_warning_at', '<=', now),
+                    ('resolve_by', '>=', now)],
+                ]]
+        if (operator == '=') == bool(value):
+            return near
+        return [('id', 'not in', cls.search(near, query=True))]
+
+    def get_statutory_overdue(self, name):
+        return bool(self.state in OPEN_STATES
+            and self.statutory_due and self.statutory_due < utcnow())
+
+    @classmethod
+    def search_statutory_overdue(cls, name, clause):
+        _, operator, value = clause
+        if operator not in {'=', '!='}:
+            return []
+        overdue = [('state', 'in', OPEN_STATES),
+            ('statutory_due', '<', utcnow())]
+        if (operator == '=') == bool(value):
+            return overdue
+        return [('id', 'not in', cls.search(overdue, query=True))]
+
+    def get_statutory_time_left(self, name):
+        if self.state not in OPEN_STATES or not self.statutory_due:
+            return None
+        delta = self.statutory_due - utcnow()
+        if delta.total_seconds() < 0:
+            return gettext('tipline.msg_time_overdue_by',
+                duration=format_duration(delta))
+        return gettext('tipline.msg_time_left',
+            duration=format_duration(delta))
+
     def get_time_left(self, name):
         if self.state not in OPEN_STATES or not self.resolve_by:
             return None
@@ -365,8 +438,10 @@ class Report(Workflow, ModelSQL, ModelView):
     @classmethod
     def view_attributes(cls):
         return super().view_attributes() + [
-            ('/tree', 'visual', If(Eval('overdue', False), 'danger',
-                    If(Eval('state').in_(CLOSED_STATES), 'muted', ''))),
+            ('/tree', 'visual', If(
+                    Eval('overdue', False) | Eval('statutory_overdue', False),
+                    'danger', If(Eval('near_due', False), 'warning',
+                        If(Eval('state').in_(CLOSED_STATES), 'muted', '')))),
             ]
 
     @classmethod
@@ -546,6 +621,12 @@ class Report(Workflow, ModelSQL, ModelView):
                             hours=category.hours_to_acknowledge),
                         'resolve_by': deadline_base + dt.timedelta(
                             hours=category.hours_to_resolve),
+                        'resolve_warning_at': deadline_base + dt.timedelta(
+                            hours=category.hours_to_resolve * 0.75),
+                        'first_response_by': (deadline_base + dt.timedelta(
+                                hours=category.hours_to_first_response)
+                            if category.hours_to_first_response else None),
+                        **cls.statutory_deadlines(category, deadline_base),
                         }])
             identity = None
             receipt = None
@@ -583,6 +664,24 @@ class Report(Workflow, ModelSQL, ModelView):
         if anonymous:
             cls._forget_author([report], evidences, [submitted])
         return cls(report.id), receipt
+
+    @classmethod
+    def statutory_deadlines(cls, category, start):
+        "The statutory clock of a report in category filed at start"
+        pool = Pool()
+        Configuration = pool.get('tipline.configuration')
+        jurisdiction = (category.jurisdiction
+            or Configuration(1).default_jurisdiction)
+        if not jurisdiction:
+            return {}
+        acknowledge, due = jurisdiction.deadlines(start)
+        return {
+            'jurisdiction': jurisdiction.id,
+            'statutory_acknowledge_by': acknowledge,
+            'statutory_due': due,
+            'statutory_warning_at': due - dt.timedelta(
+                days=jurisdiction.warning_days),
+            }
 
     def reporter_identity(self):
         "The reporter's identity as a dict; only for the reveal wizard"

@@ -3,6 +3,7 @@ import datetime as dt
 
 from urllib.parse import quote
 
+from dateutil.relativedelta import relativedelta
 from lxml import etree
 from sql import Column
 
@@ -450,6 +451,69 @@ class TiplineTestCase(ModuleTestCase):
                 Report(rejected.id).explanation)
             self.assertIn('moved your report',
                 Report(moved.id).explanation)
+
+    def test_working_days_skip_weekends(self):
+        "Working days run Monday to Friday"
+        from trytond.modules.tipline.jurisdiction import add_working_days
+        friday = dt.datetime(2026, 11, 27, 10, 0)
+        self.assertEqual(add_working_days(friday, 1),
+            dt.datetime(2026, 11, 30, 10, 0))
+        self.assertEqual(add_working_days(friday, 15),
+            dt.datetime(2026, 12, 18, 10, 0))
+
+    @with_transaction()
+    def test_two_clocks(self):
+        "Operational and statutory deadlines, near due and overdue flags"
+        pool = Pool()
+        Report = pool.get('tipline.report')
+        Configuration = pool.get('tipline.configuration')
+        Jurisdiction = pool.get('tipline.jurisdiction')
+        eu, = Jurisdiction.search([('code', '=', 'eu_whistleblowing')])
+        china, = Jurisdiction.search([('code', '=', 'cn_15_working_days')])
+        config = Configuration(1)
+        config.default_jurisdiction = eu
+        config.save()
+        fraud = self._category('fraud')
+        fraud.jurisdiction = china
+        fraud.save()
+        reporter, _, _ = self._users()
+
+        report = self._file(reporter, self._party())
+        start = report.submitted_at.replace(second=0, microsecond=0)
+        self.assertEqual(report.jurisdiction, eu)
+        self.assertEqual(report.statutory_acknowledge_by,
+            start + dt.timedelta(days=7))
+        self.assertEqual(report.statutory_due.date(),
+            (start + relativedelta(months=3)).date())
+        self.assertEqual(report.first_response_by,
+            start + dt.timedelta(hours=72))
+        self.assertFalse(report.near_due)
+        self.assertFalse(report.statutory_overdue)
+        self.assertIn('left', report.statutory_time_left)
+
+        from trytond.modules.tipline.jurisdiction import add_working_days
+        in_china = self._file(reporter, self._party(), category=fraud)
+        self.assertEqual(in_china.jurisdiction, china)
+        self.assertIsNone(in_china.statutory_acknowledge_by)
+        self.assertEqual(in_china.statutory_due,
+            add_working_days(start, 15))
+
+        # Time passes: the EU report enters its warning window, then the
+        # Chinese one passes its deadline.
+        now = dt.datetime.utcnow().replace(second=0, microsecond=0)
+        Report.write([report], {
+                'statutory_warning_at': now - dt.timedelta(days=1)})
+        Report.write([in_china], {
+                'statutory_due': now - dt.timedelta(hours=1),
+                'statutory_warning_at': now - dt.timedelta(days=5)})
+        self.assertTrue(Report(report.id).near_due)
+        self.assertEqual(Report.search([('near_due', '=', True)]),
+            [Report(report.id)])
+        self.assertEqual(Report.search([('statutory_overdue', '=', True)]),
+            [Report(in_china.id)])
+        self.assertIn('overdue', Report(in_china.id).statutory_time_left)
+        self.assertEqual(
+            len(Report.search([('near_due', '=', False)])), 1)
 
     @with_transaction()
     def test_practice_files_nothing(self):
