@@ -1,0 +1,331 @@
+"""E-mail notifications: the acknowledgement to a named reporter, status
+changes and results, and assignment notices to moderators.
+
+A notification is a row of tipline.mail_queue, created in the transaction of
+the event; it is sent only after that transaction commits, in a transaction
+of its own, so a failed send never touches the report.  Failures are logged
+without content, counted on the row and retried by cron.  No mail carries
+report content or the reporter's identity: only the tracking number, the
+state, the deadline and a link to log in."""
+import datetime as dt
+import logging
+import os
+import re
+import smtplib
+from email.message import EmailMessage
+
+from genshi.template import MarkupTemplate, NewTextTemplate
+
+import trytond.config as config
+from trytond.model import Index, ModelSQL, ModelView, fields
+from trytond.pool import Pool, PoolMeta
+from trytond.sendmail import sendmail
+from trytond.transaction import Transaction, without_check_access
+from trytond.url import http_base
+
+logger = logging.getLogger(__name__)
+
+TEMPLATE_DIR = os.path.join(os.path.dirname(__file__), 'templates', 'mail')
+TEMPLATES = ('acknowledgement', 'status', 'assignment')
+LANGUAGES = ('en', 'zh_CN')
+RETRY_DELAYS = [5, 15, 60, 240, 720]  # minutes after each failed attempt
+
+
+def utcnow():
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+def mail_language(code):
+    "The template language closest to a Tryton language code"
+    code = code or 'en'
+    if code in LANGUAGES:
+        return code
+    if code.split('_')[0] == 'zh':
+        return 'zh_CN'
+    return 'en'
+
+
+def render(name, language, values):
+    "(subject, text, html) of template name in language"
+    base = os.path.join(TEMPLATE_DIR, '%s.%s' % (name, language))
+    with open(base + '.txt', encoding='utf-8') as file:
+        text = NewTextTemplate(file.read(), encoding='utf-8').generate(
+            **values).render(encoding=None)
+    with open(base + '.html', encoding='utf-8') as file:
+        html = MarkupTemplate(file.read(), encoding='utf-8').generate(
+            **values).render('html', doctype='html5', encoding=None)
+    # The first line of the text template is the subject.
+    subject, _, body = text.lstrip().partition('\n')
+    body = re.sub(r'\n{3,}', '\n\n', body).strip() + '\n'
+    return subject.strip(), body, html
+
+
+class _MailSender:
+    """Joined to a transaction: after it commits, send the rows it queued.
+    Nothing is sent when the transaction rolls back."""
+
+    def __init__(self, database_name):
+        self.database_name = database_name
+        self.ids = []
+
+    def __eq__(self, other):
+        if not isinstance(other, _MailSender):
+            return NotImplemented
+        return self.database_name == other.database_name
+
+    def put(self, ids):
+        self.ids.extend(ids)
+
+    def abort(self, trans):
+        self.ids = []
+
+    def tpc_begin(self, trans):
+        pass
+
+    def commit(self, trans):
+        pass
+
+    def tpc_vote(self, trans):
+        pass
+
+    def tpc_finish(self, trans):
+        ids, self.ids = self.ids, []
+        if not ids:
+            return
+        try:
+            with Transaction().new_transaction() as transaction, \
+                    without_check_access():
+                Queue = Pool().get('tipline.mail_queue')
+                Queue.send(Queue.browse(ids))
+                transaction.commit()
+        except Exception:
+            # The rows stay pending: the cron sends them later.
+            logger.warning('tipline mail: could not send %d queued mail(s)',
+                len(ids), exc_info=False)
+
+    def tpc_abort(self, trans):
+        self.ids = []
+
+
+class MailQueue(ModelSQL, ModelView):
+    "A notification e-mail waiting to be sent, sent, or failing"
+    __name__ = 'tipline.mail_queue'
+
+    report = fields.Many2One(
+        'tipline.report', "Report", required=True, readonly=True,
+        ondelete='CASCADE')
+    recipient = fields.Char("Recipient", required=True, readonly=True)
+    template = fields.Selection([
+            ('acknowledgement', "Acknowledgement"),
+            ('status', "Status Change"),
+            ('assignment', "Assignment"),
+            ], "Template", required=True, readonly=True)
+    language = fields.Char("Language", required=True, readonly=True)
+    state = fields.Selection([
+            ('pending', "Pending"),
+            ('sent', "Sent"),
+            ('failed', "Failed"),
+            ], "State", required=True, readonly=True, sort=False)
+    attempts = fields.Integer("Attempts", required=True, readonly=True)
+    last_error = fields.Char(
+        "Last Error", readonly=True,
+        help="The kind of error of the last attempt, never mail content.")
+    next_try = fields.DateTime("Next Try", readonly=True)
+    sent_at = fields.DateTime("Sent At", readonly=True)
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_indexes.add(
+            Index(t, (t.state, Index.Equality(cardinality='low')),
+                (t.next_try, Index.Range()),
+                where=t.state == 'pending'))
+        cls._order = [('create_date', 'DESC'), ('id', 'DESC')]
+
+    @classmethod
+    def default_state(cls):
+        return 'pending'
+
+    @classmethod
+    def default_attempts(cls):
+        return 0
+
+    @classmethod
+    def default_language(cls):
+        return 'en'
+
+    @classmethod
+    def enqueue(cls, rows):
+        """Queue rows (dicts of report, recipient, template, language) and
+        send them once the current transaction commits"""
+        if not rows:
+            return []
+        transaction = Transaction()
+        with without_check_access():
+            records = cls.create(rows)
+        sender = transaction.join(_MailSender(transaction.database.name))
+        sender.put([r.id for r in records])
+        return records
+
+    def values(self):
+        "What a template may show: never content, never identity"
+        pool = Pool()
+        Report = pool.get('tipline.report')
+        with Transaction().set_context(language=self.language):
+            report = Report(self.report.id)
+            state = report.state_string
+            outcome = report.outcome_string if report.outcome else ''
+        database = Transaction().database.name
+        return {
+            'number': report.tracking_number,
+            'state': report.state,
+            'state_label': state,
+            'outcome_label': outcome,
+            'has_message': bool((report.reporter_message or '').strip()),
+            'deadline': (report.resolve_by.strftime('%Y-%m-%d %H:%M UTC')
+                if report.resolve_by
+                and report.state in {'submitted', 'in_review'} else ''),
+            'link': '%s#%s/model/tipline.report/%d' % (
+                http_base(), database, report.id),
+            }
+
+    def build(self):
+        "The EmailMessage of this row"
+        subject, text, html = render(
+            self.template, mail_language(self.language), self.values())
+        msg = EmailMessage()
+        msg['From'] = config.get('email', 'from')
+        msg['To'] = self.recipient
+        msg['Subject'] = subject
+        msg.set_content(text)
+        msg.add_alternative(html, subtype='html')
+        return msg
+
+    @classmethod
+    def send(cls, rows):
+        "Send the pending rows now; record each success or failure"
+        from_ = config.get('email', 'from')
+        now = utcnow()
+        for row in rows:
+            if row.state != 'pending':
+                continue
+            try:
+                sendmail(from_, [row.recipient], row.build(), strict=True)
+            except (smtplib.SMTPException, OSError) as error:
+                row.attempts = (row.attempts or 0) + 1
+                row.last_error = type(error).__name__
+                if isinstance(error, smtplib.SMTPResponseException):
+                    row.last_error += ' %s' % error.smtp_code
+                if row.attempts > len(RETRY_DELAYS):
+                    row.state = 'failed'
+                    row.next_try = None
+                else:
+                    row.next_try = now + dt.timedelta(
+                        minutes=RETRY_DELAYS[row.attempts - 1])
+                logger.warning('tipline mail %d (%s) for report %d failed: '
+                    '%s, attempt %d', row.id, row.template, row.report.id,
+                    row.last_error, row.attempts)
+            else:
+                row.state = 'sent'
+                row.sent_at = utcnow()
+                row.next_try = None
+                row.last_error = None
+        cls.save(rows)
+
+    @classmethod
+    def send_pending(cls):
+        "Cron: retry the pending mail whose time has come"
+        with without_check_access():
+            rows = cls.search([
+                    ('state', '=', 'pending'),
+                    ['OR',
+                        ('next_try', '=', None),
+                        ('next_try', '<=', utcnow()),
+                        ],
+                    ], order=[('id', 'ASC')])
+            cls.send(rows)
+
+
+class Cron(metaclass=PoolMeta):
+    __name__ = 'ir.cron'
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls.method.selection.append(
+            ('tipline.mail_queue|send_pending', "Send Tipline Mail"))
+
+
+class Report(metaclass=PoolMeta):
+    __name__ = 'tipline.report'
+
+    @classmethod
+    def file(cls, *args, **kwargs):
+        report, receipt = super().file(*args, **kwargs)
+        if not report.anonymous:
+            cls.notify_reporter([report], 'acknowledgement')
+        return report, receipt
+
+    @classmethod
+    def on_modification(cls, mode, reports, field_names=None):
+        super().on_modification(mode, reports, field_names=field_names)
+        if mode != 'write' or not field_names:
+            return
+        if 'state' in field_names:
+            cls.notify_reporter(reports, 'status')
+        if 'assigned_to' in field_names:
+            cls.notify_assignee(reports)
+
+    @classmethod
+    def _mail_row(cls, report, user, template):
+        if not user or not (user.email or '').strip():
+            return None
+        return {
+            'report': report.id,
+            'recipient': user.email.strip(),
+            'template': template,
+            'language': mail_language(
+                user.language.code if user.language else None),
+            }
+
+    @classmethod
+    def notify_reporter(cls, reports, template):
+        "Queue template for the named reporters of reports"
+        pool = Pool()
+        User = pool.get('res.user')
+        Queue = pool.get('tipline.mail_queue')
+        rows = []
+        with without_check_access():
+            for report in cls.browse(reports):
+                if report.anonymous:
+                    continue
+                identity = report.reporter_identity()
+                if not identity or not identity.get('user'):
+                    continue
+                users = User.search([
+                        ('id', '=', identity['user']),
+                        ('active', 'in', [True, False]),
+                        ], limit=1)
+                row = cls._mail_row(
+                    report, users[0] if users else None, template)
+                if row:
+                    rows.append(row)
+        Queue.enqueue(rows)
+
+    @classmethod
+    def notify_assignee(cls, reports):
+        "Queue the assignment notice for the moderators assigned"
+        Queue = Pool().get('tipline.mail_queue')
+        rows = []
+        with without_check_access():
+            for report in cls.browse(reports):
+                # Taking a report oneself needs no notice.
+                if (report.assigned_to
+                        and report.assigned_to.id == Transaction().user):
+                    continue
+                row = cls._mail_row(
+                    report, report.assigned_to, 'assignment')
+                if row:
+                    rows.append(row)
+        Queue.enqueue(rows)

@@ -1,0 +1,300 @@
+"""Notification e-mail, read from a real SMTP sink: what is sent, to whom, in
+which language, and that no mail ever carries report content or identity."""
+import email
+import email.policy
+import socket
+import unittest
+
+from aiosmtpd.controller import Controller
+
+import trytond.config as config
+from trytond.pool import Pool
+from trytond.tests.test_tryton import DB_NAME, activate_module, drop_db
+from trytond.transaction import Transaction
+
+from trytond.modules.tipline.tests.tools import (
+    use_throwaway_master_key)
+
+use_throwaway_master_key()
+
+MARKER = 'ZEBRA-MARKER-7731'
+# Moderation writes to a report lock it, which a transaction must declare.
+LOCK = {'_lock_tables': ['tipline_report']}
+
+
+class Sink:
+    "An aiosmtpd handler that keeps every message it receives"
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append((envelope.rcpt_tos, envelope.content))
+        return '250 OK'
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+def text_of(raw):
+    "Every decoded part of a raw message, headers included"
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    parts = [str(msg['Subject']), str(msg['To']), str(msg['From'])]
+    for part in msg.walk():
+        if part.get_content_maintype() == 'text':
+            parts.append(part.get_content())
+    return '\n'.join(parts), msg
+
+
+class NotificationTestCase(unittest.TestCase):
+    "Mail goes out after commit, holds no content and survives SMTP failures"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.sink = Sink()
+        cls.port = free_port()
+        cls.controller = Controller(
+            cls.sink, hostname='127.0.0.1', port=cls.port)
+        cls.controller.start()
+        cls.addClassCleanup(cls.controller.stop)
+        saved = {o: config.get('email', o) for o in ('uri', 'from')}
+
+        def restore():
+            for option, value in saved.items():
+                config.set('email', option, value)
+        cls.addClassCleanup(restore)
+        config.set('email', 'from', 'tipline@example.com')
+        cls.use_sink()
+
+        drop_db()
+        activate_module(['tipline'])
+        cls.addClassCleanup(drop_db)
+        with Transaction().start(DB_NAME, 0) as transaction:
+            pool = Pool()
+            User = pool.get('res.user')
+            Lang = pool.get('ir.lang')
+            ModelData = pool.get('ir.model.data')
+            Party = pool.get('party.party')
+            moderators = ModelData.get_id('tipline', 'group_tipline_moderator')
+            zh, = Lang.search([('code', '=', 'zh_CN')])
+            en, = Lang.search([('code', '=', 'en')])
+            Lang.write([zh], {'translatable': True})
+            User.create([{
+                        'login': 'mail_reporter', 'name': 'Rita Reporter',
+                        'email': 'rita@example.com', 'language': en.id,
+                        }, {
+                        'login': 'mail_reporter_zh', 'name': 'Wang Wei',
+                        'email': 'wangwei@example.com', 'language': zh.id,
+                        }, {
+                        'login': 'mail_noaddress', 'name': 'Nora Noaddress',
+                        }, {
+                        'login': 'mail_moderator', 'name': 'Moe Moderator',
+                        'email': 'moe@example.com', 'language': en.id,
+                        'groups': [('add', [moderators])],
+                        }])
+            Party(name="Mail Target Ltd").save()
+            transaction.commit()
+
+    @classmethod
+    def use_sink(cls):
+        config.set('email', 'uri', 'smtp://127.0.0.1:%d' % cls.port)
+
+    def setUp(self):
+        super().setUp()
+        self.sink.messages.clear()
+        self.addCleanup(self.use_sink)
+
+    def user_id(self, login):
+        with Transaction().start(DB_NAME, 0):
+            User = Pool().get('res.user')
+            user, = User.search([('login', '=', login)])
+            return user.id
+
+    def file(self, login, anonymous=False, evidence=()):
+        "File a report as login in a committed transaction: its id, number"
+        user_id = self.user_id(login)
+        with Transaction().start(DB_NAME, user_id) as transaction:
+            pool = Pool()
+            Party = pool.get('party.party')
+            Category = pool.get('tipline.category')
+            Report = pool.get('tipline.report')
+            party, = Party.search([('name', '=', "Mail Target Ltd")])
+            spam, = Category.search([('code', '=', 'spam')])
+            report, _ = Report.file(party, spam,
+                "Adverts with %s pasted into forty records." % MARKER,
+                anonymous=anonymous, evidence=evidence)
+            transaction.commit()
+            return report.id, report.tracking_number
+
+    def received(self):
+        "(recipients, text, message) of every mail received so far"
+        result = []
+        for rcpt, raw in self.sink.messages:
+            text, msg = text_of(raw)
+            result.append((rcpt, text, msg))
+        return result
+
+    def assertClean(self, mails):
+        for _, text, _ in mails:
+            for secret in (MARKER, 'Rita Reporter', 'mail_reporter',
+                    'Wang Wei', 'evidence-file.txt', 'EVIDENCE-BYTES'):
+                self.assertNotIn(secret, text)
+
+    def queue(self, report_id):
+        with Transaction().start(DB_NAME, 0):
+            Queue = Pool().get('tipline.mail_queue')
+            return [(q.template, q.state, q.attempts, q.last_error)
+                for q in Queue.search(
+                    [('report', '=', report_id)], order=[('id', 'ASC')])]
+
+    def test_acknowledgement_english(self):
+        "A named reporter gets an English acknowledgement without content"
+        report_id, number = self.file('mail_reporter',
+            evidence=[('evidence-file.txt', b'EVIDENCE-BYTES ' + MARKER.encode())])
+        mails = self.received()
+        self.assertEqual(len(mails), 1)
+        rcpt, text, msg = mails[0]
+        self.assertEqual(rcpt, ['rita@example.com'])
+        self.assertIn(number, msg['Subject'])
+        self.assertIn('We received your report', text)
+        self.assertIn('/model/tipline.report/%d' % report_id, text)
+        self.assertEqual(msg.get_content_type(), 'multipart/alternative')
+        self.assertTrue(msg.get_body(('html',)))
+        self.assertClean(mails)
+        self.assertEqual(self.queue(report_id),
+            [('acknowledgement', 'sent', 0, None)])
+
+    def test_acknowledgement_chinese(self):
+        "A zh_CN reporter gets it in Chinese"
+        _, number = self.file('mail_reporter_zh')
+        mails = self.received()
+        self.assertEqual(len(mails), 1)
+        rcpt, text, msg = mails[0]
+        self.assertEqual(rcpt, ['wangwei@example.com'])
+        self.assertIn('我们已收到您的举报', text)
+        self.assertIn(number, msg['Subject'])
+        self.assertClean(mails)
+
+    def test_anonymous_sends_nothing(self):
+        "An anonymous report queues and sends no mail, ever"
+        report_id, _ = self.file('mail_reporter', anonymous=True)
+        moderator = self.user_id('mail_moderator')
+        with Transaction().start(DB_NAME, moderator, **LOCK) as transaction:
+            Report = Pool().get('tipline.report')
+            report = Report(report_id)
+            Report.review([report])
+            report.outcome = 'upheld'
+            report.save()
+            Report.resolve([report])
+            transaction.commit()
+        self.assertEqual(self.received(), [])
+        self.assertEqual(self.queue(report_id), [])
+
+    def test_no_address_skipped(self):
+        "A reporter without an address is skipped quietly"
+        report_id, _ = self.file('mail_noaddress')
+        self.assertEqual(self.received(), [])
+        self.assertEqual(self.queue(report_id), [])
+
+    def test_assignment_and_result(self):
+        "The assigned moderator is told; the reporter gets the result"
+        report_id, number = self.file('mail_reporter')
+        moderator = self.user_id('mail_moderator')
+        self.sink.messages.clear()
+        with Transaction().start(DB_NAME, 0, **LOCK) as transaction:
+            Report = Pool().get('tipline.report')
+            report = Report(report_id)
+            report.assigned_to = moderator
+            report.save()
+            transaction.commit()
+        mails = self.received()
+        self.assertEqual([m[0] for m in mails], [['moe@example.com']])
+        self.assertIn('assigned to you', mails[0][1])
+        self.assertIn(number, mails[0][2]['Subject'])
+
+        self.sink.messages.clear()
+        with Transaction().start(DB_NAME, moderator, **LOCK) as transaction:
+            Report = Pool().get('tipline.report')
+            report = Report(report_id)
+            Report.review([report])
+            report.outcome = 'upheld'
+            report.reporter_message = "Removed. %s" % MARKER
+            report.save()
+            Report.resolve([report])
+            transaction.commit()
+        mails = self.received()
+        self.assertTrue(mails)
+        self.assertTrue(all(m[0] == ['rita@example.com'] for m in mails))
+        last = mails[-1][1]
+        self.assertIn('Resolved', last)
+        self.assertIn('Upheld', last)
+        self.assertIn('log in to read it', last)
+        self.assertClean(mails)
+
+    def test_rollback_sends_nothing(self):
+        "Nothing is sent when the transaction rolls back"
+        user_id = self.user_id('mail_reporter')
+        with Transaction().start(DB_NAME, user_id) as transaction:
+            pool = Pool()
+            Party = pool.get('party.party')
+            Category = pool.get('tipline.category')
+            Report = pool.get('tipline.report')
+            party, = Party.search([('name', '=', "Mail Target Ltd")])
+            spam, = Category.search([('code', '=', 'spam')])
+            Report.file(party, spam, "Adverts that are never filed at all.")
+            transaction.rollback()
+        self.assertEqual(self.received(), [])
+
+    def test_failure_then_cron(self):
+        "A failing server leaves the report filed and the mail pending"
+        config.set('email', 'uri', 'smtp://127.0.0.1:%d' % free_port())
+        with self.assertLogs('trytond.modules.tipline.notification',
+                'WARNING') as logs:
+            report_id, number = self.file('mail_reporter')
+        self.assertNotIn(MARKER, '\n'.join(logs.output))
+        with Transaction().start(DB_NAME, 0):
+            Report = Pool().get('tipline.report')
+            self.assertEqual(Report(report_id).tracking_number, number)
+        (template, state, attempts, error), = self.queue(report_id)
+        self.assertEqual((template, state, attempts), (
+                'acknowledgement', 'pending', 1))
+        self.assertTrue(error)
+        self.assertEqual(self.received(), [])
+
+        self.use_sink()
+        with Transaction().start(DB_NAME, 0) as transaction:
+            pool = Pool()
+            Queue = pool.get('tipline.mail_queue')
+            rows = Queue.search([('report', '=', report_id)])
+            Queue.write(rows, {'next_try': None})  # due now
+            transaction.commit()
+        with Transaction().start(DB_NAME, 0) as transaction:
+            Cron = Pool().get('ir.cron')
+            cron, = Cron.search(
+                [('method', '=', 'tipline.mail_queue|send_pending')])
+            Pool().get('tipline.mail_queue').send_pending()
+            transaction.commit()
+        mails = self.received()
+        self.assertEqual(len(mails), 1)
+        self.assertIn(number, mails[0][2]['Subject'])
+        self.assertEqual(self.queue(report_id)[0][:3],
+            ('acknowledgement', 'sent', 1))
+        self.assertClean(mails)
+
+    def test_access_admin_only(self):
+        "Only the Tipline Administrator reads the mail queue"
+        moderator = self.user_id('mail_moderator')
+        with Transaction().start(DB_NAME, moderator, context={
+                    '_check_access': True}):
+            Queue = Pool().get('tipline.mail_queue')
+            from trytond.exceptions import UserError
+            with self.assertRaises(UserError):
+                Queue.search([])
+
+
+if __name__ == '__main__':
+    unittest.main()
