@@ -45,6 +45,7 @@ class AuditEvent(ModelSQL, ModelView):
     details = fields.Text("Details", readonly=True)
     link_hash = fields.Binary("Hash", required=True, readonly=True)
     link_hex = fields.Function(fields.Char("Hash"), 'get_link_hex')
+    when = fields.Function(fields.Char("Time"), 'get_when')
 
     @classmethod
     def __setup__(cls):
@@ -57,6 +58,10 @@ class AuditEvent(ModelSQL, ModelView):
         cls._sql_indexes.add(
             Index(t, (t.report, Index.Range()), (t.sequence, Index.Range())))
         cls._order = [('report', 'ASC'), ('sequence', 'ASC'), ('id', 'ASC')]
+
+    def get_when(self, name):
+        # The web client's lists have no column for timestamps.
+        return self.timestamp.strftime('%Y-%m-%d %H:%M:%S UTC')
 
     def get_link_hex(self, name):
         return bytes(self.link_hash).hex() if self.link_hash else None

@@ -327,6 +327,20 @@ describe('Tipline in sao', { concurrency: 1 }, () => {
       }
       await shot(page, '11-moderator-queue', { docs: 'moderator-queue.png' });
       await assertNoErrorDialog(page);
+
+      // A report as the moderator sees it: both clocks, the reporter kept
+      // confidential, the history.
+      await tab.locator('.treeview tbody tr td').filter({ hasText: /^TL-/ })
+        .first().dblclick();
+      const form = tab.locator('.form');
+      const reporter = form.locator('input[name="reporter_display"]').first();
+      await reporter.waitFor();
+      await page.waitForFunction(
+        (el) => el.value.length > 0, await reporter.elementHandle());
+      assert.equal(await reporter.inputValue(), 'Confidential');
+      await form.getByText('Statutory Feedback Due').first().waitFor();
+      await shot(page, '11b-moderator-form', { docs: 'moderator-report.png' });
+      await assertNoErrorDialog(page);
     });
   });
 
