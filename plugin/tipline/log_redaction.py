@@ -34,7 +34,8 @@ def _is_tipline_request(request):
         path = getattr(request, 'path', None) or ''
     except Exception:
         return False
-    return '.tipline' in method or '/tipline/' in path
+    return '.tipline' in method or path.rstrip('/').endswith(
+        ('/tipline/status', '/tipline/help'))
 
 
 class RedactTiplineCalls(logging.Filter):
