@@ -26,7 +26,7 @@ from trytond.url import http_base
 logger = logging.getLogger(__name__)
 
 TEMPLATE_DIR = os.path.join(os.path.dirname(__file__), 'templates', 'mail')
-TEMPLATES = ('acknowledgement', 'status', 'assignment')
+TEMPLATES = ('acknowledgement', 'status', 'assignment', 'escalation')
 LANGUAGES = ('en', 'zh_CN')
 RETRY_DELAYS = [5, 15, 60, 240, 720]  # minutes after each failed attempt
 
@@ -119,6 +119,7 @@ class MailQueue(ModelSQL, ModelView):
             ('acknowledgement', "Acknowledgement"),
             ('status', "Status Change"),
             ('assignment', "Assignment"),
+            ('escalation', "Escalation"),
             ], "Template", required=True, readonly=True)
     language = fields.Char("Language", required=True, readonly=True)
     state = fields.Selection([

@@ -516,6 +516,51 @@ class TiplineTestCase(ModuleTestCase):
             len(Report.search([('near_due', '=', False)])), 1)
 
     @with_transaction()
+    def test_escalation_in_two_steps(self):
+        "Overdue reports alert the assignee, then the administrators"
+        pool = Pool()
+        Report = pool.get('tipline.report')
+        Queue = pool.get('tipline.mail_queue')
+        User = pool.get('res.user')
+        ModelData = pool.get('ir.model.data')
+        reporter, _, moderator = self._users()
+        User.write([moderator], {'email': 'moderator@example.com'})
+        User.create([{
+                    'name': "Tipline Admin", 'login': 'tadmin',
+                    'email': 'tadmin@example.com',
+                    'groups': [('add', [ModelData.get_id(
+                                    'tipline', 'group_tipline_admin')])]}])
+        late = self._file(reporter, self._party())
+        on_time = self._file(reporter, self._party())
+        Report.write([late], {'assigned_to': moderator.id})
+        Queue.delete(Queue.search([]))
+        past = dt.datetime.utcnow().replace(
+            second=0, microsecond=0) - dt.timedelta(hours=1)
+        Report.write([late], {'resolve_by': past})
+
+        first, second = Report.escalate()
+        self.assertEqual((first, second), ([late], []))
+        self.assertEqual(
+            [(r.recipient, r.template) for r in Queue.search([])],
+            [('moderator@example.com', 'escalation')])
+        self.assertEqual(Report(late.id).escalation_level, 1)
+        self.assertEqual(Report(on_time.id).escalation_level, 0)
+
+        # Nothing more until a day has passed.
+        self.assertEqual(Report.escalate(), ([], []))
+        Report.write([late], {'escalated_at': dt.datetime.utcnow()
+                - dt.timedelta(hours=25)})
+        first, second = Report.escalate()
+        self.assertEqual((first, second), ([], [late]))
+        self.assertIn(('tadmin@example.com', 'escalation'),
+            [(r.recipient, r.template) for r in Queue.search([])])
+        self.assertEqual(Report(late.id).escalation_level, 2)
+        self.assertEqual(Report.escalate(), ([], []))
+        self.assertEqual(
+            [e.kind for e in Report(late.id).history][-2:],
+            ['escalate', 'escalate'])
+
+    @with_transaction()
     def test_practice_files_nothing(self):
         "Practice mode checks the input like a real report and files nothing"
         pool = Pool()
