@@ -91,7 +91,6 @@ class Keyset(ModelSQL):
     wrapped = fields.Binary("Wrapped Keyset", required=True)
 
     _version_cache = Cache('tipline.keyset.version', context=False)
-    _local = threading.local()
     _ciphers = {}
     _ciphers_lock = threading.Lock()
 

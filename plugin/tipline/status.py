@@ -2,6 +2,7 @@
 an anonymous reporter reads the status of a report with its tracking number
 and secret receipt, and the help page."""
 import datetime as dt
+import functools
 import os
 
 from genshi.template import MarkupTemplate
@@ -90,9 +91,15 @@ def _language(request):
     return 'zh_CN' if best and best.startswith('zh') else 'en'
 
 
+@functools.cache
+def _template(name):
+    "A parsed page template; parsed once per process"
+    with open(os.path.join(TEMPLATE_DIR, name), 'rb') as file:
+        return MarkupTemplate(file, filename=name)
+
+
 def _render(language, status=200, template_name='status.html', **values):
-    with open(os.path.join(TEMPLATE_DIR, template_name), 'rb') as file:
-        template = MarkupTemplate(file, filename=template_name)
+    template = _template(template_name)
     with Transaction().set_context(language=language):
         def _(name, **variables):
             return gettext('tipline.msg_status_' + name, **variables)

@@ -56,6 +56,12 @@ class SubmitStart(ModelView):
             if categories:
                 return categories[0]
 
+    def evidence_files(self):
+        "The attached file as the (name, bytes) list that filing takes"
+        if self.evidence:
+            return [(self.evidence_name, self.evidence)]
+        return []
+
     @fields.depends('category')
     def on_change_with_guidance(self):
         category = self.category_record
@@ -156,9 +162,7 @@ class Submit(Wizard):
         pool = Pool()
         Report = pool.get('tipline.report')
         start = self.start
-        evidence = []
-        if start.evidence:
-            evidence.append((start.evidence_name, start.evidence))
+        evidence = start.evidence_files()
         report, receipt = Report.file(
             self._active_target(), start.category_record, start.description,
             anonymous=start.anonymous, evidence=evidence)
@@ -210,9 +214,7 @@ class PracticeSubmit(Submit):
         pool = Pool()
         Report = pool.get('tipline.report')
         start = self.start
-        evidence = []
-        if start.evidence:
-            evidence.append((start.evidence_name, start.evidence))
+        evidence = start.evidence_files()
         Report.check_content(
             start.category_record, start.description, evidence)
         category = start.category_record
