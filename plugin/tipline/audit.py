@@ -17,6 +17,7 @@ from trytond.transaction import Transaction, without_check_access
 
 import tipline_core
 
+from . import clock
 from .exceptions import AuditError
 
 EPOCH = dt.datetime(1970, 1, 1)
@@ -101,7 +102,7 @@ class AuditEvent(ModelSQL, ModelView):
             sequence, previous = row[0] + 1, bytes(row[1])
         else:
             sequence, previous = 1, tipline_core.audit_genesis(report.id)
-        now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+        now = clock.now()
         link = tipline_core.audit_link(
             previous, report.id, sequence, (now - EPOCH) // MICROSECOND,
             actor or '', kind, details)

@@ -1,4 +1,3 @@
-import datetime as dt
 
 from trytond.i18n import gettext
 from trytond.model import ModelSQL, ModelView, fields
@@ -6,6 +5,7 @@ from trytond.pool import Pool
 from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
+from . import clock
 from .audit import digest
 from .exceptions import IdentityRevealError
 
@@ -104,8 +104,7 @@ class RevealIdentity(Wizard):
             Access.create([{
                         'report': report.id,
                         'custodian': Transaction().user,
-                        'accessed_at': dt.datetime.now(
-                            dt.timezone.utc).replace(tzinfo=None),
+                        'accessed_at': clock.now(),
                         'reason': reason,
                         }])
         Event.append(report, 'reveal', {'reason_sha256': digest(reason)})

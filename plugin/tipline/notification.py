@@ -23,6 +23,8 @@ from trytond.sendmail import sendmail
 from trytond.transaction import Transaction, without_check_access
 from trytond.url import http_base
 
+from .clock import now as utcnow
+
 logger = logging.getLogger(__name__)
 
 TEMPLATE_DIR = os.path.join(os.path.dirname(__file__), 'templates', 'mail')
@@ -31,8 +33,6 @@ LANGUAGES = ('en', 'zh_CN')
 RETRY_DELAYS = [5, 15, 60, 240, 720]  # minutes after each failed attempt
 
 
-def utcnow():
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
 def mail_language(code):

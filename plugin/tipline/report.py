@@ -14,6 +14,7 @@ from trytond.transaction import Transaction, without_check_access
 import tipline_core
 
 from .audit import digest
+from .clock import now as utcnow
 from .exceptions import ReportWorkflowError, SubmissionError
 
 OPEN_STATES = ['submitted', 'in_review']
@@ -26,9 +27,6 @@ def dummy_receipt_hash():
     return tipline_core.hash_receipt('0000-0000-0000-0000')
 
 
-def utcnow():
-    "The current time as Tryton stores it: naive UTC"
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
 def format_duration(delta):

@@ -16,6 +16,7 @@ from trytond.wsgi import app
 
 import tipline_core
 
+from .clock import now as utcnow
 from .keys import master_key
 
 # Failed attempts allowed per window, per client and per tracking number.
@@ -26,8 +27,6 @@ LANGUAGES = ('en', 'zh_CN')
 TEMPLATE_DIR = os.path.join(os.path.dirname(__file__), 'templates')
 
 
-def utcnow():
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
 class StatusAttempt(ModelSQL):

@@ -1,0 +1,41 @@
+"""The one clock Tipline reads.
+
+Deadlines, escalations, appeal windows and review periods all ask now() for
+the time, so tests can move time forward with travel() and a scenario can
+run a week of moderation in a second.  The offset is per process and only
+tests set it; in production now() is the system's UTC time."""
+import contextlib
+import datetime as dt
+
+_offset = dt.timedelta(0)
+
+
+def now():
+    "The current time as Tryton stores it: naive UTC"
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None) + _offset
+
+
+def travel(delta=None, **kwargs):
+    """Move the clock forward by delta (a timedelta) or by the keyword
+    arguments of timedelta; return the new offset"""
+    global _offset
+    _offset += delta if delta is not None else dt.timedelta(**kwargs)
+    return _offset
+
+
+def reset():
+    "Back to the system's time"
+    global _offset
+    _offset = dt.timedelta(0)
+
+
+@contextlib.contextmanager
+def travelled(delta=None, **kwargs):
+    "Within the block the clock runs ahead by delta"
+    global _offset
+    saved = _offset
+    travel(delta, **kwargs)
+    try:
+        yield
+    finally:
+        _offset = saved
