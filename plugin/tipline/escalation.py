@@ -3,7 +3,7 @@ assignee (or, while nobody is assigned, every moderator) first, then the
 Tipline Administrators when the report is still open a day later."""
 import datetime as dt
 
-from trytond.model import ModelView, Workflow, fields
+from trytond.model import fields
 from trytond.pool import Pool, PoolMeta
 from trytond.transaction import without_check_access
 
@@ -79,10 +79,8 @@ class Report(metaclass=PoolMeta):
         return first, second
 
     @classmethod
-    @ModelView.button
-    @Workflow.transition('in_review')
-    def reopen(cls, reports):
-        super().reopen(reports)
+    def restart_clock(cls, reports):
+        super().restart_clock(reports)
         cls.write(reports, {'escalation_level': 0, 'escalated_at': None})
 
 

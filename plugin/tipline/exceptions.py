@@ -24,3 +24,7 @@ class IdentityRevealError(UserError):
 
 class AuditError(UserError):
     pass
+
+
+class AppealError(UserError):
+    pass

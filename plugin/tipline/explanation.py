@@ -4,7 +4,6 @@ KINDS = [
     ('not_upheld', "Not upheld"),
     ('duplicate', "Duplicate"),
     ('insufficient_evidence', "Insufficient evidence"),
-    ('rejected', "Rejected"),
     ('recategorised', "Recategorised"),
     ]
 

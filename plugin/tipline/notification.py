@@ -24,6 +24,11 @@ from trytond.transaction import Transaction, without_check_access
 from trytond.url import http_base
 
 from .clock import now as utcnow
+from .report import OPEN_STATES
+
+# Acknowledged comes with the acknowledgement mail; closing changes nothing
+# the reporter has to know.
+SILENT_STATES = {'submitted', 'acknowledged', 'closed'}
 
 logger = logging.getLogger(__name__)
 
@@ -122,6 +127,10 @@ class MailQueue(ModelSQL, ModelView):
             ('escalation', "Escalation"),
             ], "Template", required=True, readonly=True)
     language = fields.Char("Language", required=True, readonly=True)
+    report_state = fields.Char("Report State", readonly=True,
+        help="The report's state when the mail was queued, which the mail "
+        "tells even if it is sent later.")
+    report_outcome = fields.Char("Report Outcome", readonly=True)
     state = fields.Selection([
             ('pending', "Pending"),
             ('sent', "Sent"),
@@ -175,18 +184,27 @@ class MailQueue(ModelSQL, ModelView):
         Report = pool.get('tipline.report')
         with Transaction().set_context(language=self.language):
             report = Report(self.report.id)
-            state = report.state_string
-            outcome = report.outcome_string if report.outcome else ''
+            state_code = self.report_state or report.state
+            outcome_code = (self.report_outcome if self.report_state
+                else report.outcome)
+            labels = dict(Report.fields_get(['state', 'outcome']))
+            state = dict(labels['state']['selection']).get(
+                state_code, state_code)
+            outcome = dict(labels['outcome']['selection']).get(
+                outcome_code, '') if outcome_code else ''
         database = Transaction().database.name
         return {
             'number': report.tracking_number,
-            'state': report.state,
+            'state': state_code,
             'state_label': state,
             'outcome_label': outcome,
-            'has_message': bool((report.reporter_message or '').strip()),
+            # The moderators' message is written for the reporter; the
+            # report itself is never repeated.
+            'message': ((report.reporter_message or '').strip()
+                if self.template == 'status' else ''),
             'deadline': (report.resolve_by.strftime('%Y-%m-%d %H:%M UTC')
-                if report.resolve_by
-                and report.state in {'submitted', 'in_review'} else ''),
+                if report.resolve_by and state_code in OPEN_STATES
+                else ''),
             'link': '%s#%s/model/tipline.report/%d' % (
                 http_base(), database, report.id),
             }
@@ -266,6 +284,8 @@ class Report(metaclass=PoolMeta):
         report, receipt = super().file(*args, **kwargs)
         if not report.anonymous:
             cls.notify_reporter([report], 'acknowledgement')
+        if report.assigned_to:
+            cls.notify_assignee([report])
         return report, receipt
 
     @classmethod
@@ -274,7 +294,9 @@ class Report(metaclass=PoolMeta):
         if mode != 'write' or not field_names:
             return
         if 'state' in field_names:
-            cls.notify_reporter(reports, 'status')
+            cls.notify_reporter(
+                [r for r in reports if r.state not in SILENT_STATES],
+                'status')
         if 'assigned_to' in field_names:
             cls.notify_assignee(reports)
 
@@ -284,6 +306,8 @@ class Report(metaclass=PoolMeta):
             return None
         return {
             'report': report.id,
+            'report_state': report.state,
+            'report_outcome': report.outcome,
             'recipient': user.email.strip(),
             'template': template,
             'language': mail_language(

@@ -17,8 +17,24 @@ from .audit import digest
 from .clock import now as utcnow
 from .exceptions import ReportWorkflowError, SubmissionError
 
-OPEN_STATES = ['submitted', 'in_review']
-CLOSED_STATES = ['resolved', 'rejected']
+OPEN_STATES = ['submitted', 'acknowledged', 'triaged', 'investigating']
+CLOSED_STATES = ['resolved', 'closed']
+TRUTHFULNESS = [
+    (None, ""),
+    ('confirmed', "Confirmed"),
+    ('partly_confirmed', "Partly confirmed"),
+    ('unconfirmed', "Could not be confirmed"),
+    ('false', "Found false"),
+    ]
+SEVERITIES = [
+    (None, ""),
+    ('low', "Low"),
+    ('medium', "Medium"),
+    ('high', "High"),
+    ('critical', "Critical"),
+    ]
+# The moderators' own notes: stored encrypted, read by moderators only.
+NOTE_FIELDS = ('evidence_notes', 'internal_notes')
 
 
 @functools.cache
@@ -27,6 +43,18 @@ def dummy_receipt_hash():
     return tipline_core.hash_receipt('0000-0000-0000-0000')
 
 
+
+
+def invalidate(Model, ids):
+    """Drop what the transaction cached of Model's rows ids after they were
+    changed behind the ORM (as trytond does when it restores history)"""
+    transaction = Transaction()
+    transaction.counter += 1
+    for cache in transaction.cache.values():
+        if Model.__name__ in cache:
+            records = cache[Model.__name__]
+            for id_ in ids:
+                records.pop(id_, None)
 
 
 def format_duration(delta):
@@ -97,12 +125,21 @@ class Report(Workflow, ModelSQL, ModelView):
         fields.Text("Identity Accessed"), 'get_identity_accessed')
     state = fields.Selection([
             ('submitted', "Submitted"),
-            ('in_review', "In Review"),
+            ('acknowledged', "Acknowledged"),
+            ('triaged', "Triaged"),
+            ('investigating', "Investigating"),
             ('resolved', "Resolved"),
-            ('rejected', "Rejected"),
+            ('closed', "Closed"),
             ], "State", readonly=True, required=True, sort=False)
     state_string = state.translated('state')
     submitted_at = fields.DateTime("Submitted At", readonly=True, required=True)
+    acknowledged_at = fields.DateTime("Acknowledged At", readonly=True)
+    triaged_at = fields.DateTime("Triaged At", readonly=True)
+    first_response_at = fields.DateTime(
+        "First Response At", readonly=True,
+        help="When the reporter first had an answer: a message or the "
+        "result.")
+    closed_at = fields.DateTime("Closed At", readonly=True)
     acknowledge_by = fields.DateTime(
         "Acknowledge By", readonly=True, format='%H:%M',
         help="Deadline for acknowledging the report.")
@@ -154,12 +191,32 @@ class Report(Workflow, ModelSQL, ModelView):
     outcome_string = outcome.translated('outcome')
     reporter_message = fields.Text(
         "Message to the Reporter", states=_moderated,
-        help="Shown to the reporter with the result.")
+        help="Shown to the reporter in My Reports, on the status page and "
+        "in the status e-mail.")
+    truthfulness = fields.Selection(
+        TRUTHFULNESS, "Truthfulness", sort=False, states=_moderated,
+        help="What verification found about the facts reported.")
+    truthfulness_string = truthfulness.translated('truthfulness')
+    severity_assessment = fields.Selection(
+        SEVERITIES, "Severity", sort=False, states=_moderated,
+        help="How serious the moderators judge the abuse to be.")
+    severity_assessment_string = severity_assessment.translated(
+        'severity_assessment')
+    evidence_notes_enc = fields.Binary("Encrypted Evidence Notes", readonly=True)
+    evidence_notes = fields.Function(
+        fields.Text("Evidence Notes", states=_moderated,
+            help="What the evidence shows; for moderators only."),
+        'get_notes', setter='set_notes')
+    internal_notes_enc = fields.Binary("Encrypted Internal Notes", readonly=True)
+    internal_notes = fields.Function(
+        fields.Text("Internal Notes", states=_moderated,
+            help="Never shown to the reporter."),
+        'get_notes', setter='set_notes')
     explanation = fields.Text(
         "Explanation", readonly=True,
         help="Why the report was not upheld, rejected or recategorised, "
         "as the reporter reads it.")
-    resolved_at = fields.DateTime("Closed At", readonly=True)
+    resolved_at = fields.DateTime("Resolved At", readonly=True)
     history = fields.One2Many(
         'tipline.audit_event', 'report', "History", readonly=True)
     history_status = fields.Char(
@@ -192,43 +249,58 @@ class Report(Workflow, ModelSQL, ModelView):
                     (t.state, Index.Equality(cardinality='low')),
                     (t.resolve_by, Index.Range()),
                     where=t.state.in_(OPEN_STATES)),
+                # Least-loaded assignment counts open reports per moderator.
+                Index(t, (t.assigned_to, Index.Equality()),
+                    where=t.state.in_(OPEN_STATES)),
                 })
         cls._order = [
             ('submitted_at', 'DESC'),
             ('id', 'DESC'),
             ]
         cls._transitions |= {
-            ('submitted', 'in_review'),
-            ('submitted', 'rejected'),
-            ('in_review', 'resolved'),
-            ('in_review', 'rejected'),
-            ('resolved', 'in_review'),
-            ('rejected', 'in_review'),
+            ('submitted', 'acknowledged'),
+            ('acknowledged', 'triaged'),
+            ('triaged', 'investigating'),
+            ('triaged', 'resolved'),
+            ('investigating', 'resolved'),
+            ('resolved', 'closed'),
+            # An appeal, or a moderator reopening a decision.
+            ('resolved', 'investigating'),
             }
         cls._buttons.update({
-                'review': {
+                'acknowledge': {
                     'invisible': Eval('state') != 'submitted',
+                    'icon': 'tryton-ok',
+                    'depends': ['state'],
+                    },
+                'triage': {
+                    'invisible': Eval('state') != 'acknowledged',
+                    'icon': 'tryton-forward',
+                    'depends': ['state'],
+                    },
+                'investigate': {
+                    'invisible': Eval('state') != 'triaged',
                     'icon': 'tryton-forward',
                     'depends': ['state'],
                     },
                 'resolve': {
-                    'invisible': Eval('state') != 'in_review',
+                    'invisible': ~Eval('state').in_(
+                        ['triaged', 'investigating']),
                     'icon': 'tryton-ok',
                     'depends': ['state'],
                     },
-                'reject': {
-                    'invisible': ~Eval('state').in_(OPEN_STATES),
-                    'icon': 'tryton-cancel',
+                'close': {
+                    'invisible': Eval('state') != 'resolved',
+                    'icon': 'tryton-archive',
+                    'depends': ['state'],
+                    },
+                'reopen': {
+                    'invisible': Eval('state') != 'resolved',
+                    'icon': 'tryton-undo',
                     'depends': ['state'],
                     },
                 'verify_history': {
                     'icon': 'tryton-search',
-                    },
-                'reopen': {
-                    'invisible': ~Eval('state').in_(CLOSED_STATES),
-                    'icon': If(Eval('state') == 'resolved',
-                        'tryton-undo', 'tryton-back'),
-                    'depends': ['state'],
                     },
                 })
 
@@ -241,6 +313,14 @@ class Report(Workflow, ModelSQL, ModelView):
         cursor.execute(*table.update(
                 [table.subject_tokens], [''],
                 where=table.subject_tokens == Null))
+        # Before the full workflow: 'in review' is now investigating, and a
+        # rejected report is resolved as not upheld.
+        cursor.execute(*table.update(
+                [table.state], ['investigating'],
+                where=table.state == 'in_review'))
+        cursor.execute(*table.update(
+                [table.state, table.outcome], ['resolved', 'not_upheld'],
+                where=table.state == 'rejected'))
 
     @classmethod
     def default_state(cls):
@@ -311,6 +391,45 @@ class Report(Workflow, ModelSQL, ModelView):
                 r.description_enc).decode('utf-8')
             if r.description_enc else None
             for r in reports}
+
+    @classmethod
+    def is_moderator(cls):
+        "Whether the current user moderates reports"
+        pool = Pool()
+        ModelData = pool.get('ir.model.data')
+        User = pool.get('res.user')
+        transaction = Transaction()
+        if transaction.user == 0:
+            return True
+        return ModelData.get_id('tipline', 'group_tipline_moderator') in (
+            User.get_groups())
+
+    @classmethod
+    def get_notes(cls, reports, name):
+        Keyset = Pool().get('tipline.keyset')
+        if not cls.is_moderator():
+            # Reporters may read their reports, never the moderators' notes.
+            return {r.id: None for r in reports}
+        return {r.id: Keyset.decrypt(
+                cls.__name__, name, r.id,
+                getattr(r, name + '_enc')).decode('utf-8')
+            if getattr(r, name + '_enc') else None
+            for r in reports}
+
+    @classmethod
+    def set_notes(cls, reports, name, value):
+        Keyset = Pool().get('tipline.keyset')
+        table = cls.__table__()
+        column = getattr(table, name + '_enc')
+        field = getattr(cls, name + '_enc')
+        cursor = Transaction().connection.cursor()
+        value = (value or '').strip()
+        for report in reports:
+            cursor.execute(*table.update([column], [field.sql_format(
+                            Keyset.encrypt(cls.__name__, name, report.id,
+                                value) if value else None)],
+                    where=table.id == report.id))
+        invalidate(cls, [r.id for r in reports])
 
     def get_reporter_display(self, name):
         if self.anonymous:
@@ -460,20 +579,61 @@ class Report(Workflow, ModelSQL, ModelView):
             explanation = report.explain('recategorised')
             if explanation and report.explanation != explanation:
                 cls.write([report], {'explanation': explanation})
+        # Events the reporter or the system causes carry no user's login:
+        # a moderator must not learn who reported from the history.
+        actor = Transaction().context.get('tipline_actor')
         for report in reports:
             if 'state' in field_names:
                 Event.append(report, 'state', {
                         'to': report.state,
-                        'outcome': report.outcome or ''})
+                        'outcome': report.outcome or ''}, actor=actor)
             if 'assigned_to' in field_names:
                 Event.append(report, 'assign', {
+                        'from': Transaction().context.get(
+                            'tipline_previous_assignees', {}).get(
+                            report.id, ''),
                         'to': report.assigned_to.login
-                        if report.assigned_to else ''})
+                        if report.assigned_to else ''}, actor=actor)
             if 'reporter_message' in field_names:
                 # The chain proves what was said without holding it.
                 Event.append(report, 'message', {
                         'sha256': digest(report.reporter_message),
-                        'length': len(report.reporter_message or '')})
+                        'length': len(report.reporter_message or '')},
+                    actor=actor)
+            if {'truthfulness', 'severity_assessment'} & set(field_names):
+                Event.append(report, 'verify', {
+                        'truthfulness': report.truthfulness or '',
+                        'severity': report.severity_assessment or ''},
+                    actor=actor)
+            for name in NOTE_FIELDS:
+                if name in field_names:
+                    Event.append(report, 'note', {
+                            'field': name,
+                            'sha256': digest(getattr(report, name) or '')},
+                        actor=actor)
+        answered = [r for r in reports if 'reporter_message' in field_names
+            and (r.reporter_message or '').strip()
+            and not r.first_response_at]
+        if answered:
+            cls.write(answered, {'first_response_at': utcnow()})
+
+    @classmethod
+    def write(cls, *args):
+        # The history names who a report was taken from.
+        actions = iter(args)
+        previous = {}
+        for reports, values in zip(actions, actions):
+            if 'assigned_to' in values:
+                for report in reports:
+                    previous[report.id] = (report.assigned_to.login
+                        if report.assigned_to else '')
+        if not previous:
+            return super().write(*args)
+        context = Transaction().context
+        previous = {**context.get('tipline_previous_assignees', {}),
+            **previous}
+        with Transaction().set_context(tipline_previous_assignees=previous):
+            return super().write(*args)
 
     def explain(self, kind):
         "The administrator's explanation for kind in this report's category"
@@ -606,20 +766,26 @@ class Report(Workflow, ModelSQL, ModelView):
         # Deadlines are promised to the minute, which is how they are shown.
         deadline_base = now.replace(second=0, microsecond=0)
         user = Transaction().user
+        reporter_token = None if anonymous else Keyset.reporter_token(user)
+        subject_tokens = ' '.join(sorted(
+                Keyset.reporter_token(u) for u in cls.subject_users(target)))
         with without_check_access():
+            assignee = cls.initial_assignee(
+                category, reporter_token, subject_tokens)
             report, = cls.create([{
                         'tracking_number': cls.new_tracking_number(),
                         'target': str(target),
                         'target_label': target.rec_name,
                         'category': category.id,
                         'anonymous': bool(anonymous),
-                        'reporter_token': (
-                            None if anonymous
-                            else Keyset.reporter_token(user)),
-                        'subject_tokens': ' '.join(sorted(
-                                Keyset.reporter_token(u)
-                                for u in cls.subject_users(target))),
+                        'reporter_token': reporter_token,
+                        'subject_tokens': subject_tokens,
+                        # The acknowledgement is immediate: the reporter
+                        # sees the number and the deadline at once.
+                        'state': 'acknowledged',
                         'submitted_at': now,
+                        'acknowledged_at': now,
+                        'assigned_to': assignee,
                         'acknowledge_by': deadline_base + dt.timedelta(
                             hours=category.hours_to_acknowledge),
                         'resolve_by': deadline_base + dt.timedelta(
@@ -659,14 +825,25 @@ class Report(Workflow, ModelSQL, ModelView):
                             if receipt else None)],
                     where=table.id == report.id))
             evidences = Evidence.attach(report, evidence)
-            submitted = Event.append(report, 'submit', {
+            Event.append(report, 'submit', {
                     'category': category.code,
                     'anonymous': '1' if anonymous else '0',
                     'evidence': str(len(evidence)),
                     }, actor='')
-        if anonymous:
-            cls._forget_author([report], evidences, [submitted])
+            Event.append(report, 'state',
+                {'to': 'acknowledged', 'outcome': ''}, actor='')
+            if assignee:
+                Event.append(report, 'assign', {
+                        'from': '', 'to': User(assignee).login}, actor='')
+        # Named or not, moderators read "Confidential" where the host would
+        # show who created the rows; the custodian reveal is the only way.
+        cls._forget_author([report], evidences)
         return cls(report.id), receipt
+
+    @classmethod
+    def initial_assignee(cls, category, reporter_token, subject_tokens):
+        "The moderator a new report goes to; None leaves it to the team"
+        return None
 
     @classmethod
     def statutory_deadlines(cls, category, start):
@@ -723,32 +900,82 @@ class Report(Workflow, ModelSQL, ModelView):
         return reports[0]
 
     @classmethod
-    def _forget_author(cls, reports, evidences=(), events=()):
-        "Blank the user columns that the ORM fills with the caller's id"
+    def _forget_author(cls, reports, evidences=()):
+        """Blank the user columns that the ORM fills with the caller's id,
+        on the reports, their evidence and every event of their history"""
         pool = Pool()
         Evidence = pool.get('tipline.evidence')
         Event = pool.get('tipline.audit_event')
         cursor = Transaction().connection.cursor()
-        for Model, records in (
-                (cls, reports), (Evidence, evidences), (Event, events)):
-            if not records:
+        report_ids = [r.id for r in reports]
+        for Model, where_column, ids in (
+                (cls, 'id', report_ids),
+                (Evidence, 'id', [e.id for e in evidences]),
+                (Event, 'report', report_ids)):
+            if not ids:
                 continue
             table = Model.__table__()
             cursor.execute(*table.update(
                     [table.create_uid, table.write_uid], [Null, Null],
-                    where=table.id.in_([r.id for r in records])))
+                    where=getattr(table, where_column).in_(ids)))
+        invalidate(cls, report_ids)
+        invalidate(Evidence, [e.id for e in evidences])
+
+    @classmethod
+    def _forget_caller(cls, reports):
+        """Blank the current user's id where a change made on a reporter's
+        behalf (an appeal, say) left it: the reports' last writer and the
+        history rows it created"""
+        pool = Pool()
+        Event = pool.get('tipline.audit_event')
+        user = Transaction().user
+        cursor = Transaction().connection.cursor()
+        ids = [r.id for r in reports]
+        table = cls.__table__()
+        cursor.execute(*table.update([table.write_uid], [Null],
+                where=table.id.in_(ids)))
+        table = Event.__table__()
+        cursor.execute(*table.update(
+                [table.create_uid, table.write_uid], [Null, Null],
+                where=table.report.in_(ids) & (table.create_uid == user)))
+        invalidate(cls, ids)
 
     # Moderation -------------------------------------------------------------
 
     @classmethod
     @ModelView.button
-    @Workflow.transition('in_review')
-    def review(cls, reports):
-        user = Transaction().user
+    @Workflow.transition('acknowledged')
+    def acknowledge(cls, reports):
+        "Reports are acknowledged when filed; this is for any left behind"
+        cls.write([r for r in reports if not r.acknowledged_at],
+            {'acknowledged_at': utcnow()})
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('triaged')
+    def triage(cls, reports):
         for report in reports:
-            if not report.assigned_to:
-                report.assigned_to = user
-        cls.save(reports)
+            if not report.severity_assessment:
+                raise ReportWorkflowError(gettext(
+                        'tipline.msg_report_severity_required',
+                        report=report.rec_name))
+        cls.write(reports, {'triaged_at': utcnow()})
+        cls.assign_unassigned(reports)
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('investigating')
+    def investigate(cls, reports):
+        cls.assign_unassigned(reports)
+
+    @classmethod
+    def assign_unassigned(cls, reports):
+        """Give the reports nobody holds to the moderator who moves them on;
+        the assignment module assigns by team instead."""
+        user = Transaction().user
+        unassigned = [r for r in reports if not r.assigned_to]
+        if unassigned and user:
+            cls.write(unassigned, {'assigned_to': user})
 
     @classmethod
     @ModelView.button
@@ -759,29 +986,61 @@ class Report(Workflow, ModelSQL, ModelView):
                 raise ReportWorkflowError(gettext(
                         'tipline.msg_report_outcome_required',
                         report=report.rec_name))
-        for report in reports:
-            if report.outcome != 'upheld':
-                report.explanation = report.explain(report.outcome)
-            report.resolved_at = utcnow()
-        cls.save(reports)
-
-    @classmethod
-    @ModelView.button
-    @Workflow.transition('rejected')
-    def reject(cls, reports):
-        for report in reports:
-            if not (report.reporter_message or '').strip():
+            if report.outcome == 'upheld' and not (
+                    report.truthfulness and report.severity_assessment):
                 raise ReportWorkflowError(gettext(
-                        'tipline.msg_report_reject_message_required',
+                        'tipline.msg_report_upheld_needs_verification',
                         report=report.rec_name))
+        now = utcnow()
         for report in reports:
-            report.explanation = report.explain('rejected')
-            report.resolved_at = utcnow()
-            report.outcome = None
+            report.explanation = (report.explain(report.outcome)
+                if report.outcome != 'upheld' else None)
+            report.resolved_at = now
+            if not report.first_response_at:
+                report.first_response_at = now
         cls.save(reports)
 
     @classmethod
     @ModelView.button
-    @Workflow.transition('in_review')
+    @Workflow.transition('closed')
+    def close(cls, reports):
+        cls.write(reports, {'closed_at': utcnow()})
+
+    @classmethod
+    @ModelView.button
     def reopen(cls, reports):
-        cls.write(reports, {'resolved_at': None, 'explanation': None})
+        "An administrator takes a decision back; the history keeps the old one"
+        cls.reopen_for_investigation(reports)
+
+    @classmethod
+    def reopen_for_investigation(cls, reports, values=None):
+        "Open resolved reports again, their decision undone"
+        reports = [r for r in reports if r.state == 'resolved']
+        if not reports:
+            return
+        cls._back_to_investigation(reports)
+        cls.write(reports, {
+                'resolved_at': None,
+                'explanation': None,
+                'outcome': None,
+                **(values or {}),
+                })
+        cls.restart_clock(reports)
+
+    @classmethod
+    @Workflow.transition('investigating')
+    def _back_to_investigation(cls, reports):
+        pass
+
+    @classmethod
+    def restart_clock(cls, reports):
+        """Give reports that open again a new operational deadline; the
+        statutory clock cannot be paused and stays as it was."""
+        now = utcnow().replace(second=0, microsecond=0)
+        for report in reports:
+            hours = report.category.hours_to_resolve
+            cls.write([report], {
+                    'resolve_by': now + dt.timedelta(hours=hours),
+                    'resolve_warning_at': now + dt.timedelta(
+                        hours=hours * 0.75),
+                    })

@@ -17,6 +17,7 @@ from trytond.wsgi import app
 import tipline_core
 
 from .clock import now as utcnow
+from .exceptions import AppealError
 from .keys import master_key
 
 # Failed attempts allowed per window, per client and per tracking number.
@@ -132,7 +133,7 @@ def status_page(request, pool):
     language = _language(request)
     if request.method == 'GET':
         return _render(language, report=None, failed=False, limited=False,
-            number='')
+            number='', receipt='', appeal=None)
 
     number = (request.form.get('number') or '')[:64]
     receipt = (request.form.get('receipt') or '')[:64]
@@ -143,12 +144,24 @@ def status_page(request, pool):
     keys = Attempt.keys_for(request.remote_addr, canonical)
     if Attempt.limited(keys):
         return _render(language, status=429, report=None, failed=False,
-            limited=True, number=number)
+            limited=True, number=number, receipt='', appeal=None)
     report = Report.status_for_receipt(number, receipt)
     if report is None:
         Attempt.record_failure(keys)
         return _render(language, report=None, failed=True, limited=False,
-            number=number)
+            number=number, receipt='', appeal=None)
+    appeal = {'error': None, 'reason': '', 'done': False}
+    if request.form.get('action') == 'appeal':
+        reason = (request.form.get('reason') or '')[:20000]
+        try:
+            # Every check comes before the first write: a refused appeal
+            # leaves nothing half written.
+            with Transaction().set_context(language=language):
+                Report.appeal(report, reason)
+        except AppealError as error:
+            appeal.update(error=error.message, reason=reason)
+        else:
+            appeal['done'] = True
     with Transaction().set_context(language=language):
         report = Report(report.id)
         values = {
@@ -160,9 +173,12 @@ def status_page(request, pool):
             'time_left': report.time_left,
             'message': report.reporter_message,
             'explanation': report.explanation,
+            'appealable': report.appealable,
+            'appeal_deadline': report.appeal_deadline,
+            'appealed': bool(report.appealed_at),
             }
     return _render(language, report=values, failed=False, limited=False,
-        number=report.tracking_number)
+        number=report.tracking_number, receipt=receipt, appeal=appeal)
 
 
 

@@ -1,5 +1,6 @@
 import os
 import datetime as dt
+import json
 
 from urllib.parse import quote
 
@@ -105,7 +106,6 @@ class TiplineTestCase(ModuleTestCase):
         self.assertEqual(
             tipline_core.parse_tracking_number(report.tracking_number),
             report.tracking_number)
-        self.assertEqual(report.state, 'submitted')
         self.assertEqual(report.target, party)
         self.assertEqual(report.target_label, party.rec_name)
         self.assertEqual(
@@ -125,7 +125,11 @@ class TiplineTestCase(ModuleTestCase):
         self.assertEqual(
             [(e.name, e.data, e.size) for e in report.evidence],
             [('shot.png', b'\x89PNG fake', 9)])
-        self.assertEqual(report.create_uid.id, reporter.id)
+        # The host's "created by" would name the reporter to moderators.
+        self.assertIsNone(report.create_uid)
+        self.assertIsNone(report.write_uid)
+        self.assertEqual(report.state, 'acknowledged')
+        self.assertEqual(report.acknowledged_at, report.submitted_at)
 
     @with_transaction()
     def test_tracking_numbers_differ(self):
@@ -371,7 +375,7 @@ class TiplineTestCase(ModuleTestCase):
         reporter, _, moderator = self._users()
         report = self._file(reporter, self._party())
         with Transaction().set_user(moderator.id), check_access():
-            Report.review([Report(report.id)])
+            self._investigate(report)
             report = Report(report.id)
             report.outcome = 'upheld'
             report.reporter_message = "Removed."
@@ -381,15 +385,17 @@ class TiplineTestCase(ModuleTestCase):
         events = Event.search([('report', '=', report.id)])
         self.assertEqual(
             [e.kind for e in events],
-            ['submit', 'assign', 'state', 'message', 'state', 'export'])
-        self.assertEqual([e.sequence for e in events], [1, 2, 3, 4, 5, 6])
-        self.assertEqual(events[0].actor, '')
-        self.assertEqual(events[1].actor, 'moderator')
-        self.assertNotIn('Removed', events[3].details)
+            ['submit', 'state', 'assign', 'verify', 'state', 'state',
+                'message', 'state', 'export'])
+        self.assertEqual([e.sequence for e in events], list(range(1, 10)))
+        # Filing, its acknowledgement and assignment name nobody.
+        self.assertEqual([e.actor for e in events[:3]], ['', '', ''])
+        self.assertEqual(events[3].actor, 'moderator')
+        self.assertNotIn('Removed', events[6].details)
         self.assertEqual(Event.verify([report.id]), {report.id: None})
         with Transaction().set_user(moderator.id), check_access():
             Report.verify_history([Report(report.id)])
-            self.assertIn('Intact: 6 events',
+            self.assertIn('Intact: 9 events',
                 Report(report.id).history_status)
             with self.assertRaises(UserError):
                 Event.write([events[2]], {'kind': 'forged'})
@@ -400,7 +406,7 @@ class TiplineTestCase(ModuleTestCase):
         table = Event.__table__()
         cursor = Transaction().connection.cursor()
         cursor.execute(*table.update(
-                [table.details], ['{"to": "rejected"}'],
+                [table.details], ['{"from": "", "to": "mallory"}'],
                 where=table.id == events[2].id))
         self.assertEqual(Event.verify([report.id]), {report.id: 3})
         Report.verify_history([Report(report.id)])
@@ -419,7 +425,7 @@ class TiplineTestCase(ModuleTestCase):
 
     @with_transaction()
     def test_reporters_get_a_tailored_explanation(self):
-        "Not upheld, rejected and recategorised reports explain themselves"
+        "Not upheld, unproven and recategorised reports explain themselves"
         pool = Pool()
         Report = pool.get('tipline.report')
         Explanation = pool.get('tipline.outcome_explanation')
@@ -430,16 +436,16 @@ class TiplineTestCase(ModuleTestCase):
                     'text': "Newsletters are not spam when asked for."}])
         general = self._file(reporter, self._party())
         specific = self._file(reporter, self._party(), category=spam)
-        rejected = self._file(reporter, self._party())
+        unproven = self._file(reporter, self._party())
         moved = self._file(reporter, self._party())
         with Transaction().set_user(moderator.id), check_access():
-            Report.review([Report(general.id), Report(specific.id)])
+            self._investigate(general, specific, unproven)
             Report.write([Report(general.id), Report(specific.id)], {
                     'outcome': 'not_upheld'})
-            Report.resolve([Report(general.id), Report(specific.id)])
-            Report.write([Report(rejected.id)], {
-                    'reporter_message': "Out of scope."})
-            Report.reject([Report(rejected.id)])
+            Report.write([Report(unproven.id)], {
+                    'outcome': 'insufficient_evidence'})
+            Report.resolve([Report(general.id), Report(specific.id),
+                    Report(unproven.id)])
             Report.write([Report(moved.id)], {
                     'category': self._category('fraud').id})
         with Transaction().set_user(reporter.id), check_access():
@@ -447,8 +453,8 @@ class TiplineTestCase(ModuleTestCase):
                 Report(general.id).explanation)
             self.assertEqual(Report(specific.id).explanation,
                 "Newsletters are not spam when asked for.")
-            self.assertIn('outside what the report channel handles',
-                Report(rejected.id).explanation)
+            self.assertIn('could not establish',
+                Report(unproven.id).explanation)
             self.assertIn('moved your report',
                 Report(moved.id).explanation)
 
@@ -700,41 +706,239 @@ class TiplineTestCase(ModuleTestCase):
                 Evidence.read([evidence.id], ['data'])[0]['data'],
                 b'evidence')
 
+    def _investigate(self, *reports, severity='high',
+            truthfulness='confirmed'):
+        "Assess, triage and investigate reports as the current user"
+        Report = Pool().get('tipline.report')
+        reports = Report.browse([r.id for r in reports])
+        Report.write(reports, {
+                'severity_assessment': severity,
+                'truthfulness': truthfulness,
+                })
+        Report.triage(reports)
+        Report.investigate(reports)
+
     @with_transaction()
     def test_workflow(self):
-        "Moderators review, then resolve with an outcome or reject"
-        Report = Pool().get('tipline.report')
+        "Acknowledged at filing, then triaged, investigated, resolved, closed"
+        pool = Pool()
+        Report = pool.get('tipline.report')
+        Configuration = pool.get('tipline.configuration')
+        config = Configuration(1)
+        config.assignment_method = 'manual'
+        config.save()
         reporter, _, moderator = self._users()
         party = self._party()
         report = self._file(reporter, party)
+        self.assertEqual(report.state, 'acknowledged')
+        self.assertIsNone(report.assigned_to)
         with Transaction().set_user(reporter.id), check_access():
             with self.assertRaises(AccessButtonError):
-                Report.review([Report(report.id)])
+                Report.triage([Report(report.id)])
         with Transaction().set_user(moderator.id), check_access():
-            Report.review([Report(report.id)])
+            # Triage needs a severity assessment.
+            with self.assertRaises(UserError):
+                Report.triage([Report(report.id)])
+            Report.write([Report(report.id)], {'severity_assessment': 'low'})
+            Report.triage([Report(report.id)])
             report = Report(report.id)
-            self.assertEqual(report.state, 'in_review')
+            self.assertEqual(report.state, 'triaged')
+            self.assertTrue(report.triaged_at)
+            # Manual assignment: whoever triages takes it.
             self.assertEqual(report.assigned_to, moderator)
+            Report.investigate([report])
+            report = Report(report.id)
+            self.assertEqual(report.state, 'investigating')
             with self.assertRaises(UserError):
                 Report.resolve([report])
             report.outcome = 'upheld'
+            report.save()
+            # Upholding needs the verification recorded.
+            with self.assertRaises(UserError):
+                Report.resolve([Report(report.id)])
+            report = Report(report.id)
+            report.truthfulness = 'confirmed'
             report.reporter_message = "We removed the notes."
             report.save()
+            self.assertTrue(Report(report.id).first_response_at)
             Report.resolve([report])
             report = Report(report.id)
             self.assertEqual(report.state, 'resolved')
             self.assertTrue(report.resolved_at)
             self.assertIsNone(report.time_left)
+            self.assertTrue(report.appeal_deadline)
+            # Moderators cannot reopen; the Tipline Administrators can.
+            with self.assertRaises(AccessButtonError):
+                Report.reopen([report])
+            Report.close([report])
+            self.assertEqual(Report(report.id).state, 'closed')
+            # Closed is final.
+            with self.assertRaises(AccessButtonError):
+                Report.reopen([Report(report.id)])
+        with Transaction().set_user(reporter.id), check_access():
+            mine = Report(report.id)
+            self.assertEqual(mine.outcome, 'upheld')
+            self.assertEqual(mine.reporter_message, "We removed the notes.")
 
-        second = self._file(reporter, party)
+    @with_transaction()
+    def test_notes_are_encrypted_and_kept_from_reporters(self):
+        "Evidence and internal notes: ciphertext at rest, moderators only"
+        pool = Pool()
+        Report = pool.get('tipline.report')
+        reporter, _, moderator = self._users()
+        report = self._file(reporter, self._party())
         with Transaction().set_user(moderator.id), check_access():
+            Report.write([Report(report.id)], {
+                    'internal_notes': "INTERNAL-MARKER suspects a rival",
+                    'evidence_notes': "EVIDENCE-MARKER screenshot checks out",
+                    })
+            report = Report(report.id)
+            self.assertIn('INTERNAL-MARKER', report.internal_notes)
+            self.assertIn('EVIDENCE-MARKER', report.evidence_notes)
+        table = Report.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*table.select(
+                table.internal_notes_enc, table.evidence_notes_enc,
+                where=table.id == report.id))
+        for value in cursor.fetchone():
+            self.assertNotIn(b'MARKER', bytes(value))
+        with Transaction().set_user(reporter.id), check_access():
+            mine = Report(report.id)
+            self.assertIsNone(mine.internal_notes)
+            self.assertIsNone(mine.evidence_notes)
+
+    @with_transaction()
+    def test_assignment_strategies(self):
+        "Round robin takes turns; least loaded evens out; nobody gets their own"
+        pool = Pool()
+        Report = pool.get('tipline.report')
+        User = pool.get('res.user')
+        Group = pool.get('res.group')
+        Configuration = pool.get('tipline.configuration')
+        ModelData = pool.get('ir.model.data')
+        reporter, _, moderator = self._users()
+        moderators = Group(ModelData.get_id(
+                'tipline', 'group_tipline_moderator'))
+        team = Group(name="Fraud team")
+        team.save()
+        second, third = User.create([
+                {'login': 'mod2', 'name': "Mod Two",
+                    'groups': [('add', [moderators.id, team.id])]},
+                {'login': 'mod3', 'name': "Mod Three",
+                    'groups': [('add', [moderators.id, team.id])]},
+                ])
+        fraud = self._category('fraud')
+        fraud.team = team
+        fraud.save()
+        config = Configuration(1)
+        config.assignment_method = 'round_robin'
+        config.save()
+        turns = [self._file(reporter, self._party(), category=fraud)
+            .assigned_to for _ in range(4)]
+        self.assertEqual(turns, [second, third, second, third])
+
+        config.assignment_method = 'least_loaded'
+        config.save()
+        # mod2 has two open fraud reports, mod3 two; close one of mod2's.
+        open_of_second = Report.search([('assigned_to', '=', second.id)])
+        Report.write(open_of_second[:1], {'state': 'closed'})
+        self.assertEqual(
+            self._file(reporter, self._party(), category=fraud).assigned_to,
+            second)
+        # A team member who reports is never given their own report.
+        own = self._file(second, self._party(), category=fraud)
+        self.assertEqual(own.assigned_to, third)
+
+        # Reassignment is recorded with who it was taken from.
+        Event = pool.get('tipline.audit_event')
+        Report.write([own], {'assigned_to': moderator.id})
+        last = Event.search([('report', '=', own.id)])[-1]
+        self.assertEqual(last.kind, 'assign')
+        self.assertEqual(json.loads(last.details),
+            {'from': 'mod3', 'to': 'moderator'})
+
+    @with_transaction()
+    def test_appeal(self):
+        "One appeal within the window reopens the report for someone else"
+        pool = Pool()
+        Report = pool.get('tipline.report')
+        User = pool.get('res.user')
+        ModelData = pool.get('ir.model.data')
+        Appeal = pool.get('tipline.report.appeal', type='wizard')
+        reporter, other, moderator = self._users()
+        second = User(login='mod2', name="Mod Two", groups=[ModelData.get_id(
+                    'tipline', 'group_tipline_moderator')])
+        second.save()
+        report = self._file(reporter, self._party())
+        with Transaction().set_user(moderator.id), check_access():
+            Report.write([Report(report.id)], {'assigned_to': moderator.id})
+            self._investigate(report)
+            Report.write([Report(report.id)], {'outcome': 'not_upheld'})
+            Report.resolve([Report(report.id)])
+        with Transaction().set_user(other.id), check_access():
+            # Nobody else's reports are offered or accepted.
+            session_id, _, _ = Appeal.create()
+            appeal = Appeal(session_id)
+            self.assertEqual(
+                appeal.start.get_reports(), [(None, '')])
+        with Transaction().set_user(reporter.id), check_access():
+            self.assertTrue(Report(report.id).appealable)
+            session_id, _, _ = Appeal.create()
+            appeal = Appeal(session_id)
+            appeal.start.report = str(report.id)
+            appeal.start.reason = "short"
             with self.assertRaises(UserError):
-                Report.reject([Report(second.id)])
-            second = Report(second.id)
-            second.reporter_message = "This is not abuse of the CRM."
-            second.save()
-            Report.reject([second])
-            self.assertEqual(Report(second.id).state, 'rejected')
+                appeal.transition_appeal()
+            appeal.start.reason = "The notes are still there today."
+            appeal.transition_appeal()
+        report = Report(report.id)
+        self.assertEqual(report.state, 'investigating')
+        self.assertTrue(report.appealed_at)
+        self.assertIsNone(report.outcome)
+        # Another moderator (admin and mod2 are free), not the first one.
+        self.assertIn(report.assigned_to.login, {'admin', 'mod2'})
+        self.assertEqual(report.appeal_reason,
+            "The notes are still there today.")
+        self.assertIsNone(report.write_uid)
+        table = Report.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*table.select(table.appeal_reason_enc,
+                where=table.id == report.id))
+        self.assertNotIn(b'still there', bytes(cursor.fetchone()[0]))
+        Event = pool.get('tipline.audit_event')
+        appeal_event, = Event.search(
+            [('report', '=', report.id), ('kind', '=', 'appeal')])
+        self.assertEqual(appeal_event.actor, '')
+        self.assertIsNone(appeal_event.create_uid)
+
+        # Decided again: no second appeal, and the cron closes it.
+        with Transaction().set_user(moderator.id), check_access():
+            Report.write([Report(report.id)], {'outcome': 'not_upheld'})
+            Report.resolve([Report(report.id)])
+        self.assertFalse(Report(report.id).appealable)
+        with self.assertRaises(UserError):
+            Report.appeal(Report(report.id), "Once more, with feeling.")
+        self.assertEqual(Report.close_decided(), [Report(report.id)])
+        self.assertEqual(Report(report.id).state, 'closed')
+
+    @with_transaction()
+    def test_appeal_window(self):
+        "After the window the result stands and the report closes"
+        from trytond.modules.tipline import clock
+        pool = Pool()
+        Report = pool.get('tipline.report')
+        reporter, _, moderator = self._users()
+        report = self._file(reporter, self._party())
+        with Transaction().set_user(moderator.id), check_access():
+            self._investigate(report)
+            Report.write([Report(report.id)], {'outcome': 'duplicate'})
+            Report.resolve([Report(report.id)])
+        self.assertEqual(Report.close_decided(), [])
+        with clock.travelled(days=15):
+            self.assertFalse(Report(report.id).appealable)
+            with self.assertRaises(UserError):
+                Report.appeal(Report(report.id), "Too late for this one.")
+            self.assertEqual(Report.close_decided(), [Report(report.id)])
 
     @with_transaction()
     def test_overdue(self):

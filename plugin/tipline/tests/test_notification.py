@@ -97,6 +97,26 @@ class NotificationTestCase(unittest.TestCase):
                         'groups': [('add', [moderators])],
                         }])
             Party(name="Mail Target Ltd").save()
+            # Spam goes to a team of one, so automatic assignment picks Moe.
+            Group = pool.get('res.group')
+            Category = pool.get('tipline.category')
+            team = Group(name="Spam team", users=[User.search(
+                        [('login', '=', 'mail_moderator')])[0].id])
+            team.save()
+            Category.write(Category.search([('code', '=', 'spam')]),
+                {'team': team.id})
+            transaction.commit()
+        cls.set_assignment('manual')
+
+    @classmethod
+    def set_assignment(cls, method):
+        # Moderators take reports by hand in most tests, so that each test
+        # chooses who is told; test_assigned_at_filing covers the rest.
+        with Transaction().start(DB_NAME, 0,
+                _lock_tables=['tipline_configuration']) as transaction:
+            Configuration = Pool().get('tipline.configuration')
+            Configuration.write([Configuration(1)],
+                {'assignment_method': method})
             transaction.commit()
 
     @classmethod
@@ -186,8 +206,13 @@ class NotificationTestCase(unittest.TestCase):
         with Transaction().start(DB_NAME, moderator, **LOCK) as transaction:
             Report = Pool().get('tipline.report')
             report = Report(report_id)
-            Report.review([report])
+            report.severity_assessment = 'low'
+            report.truthfulness = 'confirmed'
+            report.save()
+            Report.triage([report])
+            Report.investigate([report])
             report.outcome = 'upheld'
+            report.reporter_message = "Dealt with."
             report.save()
             Report.resolve([report])
             transaction.commit()
@@ -220,19 +245,44 @@ class NotificationTestCase(unittest.TestCase):
         with Transaction().start(DB_NAME, moderator, **LOCK) as transaction:
             Report = Pool().get('tipline.report')
             report = Report(report_id)
-            Report.review([report])
+            report.severity_assessment = 'high'
+            report.truthfulness = 'confirmed'
+            report.save()
+            Report.triage([report])
+            Report.investigate([report])
             report.outcome = 'upheld'
-            report.reporter_message = "Removed. %s" % MARKER
+            report.reporter_message = "We removed the adverts."
+            report.internal_notes = "INTERNAL-ONLY: the sender is a rival."
             report.save()
             Report.resolve([report])
             transaction.commit()
         mails = self.received()
-        self.assertTrue(mails)
+        # Triaged is quiet? No: investigating and resolved both reach the
+        # reporter; acknowledged came with the acknowledgement.
+        self.assertEqual(
+            [m[2]['Subject'].split(' is now ')[-1] for m in mails],
+            ['Triaged', 'Investigating', 'Resolved'])
         self.assertTrue(all(m[0] == ['rita@example.com'] for m in mails))
         last = mails[-1][1]
-        self.assertIn('Resolved', last)
         self.assertIn('Upheld', last)
-        self.assertIn('log in to read it', last)
+        # The moderators' message is written for the reporter and is sent;
+        # the report and the internal notes are not.
+        self.assertIn('We removed the adverts.', last)
+        self.assertNotIn('INTERNAL-ONLY', last)
+        self.assertClean(mails)
+
+    def test_assigned_at_filing(self):
+        "With automatic assignment the moderator is told at once"
+        self.set_assignment('least_loaded')
+        try:
+            report_id, number = self.file('mail_reporter')
+        finally:
+            self.set_assignment('manual')
+        mails = self.received()
+        templates = sorted(t for t, _, _, _ in self.queue(report_id))
+        self.assertEqual(templates, ['acknowledgement', 'assignment'])
+        assignment, = [m for m in mails if 'assigned to you' in m[1]]
+        self.assertIn(number, assignment[2]['Subject'])
         self.assertClean(mails)
 
     def test_rollback_sends_nothing(self):

@@ -31,6 +31,14 @@ class StatusPageTestCase(RouteTestCase):
         named, _ = Report.file(
             party, spam, "The same advertising, reported by name.")
         cls.named_number = named.tracking_number
+        decided, cls.decided_receipt = Report.file(
+            party, spam, "Adverts again, in the notes of a contact.",
+            anonymous=True)
+        Report.write([decided], {
+                'severity_assessment': 'low', 'outcome': 'not_upheld'})
+        Report.triage([decided])
+        Report.resolve([decided])
+        cls.decided_number = decided.tracking_number
 
     def setUp(self):
         super().setUp()
@@ -66,6 +74,65 @@ class StatusPageTestCase(RouteTestCase):
         # The moderators' message is escaped, never markup.
         self.assertIn('We removed the &lt;b&gt;adverts&lt;/b&gt;.', html)
         self.assertNotIn('Advertising pasted', html)
+
+    def test_anonymous_appeal(self):
+        "The anonymous reporter appeals with the receipt; once"
+        def post(**data):
+            return self.client().post(self.url(), data={
+                    'number': self.decided_number,
+                    'receipt': self.decided_receipt, **data},
+                environ_base={'REMOTE_ADDR': '10.0.0.9'})
+        html = post().get_data(as_text=True)
+        self.assertIn('id="appeal"', html)
+        self.assertIn('Not upheld', html)
+
+        # A wrong receipt appeals nothing and looks like any failure.
+        html = post(receipt='1111-2222-3333-4444', action='appeal',
+            reason="The adverts are still in the notes.").get_data(
+            as_text=True)
+        self.assertIn('No report matches', html)
+        self.assertNotIn('id="appeal"', html)
+
+        # Too short: refused with the reason kept, nothing written.
+        html = post(action='appeal', reason="No.").get_data(as_text=True)
+        self.assertIn('id="appeal-error"', html)
+        self.assertIn('at least 10 characters', html)
+        self.assertIn('>No.</textarea>', html)
+        with Transaction().start(self.db_name, 0):
+            Report = Pool().get('tipline.report')
+            report, = Report.search(
+                [('tracking_number', '=', self.decided_number)])
+            self.assertEqual(report.state, 'resolved')
+
+        html = post(action='appeal',
+            reason="The adverts are still in the notes today.").get_data(
+            as_text=True)
+        self.assertIn('id="appeal-done"', html)
+        self.assertIn('Investigating', html)
+        self.assertNotIn('id="appeal"', html)
+        with Transaction().start(self.db_name, 0):
+            pool = Pool()
+            Report = pool.get('tipline.report')
+            Event = pool.get('tipline.audit_event')
+            report, = Report.search(
+                [('tracking_number', '=', self.decided_number)])
+            self.assertEqual(report.state, 'investigating')
+            self.assertTrue(report.appealed_at)
+            self.assertEqual(report.appeal_reason,
+                "The adverts are still in the notes today.")
+            self.assertIsNone(report.write_uid)
+            events = Event.search([('report', '=', report.id)])
+            appealed = [e.kind for e in events].index('appeal')
+            # The appeal and what it caused name nobody.
+            for event in events[appealed:]:
+                self.assertIsNone(event.create_uid)
+                self.assertEqual(event.actor, '')
+            table = Report.__table__()
+            cursor = Transaction().connection.cursor()
+            cursor.execute(*table.select(table.appeal_reason_enc,
+                    where=table.id == report.id))
+            self.assertNotIn(b'still in the notes',
+                bytes(cursor.fetchone()[0]))
 
     def test_wrong_answers_look_alike(self):
         "A wrong receipt, a wrong number and a named report get one reply"
