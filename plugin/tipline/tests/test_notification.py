@@ -1,8 +1,5 @@
 """Notification e-mail, read from a real SMTP sink: what is sent, to whom, in
 which language, and that no mail ever carries report content or identity."""
-import email
-import email.policy
-import socket
 import unittest
 
 from aiosmtpd.controller import Controller
@@ -13,40 +10,13 @@ from trytond.tests.test_tryton import DB_NAME, activate_module, drop_db
 from trytond.transaction import Transaction
 
 from trytond.modules.tipline.tests.tools import (
-    use_throwaway_master_key)
+    Sink, free_port, text_of, use_throwaway_master_key)
 
 use_throwaway_master_key()
 
 MARKER = 'ZEBRA-MARKER-7731'
 # Moderation writes to a report lock it, which a transaction must declare.
 LOCK = {'_lock_tables': ['tipline_report']}
-
-
-class Sink:
-    "An aiosmtpd handler that keeps every message it receives"
-
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append((envelope.rcpt_tos, envelope.content))
-        return '250 OK'
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
-
-
-def text_of(raw):
-    "Every decoded part of a raw message, headers included"
-    msg = email.message_from_bytes(raw, policy=email.policy.default)
-    parts = [str(msg['Subject']), str(msg['To']), str(msg['From'])]
-    for part in msg.walk():
-        if part.get_content_maintype() == 'text':
-            parts.append(part.get_content())
-    return '\n'.join(parts), msg
 
 
 class NotificationTestCase(unittest.TestCase):

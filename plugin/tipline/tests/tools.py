@@ -1,5 +1,8 @@
 "Helpers shared by the module's tests"
+import email
+import email.policy
 import os
+import socket
 
 from trytond.modules.tipline.keys import KEY_ENV
 
@@ -22,3 +25,77 @@ def use_throwaway_master_key():
         os.makedirs(cache, exist_ok=True)
         with open(path, 'w') as file:
             file.write(os.environ[KEY_ENV])
+
+
+class Sink:
+    "An aiosmtpd handler that keeps every message it receives"
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append((envelope.rcpt_tos, envelope.content))
+        return '250 OK'
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+def text_of(raw):
+    "Every decoded part of a raw message, headers included"
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    parts = [str(msg['Subject']), str(msg['To']), str(msg['From'])]
+    for part in msg.walk():
+        if part.get_content_maintype() == 'text':
+            parts.append(part.get_content())
+    return '\n'.join(parts), msg
+
+
+class MailSink:
+    """A real SMTP server on a free local port that trytond sends to, for
+    scenarios: start(), then read what arrived"""
+
+    def __init__(self):
+        from aiosmtpd.controller import Controller
+        import trytond.config as config
+        self.sink = Sink()
+        self.since = 0
+        self.port = free_port()
+        self.controller = Controller(
+            self.sink, hostname='127.0.0.1', port=self.port)
+        self._config = config
+        self._saved = {o: config.get('email', o) for o in ('uri', 'from')}
+
+    @classmethod
+    def start(cls):
+        sink = cls()
+        sink.controller.start()
+        sink._config.set('email', 'uri', 'smtp://127.0.0.1:%d' % sink.port)
+        sink._config.set('email', 'from', 'tipline@example.com')
+        return sink
+
+    def stop(self):
+        self.controller.stop()
+        for option, value in self._saved.items():
+            self._config.set('email', option, value)
+
+    def mails(self, to=None, every=False):
+        """[(recipients, subject, text)] received since the last clear(),
+        or ever if every; only those for to if given"""
+        result = []
+        for rcpt, raw in self.sink.messages[0 if every else self.since:]:
+            if to and to not in rcpt:
+                continue
+            text, msg = text_of(raw)
+            result.append((rcpt, str(msg['Subject']), text))
+        return result
+
+    def subjects(self, to):
+        return [subject for _, subject, _ in self.mails(to)]
+
+    def clear(self):
+        "Forget what arrived so far, except for mails(every=True)"
+        self.since = len(self.sink.messages)
