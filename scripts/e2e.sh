@@ -78,6 +78,8 @@ typed = [
     'SO-1042 asked us to pay',             # the tests' descriptions
     'insulting note on opportunity OPP-7',
     'I fear retaliation',
+    'same casino advert into the notes',
+    'account of a temp, access revoked',   # a moderator's internal note
     'changed last night to an account',    # the demo data's report
     ]
 found = []

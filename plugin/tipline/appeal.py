@@ -52,6 +52,8 @@ class Report(metaclass=PoolMeta):
     appealable = fields.Function(
         fields.Boolean("Can Be Appealed"), 'get_appealable',
         searcher='search_appealable')
+    appeal_hint = fields.Function(
+        fields.Char("How to Appeal"), 'get_appeal_hint')
 
     @classmethod
     def view_attributes(cls):
@@ -73,6 +75,12 @@ class Report(metaclass=PoolMeta):
     def get_appealable(self, name):
         return bool(self.state == 'resolved' and not self.appealed_at
             and self.appeal_deadline and utcnow() <= self.appeal_deadline)
+
+    def get_appeal_hint(self, name):
+        if not self.get_appealable(name):
+            return None
+        return gettext('tipline.msg_appeal_hint',
+            date=self.appeal_deadline.strftime('%Y-%m-%d %H:%M UTC'))
 
     @classmethod
     def search_appealable(cls, name, clause):
