@@ -47,6 +47,13 @@ from trytond.transaction import Transaction
 Pool.start()
 pool = Pool('po')
 pool.init()
+with Transaction().start('po', 0) as transaction:
+    # The strings of views and reports become translatable sources only
+    # through the host's Set Translations wizard.
+    TranslationSet = pool.get('ir.translation.set', type='wizard')
+    session_id, _, _ = TranslationSet.create()
+    TranslationSet(session_id).transition_set_()
+    transaction.commit()
 with Transaction().start('po', 0):
     Translation = pool.get('ir.translation')
     # The English catalogue lists every source string of the module.
