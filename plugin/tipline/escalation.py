@@ -1,6 +1,7 @@
 """Escalation of reports that are near or past a deadline, in two steps: the
-assignee (or, while nobody is assigned, every moderator) first, then the
-Tipline Administrators when the report is still open a day later."""
+assignee (or, while nobody is assigned, every moderator) first, then, when
+the report is still open a day later, the Tipline Administrators of the
+category's team (every Tipline Administrator if the team has none)."""
 import datetime as dt
 
 from trytond.model import fields
@@ -60,7 +61,10 @@ class Report(metaclass=PoolMeta):
                     first.append(report)
                 elif (report.escalated_at
                         and now - report.escalated_at >= SECOND_STEP_AFTER):
-                    recipients = administrators
+                    # The team's administrators, else all of them.
+                    team = report.category.team
+                    recipients = [u for u in administrators
+                        if team and team in u.groups] or administrators
                     second.append(report)
                 else:
                     continue

@@ -16,7 +16,10 @@ from email.message import EmailMessage
 
 from genshi.template import MarkupTemplate, NewTextTemplate
 
+from sql import Column
+
 import trytond.config as config
+from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.sendmail import sendmail
@@ -24,11 +27,12 @@ from trytond.transaction import Transaction, without_check_access
 from trytond.url import http_base
 
 from .clock import now as utcnow
-from .report import OPEN_STATES
+from .report import OPEN_STATES, invalidate
 
 # Acknowledged comes with the acknowledgement mail; closing changes nothing
 # the reporter has to know.
 SILENT_STATES = {'submitted', 'acknowledged', 'closed'}
+REPORTER_TEMPLATES = {'acknowledgement', 'status'}
 
 logger = logging.getLogger(__name__)
 
@@ -119,7 +123,11 @@ class MailQueue(ModelSQL, ModelView):
     report = fields.Many2One(
         'tipline.report', "Report", required=True, readonly=True,
         ondelete='CASCADE')
-    recipient = fields.Char("Recipient", required=True, readonly=True)
+    # A reporter's address would tell the administrator who reported: it is
+    # stored encrypted, shown as "the reporter" and dropped once sent.
+    recipient_enc = fields.Binary("Encrypted Recipient", readonly=True)
+    to_reporter = fields.Boolean("To the Reporter", readonly=True)
+    recipient = fields.Function(fields.Char("Recipient"), 'get_recipient')
     template = fields.Selection([
             ('acknowledgement', "Acknowledgement"),
             ('status', "Status Change"),
@@ -154,8 +162,50 @@ class MailQueue(ModelSQL, ModelView):
         cls._order = [('create_date', 'DESC'), ('id', 'DESC')]
 
     @classmethod
+    def __register__(cls, module_name):
+        pool = Pool()
+        Keyset = pool.get('tipline.keyset')
+        table_h = cls.__table_handler__(module_name)
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        plain = table_h.column_exist('recipient')
+        super().__register__(module_name)
+        if not plain:
+            return
+        # Before the addresses were encrypted: encrypt those still to be
+        # used, then drop the clear column.
+        cursor.execute(*table.update(
+                [table.to_reporter], [table.template.in_(
+                        list(REPORTER_TEMPLATES))]))
+        cursor.execute(*table.select(table.id, Column(table, 'recipient'),
+                where=table.state == 'pending'))
+        for id_, address in cursor.fetchall():
+            cursor.execute(*table.update([table.recipient_enc],
+                    [cls.recipient_enc.sql_format(Keyset.encrypt(
+                                cls.__name__, 'recipient', id_, address))],
+                    where=table.id == id_))
+        table_h.drop_column('recipient')
+
+    @classmethod
     def default_state(cls):
         return 'pending'
+
+    @classmethod
+    def default_to_reporter(cls):
+        return False
+
+    def address(self):
+        "The recipient's address, for sending only; None once forgotten"
+        Keyset = Pool().get('tipline.keyset')
+        if not self.recipient_enc:
+            return None
+        return Keyset.decrypt(self.__name__, 'recipient', self.id,
+            self.recipient_enc).decode('utf-8')
+
+    def get_recipient(self, name):
+        if self.to_reporter:
+            return gettext('tipline.msg_mail_to_reporter')
+        return self.address()
 
     @classmethod
     def default_attempts(cls):
@@ -171,9 +221,23 @@ class MailQueue(ModelSQL, ModelView):
         send them once the current transaction commits"""
         if not rows:
             return []
+        pool = Pool()
+        Keyset = pool.get('tipline.keyset')
         transaction = Transaction()
+        addresses = [row['recipient'] for row in rows]
+        rows = [{k: v for k, v in row.items() if k != 'recipient'}
+            for row in rows]
         with without_check_access():
             records = cls.create(rows)
+        table = cls.__table__()
+        cursor = transaction.connection.cursor()
+        for record, address in zip(records, addresses):
+            cursor.execute(*table.update([table.recipient_enc],
+                    [cls.recipient_enc.sql_format(Keyset.encrypt(
+                                cls.__name__, 'recipient', record.id,
+                                address))],
+                    where=table.id == record.id))
+        invalidate(cls, [r.id for r in records])
         sender = transaction.join(_MailSender(transaction.database.name))
         sender.put([r.id for r in records])
         return records
@@ -215,7 +279,7 @@ class MailQueue(ModelSQL, ModelView):
             self.template, mail_language(self.language), self.values())
         msg = EmailMessage()
         msg['From'] = config.get('email', 'from')
-        msg['To'] = self.recipient
+        msg['To'] = self.address()
         msg['Subject'] = subject
         msg.set_content(text)
         msg.add_alternative(html, subtype='html')
@@ -230,7 +294,7 @@ class MailQueue(ModelSQL, ModelView):
             if row.state != 'pending':
                 continue
             try:
-                sendmail(from_, [row.recipient], row.build(), strict=True)
+                sendmail(from_, [row.address()], row.build(), strict=True)
             except (smtplib.SMTPException, OSError) as error:
                 row.attempts = (row.attempts or 0) + 1
                 row.last_error = type(error).__name__
@@ -239,6 +303,8 @@ class MailQueue(ModelSQL, ModelView):
                 if row.attempts > len(RETRY_DELAYS):
                     row.state = 'failed'
                     row.next_try = None
+                    if row.to_reporter:
+                        row.recipient_enc = None
                 else:
                     row.next_try = now + dt.timedelta(
                         minutes=RETRY_DELAYS[row.attempts - 1])
@@ -250,6 +316,8 @@ class MailQueue(ModelSQL, ModelView):
                 row.sent_at = utcnow()
                 row.next_try = None
                 row.last_error = None
+                if row.to_reporter:
+                    row.recipient_enc = None
         cls.save(rows)
 
     @classmethod
@@ -309,6 +377,7 @@ class Report(metaclass=PoolMeta):
             'report_state': report.state,
             'report_outcome': report.outcome,
             'recipient': user.email.strip(),
+            'to_reporter': template in REPORTER_TEMPLATES,
             'template': template,
             'language': mail_language(
                 user.language.code if user.language else None),

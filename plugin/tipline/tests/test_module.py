@@ -522,6 +522,42 @@ class TiplineTestCase(ModuleTestCase):
             len(Report.search([('near_due', '=', False)])), 1)
 
     @with_transaction()
+    def test_escalation_reaches_the_team_administrators(self):
+        "The second step goes to the administrators in the category's team"
+        pool = Pool()
+        Report = pool.get('tipline.report')
+        Queue = pool.get('tipline.mail_queue')
+        User = pool.get('res.user')
+        Group = pool.get('res.group')
+        ModelData = pool.get('ir.model.data')
+        admins = ModelData.get_id('tipline', 'group_tipline_admin')
+        team = Group(name="Fraud team")
+        team.save()
+        User.create([
+                {'name': "Team Admin", 'login': 'teamadmin',
+                    'email': 'teamadmin@example.com',
+                    'groups': [('add', [admins, team.id])]},
+                {'name': "Other Admin", 'login': 'otheradmin',
+                    'email': 'otheradmin@example.com',
+                    'groups': [('add', [admins])]},
+                ])
+        reporter, _, _ = self._users()
+        fraud = self._category('fraud')
+        fraud.team = team
+        fraud.save()
+        late = self._file(reporter, self._party(), category=fraud)
+        Report.write([late], {
+                'resolve_by': dt.datetime.utcnow().replace(
+                    second=0, microsecond=0) - dt.timedelta(hours=1),
+                'escalation_level': 1,
+                'escalated_at': dt.datetime.utcnow() - dt.timedelta(hours=25),
+                })
+        Queue.delete(Queue.search([]))
+        self.assertEqual(Report.escalate(), ([], [late]))
+        self.assertEqual([r.recipient for r in Queue.search([])],
+            ['teamadmin@example.com'])
+
+    @with_transaction()
     def test_escalation_in_two_steps(self):
         "Overdue reports alert the assignee, then the administrators"
         pool = Pool()
@@ -549,6 +585,12 @@ class TiplineTestCase(ModuleTestCase):
         self.assertEqual(
             [(r.recipient, r.template) for r in Queue.search([])],
             [('moderator@example.com', 'escalation')])
+        # Staff addresses show; a reporter's never does.
+        table = Queue.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*table.select(table.recipient_enc))
+        for value, in cursor.fetchall():
+            self.assertNotIn(b'@example.com', bytes(value))
         self.assertEqual(Report(late.id).escalation_level, 1)
         self.assertEqual(Report(on_time.id).escalation_level, 0)
 
@@ -559,7 +601,7 @@ class TiplineTestCase(ModuleTestCase):
         first, second = Report.escalate()
         self.assertEqual((first, second), ([], [late]))
         self.assertIn(('tadmin@example.com', 'escalation'),
-            [(r.recipient, r.template) for r in Queue.search([])])
+            [(r.address(), r.template) for r in Queue.search([])])
         self.assertEqual(Report(late.id).escalation_level, 2)
         self.assertEqual(Report.escalate(), ([], []))
         self.assertEqual(

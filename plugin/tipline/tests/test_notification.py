@@ -157,6 +157,13 @@ class NotificationTestCase(unittest.TestCase):
         self.assertClean(mails)
         self.assertEqual(self.queue(report_id),
             [('acknowledgement', 'sent', 0, None)])
+        # The administrator's list of mail shows no reporter's address, and
+        # a sent reporter mail keeps none.
+        with Transaction().start(DB_NAME, 0):
+            Queue = Pool().get('tipline.mail_queue')
+            row, = Queue.search([('report', '=', report_id)])
+            self.assertEqual(row.recipient, 'The reporter (confidential)')
+            self.assertIsNone(row.recipient_enc)
 
     def test_acknowledgement_chinese(self):
         "A zh_CN reporter gets it in Chinese"
