@@ -87,6 +87,30 @@ def main():
         "account abroad, right before a large payment run.")
     wizard.execute('submit')
     wizard.execute('end')
+
+    # And one the moderators have answered, which the reporter may appeal.
+    spam, = Category.find([('code', '=', 'spam')])
+    wizard = Wizard('tipline.report.submit', [Party(
+                parties["Blue River Logistics"].id)])
+    wizard.form.category = str(spam.id)
+    wizard.form.description = (
+        "The same discount advert was pasted into the notes of all their "
+        "contacts this morning.")
+    wizard.execute('submit')
+    number = wizard.form.tracking_number
+    wizard.execute('end')
+    set_user(users['moderator'], config)
+    Report = Model.get('tipline.report')
+    answered, = Report.find([('tracking_number', '=', number)])
+    answered.severity_assessment = 'low'
+    answered.click('triage')
+    answered.click('investigate')
+    answered.truthfulness = 'unconfirmed'
+    answered.outcome = 'not_upheld'
+    answered.reporter_message = (
+        "The advert is a price list the customer asked for; it was sent by "
+        "their own account manager. Thank you for keeping an eye out.")
+    answered.click('resolve')
     set_user(1, config)
 
     print("Demo users (login / password):")

@@ -80,7 +80,8 @@ typed = [
     'I fear retaliation',
     'same casino advert into the notes',
     'account of a temp, access revoked',   # a moderator's internal note
-    'changed last night to an account',    # the demo data's report
+    'changed last night to an account',    # the demo data's reports
+    'same discount advert was pasted',
     ]
 found = []
 for path in glob.glob(sys.argv[1] + '*') + [sys.argv[2]]:
