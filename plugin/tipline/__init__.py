@@ -2,5 +2,6 @@
 # [register] sections of tryton.cfg.
 from . import log_redaction
 from . import status  # noqa: F401  (registers the status page route)
+from . import survey_page  # noqa: F401  (the anonymous survey's route)
 
 log_redaction.install()

@@ -28,3 +28,11 @@ class AuditError(UserError):
 
 class AppealError(UserError):
     pass
+
+
+class ReviewError(UserError):
+    pass
+
+
+class FeedbackError(UserError):
+    "A survey answer or suggestion could not be taken as given"

@@ -176,6 +176,7 @@ def status_page(request, pool):
             'appealable': report.appealable,
             'appeal_deadline': report.appeal_deadline,
             'appealed': bool(report.appealed_at),
+            'survey': bool(getattr(report, 'survey_open', False)),
             }
     return _render(language, report=values, failed=False, limited=False,
         number=report.tracking_number, receipt=receipt, appeal=appeal)
