@@ -1,0 +1,90 @@
+from trytond.pool import Pool
+from trytond.tests.test_tryton import RouteTestCase
+from trytond.transaction import Transaction
+from trytond.modules.tipline.tests.tools import use_throwaway_master_key
+
+use_throwaway_master_key()
+
+
+class SurveyPageTestCase(RouteTestCase):
+    "Anonymous reporters answer the survey from the status page"
+    module = 'tipline'
+
+    @classmethod
+    def setUpDatabase(cls):
+        pool = Pool()
+        Party = pool.get('party.party')
+        Category = pool.get('tipline.category')
+        Report = pool.get('tipline.report')
+        party = Party(name="Survey Page Ltd")
+        party.save()
+        spam, = Category.search([('code', '=', 'spam')])
+        resolved, receipt = Report.file(
+            party, spam, "Advertising pasted into forty party records.",
+            anonymous=True)
+        Report.write([resolved], {
+                'severity_assessment': 'high', 'truthfulness': 'confirmed'})
+        Report.triage([resolved])
+        Report.investigate([resolved])
+        Report.write([resolved], {'outcome': 'upheld'})
+        Report.resolve([resolved])
+        cls.number, cls.receipt = resolved.tracking_number, receipt
+        open_, open_receipt = Report.file(
+            party, spam, "More advertising pasted into party records.",
+            anonymous=True)
+        cls.open_number, cls.open_receipt = (
+            open_.tracking_number, open_receipt)
+
+    def setUp(self):
+        super().setUp()
+        with Transaction().start(self.db_name, 0) as transaction:
+            Attempt = Pool().get('tipline.status_attempt')
+            table = Attempt.__table__()
+            transaction.connection.cursor().execute(*table.delete())
+            transaction.commit()
+
+    def answer(self, number, receipt, **data):
+        values = {'number': number, 'receipt': receipt,
+            'satisfaction': '4', 'fair': 'yes', 'again': 'no',
+            'comment': "The receipt was easy to use."}
+        values.update(data)
+        return self.client().post(
+            '/%s/tipline/survey' % self.db_name, data=values)
+
+    def test_survey_shown_once_answered_once(self):
+        "The resolved report's status page offers the survey; one answer"
+        client = self.client()
+        status = '/%s/tipline/status' % self.db_name
+        html = client.post(status, data={
+                'number': self.number,
+                'receipt': self.receipt}).get_data(as_text=True)
+        self.assertIn('id="survey"', html)
+        self.assertIn('action="survey"', html)
+        html = client.post(status, data={
+                'number': self.open_number,
+                'receipt': self.open_receipt}).get_data(as_text=True)
+        self.assertNotIn('id="survey"', html)
+
+        self.assertEqual(self.answer(
+                self.number, self.receipt, fair='').status_code, 400)
+        self.assertEqual(self.answer(
+                self.number, '0000-0000-0000-0000').status_code, 403)
+        self.assertEqual(self.answer(
+                self.open_number, self.open_receipt).status_code, 409)
+        response = self.answer(self.number, self.receipt)
+        self.assertEqual(response.status_code, 200)
+        self.assertIn('Thank you', response.get_data(as_text=True))
+        self.assertEqual(
+            self.answer(self.number, self.receipt).status_code, 409)
+        html = client.post(status, data={
+                'number': self.number,
+                'receipt': self.receipt}).get_data(as_text=True)
+        self.assertNotIn('id="survey"', html)
+
+        with Transaction().start(self.db_name, 0):
+            Answer = Pool().get('tipline.survey.answer')
+            answer, = Answer.search([])
+            self.assertEqual(
+                (answer.satisfaction, answer.handled_fairly,
+                    answer.would_report_again), (4, True, False))
+            self.assertNotIn(b'receipt was easy', bytes(answer.comment_enc))
