@@ -603,7 +603,8 @@ class Review(ModelSQL, ModelView):
             old = before.get((line['kind'], line['key']))
             line['previous_value'] = old
             value = line['value'] or 0
-            line['alert'] = bool(line['kind'] in TREND_KINDS
+            # No trend without a previous review to compare with.
+            line['alert'] = bool(previous and line['kind'] in TREND_KINDS
                 and value >= minimum and value >= factor * (old or 0))
             if line['alert']:
                 alerts.append(gettext('tipline.msg_review_alert',
@@ -640,6 +641,9 @@ class Review(ModelSQL, ModelView):
                     '1' if line.alert else '0'])
         return rows
 
+    def alert_lines(self):
+        return (self.alerts or '').splitlines()
+
     def to_csv(self):
         output = io.StringIO()
         csv.writer(output, lineterminator='\n').writerows(self.csv_rows())
@@ -660,7 +664,7 @@ class Review(ModelSQL, ModelView):
         for review in reviews:
             Invitation.invite(review)
 
-    def chart(self, kind, width=30):
+    def chart(self, kind, width=24):
         """The lines of kind with a bar of block characters, for the
         printable review"""
         lines = [l for l in self.lines if l.kind == kind]

@@ -244,7 +244,7 @@ class ReviewTestCase(ModuleTestCase):
         self.assertIn(review.name, text)
         self.assertIn('Harassment', text)
         self.assertIn('Reports by category', text)
-        self.assertIn('\u2588' * 30, text)
+        self.assertIn('\u2588' * 24, text)
         self.assertIn('Secret Person Ltd', text)
         self.assertNotIn('Confidential words', text)
         self.assertNotIn('relatorio', text)
