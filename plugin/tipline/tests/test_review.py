@@ -181,6 +181,33 @@ class ReviewTestCase(ModuleTestCase):
 
 
     @with_transaction()
+    def test_hot_spot_owners(self):
+        "Reports on a salesperson's opportunities count against the owner"
+        from trytond.modules.company.tests import (
+            create_company, create_employee)
+        pool = Pool()
+        Review = pool.get('tipline.review')
+        Opportunity = pool.get('sale.opportunity')
+        reporter, _, _ = self._users()
+        company = create_company()
+        employee = create_employee(company, name="Sam Sales")
+        deals = [Opportunity(party=self._party("Client %s" % i),
+                company=company, currency=company.currency,
+                employee=employee, description="Deal %s" % i)
+            for i in range(2)]
+        Opportunity.save(deals)
+        for deal in deals:
+            self._file(reporter, deal)
+        self._file(reporter, self._party("Walk-in"))
+        review = Review.make('weekly', dt.date.today())
+        figures = {(l.kind, l.key): l for l in review.lines}
+        owner = figures[('hot_owner', str(employee))]
+        self.assertEqual((owner.label, owner.value), ("Sam Sales", 2))
+        self.assertEqual(figures[('hot_model', 'sale.opportunity')].value, 2)
+        self.assertEqual(figures[('hot_model', 'party.party')].value, 1)
+        self.assertNotIn('Sam Sales', review.to_csv().decode('utf-8'))
+
+    @with_transaction()
     def test_cron_reviews_the_last_period_once(self):
         "The cron job reviews the last complete period of the configuration"
         pool = Pool()
