@@ -7,6 +7,7 @@ by user 0, dated only by the Monday of their week, and their free text is
 encrypted.  A report only carries a flag that its survey was answered, so
 that each report gets exactly one answer."""
 import datetime as dt
+import urllib.parse
 from email.message import EmailMessage
 
 from sql import Literal, Null
@@ -317,6 +318,9 @@ class Survey(Wizard):
                 self.start.handled_fairly == 'yes',
                 self.start.would_report_again == 'yes',
                 self.start.comment)
+        # The session row names its user: it must not keep the answer.
+        self.start.satisfaction = self.start.handled_fairly = None
+        self.start.would_report_again = self.start.comment = None
         return 'end'
 
 
@@ -436,6 +440,8 @@ class Suggest(Wizard):
         if pending:
             with without_check_access():
                 Invitation.delete(pending)
+        # The session row names its user: it must not keep the text.
+        self.start.text = self.start.topic = None
         return 'end'
 
 
@@ -572,8 +578,11 @@ class Announcement(ModelSQL, ModelView):
         return utcnow().date()
 
     def get_help_url(self, name):
-        return '%s%s/tipline/help' % (
-            http_base(), Transaction().database.name)
+        language = Transaction().context.get('language') or 'en'
+        return urllib.parse.urljoin(http_base(),
+            '%s/tipline/help?lang=%s' % (
+                urllib.parse.quote(Transaction().database.name),
+                'zh_CN' if language.startswith('zh') else 'en'))
 
     @classmethod
     def get_seen(cls, announcements, name):

@@ -302,7 +302,10 @@ class ReviewTestCase(ModuleTestCase):
             wizard.start.handled_fairly = fair
             wizard.start.would_report_again = again
             wizard.start.comment = comment
-            return wizard.transition_send()
+            state = wizard.transition_send()
+            self.assertIsNone(wizard.start.comment)
+            self.assertIsNone(wizard.start.satisfaction)
+            return state
 
     @with_transaction()
     def test_survey_after_resolution(self):
@@ -377,6 +380,7 @@ class ReviewTestCase(ModuleTestCase):
             wizard.start.topic = 'deadlines'
             wizard.start.text = "Please show the deadline in my own time zone."
             self.assertEqual(wizard.transition_send(), 'end')
+            self.assertIsNone(wizard.start.text)
             with self.assertRaises(AccessError):
                 Suggestion.search([])
         suggestion, = Suggestion.search([])
