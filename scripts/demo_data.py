@@ -1,5 +1,6 @@
 """Fill a fresh Tipline database with demo data: a company, users for each
-role, parties, opportunities and one report already in the queue."""
+role, parties, opportunities, one report already in the queue and the
+review of the current week."""
 import argparse
 import datetime as dt
 from decimal import Decimal
@@ -112,6 +113,16 @@ def main():
         "their own account manager. Thank you for keeping an eye out.")
     answered.click('resolve')
     set_user(1, config)
+
+    # The review of this week, as the cron job will make it next week.
+    from trytond.modules.tipline import clock
+    Cron = Model.get('ir.cron')
+    review_cron, = Cron.find([('method', '=', 'tipline.review|create_due')])
+    tipline_config = Configuration(1)
+    tipline_config.review_period = 'weekly'
+    tipline_config.save()
+    with clock.travelled(days=7):
+        review_cron.click('run_once')
 
     print("Demo users (login / password):")
     print("  admin / %s (everything)" % 'tipline-admin')
