@@ -222,7 +222,7 @@ class SurveyAnswer(ModelSQL):
             return Sum(Case((column == Literal(True), Literal(1)),
                     else_=Literal(0)))
         cursor.execute(*answer.select(
-                Count(Literal('*')), Avg(answer.satisfaction),
+                Count(answer.id), Avg(answer.satisfaction),
                 yes(answer.handled_fairly), yes(answer.would_report_again),
                 where=(answer.week >= start) & (answer.week < end)))
         count, average, fair, again = cursor.fetchone()
@@ -243,7 +243,7 @@ class SurveyAnswer(ModelSQL):
         answer = cls.__table__()
         cursor = Transaction().connection.cursor()
         where = (answer.week >= start) & (answer.week < end)
-        cursor.execute(*answer.select(Count(Literal('*')), where=where))
+        cursor.execute(*answer.select(Count(answer.id), where=where))
         count, = cursor.fetchone()
         if (count or 0) < k:
             return []
@@ -393,7 +393,7 @@ class Suggestion(ModelSQL, ModelView):
         "[(topic, label, count)] of suggestions of weeks in [start, end)"
         table = cls.__table__()
         cursor = Transaction().connection.cursor()
-        cursor.execute(*table.select(table.topic, Count(Literal('*')),
+        cursor.execute(*table.select(table.topic, Count(table.id),
                 where=(table.week >= start) & (table.week < end),
                 group_by=[table.topic]))
         labels = dict(TOPICS)

@@ -331,7 +331,7 @@ class Review(ModelSQL, ModelView):
         in_period = (report.submitted_at >= start) & (report.submitted_at < end)
 
         cursor.execute(*report.select(
-                report.category, Count(Literal('*')),
+                report.category, Count(report.id),
                 where=in_period, group_by=[report.category]))
         by_category = dict(cursor.fetchall())
         summary['report_count'] = sum(by_category.values())
@@ -344,7 +344,7 @@ class Review(ModelSQL, ModelView):
 
         states = dict(Report.fields_get(['state'])['state']['selection'])
         cursor.execute(*report.select(
-                report.state, Count(Literal('*')),
+                report.state, Count(report.id),
                 where=in_period, group_by=[report.state]))
         for state, count in sorted(cursor.fetchall()):
             lines.append(self._line('state', state,
@@ -355,7 +355,7 @@ class Review(ModelSQL, ModelView):
             & (report.outcome != Null))
         outcomes = dict(Report.fields_get(['outcome'])['outcome']['selection'])
         cursor.execute(*report.select(
-                report.outcome, Count(Literal('*')),
+                report.outcome, Count(report.id),
                 where=resolved, group_by=[report.outcome]))
         by_outcome = dict(cursor.fetchall())
         for outcome, count in sorted(by_outcome.items()):
@@ -374,7 +374,7 @@ class Review(ModelSQL, ModelView):
         cursor = Transaction().connection.cursor()
         done, since = done(report), since(report)
         where = where(report) & (done != Null) & (since != Null)
-        cursor.execute(*report.select(Count(Literal('*')), where=where))
+        cursor.execute(*report.select(Count(report.id), where=where))
         count, = cursor.fetchone()
         result = []
         for ratio in ratios:
@@ -438,7 +438,7 @@ class Review(ModelSQL, ModelView):
             else:
                 deadline = getattr(report, deadline)
                 cursor.execute(*report.select(
-                        Count(Literal('*')),
+                        Count(report.id),
                         Sum(Case(((done != Null) & (done <= deadline),
                                     Literal(1)), else_=Literal(0))),
                         where=(deadline >= start) & (deadline < end)))
@@ -454,7 +454,7 @@ class Review(ModelSQL, ModelView):
         report = Report.__table__()
         cursor = Transaction().connection.cursor()
         start, end = self._bounds
-        count = Count(Literal('*'))
+        count = Count(report.id)
         cursor.execute(*report.select(
                 report.target, count,
                 where=(report.submitted_at >= start)
@@ -523,7 +523,7 @@ class Review(ModelSQL, ModelView):
         start, end = self._bounds
         filed = Coalesce(report.filed_category, report.category)
         cursor.execute(*report.select(
-                filed, Count(Literal('*')),
+                filed, Count(report.id),
                 Sum(Case((report.category != filed, Literal(1)),
                         else_=Literal(0))),
                 where=(report.submitted_at >= start)
@@ -557,13 +557,13 @@ class Review(ModelSQL, ModelView):
             if name in Case_._fields and hasattr(
                     Case_._fields[name], 'selection'):
                 column = getattr(case, name)
-                cursor.execute(*case.select(column, Count(Literal('*')),
+                cursor.execute(*case.select(column, Count(case.id),
                         where=where, group_by=[column]))
                 for key, n in sorted(cursor.fetchall(), key=str):
                     lines.append(self._line(
                             'campaign', '%s:%s' % (name, key), key, n))
                 return
-        cursor.execute(*case.select(Count(Literal('*')), where=where))
+        cursor.execute(*case.select(Count(case.id), where=where))
         n, = cursor.fetchone()
         lines.append(self._line('campaign', 'cases', "Cases", n))
 
