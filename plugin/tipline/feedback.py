@@ -644,6 +644,35 @@ class Announcement(ModelSQL, ModelView):
         return announcement
 
 
+class SubmitStart(metaclass=PoolMeta):
+    __name__ = 'tipline.report.submit.start'
+
+    announcements = fields.Text("What changed", readonly=True,
+        states={'invisible': ~Eval('announcements')})
+
+
+class Submit(metaclass=PoolMeta):
+    "The Report wizard tells each user once what changed in the mechanism"
+    __name__ = 'tipline.report.submit'
+
+    def default_start(self, fields):
+        values = super().default_start(fields)
+        values['announcements'] = self.tell_announcements()
+        return values
+
+    @staticmethod
+    def tell_announcements():
+        "The unseen announcements as text; they count as seen once shown"
+        Announcement = Pool().get('tipline.announcement')
+        unseen = Announcement.unseen()
+        if not unseen:
+            return None
+        Announcement.mark_seen(unseen)
+        return '\n\n'.join(
+            '%s\n%s\n%s' % (a.title, a.body or '', a.help_url)
+            for a in unseen)
+
+
 class AnnouncementSeen(ModelSQL):
     "That a user has read an announcement"
     __name__ = 'tipline.announcement.seen'

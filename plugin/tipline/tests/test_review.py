@@ -467,5 +467,28 @@ class ReviewTestCase(ModuleTestCase):
         with self.assertRaises(UserError):
             Decision.apply([bad])
 
+    @with_transaction()
+    def test_report_wizard_tells_changes_once(self):
+        "The Report wizard shows an unseen announcement once"
+        pool = Pool()
+        Announcement = pool.get('tipline.announcement')
+        Submit = pool.get('tipline.report.submit', type='wizard')
+        reporter, _, _ = self._users()
+        party = self._party("ACME")
+        Announcement.create([{
+                    'title': "Fraud reports: 48 hours",
+                    'body': "Fraud reports are now resolved within 48 hours."}])
+
+        def opened():
+            with Transaction().set_user(reporter.id), check_access(), \
+                    Transaction().set_context(active_model='party.party',
+                        active_id=party.id, active_ids=[party.id]):
+                session_id, _, _ = Submit.create()
+                return Submit(session_id).default_start(None)
+        first = opened()['announcements']
+        self.assertIn("Fraud reports: 48 hours", first)
+        self.assertIn('/tipline/help', first)
+        self.assertIsNone(opened()['announcements'])
+
 
 del ModuleTestCase
