@@ -36,3 +36,11 @@ class ReviewError(UserError):
 
 class FeedbackError(UserError):
     "A survey answer or suggestion could not be taken as given"
+
+
+class CaseError(UserError):
+    pass
+
+
+class PriorityWeightError(ValidationError):
+    pass

@@ -3,7 +3,8 @@ from trytond.transaction import Transaction
 
 # Models whose record rules compare rows with the current reporter.
 USER_RULE_MODELS = {
-    'tipline.report', 'tipline.evidence', 'tipline.audit_event'}
+    'tipline.report', 'tipline.evidence', 'tipline.audit_event',
+    'tipline.case'}
 
 
 class Rule(metaclass=PoolMeta):

@@ -30,6 +30,7 @@ ENCRYPTED_FIELDS = [
     ('tipline.report', 'reporter_identity'),
     ('tipline.evidence', 'name'),
     ('tipline.evidence', 'data'),
+    ('tipline.report.signature', 'signature'),
     ]
 
 

@@ -385,17 +385,17 @@ class TiplineTestCase(ModuleTestCase):
         events = Event.search([('report', '=', report.id)])
         self.assertEqual(
             [e.kind for e in events],
-            ['submit', 'state', 'assign', 'verify', 'state', 'state',
-                'message', 'state', 'export'])
-        self.assertEqual([e.sequence for e in events], list(range(1, 10)))
-        # Filing, its acknowledgement and assignment name nobody.
-        self.assertEqual([e.actor for e in events[:3]], ['', '', ''])
-        self.assertEqual(events[3].actor, 'moderator')
-        self.assertNotIn('Removed', events[6].details)
+            ['submit', 'state', 'assign', 'case_join', 'verify', 'state',
+                'state', 'message', 'state', 'export'])
+        self.assertEqual([e.sequence for e in events], list(range(1, 11)))
+        # Filing, its acknowledgement, assignment and case name nobody.
+        self.assertEqual([e.actor for e in events[:4]], ['', '', '', ''])
+        self.assertEqual(events[4].actor, 'moderator')
+        self.assertNotIn('Removed', events[7].details)
         self.assertEqual(Event.verify([report.id]), {report.id: None})
         with Transaction().set_user(moderator.id), check_access():
             Report.verify_history([Report(report.id)])
-            self.assertIn('Intact: 9 events',
+            self.assertIn('Intact: 10 events',
                 Report(report.id).history_status)
             with self.assertRaises(UserError):
                 Event.write([events[2]], {'kind': 'forged'})

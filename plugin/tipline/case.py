@@ -1,0 +1,691 @@
+"""Cases: the reports that are one matter, handled once.
+
+A filed report joins the open case that already holds a report against the
+same record; failing that, the open case of a near-identical text (found
+through the band index of dedup.py and confirmed natively), which makes the
+case a campaign once it spans several records; failing that, it opens a new
+case.  Moderators resolve a case once and every report in it is resolved
+with that outcome, so every reporter hears it.  They correct the grouping
+with the merge and split wizards.  A burst of reports against one record
+from new or low-accuracy reporters puts the case in quarantine."""
+import datetime as dt
+from collections import defaultdict
+
+from sql import Literal, Null
+from sql.aggregate import Count, Max, Min, Sum
+from sql.conditionals import Case as SqlCase
+
+from trytond.i18n import gettext
+from trytond.model import Index, ModelSQL, ModelView, fields
+from trytond.pool import Pool, PoolMeta
+from trytond.pyson import Bool, Eval
+from trytond.transaction import Transaction, without_check_access
+from trytond.wizard import Button, StateTransition, StateView, Wizard
+
+import tipline_core
+
+from .clock import now as utcnow
+from .exceptions import CaseError
+from .report import CLOSED_STATES, OPEN_STATES
+
+EPOCH = dt.datetime(1970, 1, 1)
+OUTCOMES = [
+    (None, ""),
+    ('upheld', "Upheld"),
+    ('not_upheld', "Not upheld"),
+    ('duplicate', "Duplicate"),
+    ('insufficient_evidence', "Insufficient evidence"),
+    ]
+
+
+def system():
+    "Case bookkeeping is done by the system, never as the reporter"
+    return Transaction().set_user(0)
+
+
+class Case(ModelSQL, ModelView):
+    "Reports about one matter: the same record, or the same text (campaign)"
+    __name__ = 'tipline.case'
+
+    _resolvable = {
+        'readonly': Eval('state') != 'open',
+        }
+
+    kind = fields.Selection([
+            ('target', "Same Record"),
+            ('campaign', "Campaign"),
+            ], "Kind", readonly=True, required=True,
+        help="Same Record: reports against one record. Campaign: the same "
+        "text reported against several records.")
+    kind_string = kind.translated('kind')
+    target_label = fields.Char(
+        "Reported Record", readonly=True,
+        help="The record reported first in this case.")
+    category = fields.Many2One(
+        'tipline.category', "Category", readonly=True, ondelete='RESTRICT',
+        context={'active_test': False})
+    reports = fields.One2Many(
+        'tipline.report', 'case', "Reports", readonly=True)
+    report_count = fields.Integer("Reports", readonly=True)
+    reporter_count = fields.Integer(
+        "Distinct Reporters", readonly=True,
+        help="Named reporters count once however often they reported; "
+        "each anonymous report counts as one.")
+    target_count = fields.Integer("Records", readonly=True)
+    open_count = fields.Integer("Open Reports", readonly=True)
+    first_submitted_at = fields.DateTime("First Report", readonly=True)
+    priority = fields.Float(
+        "Priority", readonly=True, digits=(3, 1),
+        help="The highest priority of the open reports in the case, "
+        "from 0 to 100.")
+    priority_explanation = fields.Function(
+        fields.Text("Why This Priority"), 'get_priority_explanation')
+    state = fields.Selection([
+            ('open', "Open"),
+            ('resolved', "Resolved"),
+            ('merged', "Merged"),
+            ], "State", readonly=True, required=True, sort=False)
+    state_string = state.translated('state')
+    quarantined = fields.Boolean(
+        "Quarantined", readonly=True,
+        help="A burst of reports against one record from new or "
+        "low-accuracy reporters: possible report bombing. A moderator "
+        "checks the case and releases it.")
+    quarantined_at = fields.DateTime("Quarantined At", readonly=True)
+    released_at = fields.DateTime("Released At", readonly=True)
+    merged_into = fields.Many2One(
+        'tipline.case', "Merged Into", readonly=True, ondelete='SET NULL')
+    outcome = fields.Selection(
+        OUTCOMES, "Outcome", sort=False, states=_resolvable,
+        help="Given to every open report of the case when it is resolved.")
+    reporter_message = fields.Text(
+        "Message to the Reporters", states=_resolvable,
+        help="Shown to every reporter in the case with the result.")
+    resolved_at = fields.DateTime("Resolved At", readonly=True)
+    subject_tokens = fields.Char("Subject Tokens", readonly=True)
+
+    del _resolvable
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_indexes.update({
+                Index(t, (t.state, Index.Equality(cardinality='low'))),
+                Index(t, (t.priority, Index.Range(order='DESC')),
+                    where=t.state == 'open'),
+                })
+        cls._order = [
+            ('quarantined', 'DESC'),
+            ('priority', 'DESC NULLS LAST'),
+            ('id', 'DESC'),
+            ]
+        cls._buttons.update({
+                'resolve': {
+                    'invisible': Eval('state') != 'open',
+                    'readonly': ~Eval('outcome'),
+                    'icon': 'tryton-ok',
+                    'depends': ['state', 'outcome'],
+                    },
+                'release': {
+                    'invisible': ~Eval('quarantined'),
+                    'icon': 'tryton-unlock',
+                    'depends': ['quarantined'],
+                    },
+                })
+
+    @classmethod
+    def default_state(cls):
+        return 'open'
+
+    @classmethod
+    def default_kind(cls):
+        return 'target'
+
+    @classmethod
+    def default_quarantined(cls):
+        return False
+
+    @classmethod
+    def default_subject_tokens(cls):
+        return ''
+
+    def get_rec_name(self, name):
+        return gettext('tipline.msg_case_rec_name',
+            number=self.id, label=self.target_label or '')
+
+    @classmethod
+    def search_rec_name(cls, name, clause):
+        return [('target_label',) + tuple(clause[1:])]
+
+    @classmethod
+    def get_priority_explanation(cls, cases, name):
+        "The explanation of the open report that sets the case's priority"
+        pool = Pool()
+        Report = pool.get('tipline.report')
+        result = {}
+        for case in cases:
+            with without_check_access():
+                top = Report.search([
+                        ('case', '=', case.id),
+                        ('state', 'in', OPEN_STATES),
+                        ], order=[('priority', 'DESC NULLS LAST')], limit=1)
+            result[case.id] = (Report.render_priority(top[0])
+                if top else None)
+        return result
+
+    @classmethod
+    def view_attributes(cls):
+        return super().view_attributes() + [
+            ('/tree', 'visual', Eval('quarantined', False) & 'danger'),
+            ]
+
+    # Bookkeeping -------------------------------------------------------------
+
+    @classmethod
+    def update(cls, cases):
+        """Recompute the counts, kind, state and priority of cases from their
+        reports, in one aggregate query"""
+        pool = Pool()
+        Report = pool.get('tipline.report')
+        ids = list({c.id for c in cases})
+        if not ids:
+            return
+        report = Report.__table__()
+        cursor = Transaction().connection.cursor()
+        is_open = report.state.in_(OPEN_STATES)
+        cursor.execute(*report.select(
+                report.case,
+                Count(Literal('*')),
+                Count(report.reporter_token, distinct=True),
+                Sum(SqlCase((report.reporter_token == Null, 1), else_=0)),
+                Count(report.target, distinct=True),
+                Sum(SqlCase((is_open, 1), else_=0)),
+                Max(SqlCase((is_open, report.priority), else_=Null)),
+                Min(report.submitted_at),
+                Min(report.id),
+                where=report.case.in_(ids),
+                group_by=[report.case]))
+        rows = {r[0]: r[1:] for r in cursor.fetchall()}
+        with without_check_access():
+            firsts = {r.id: r for r in Report.browse(
+                    [row[-1] for row in rows.values()])}
+            tokens = defaultdict(set)
+            for r in Report.search([('case', 'in', ids)]):
+                tokens[r.case.id].update((r.subject_tokens or '').split())
+            to_write = []
+            for case in cls.browse(ids):
+                row = rows.get(case.id)
+                if not row:
+                    values = {
+                        'report_count': 0, 'reporter_count': 0,
+                        'target_count': 0, 'open_count': 0,
+                        'priority': None,
+                        }
+                    if case.state == 'open':
+                        values['state'] = 'merged'
+                    to_write.extend(([case], values))
+                    continue
+                (count, named, anonymous, targets, open_, priority,
+                    first_at, first_id) = row
+                first = firsts[first_id]
+                values = {
+                    'report_count': count,
+                    'reporter_count': (named or 0) + (anonymous or 0),
+                    'target_count': targets,
+                    'open_count': open_ or 0,
+                    'kind': 'campaign' if targets > 1 else 'target',
+                    'target_label': first.target_label,
+                    'category': first.category.id,
+                    'priority': (round(priority, 1)
+                        if priority is not None else None),
+                    'first_submitted_at': first_at,
+                    'subject_tokens': ' '.join(sorted(tokens[case.id])),
+                    }
+                if case.state != 'merged':
+                    values['state'] = 'open' if open_ else 'resolved'
+                to_write.extend(([case], values))
+            to_write = cls._changes_only(to_write)
+            if to_write:
+                cls.write(*to_write)
+
+    @staticmethod
+    def _changes_only(to_write):
+        "The (records, values) pairs of to_write without unchanged values"
+        result = []
+        for records, values in zip(to_write[::2], to_write[1::2]):
+            case, = records
+            changed = {}
+            for name, value in values.items():
+                current = getattr(case, name)
+                if isinstance(current, ModelSQL):
+                    current = current.id
+                if current != value:
+                    changed[name] = value
+            if changed:
+                result.extend(([case], changed))
+        return result
+
+    @classmethod
+    def on_modification(cls, mode, cases, field_names=None):
+        pool = Pool()
+        Event = pool.get('tipline.audit_event')
+        super().on_modification(mode, cases, field_names=field_names)
+        if mode != 'write' or not field_names:
+            return
+        # State follows the reports, whose own events record it.
+        watched = {'quarantined', 'outcome', 'kind', 'merged_into'} & set(
+            field_names)
+        if not watched:
+            return
+        for case in cases:
+            details = {'case': str(case.id)}
+            for name in sorted(watched):
+                value = getattr(case, name)
+                if isinstance(value, bool):
+                    value = '1' if value else '0'
+                elif isinstance(value, ModelSQL):
+                    value = str(value.id)
+                details[name] = value or ''
+            for report in case.reports:
+                Event.append(report, 'case_change', details)
+
+    # Moderation -------------------------------------------------------------
+
+    @classmethod
+    @ModelView.button
+    def resolve(cls, cases):
+        "Resolve every open report of cases with the case's outcome"
+        pool = Pool()
+        Report = pool.get('tipline.report')
+        cases = [c for c in cases if c.state == 'open']
+        for case in cases:
+            if not case.outcome:
+                raise CaseError(gettext(
+                        'tipline.msg_case_outcome_required',
+                        case=case.rec_name))
+            if not (case.reporter_message or '').strip():
+                raise CaseError(gettext(
+                        'tipline.msg_case_message_required',
+                        case=case.rec_name))
+        for case in cases:
+            reports = [r for r in case.reports if r.state in OPEN_STATES]
+            if not reports:
+                continue
+            Report.write(reports, {
+                    'outcome': case.outcome,
+                    'reporter_message': case.reporter_message,
+                    })
+            Report.resolve_from_case(reports)
+        if cases:
+            cls.write(cases, {'resolved_at': utcnow()})
+        cls.update(cases)
+
+    @classmethod
+    @ModelView.button
+    def release(cls, cases):
+        "A moderator checked a quarantined case: it rejoins the queue"
+        cls.write([c for c in cases if c.quarantined], {
+                'quarantined': False,
+                'released_at': utcnow(),
+                })
+
+    @classmethod
+    def quarantine(cls, cases):
+        cls.write([c for c in cases if not c.quarantined], {
+                'quarantined': True,
+                'quarantined_at': utcnow(),
+                })
+
+    @classmethod
+    def merge(cls, cases, into):
+        "Move the reports of cases into the case into"
+        pool = Pool()
+        Report = pool.get('tipline.report')
+        Event = pool.get('tipline.audit_event')
+        others = [c for c in cases if c.id != into.id]
+        if not others:
+            raise CaseError(gettext('tipline.msg_case_merge_two'))
+        for case in cases:
+            if case.state == 'merged':
+                raise CaseError(gettext(
+                        'tipline.msg_case_already_merged',
+                        case=case.rec_name))
+        moved = [r for c in others for r in c.reports]
+        with without_check_access():
+            Report.write(moved, {'case': into.id})
+            cls.write(others, {'merged_into': into.id})
+            for report in moved:
+                Event.append(report, 'case_merge', {
+                        'case': str(into.id)})
+        cls.update(others + [into])
+        Report.rescore_reports(into.reports)
+        cls.update([into])
+        return into
+
+    @classmethod
+    def split(cls, reports):
+        "Move reports out of their cases into a new case of their own"
+        pool = Pool()
+        Report = pool.get('tipline.report')
+        Event = pool.get('tipline.audit_event')
+        if not reports:
+            raise CaseError(gettext('tipline.msg_case_split_nothing'))
+        old = {r.case for r in reports if r.case}
+        for case in old:
+            if len([r for r in reports if r.case == case]) == len(
+                    case.reports) and len(old) == 1:
+                raise CaseError(gettext(
+                        'tipline.msg_case_split_all', case=case.rec_name))
+        with without_check_access():
+            new, = cls.create([{'state': 'open'}])
+            Report.write(list(reports), {'case': new.id})
+            for report in reports:
+                Event.append(report, 'case_split', {'case': str(new.id)})
+        cls.update(list(old) + [new])
+        affected = [r for c in list(old) + [new] for r in c.reports]
+        Report.rescore_reports(affected)
+        cls.update(list(old) + [new])
+        return new
+
+
+class Report(metaclass=PoolMeta):
+    __name__ = 'tipline.report'
+
+    case = fields.Many2One(
+        'tipline.case', "Case", readonly=True, ondelete='SET NULL')
+    repeat_report = fields.Boolean(
+        "Repeat Report", readonly=True,
+        help="The same reporter had already reported this record in this "
+        "case: the report is counted once.")
+    new_reporter = fields.Boolean(
+        "Unvetted Reporter", readonly=True,
+        help="Filed anonymously or from a recently created account; used "
+        "by the burst guard.")
+    quarantined = fields.Function(
+        fields.Boolean("Quarantined"), 'get_quarantined',
+        searcher='search_quarantined')
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_indexes.update({
+                Index(t, (t.case, Index.Equality())),
+                Index(t, (t.target, Index.Equality())),
+                })
+
+    @classmethod
+    def default_repeat_report(cls):
+        return False
+
+    @classmethod
+    def default_new_reporter(cls):
+        return False
+
+    def get_quarantined(self, name):
+        return bool(self.case and self.case.quarantined)
+
+    @classmethod
+    def search_quarantined(cls, name, clause):
+        _, operator, value = clause
+        if operator == '!=':
+            value = not value
+        return [('case.quarantined', '=', bool(value))]
+
+    @classmethod
+    def file(cls, target, category, description, anonymous=False,
+            evidence=()):
+        report, receipt = super().file(
+            target, category, description, anonymous=anonymous,
+            evidence=evidence)
+        # The burst guard's only fact about the author, taken here so that
+        # nothing else about an anonymous author is ever looked at.
+        new_reporter = True if anonymous else cls._is_new_account(
+            Transaction().user)
+        with system(), without_check_access():
+            cls.assign_case(
+                cls(report.id), description, new_reporter=new_reporter)
+        return cls(report.id), receipt
+
+    @classmethod
+    def _is_new_account(cls, user_id):
+        pool = Pool()
+        User = pool.get('res.user')
+        Configuration = pool.get('tipline.configuration')
+        days = Configuration(1).get_burst_params().new_account_age_seconds
+        with without_check_access():
+            created = User(user_id).create_date
+        return bool(created and (
+                utcnow() - created).total_seconds() < days)
+
+    @classmethod
+    def assign_case(cls, report, text, new_reporter=False):
+        """Store report's signature, then put it in the open case of the
+        same record or of a near-identical text, or in a new case"""
+        pool = Pool()
+        Case = pool.get('tipline.case')
+        Signature = pool.get('tipline.report.signature')
+        Configuration = pool.get('tipline.configuration')
+        Event = pool.get('tipline.audit_event')
+        config = Configuration(1)
+        signature = tipline_core.DedupIndex().signature(text or '')
+        Signature.store(report, signature)
+        signals = sum(tipline_core.personal_data_signals(text or '').values())
+
+        case, how, similarity = None, 'new', None
+        same_record = cls.search([
+                ('target', '=', str(report.target) if report.target
+                    else None),
+                ('id', '!=', report.id),
+                ('case.state', '=', 'open'),
+                ], order=[('case', 'ASC')], limit=1)
+        if same_record:
+            case, how = same_record[0].case, 'record'
+        else:
+            case_table = Case.__table__()
+            open_cases = case_table.select(
+                case_table.id, where=case_table.state == 'open')
+            similar = Signature.similar(
+                signature, config.get_dedup_threshold(),
+                exclude=report.id,
+                where=lambda r: r.case.in_(open_cases))
+            if similar:
+                match = cls(similar[0][0])
+                case, how, similarity = match.case, 'text', similar[0][1]
+        if case is None:
+            case, = Case.create([{'state': 'open'}])
+        repeat = bool(report.reporter_token) and bool(cls.search([
+                    ('case', '=', case.id),
+                    ('target', '=', str(report.target)),
+                    ('reporter_token', '=', report.reporter_token),
+                    ('id', '!=', report.id),
+                    ], limit=1))
+        cls.write([report], {
+                'case': case.id,
+                'repeat_report': repeat,
+                'new_reporter': new_reporter,
+                'personal_data_signals': signals,
+                })
+        details = {'case': str(case.id), 'how': how}
+        if similarity is not None:
+            details['similarity'] = '%.2f' % similarity
+        if repeat:
+            details['repeat'] = '1'
+        Event.append(report, 'case_join', details, actor='')
+        Case.update([case])
+        cls.rescore_reports(Case(case.id).reports)
+        Case.update([case])
+        cls.check_burst(cls(report.id))
+        return case
+
+    @classmethod
+    def check_burst(cls, report):
+        """Quarantine report's case when the reports against its record in
+        the case form a burst from new or low-accuracy reporters"""
+        pool = Pool()
+        Case = pool.get('tipline.case')
+        Configuration = pool.get('tipline.configuration')
+        case = report.case
+        if not case or case.quarantined:
+            return False
+        params = Configuration(1).get_burst_params()
+        domain = [
+            ('case', '=', case.id),
+            ('target', '=', str(report.target)),
+            ('submitted_at', '>=', report.submitted_at - dt.timedelta(
+                    seconds=params.window_seconds)),
+            ('state', 'in', OPEN_STATES),
+            ]
+        if case.released_at:
+            # A moderator checked the reports before the release.
+            domain.append(('submitted_at', '>', case.released_at))
+        reports = cls.search(domain)
+        # Bombing is many people: a reporter's repeat reports count once.
+        seen, distinct = set(), []
+        for r in sorted(reports, key=lambda r: (r.submitted_at, r.id)):
+            if r.reporter_token:
+                if r.reporter_token in seen:
+                    continue
+                seen.add(r.reporter_token)
+            distinct.append(r)
+        reports = distinct
+        if len(reports) < params.min_reports:
+            return False
+        history = cls.reporter_history(
+            {r.reporter_token for r in reports if r.reporter_token})
+        timestamps, ages, accuracies = [], [], []
+        for r in reports:
+            timestamps.append((r.submitted_at - EPOCH).total_seconds())
+            ages.append(0.0 if r.new_reporter
+                else 2 * params.new_account_age_seconds)
+            upheld, not_upheld = history.get(r.reporter_token, (0, 0))
+            decided = upheld + not_upheld
+            accuracies.append(upheld / decided if decided else -1.0)
+        burst, _ = tipline_core.detect_report_burst(
+            timestamps, ages, accuracies, params)
+        if burst:
+            Case.quarantine([case])
+        return burst
+
+    @classmethod
+    def resolve_from_case(cls, reports):
+        """Resolve reports, which carry their outcome and message, passing
+        through the workflow states that lead to a resolution"""
+        steps = defaultdict(list)
+        for report in reports:
+            path = cls._path_to_resolution(report.state)
+            if path is None:
+                continue
+            steps[tuple(path)].append(report)
+        for path, group in steps.items():
+            for state in path:
+                cls.write(group, {'state': state})
+        cls.resolve(cls.browse([r.id for r in reports]))
+
+    @classmethod
+    def _path_to_resolution(cls, state):
+        "The open states to pass from state to one that can be resolved"
+        transitions = cls._transitions
+        queue, seen = [(state, [])], {state}
+        while queue:
+            current, path = queue.pop(0)
+            if (current, 'resolved') in transitions:
+                return path
+            for start, end in sorted(transitions):
+                if (start == current and end in OPEN_STATES
+                        and end not in seen):
+                    seen.add(end)
+                    queue.append((end, path + [end]))
+        return None
+
+    @classmethod
+    def on_modification(cls, mode, reports, field_names=None):
+        pool = Pool()
+        Case = pool.get('tipline.case')
+        super().on_modification(mode, reports, field_names=field_names)
+        if mode != 'write' or not field_names:
+            return
+        if {'state', 'outcome'} & set(field_names):
+            cases = {r.case for r in reports if r.case}
+            if cases:
+                with without_check_access():
+                    Case.update(list(cases))
+
+
+class CaseMergeStart(ModelView):
+    "Merge Cases"
+    __name__ = 'tipline.case.merge.start'
+
+    into = fields.Selection('get_cases', "Merge Into", required=True,
+        help="The case that receives the reports of the others.")
+    summary = fields.Text("Cases", readonly=True)
+
+    @classmethod
+    def get_cases(cls):
+        pool = Pool()
+        Case = pool.get('tipline.case')
+        context = Transaction().context
+        if context.get('active_model') != 'tipline.case':
+            return []
+        ids = context.get('active_ids') or []
+        return [(str(c.id), c.rec_name) for c in Case.browse(ids)]
+
+
+class CaseMerge(Wizard):
+    "Merge Cases"
+    __name__ = 'tipline.case.merge'
+
+    start = StateView('tipline.case.merge.start',
+        'tipline.case_merge_start_view_form', [
+            Button("Cancel", 'end', 'tryton-cancel'),
+            Button("Merge", 'merge', 'tryton-ok', default=True),
+            ])
+    merge = StateTransition()
+
+    def default_start(self, fields):
+        cases = sorted(self.records, key=lambda c: c.id)
+        if len(cases) < 2:
+            raise CaseError(gettext('tipline.msg_case_merge_two'))
+        return {
+            'into': str(cases[0].id),
+            'summary': '\n'.join(gettext('tipline.msg_case_summary_line',
+                        case=c.rec_name, reports=c.report_count or 0,
+                        reporters=c.reporter_count or 0)
+                for c in cases),
+            }
+
+    def transition_merge(self):
+        pool = Pool()
+        Case = pool.get('tipline.case')
+        into = Case(int(self.start.into))
+        if into not in self.records:
+            raise CaseError(gettext('tipline.msg_case_merge_two'))
+        Case.merge(list(self.records), into)
+        return 'end'
+
+
+class CaseSplit(Wizard):
+    "Split Reports into a New Case"
+    __name__ = 'tipline.case.split'
+
+    start = StateTransition()
+
+    def transition_start(self):
+        pool = Pool()
+        Case = pool.get('tipline.case')
+        Case.split(list(self.records))
+        return 'end'
+
+
+class SubmitDone(metaclass=PoolMeta):
+    __name__ = 'tipline.report.submit'
+
+    def default_done(self, fields):
+        values = super().default_done(fields)
+        report = getattr(self, '_filed', None)
+        if report is not None and report.repeat_report:
+            values['message'] = '%s\n\n%s' % (
+                values.get('message') or '',
+                gettext('tipline.msg_submit_already_handled'))
+        return values

@@ -1,0 +1,500 @@
+"""Priority: a score from 0 to 100 on every open report, that explains itself.
+
+The score is computed natively by tipline_core from six factors: category
+severity, distinct reporters in the case, the reporter's accuracy (from the
+reporter token's upheld and not-upheld reports), earlier upheld reports
+against the same record, personal-data signals in a data-leak report, and
+how much of the time to resolve is used.  The inputs of the last scoring are
+stored with the score, so the breakdown a moderator reads adds up to the
+stored priority.  Reports are rescored when they join a case, when a report
+is resolved (which changes accuracy and record history), when the weights
+change, and by a cron job that rescores every open report in one columnar
+call."""
+import json
+import logging
+import math
+from array import array
+
+from sql import Literal, Null
+from sql.aggregate import Sum
+from sql.conditionals import Case as SqlCase
+
+from trytond.i18n import gettext
+from trytond.model import Index, fields
+from trytond.pool import Pool, PoolMeta
+from trytond.transaction import Transaction, without_check_access
+
+import tipline_core
+
+from .clock import now as utcnow
+from .exceptions import PriorityWeightError
+from .report import OPEN_STATES
+
+logger = logging.getLogger(__name__)
+
+FACTORS = [
+    'severity', 'reporters', 'reporter_accuracy', 'target_history',
+    'personal_data', 'sla_urgency']
+INPUTS = [
+    'severity', 'reporters', 'upheld', 'rejected', 'target_upheld',
+    'pii_signals', 'sla_used']
+PERSONAL_DATA_CATEGORY = 'data_leak'
+RESCORE_CHUNK = 1000
+DEFAULT_WEIGHTS = tipline_core.ScoreWeights().as_dict()
+DEFAULT_BURST = tipline_core.BurstParams()
+
+
+def clear_record_cache():
+    "Forget the records read in this transaction"
+    for cache in Transaction().cache.values():
+        cache.clear()
+
+
+class Configuration(metaclass=PoolMeta):
+    __name__ = 'tipline.configuration'
+
+    weight_severity = fields.Float(
+        "Category Severity", required=True,
+        help="Points for the most severe category (0 to 100).")
+    weight_reporters = fields.Float(
+        "Distinct Reporters", required=True,
+        help="Points when many different people report the same matter "
+        "(0 to 100).")
+    weight_reporter_accuracy = fields.Float(
+        "Reporter Accuracy", required=True,
+        help="Points for reporters whose reports were upheld before; "
+        "reporters who are mostly not upheld lose as much (0 to 100).")
+    weight_target_history = fields.Float(
+        "Record History", required=True,
+        help="Points for earlier upheld reports against the same record "
+        "(0 to 100).")
+    weight_personal_data = fields.Float(
+        "Personal Data", required=True,
+        help="Points for personal data found in a data-leak report "
+        "(0 to 100).")
+    weight_sla_urgency = fields.Float(
+        "Deadline Urgency", required=True,
+        help="Points when the time to resolve is used up (0 to 100).")
+    dedup_threshold = fields.Float(
+        "Duplicate Similarity", required=True,
+        help="How alike two texts must be (0.3 to 1) for a report to join "
+        "the case of a near-identical report against another record.")
+    burst_window = fields.Integer(
+        "Burst Window (minutes)", required=True,
+        help="The burst guard counts reports against one record within "
+        "this many minutes.")
+    burst_min_reports = fields.Integer(
+        "Burst Size", required=True,
+        help="This many reports in the window from unvetted or "
+        "low-accuracy reporters put the case in quarantine.")
+    burst_new_account_days = fields.Integer(
+        "New Account (days)", required=True,
+        help="Accounts younger than this are unvetted reporters.")
+    burst_min_accuracy = fields.Float(
+        "Low Accuracy Below", required=True,
+        help="Reporters whose share of upheld reports is below this "
+        "(0 to 1) count towards a burst.")
+
+    @classmethod
+    def default_weight_severity(cls):
+        return DEFAULT_WEIGHTS['severity']
+
+    @classmethod
+    def default_weight_reporters(cls):
+        return DEFAULT_WEIGHTS['reporters']
+
+    @classmethod
+    def default_weight_reporter_accuracy(cls):
+        return DEFAULT_WEIGHTS['reporter_accuracy']
+
+    @classmethod
+    def default_weight_target_history(cls):
+        return DEFAULT_WEIGHTS['target_history']
+
+    @classmethod
+    def default_weight_personal_data(cls):
+        return DEFAULT_WEIGHTS['personal_data']
+
+    @classmethod
+    def default_weight_sla_urgency(cls):
+        return DEFAULT_WEIGHTS['sla_urgency']
+
+    @classmethod
+    def default_dedup_threshold(cls):
+        return tipline_core.DEFAULT_DEDUP_THRESHOLD
+
+    @classmethod
+    def default_burst_window(cls):
+        return int(DEFAULT_BURST.window_seconds // 60)
+
+    @classmethod
+    def default_burst_min_reports(cls):
+        return DEFAULT_BURST.min_reports
+
+    @classmethod
+    def default_burst_new_account_days(cls):
+        return int(DEFAULT_BURST.new_account_age_seconds // 86400)
+
+    @classmethod
+    def default_burst_min_accuracy(cls):
+        return DEFAULT_BURST.min_accuracy
+
+    def _value(self, name):
+        value = getattr(self, name, None)
+        if value is None:
+            value = getattr(self, 'default_' + name)()
+        return value
+
+    def get_score_weights(self):
+        weights = dict(DEFAULT_WEIGHTS)
+        for factor in FACTORS:
+            weights[factor] = float(self._value('weight_' + factor))
+        return tipline_core.ScoreWeights(**weights)
+
+    def get_dedup_threshold(self):
+        return float(self._value('dedup_threshold'))
+
+    def get_burst_params(self):
+        return tipline_core.BurstParams(
+            window_seconds=60.0 * self._value('burst_window'),
+            min_reports=int(self._value('burst_min_reports')),
+            new_account_age_seconds=86400.0 * self._value(
+                'burst_new_account_days'),
+            min_accuracy=float(self._value('burst_min_accuracy')))
+
+    @classmethod
+    def validate_fields(cls, configurations, field_names):
+        super().validate_fields(configurations, field_names)
+        for configuration in configurations:
+            configuration.check_priority_settings()
+
+    def check_priority_settings(self):
+        for factor in FACTORS:
+            name = 'weight_' + factor
+            value = self._value(name)
+            if not (0 <= value <= 100 and math.isfinite(value)):
+                raise PriorityWeightError(gettext(
+                        'tipline.msg_priority_weight_range',
+                        weight=self.__class__._fields[name].string))
+        if not 0.3 <= self._value('dedup_threshold') <= 1:
+            raise PriorityWeightError(
+                gettext('tipline.msg_dedup_threshold_range'))
+        if (self._value('burst_window') < 1
+                or self._value('burst_min_reports') < 2
+                or self._value('burst_new_account_days') < 0
+                or not 0 <= self._value('burst_min_accuracy') <= 1):
+            raise PriorityWeightError(gettext('tipline.msg_burst_range'))
+
+    @classmethod
+    def on_modification(cls, mode, configurations, field_names=None):
+        pool = Pool()
+        Report = pool.get('tipline.report')
+        super().on_modification(mode, configurations, field_names=field_names)
+        # The singleton's first write is a create.
+        if mode == 'create' or (mode == 'write' and any(
+                    f.startswith('weight_') for f in field_names or [])):
+            # The transaction's records still hold the old weights.
+            clear_record_cache()
+            Report.rescore_open()
+
+
+class Category(metaclass=PoolMeta):
+    __name__ = 'tipline.category'
+
+    @classmethod
+    def on_modification(cls, mode, categories, field_names=None):
+        pool = Pool()
+        Report = pool.get('tipline.report')
+        super().on_modification(mode, categories, field_names=field_names)
+        if mode == 'write' and field_names and (
+                'severity_weight' in field_names):
+            with without_check_access():
+                Report.rescore_reports(Report.search([
+                            ('category', 'in', [c.id for c in categories]),
+                            ('state', 'in', OPEN_STATES),
+                            ]))
+
+
+class Report(metaclass=PoolMeta):
+    __name__ = 'tipline.report'
+
+    priority = fields.Float(
+        "Priority", readonly=True, digits=(3, 1),
+        help="From 0 to 100: how urgently the report needs a moderator.")
+    priority_inputs = fields.Char(
+        "Priority Inputs", readonly=True,
+        help="The factors of the last scoring, so that the breakdown adds "
+        "up to the stored priority.")
+    priority_explanation = fields.Function(
+        fields.Text("Why This Priority"), 'get_priority_explanation')
+    personal_data_signals = fields.Integer(
+        "Personal Data Signals", readonly=True,
+        help="How many e-mail addresses, phone numbers, ID numbers and "
+        "card numbers the description holds (only the count is kept).")
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_indexes.update({
+                Index(t,
+                    (t.reporter_token, Index.Equality()),
+                    (t.outcome, Index.Equality(cardinality='low')),
+                    where=t.outcome.in_(['upheld', 'not_upheld'])),
+                Index(t,
+                    (t.target, Index.Equality()),
+                    where=t.outcome == 'upheld'),
+                Index(t, (t.priority, Index.Range(order='DESC')),
+                    where=t.state.in_(OPEN_STATES)),
+                })
+        # The moderators' queue: most urgent first.
+        cls._order.insert(0, ('priority', 'DESC NULLS LAST'))
+
+    @classmethod
+    def default_personal_data_signals(cls):
+        return 0
+
+    @classmethod
+    def get_priority_explanation(cls, reports, name):
+        return {r.id: cls.render_priority(r) for r in reports}
+
+    @classmethod
+    def priority_breakdown(cls, report):
+        "(score, [(factor, contribution)]) of report's last scoring"
+        Configuration = Pool().get('tipline.configuration')
+        if not report.priority_inputs:
+            return None
+        inputs = json.loads(report.priority_inputs)
+        return tipline_core.explain(
+            *(inputs[k] for k in INPUTS),
+            Configuration(1).get_score_weights())
+
+    @classmethod
+    def render_priority(cls, report):
+        "The breakdown as lines a moderator reads"
+        breakdown = cls.priority_breakdown(report)
+        if breakdown is None:
+            return None
+        score, contributions = breakdown
+        lines = [gettext('tipline.msg_priority_line',
+                factor=gettext('tipline.msg_priority_factor_' + factor),
+                points='%+.1f' % points)
+            for factor, points in contributions]
+        lines.append(gettext('tipline.msg_priority_total',
+                points='%.1f' % score))
+        return '\n'.join(lines)
+
+    # Inputs ------------------------------------------------------------------
+
+    @classmethod
+    def reporter_history(cls, tokens=None):
+        """{reporter token: (upheld, not upheld)}, an aggregate grouped by
+        token over the partial index on decided reports"""
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        decided = table.outcome.in_(['upheld', 'not_upheld'])
+        result = {}
+        if tokens is not None:
+            tokens = sorted(t for t in tokens if t)
+            if not tokens:
+                return result
+            chunks = [tokens[i:i + RESCORE_CHUNK]
+                for i in range(0, len(tokens), RESCORE_CHUNK)]
+        else:
+            chunks = [None]
+        for chunk in chunks:
+            where = decided & (table.reporter_token != Null)
+            if chunk is not None:
+                where &= table.reporter_token.in_(chunk)
+            cursor.execute(*table.select(
+                    table.reporter_token,
+                    Sum(SqlCase((table.outcome == 'upheld', 1), else_=0)),
+                    Sum(SqlCase((table.outcome == 'not_upheld', 1),
+                            else_=0)),
+                    where=where, group_by=[table.reporter_token]))
+            for token, upheld, not_upheld in cursor:
+                result[token] = (int(upheld or 0), int(not_upheld or 0))
+        return result
+
+    @classmethod
+    def target_history(cls, targets=None):
+        "{target: upheld reports against it}"
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        result = {}
+        if targets is not None:
+            targets = sorted(t for t in targets if t)
+            if not targets:
+                return result
+            chunks = [targets[i:i + RESCORE_CHUNK]
+                for i in range(0, len(targets), RESCORE_CHUNK)]
+        else:
+            chunks = [None]
+        for chunk in chunks:
+            where = table.outcome == 'upheld'
+            if chunk is not None:
+                where &= table.target.in_(chunk)
+            cursor.execute(*table.select(
+                    table.target, Sum(Literal(1)),
+                    where=where, group_by=[table.target]))
+            for target, count in cursor:
+                result[target] = int(count or 0)
+        return result
+
+    @classmethod
+    def _open_rows(cls, ids=None):
+        """Rows (id, severity weight, category code, reporters, token,
+        target, pii, submitted_at, resolve_by) of the open reports"""
+        pool = Pool()
+        Category = pool.get('tipline.category')
+        Case = pool.get('tipline.case')
+        report = cls.__table__()
+        category = Category.__table__()
+        case = Case.__table__()
+        where = report.state.in_(OPEN_STATES)
+        query = report.join(category,
+            condition=category.id == report.category
+            ).join(case, 'LEFT', condition=case.id == report.case)
+        columns = [report.id, category.severity_weight, category.code,
+            case.reporter_count, report.reporter_token, report.target,
+            report.personal_data_signals, report.submitted_at,
+            report.resolve_by]
+        cursor = Transaction().connection.cursor()
+        if ids is None:
+            cursor.execute(*query.select(*columns, where=where,
+                    order_by=[report.id.asc]))
+            return cursor.fetchall()
+        rows = []
+        ids = sorted(set(ids))
+        for i in range(0, len(ids), RESCORE_CHUNK):
+            cursor.execute(*query.select(*columns,
+                    where=where & report.id.in_(ids[i:i + RESCORE_CHUNK]),
+                    order_by=[report.id.asc]))
+            rows.extend(cursor.fetchall())
+        return rows
+
+    @classmethod
+    def _columns(cls, rows, all_history=False):
+        "The scoring columns of rows, one array per input"
+        now = utcnow()
+        tokens = None if all_history else {r[4] for r in rows}
+        targets = None if all_history else {r[5] for r in rows}
+        history = cls.reporter_history(tokens)
+        record_history = cls.target_history(targets)
+        columns = {k: array('d') for k in INPUTS}
+        for (_, severity, code, reporters, token, target, pii, submitted,
+                resolve_by) in rows:
+            upheld, not_upheld = history.get(token, (0, 0)) if token else (
+                0, 0)
+            if isinstance(submitted, str):
+                submitted = _parse_datetime(submitted)
+                resolve_by = _parse_datetime(resolve_by)
+            window = ((resolve_by - submitted).total_seconds()
+                if submitted and resolve_by else 0)
+            used = ((now - submitted).total_seconds() / window
+                if window > 0 else 0.0)
+            columns['severity'].append((severity or 0) / 10.0)
+            columns['reporters'].append(float(reporters or 1))
+            columns['upheld'].append(float(upheld))
+            columns['rejected'].append(float(not_upheld))
+            columns['target_upheld'].append(
+                float(record_history.get(target, 0)))
+            columns['pii_signals'].append(
+                float(pii or 0) if code == PERSONAL_DATA_CATEGORY else 0.0)
+            columns['sla_used'].append(min(max(used, 0.0), 1.0))
+        return columns
+
+    @classmethod
+    def _store_scores(cls, ids, scores, columns):
+        "Write the scores and their inputs, in chunks, with progress"
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        total = len(ids)
+        for start in range(0, total, RESCORE_CHUNK):
+            for i in range(start, min(start + RESCORE_CHUNK, total)):
+                inputs = json.dumps(
+                    {k: columns[k][i] for k in INPUTS}, sort_keys=True)
+                cursor.execute(*table.update(
+                        [table.priority, table.priority_inputs],
+                        [scores[i], inputs],
+                        where=table.id == ids[i]))
+            if total > RESCORE_CHUNK:
+                logger.info("rescored %d/%d open reports",
+                    min(start + RESCORE_CHUNK, total), total)
+        # The rows changed behind the ORM's back.
+        clear_record_cache()
+
+    @classmethod
+    def rescore_reports(cls, reports):
+        """Rescore the open reports among reports: explain() for one,
+        score_batch() for many"""
+        Configuration = Pool().get('tipline.configuration')
+        rows = cls._open_rows([r.id for r in reports])
+        if not rows:
+            return
+        weights = Configuration(1).get_score_weights()
+        columns = cls._columns(rows)
+        if len(rows) == 1:
+            score, _ = tipline_core.explain(
+                *(columns[k][0] for k in INPUTS), weights)
+            scores = [score]
+        else:
+            scores = tipline_core.score_batch(
+                *(columns[k] for k in INPUTS), weights)
+        cls._store_scores([r[0] for r in rows], scores, columns)
+
+    @classmethod
+    def rescore_open(cls):
+        """The cron job: every open report rescored in one columnar call,
+        then each open case's priority from its reports"""
+        pool = Pool()
+        Configuration = pool.get('tipline.configuration')
+        Case = pool.get('tipline.case')
+        rows = cls._open_rows()
+        if rows:
+            columns = cls._columns(rows, all_history=True)
+            scores = tipline_core.score_batch(
+                *(columns[k] for k in INPUTS),
+                Configuration(1).get_score_weights())
+            cls._store_scores([r[0] for r in rows], scores, columns)
+        with without_check_access():
+            cases = Case.search([('state', '=', 'open')])
+            for i in range(0, len(cases), RESCORE_CHUNK):
+                Case.update(cases[i:i + RESCORE_CHUNK])
+        return len(rows)
+
+    @classmethod
+    def on_modification(cls, mode, reports, field_names=None):
+        super().on_modification(mode, reports, field_names=field_names)
+        if mode != 'write' or not field_names:
+            return
+        if not ({'state', 'outcome', 'category'} & set(field_names)):
+            return
+        # A decision changes the reporter's accuracy and the record's
+        # history: rescore the open reports they weigh on.
+        tokens = {r.reporter_token for r in reports if r.reporter_token}
+        targets = {str(r.target) for r in reports if r.target}
+        domain = [('id', 'in', [r.id for r in reports])]
+        if tokens:
+            domain = ['OR', domain, ('reporter_token', 'in', list(tokens))]
+        if targets:
+            domain = ['OR', domain, ('target', 'in', list(targets))]
+        with without_check_access():
+            affected = cls.search([
+                    ('state', 'in', OPEN_STATES), domain])
+            cls.rescore_reports(affected)
+
+
+def _parse_datetime(value):
+    import datetime as dt
+    return dt.datetime.fromisoformat(value) if value else None
+
+
+class Cron(metaclass=PoolMeta):
+    __name__ = 'ir.cron'
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls.method.selection.append(
+            ('tipline.report|rescore_open', "Rescore Tipline Reports"))

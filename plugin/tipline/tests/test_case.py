@@ -1,0 +1,406 @@
+"Cases, near-duplicates, priority and the burst guard"
+import datetime as dt
+import json
+
+from trytond.exceptions import UserError
+from trytond.model.exceptions import ValidationError
+from trytond.pool import Pool
+import unittest
+
+from trytond.tests.test_tryton import activate_module, with_transaction
+from trytond.transaction import Transaction, check_access
+
+import tipline_core
+from trytond.modules.tipline import clock
+from trytond.modules.tipline.report import CLOSED_STATES, OPEN_STATES
+from trytond.modules.tipline.tests.tools import use_throwaway_master_key
+
+use_throwaway_master_key()
+
+LEAK = ("The supplier notes of this party list the bank account and the "
+    "home address of our treasurer, visible to every salesman in the team.")
+LEAK_REWORDED = ("The supplier notes of this party list the bank account "
+    "and the home address of our treasurer, visible to every salesperson "
+    "in the team!")
+SPAM = ("Buy cheap watches now at best-watches dot example, discount "
+    "code FREE50, limited offer for all customers today only.")
+OTHER = ("The opportunity amount was raised tenfold the day before the "
+    "quarterly bonus was computed, then lowered again.")
+
+
+class CaseTestCase(unittest.TestCase):
+    "Test Tipline cases and priority"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        activate_module('tipline')
+
+    def setUp(self):
+        super().setUp()
+        self.addCleanup(clock.reset)
+
+    def _users(self, count=3, moderator=True):
+        pool = Pool()
+        User = pool.get('res.user')
+        ModelData = pool.get('ir.model.data')
+        group = ModelData.get_id('tipline', 'group_tipline_moderator')
+        users = User.create([
+                {'name': "Reporter %d" % i, 'login': 'reporter%d' % i,
+                    'email': 'reporter%d@example.com' % i}
+                for i in range(count)])
+        if moderator:
+            mod, = User.create([{
+                        'name': "Moderator", 'login': 'moderator',
+                        'groups': [('add', [group])]}])
+            return users, mod
+        return users
+
+    def _party(self, name="ACME"):
+        Party = Pool().get('party.party')
+        party, = Party.create([{'name': name}])
+        return party
+
+    def _category(self, code='data_leak'):
+        Category = Pool().get('tipline.category')
+        category, = Category.search([('code', '=', code)])
+        return category
+
+    def _file(self, user, target, description, anonymous=False,
+            category=None):
+        Report = Pool().get('tipline.report')
+        with Transaction().set_user(user.id), check_access():
+            report, _ = Report.file(target, category or self._category(),
+                description, anonymous=anonymous)
+        return Report(report.id)
+
+    @with_transaction()
+    def test_constants_are_shared(self):
+        "The module uses the report's state constants"
+        self.assertFalse(set(OPEN_STATES) & set(CLOSED_STATES))
+
+    @with_transaction()
+    def test_near_duplicates_join_one_case(self):
+        "Three reporters, one record, different words: one case"
+        (a, b, c), _ = self._users()
+        party = self._party()
+        first = self._file(a, party, LEAK)
+        second = self._file(b, party, LEAK_REWORDED)
+        third = self._file(c, party, OTHER, anonymous=True)
+        self.assertTrue(first.case)
+        self.assertEqual(second.case, first.case)
+        self.assertEqual(third.case, first.case)
+        case = first.case
+        self.assertEqual(case.kind, 'target')
+        self.assertEqual(case.report_count, 3)
+        self.assertEqual(case.reporter_count, 3)
+        self.assertEqual(case.state, 'open')
+        kinds = [e.kind for e in second.history]
+        self.assertIn('case_join', kinds)
+
+    @with_transaction()
+    def test_campaign_across_two_targets(self):
+        "One text pasted against two records is one campaign"
+        (a, b, _), _ = self._users()
+        one, two = self._party("One"), self._party("Two")
+        first = self._file(a, one, LEAK)
+        second = self._file(b, two, LEAK_REWORDED)
+        self.assertEqual(second.case, first.case)
+        self.assertEqual(first.case.kind, 'campaign')
+        self.assertEqual(first.case.target_count, 2)
+        joined, = [e for e in second.history if e.kind == 'case_join']
+        details = json.loads(joined.details)
+        self.assertEqual(details['how'], 'text')
+        self.assertGreaterEqual(float(details['similarity']), 0.5)
+
+    @with_transaction()
+    def test_unrelated_texts_do_not_join(self):
+        "Different texts against different records stay apart"
+        (a, b, _), _ = self._users()
+        first = self._file(a, self._party("One"), LEAK)
+        second = self._file(b, self._party("Two"), SPAM,
+            category=self._category('spam'))
+        self.assertNotEqual(first.case, second.case)
+        self.assertEqual(second.case.kind, 'target')
+
+    @with_transaction()
+    def test_signatures_are_encrypted_and_bands_blinded(self):
+        "The index holds no plaintext, no clear signature, no clear band"
+        pool = Pool()
+        Signature = pool.get('tipline.report.signature')
+        Band = pool.get('tipline.report.band')
+        (a, _, _), _ = self._users()
+        report = self._file(a, self._party(), LEAK)
+        signature = tipline_core.DedupIndex().signature(LEAK)
+        cursor = Transaction().connection.cursor()
+        cursor.execute('SELECT * FROM "%s"' % Signature._table)
+        rows = cursor.fetchall()
+        self.assertEqual(len(rows), 1)
+        self.assertNotIn(signature, b''.join(
+                bytes(v) for v in rows[0] if isinstance(v, (bytes, memoryview))))
+        cursor.execute('SELECT band FROM "%s"' % Band._table)
+        bands = {r[0] for r in cursor.fetchall()}
+        self.assertEqual(len(bands), tipline_core.LSH_BANDS)
+        clear = {'%x' % k for k in tipline_core.band_keys(signature)} | {
+            str(k) for k in tipline_core.band_keys(signature)}
+        self.assertFalse(bands & clear)
+        found = Signature.similar(signature, 0.99)
+        self.assertEqual(found[0][0], report.id)
+
+    @with_transaction()
+    def test_same_reporter_counts_once(self):
+        "The same reporter reporting the same record again counts once"
+        Submit = Pool().get('tipline.report.submit', type='wizard')
+        (a, b, _), _ = self._users()
+        party = self._party()
+        first = self._file(a, party, LEAK)
+        again = self._file(a, party, LEAK_REWORDED)
+        self.assertFalse(first.repeat_report)
+        self.assertTrue(again.repeat_report)
+        self.assertEqual(again.case, first.case)
+        self.assertEqual(first.case.report_count, 2)
+        self.assertEqual(first.case.reporter_count, 1)
+        self._file(b, party, LEAK, anonymous=True)
+        self._file(b, party, LEAK, anonymous=True)
+        # Anonymous reports cannot be linked: each counts.
+        self.assertEqual(first.case.reporter_count, 3)
+        session_id, _, _ = Submit.create()
+        wizard = Submit(session_id)
+        wizard._filed = again
+        message = wizard.default_done([])['message']
+        self.assertIn('already handling', message)
+
+    @with_transaction()
+    def test_merge_and_split(self):
+        "Moderators merge cases and split reports out into a new case"
+        pool = Pool()
+        Case = pool.get('tipline.case')
+        Report = pool.get('tipline.report')
+        Merge = pool.get('tipline.case.merge', type='wizard')
+        Split = pool.get('tipline.case.split', type='wizard')
+        (a, b, c), moderator = self._users()
+        r1 = self._file(a, self._party("One"), LEAK)
+        r2 = self._file(b, self._party("Two"), SPAM,
+            category=self._category('spam'))
+        r3 = self._file(c, self._party("Three"), OTHER)
+        cases = [r1.case, r2.case, r3.case]
+        self.assertEqual(len(set(cases)), 3)
+        with Transaction().set_user(moderator.id), check_access(), \
+                Transaction().set_context(
+                    active_model='tipline.case',
+                    active_ids=[c.id for c in cases[:2]],
+                    active_id=cases[0].id):
+            session_id, _, _ = Merge.create()
+            Merge.execute(session_id, {}, 'start')
+            Merge.execute(session_id, {'start': {
+                        'into': str(cases[1].id)}}, 'merge')
+            Merge.delete(session_id)
+        r1, r2 = Report(r1.id), Report(r2.id)
+        self.assertEqual(r1.case, cases[1])
+        self.assertEqual(r2.case, cases[1])
+        self.assertEqual(Case(cases[0].id).state, 'merged')
+        self.assertEqual(Case(cases[0].id).merged_into, cases[1])
+        self.assertEqual(Case(cases[1].id).report_count, 2)
+        self.assertIn('case_merge', [e.kind for e in r1.history])
+
+        with self.assertRaises(UserError):
+            Case.merge([Case(cases[1].id)], Case(cases[1].id))
+
+        with Transaction().set_user(moderator.id), check_access(), \
+                Transaction().set_context(
+                    active_model='tipline.report',
+                    active_ids=[r1.id], active_id=r1.id):
+            session_id, _, _ = Split.create()
+            Split.execute(session_id, {}, 'start')
+            Split.delete(session_id)
+        r1 = Report(r1.id)
+        self.assertNotIn(r1.case, cases)
+        self.assertEqual(r1.case.report_count, 1)
+        self.assertEqual(Case(cases[1].id).report_count, 1)
+        self.assertIn('case_split', [e.kind for e in r1.history])
+        with self.assertRaises(UserError):
+            Case.split([r1])
+
+    @with_transaction()
+    def test_case_resolution_reaches_every_reporter(self):
+        "Resolving a case resolves every report with its outcome"
+        pool = Pool()
+        Case = pool.get('tipline.case')
+        Report = pool.get('tipline.report')
+        Queue = pool.get('tipline.mail_queue')
+        (a, b, c), moderator = self._users()
+        party = self._party()
+        reports = [self._file(a, party, LEAK), self._file(b, party, OTHER),
+            self._file(c, party, LEAK, anonymous=True)]
+        case = reports[0].case
+        with Transaction().set_user(moderator.id), check_access():
+            case = Case(case.id)
+            with self.assertRaises(UserError):
+                Case.resolve([case])
+            case.outcome = 'upheld'
+            case.save()
+            with self.assertRaises(UserError):
+                Case.resolve([case])
+            case.reporter_message = "The notes were removed."
+            case.save()
+            Case.resolve([case])
+        case = Case(case.id)
+        self.assertEqual(case.state, 'resolved')
+        self.assertTrue(case.resolved_at)
+        for report in reports:
+            report = Report(report.id)
+            self.assertEqual(report.state, 'resolved')
+            self.assertIn(report.state, CLOSED_STATES)
+            self.assertEqual(report.outcome, 'upheld')
+            self.assertEqual(report.reporter_message,
+                "The notes were removed.")
+        notified = {q.recipient for q in Queue.search([
+                    ('report', 'in', [r.id for r in reports]),
+                    ('template', '=', 'status')])}
+        self.assertEqual(notified,
+            {'reporter0@example.com', 'reporter1@example.com'})
+        # A new report against the record opens a new case.
+        later = self._file(a, party, LEAK)
+        self.assertNotEqual(later.case, case)
+
+    @with_transaction()
+    def test_priority_explanation_sums_to_score(self):
+        "The breakdown adds up to the stored priority"
+        pool = Pool()
+        Report = pool.get('tipline.report')
+        (a, b, _), _ = self._users()
+        party = self._party()
+        report = self._file(a, party,
+            LEAK + " Mail jane.doe@example.com or call +1 415 555 0100.")
+        self._file(b, party, LEAK_REWORDED)
+        report = Report(report.id)
+        self.assertTrue(0 < report.priority <= 100)
+        score, contributions = Report.priority_breakdown(report)
+        self.assertAlmostEqual(score, report.priority, places=6)
+        self.assertAlmostEqual(
+            sum(p for _, p in contributions), report.priority, places=6)
+        factors = dict(contributions)
+        self.assertGreater(factors['personal_data'], 0)
+        self.assertGreater(factors['reporters'], 0)
+        self.assertGreaterEqual(report.personal_data_signals, 2)
+        text = report.priority_explanation
+        self.assertIn('Category severity', text)
+        self.assertIn('%.1f' % report.priority, text)
+        self.assertEqual(report.case.priority, round(report.priority, 1))
+        # Plaintext never reaches the inputs.
+        self.assertNotIn('jane', report.priority_inputs)
+
+    @with_transaction()
+    def test_rescoring_on_resolution_and_cron(self):
+        "Accuracy and record history change the priority; cron rescores"
+        pool = Pool()
+        Report = pool.get('tipline.report')
+        Cron = pool.get('ir.cron')
+        (a, b, _), moderator = self._users()
+        one, two = self._party("One"), self._party("Two")
+        earlier = self._file(a, one, LEAK)
+        pending = self._file(b, one, OTHER)
+        other = self._file(a, two, SPAM, category=self._category('spam'))
+        before = Report(pending.id).priority
+        other_before = Report(other.id).priority
+        with Transaction().set_user(moderator.id), check_access():
+            earlier = Report(earlier.id)
+            earlier.outcome = 'upheld'
+            earlier.reporter_message = "Removed."
+            earlier.save()
+            Report.resolve_from_case([earlier])
+        self.assertEqual(Report(earlier.id).state, 'resolved')
+        # Reporter b's open report: the record now has an upheld report.
+        self.assertGreater(Report(pending.id).priority, before)
+        # Reporter a's other report: a has an upheld report now.
+        self.assertGreaterEqual(Report(other.id).priority, other_before)
+        history = Report.reporter_history([earlier.reporter_token])
+        self.assertEqual(history[earlier.reporter_token], (1, 0))
+
+        with clock.travelled(hours=60):
+            cron, = Cron.search(
+                [('method', '=', 'tipline.report|rescore_open')])
+            self.assertEqual(Report.rescore_open(), 2)
+            self.assertGreater(Report(pending.id).priority, before)
+        # The queue is ordered by priority.
+        queue = Report.search([('state', 'in', OPEN_STATES)])
+        self.assertEqual([r.priority for r in queue],
+            sorted([r.priority for r in queue], reverse=True))
+
+    @with_transaction()
+    def test_weights_validation(self):
+        "The administrator's weights stay within range"
+        pool = Pool()
+        Configuration = pool.get('tipline.configuration')
+        Report = pool.get('tipline.report')
+        (a, _, _), _ = self._users()
+        report = self._file(a, self._party(), LEAK)
+        config = Configuration(1)
+        for name, value in [('weight_severity', 101),
+                ('weight_sla_urgency', -1), ('dedup_threshold', 0.1),
+                ('burst_min_reports', 1), ('burst_min_accuracy', 2)]:
+            candidate = Configuration(1)
+            setattr(candidate, name, value)
+            with self.assertRaises(ValidationError, msg=name):
+                candidate.check_priority_settings()
+        Configuration.write([config], {'weight_severity': 0})
+        report = Report(report.id)
+        _, contributions = Report.priority_breakdown(report)
+        self.assertEqual(dict(contributions)['severity'], 0)
+        self.assertAlmostEqual(
+            sum(p for _, p in contributions), report.priority, places=6)
+        with self.assertRaises(ValidationError):
+            Configuration.write([config], {'weight_reporters': 150})
+
+    @with_transaction()
+    def test_burst_is_quarantined(self):
+        "Many fresh accounts reporting one record at once: quarantine"
+        pool = Pool()
+        Case = pool.get('tipline.case')
+        Report = pool.get('tipline.report')
+        users, moderator = self._users(count=6)
+        party = self._party()
+        reports = [self._file(u, party, "Burst %d: this party is a fraud, "
+                "everybody should stop buying from them now." % i,
+                category=self._category('fraud'))
+            for i, u in enumerate(users[:4])]
+        case = Case(reports[0].case.id)
+        self.assertFalse(case.quarantined)
+        reports.append(self._file(users[4], party, "This party is a fraud, "
+                "stop buying from them now, really.",
+                category=self._category('fraud')))
+        case = Case(case.id)
+        self.assertTrue(case.quarantined)
+        self.assertTrue(all(r.new_reporter for r in reports))
+        self.assertEqual(Report.search([('quarantined', '=', True)]),
+            sorted([Report(r.id) for r in reports],
+                key=lambda r: (-(r.priority or 0), -r.submitted_at.timestamp(),
+                    -r.id)))
+        self.assertIn('case_change', [e.kind for e in reports[0].history])
+        clock.travel(minutes=1)
+        with Transaction().set_user(moderator.id), check_access():
+            Case.release([Case(case.id)])
+        case = Case(case.id)
+        self.assertFalse(case.quarantined)
+        self.assertTrue(case.released_at)
+        # Reports filed before the release do not quarantine it again.
+        self.assertFalse(Report.check_burst(Report(reports[-1].id)))
+
+    @with_transaction()
+    def test_old_accounts_are_no_burst(self):
+        "The same number of reports from vetted reporters is no burst"
+        pool = Pool()
+        User = pool.get('res.user')
+        users, _ = self._users(count=5)
+        cursor = Transaction().connection.cursor()
+        table = User.__table__()
+        cursor.execute(*table.update([table.create_date],
+                [clock.now() - dt.timedelta(days=400)],
+                where=table.id.in_([u.id for u in users])))
+        party = self._party()
+        reports = [self._file(u, party, "Report %d: the party sells "
+                "counterfeit goods under our brand." % i)
+            for i, u in enumerate(users)]
+        self.assertFalse(any(r.new_reporter for r in reports))
+        self.assertFalse(reports[0].case.quarantined)
+
