@@ -44,6 +44,20 @@ DEFAULT_WEIGHTS = tipline_core.ScoreWeights().as_dict()
 DEFAULT_BURST = tipline_core.BurstParams()
 
 
+def is_staff():
+    "Whether the current user may read moderation facts (or is the system)"
+    pool = Pool()
+    ModelData = pool.get('ir.model.data')
+    User = pool.get('res.user')
+    if not Transaction().user:
+        return True
+    groups = set(User.get_groups())
+    return bool(groups & {
+            ModelData.get_id('tipline', 'group_tipline_moderator'),
+            ModelData.get_id('tipline', 'group_tipline_custodian'),
+            })
+
+
 def clear_record_cache():
     "Forget the records read in this transaction"
     for cache in Transaction().cache.values():
@@ -247,8 +261,6 @@ class Report(metaclass=PoolMeta):
                 Index(t, (t.priority, Index.Range(order='DESC')),
                     where=t.state.in_(OPEN_STATES)),
                 })
-        # The moderators' queue: most urgent first.
-        cls._order.insert(0, ('priority', 'DESC NULLS LAST'))
 
     @classmethod
     def default_personal_data_signals(cls):
@@ -256,6 +268,10 @@ class Report(metaclass=PoolMeta):
 
     @classmethod
     def get_priority_explanation(cls, reports, name):
+        # The breakdown speaks of other reports (the record's history, the
+        # case's reporters): staff only, even through RPC.
+        if not is_staff():
+            return {r.id: None for r in reports}
         return {r.id: cls.render_priority(r) for r in reports}
 
     @classmethod

@@ -3,8 +3,9 @@ import datetime as dt
 import json
 
 from trytond.exceptions import UserError
-from trytond.model.exceptions import ValidationError
+from trytond.model.exceptions import AccessError, ValidationError
 from trytond.pool import Pool
+from trytond.pyson import PYSONDecoder
 import unittest
 
 from trytond.tests.test_tryton import activate_module, with_transaction
@@ -322,10 +323,36 @@ class CaseTestCase(unittest.TestCase):
                 [('method', '=', 'tipline.report|rescore_open')])
             self.assertEqual(Report.rescore_open(), 2)
             self.assertGreater(Report(pending.id).priority, before)
-        # The queue is ordered by priority.
-        queue = Report.search([('state', 'in', OPEN_STATES)])
+        # The moderators' queue is ordered by priority.
+        ModelData = pool.get('ir.model.data')
+        Action = pool.get('ir.action.act_window')
+        action = Action(ModelData.get_id('tipline', 'act_report_queue'))
+        order = PYSONDecoder().decode(action.pyson_order)
+        self.assertEqual(order[0], ['priority', 'DESC NULLS LAST'])
+        queue = Report.search([('state', 'in', OPEN_STATES)], order=order)
         self.assertEqual([r.priority for r in queue],
             sorted([r.priority for r in queue], reverse=True))
+
+    @with_transaction()
+    def test_reporters_do_not_see_ranking(self):
+        "The priority breakdown and the cases are for staff only"
+        pool = Pool()
+        Report = pool.get('tipline.report')
+        Case = pool.get('tipline.case')
+        (a, _, _), moderator = self._users()
+        report = self._file(a, self._party(), LEAK)
+        with Transaction().set_user(a.id), check_access():
+            mine = Report.search([('mine', '=', True)])
+            self.assertEqual(mine, [report])
+            values, = Report.read([report.id], ['priority_explanation'])
+            self.assertIsNone(values['priority_explanation'])
+            with self.assertRaises(AccessError):
+                Case.search([])
+        with Transaction().set_user(moderator.id), check_access():
+            values, = Report.read([report.id], [
+                    'priority', 'priority_explanation', 'case'])
+            self.assertTrue(values['priority_explanation'])
+            self.assertEqual(len(Case.search([])), 1)
 
     @with_transaction()
     def test_weights_validation(self):
@@ -372,10 +399,9 @@ class CaseTestCase(unittest.TestCase):
         case = Case(case.id)
         self.assertTrue(case.quarantined)
         self.assertTrue(all(r.new_reporter for r in reports))
-        self.assertEqual(Report.search([('quarantined', '=', True)]),
-            sorted([Report(r.id) for r in reports],
-                key=lambda r: (-(r.priority or 0), -r.submitted_at.timestamp(),
-                    -r.id)))
+        self.assertEqual(
+            set(Report.search([('quarantined', '=', True)])),
+            {Report(r.id) for r in reports})
         self.assertIn('case_change', [e.kind for e in reports[0].history])
         clock.travel(minutes=1)
         with Transaction().set_user(moderator.id), check_access():
