@@ -461,23 +461,64 @@ class Report(metaclass=PoolMeta):
 
     @classmethod
     def rescore_open(cls):
-        """The cron job: every open report rescored in one columnar call,
-        then each open case's priority from its reports"""
+        """The cron job: every open report rescored in one columnar call.
+        Up to RESCORE_CHUNK reports are written at once; more are written by
+        queued tasks of RESCORE_CHUNK reports, each in a transaction of its
+        own, so that no transaction holds every open report."""
         pool = Pool()
         Configuration = pool.get('tipline.configuration')
         Case = pool.get('tipline.case')
         rows = cls._open_rows()
-        if rows:
-            columns = cls._columns(rows, all_history=True)
-            scores = tipline_core.score_batch(
-                *(columns[k] for k in INPUTS),
-                Configuration(1).get_score_weights())
-            cls._store_scores([r[0] for r in rows], scores, columns)
+        if not rows:
+            return 0
+        columns = cls._columns(rows, all_history=True)
+        scores = tipline_core.score_batch(
+            *(columns[k] for k in INPUTS),
+            Configuration(1).get_score_weights())
+        ids = [r[0] for r in rows]
+        if len(ids) <= RESCORE_CHUNK:
+            cls._store_scores(ids, scores, columns)
+            with without_check_access():
+                Case.update(Case.search([
+                            ('reports', 'in', ids),
+                            ('state', '=', 'open'),
+                            ]))
+            return len(ids)
+        chunks = range(0, len(ids), RESCORE_CHUNK)
+        for number, start in enumerate(chunks, 1):
+            end = start + RESCORE_CHUNK
+            priorities = {
+                str(ids[i]): [scores[i], json.dumps(
+                        {k: columns[k][i] for k in INPUTS}, sort_keys=True)]
+                for i in range(start, min(end, len(ids)))}
+            cls.__queue__.store_priorities(
+                cls.browse(ids[start:end]), priorities)
+            logger.info("rescoring: queued part %d/%d (%d open reports)",
+                number, len(chunks), len(ids))
+        return len(ids)
+
+    @classmethod
+    def store_priorities(cls, reports, priorities):
+        """Queue task of rescore_open: write priorities, {report id: [score,
+        inputs]}, and refresh the cases of reports"""
+        pool = Pool()
+        Case = pool.get('tipline.case')
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        open_ids = {r.id for r in reports if r.state in OPEN_STATES}
+        for report_id, (score, inputs) in priorities.items():
+            if int(report_id) not in open_ids:
+                continue
+            cursor.execute(*table.update(
+                    [table.priority, table.priority_inputs], [score, inputs],
+                    where=table.id == int(report_id)))
+        clear_record_cache()
         with without_check_access():
-            cases = Case.search([('state', '=', 'open')])
-            for i in range(0, len(cases), RESCORE_CHUNK):
-                Case.update(cases[i:i + RESCORE_CHUNK])
-        return len(rows)
+            Case.update(Case.search([
+                        ('reports', 'in', list(open_ids)),
+                        ('state', '=', 'open'),
+                        ]))
+        logger.info("rescoring: %d reports written", len(open_ids))
 
     @classmethod
     def on_modification(cls, mode, reports, field_names=None):

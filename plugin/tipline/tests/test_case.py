@@ -1,6 +1,7 @@
 "Cases, near-duplicates, priority and the burst guard"
 import datetime as dt
 import json
+from unittest.mock import patch
 
 from trytond.exceptions import UserError
 from trytond.model.exceptions import AccessError, ValidationError
@@ -12,7 +13,7 @@ from trytond.tests.test_tryton import activate_module, with_transaction
 from trytond.transaction import Transaction, check_access
 
 import tipline_core
-from trytond.modules.tipline import clock
+from trytond.modules.tipline import clock, priority
 from trytond.modules.tipline.report import CLOSED_STATES, OPEN_STATES
 from trytond.modules.tipline.tests.tools import use_throwaway_master_key
 
@@ -323,6 +324,20 @@ class CaseTestCase(unittest.TestCase):
                 [('method', '=', 'tipline.report|rescore_open')])
             self.assertEqual(Report.rescore_open(), 2)
             self.assertGreater(Report(pending.id).priority, before)
+        # Beyond one chunk, the writes go to queued tasks of their own.
+        Queue = pool.get('ir.queue')
+        with clock.travelled(hours=70), \
+                patch.object(priority, 'RESCORE_CHUNK', 1):
+            self.assertEqual(Report.rescore_open(), 2)
+            tasks = Queue.search([])
+            self.assertEqual(len(tasks), 2)
+            for task in tasks:
+                self.assertEqual(task.data['method'], 'store_priorities')
+                task.run()
+        self.assertGreater(Report(pending.id).priority, before)
+        inputs = json.loads(Report(pending.id).priority_inputs)
+        self.assertEqual(inputs['sla_used'], 1.0)
+
         # The moderators' queue is ordered by priority.
         ModelData = pool.get('ir.model.data')
         Action = pool.get('ir.action.act_window')
