@@ -26,7 +26,7 @@ import tipline_core
 
 from .clock import now as utcnow
 from .exceptions import CaseError
-from .report import CLOSED_STATES, OPEN_STATES
+from .report import CLOSED_STATES, OPEN_STATES, SEVERITIES, TRUTHFULNESS
 
 EPOCH = dt.datetime(1970, 1, 1)
 OUTCOMES = [
@@ -101,6 +101,14 @@ class Case(ModelSQL, ModelView):
     reporter_message = fields.Text(
         "Message to the Reporters", states=_resolvable,
         help="Shown to every reporter in the case with the result.")
+    truthfulness = fields.Selection(
+        TRUTHFULNESS, "Truthfulness", sort=False, states=_resolvable,
+        help="What verification found; given to every open report of the "
+        "case when it is resolved.")
+    severity_assessment = fields.Selection(
+        SEVERITIES, "Severity", sort=False, states=_resolvable,
+        help="How serious the moderators judge the abuse to be; given to "
+        "every open report of the case when it is resolved.")
     resolved_at = fields.DateTime("Resolved At", readonly=True)
     subject_tokens = fields.Char("Subject Tokens", readonly=True)
 
@@ -274,8 +282,8 @@ class Case(ModelSQL, ModelView):
         if mode != 'write' or not field_names:
             return
         # State follows the reports, whose own events record it.
-        watched = {'quarantined', 'outcome', 'kind', 'merged_into'} & set(
-            field_names)
+        watched = {'quarantined', 'outcome', 'kind', 'merged_into',
+            'truthfulness', 'severity_assessment'} & set(field_names)
         if not watched:
             return
         for case in cases:
@@ -308,14 +316,23 @@ class Case(ModelSQL, ModelView):
                 raise CaseError(gettext(
                         'tipline.msg_case_message_required',
                         case=case.rec_name))
+            if case.outcome == 'upheld' and not (
+                    case.truthfulness and case.severity_assessment):
+                raise CaseError(gettext(
+                        'tipline.msg_case_upheld_needs_verification',
+                        case=case.rec_name))
         for case in cases:
             reports = [r for r in case.reports if r.state in OPEN_STATES]
             if not reports:
                 continue
-            Report.write(reports, {
-                    'outcome': case.outcome,
-                    'reporter_message': case.reporter_message,
-                    })
+            values = {
+                'outcome': case.outcome,
+                'reporter_message': case.reporter_message,
+                }
+            for name in ('truthfulness', 'severity_assessment'):
+                if getattr(case, name):
+                    values[name] = getattr(case, name)
+            Report.write(reports, values)
             Report.resolve_from_case(reports)
         if cases:
             cls.write(cases, {'resolved_at': utcnow()})
@@ -446,6 +463,8 @@ class Report(metaclass=PoolMeta):
         with system(), without_check_access():
             cls.assign_case(
                 cls(report.id), description, new_reporter=new_reporter)
+        # Filing names nobody in the host's user columns.
+        cls._forget_author([cls(report.id)])
         return cls(report.id), receipt
 
     @classmethod

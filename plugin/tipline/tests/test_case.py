@@ -245,6 +245,11 @@ class CaseTestCase(unittest.TestCase):
                 Case.resolve([case])
             case.reporter_message = "The notes were removed."
             case.save()
+            with self.assertRaises(UserError):
+                Case.resolve([case])
+            case.truthfulness = 'confirmed'
+            case.severity_assessment = 'high'
+            case.save()
             Case.resolve([case])
         case = Case(case.id)
         self.assertEqual(case.state, 'resolved')
@@ -308,6 +313,8 @@ class CaseTestCase(unittest.TestCase):
         with Transaction().set_user(moderator.id), check_access():
             earlier = Report(earlier.id)
             earlier.outcome = 'upheld'
+            earlier.truthfulness = 'confirmed'
+            earlier.severity_assessment = 'high'
             earlier.reporter_message = "Removed."
             earlier.save()
             Report.resolve_from_case([earlier])
