@@ -11,14 +11,14 @@ from new or low-accuracy reporters puts the case in quarantine."""
 import datetime as dt
 from collections import defaultdict
 
-from sql import Literal, Null
-from sql.aggregate import Count, Max, Min, Sum
+from sql import Null
+from sql.aggregate import Count, Max, Min
 from sql.conditionals import Case as SqlCase
 
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, fields
 from trytond.pool import Pool, PoolMeta
-from trytond.pyson import Bool, Eval
+from trytond.pyson import Eval
 from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
@@ -26,7 +26,7 @@ import tipline_core
 
 from .clock import now as utcnow
 from .exceptions import CaseError
-from .report import CLOSED_STATES, OPEN_STATES, SEVERITIES, TRUTHFULNESS
+from .report import OPEN_STATES, SEVERITIES, TRUTHFULNESS
 
 EPOCH = dt.datetime(1970, 1, 1)
 OUTCOMES = [
@@ -204,11 +204,13 @@ class Case(ModelSQL, ModelView):
         is_open = report.state.in_(OPEN_STATES)
         cursor.execute(*report.select(
                 report.case,
-                Count(Literal('*')),
+                Count(report.id),
                 Count(report.reporter_token, distinct=True),
-                Sum(SqlCase((report.reporter_token == Null, 1), else_=0)),
+                # Counting ids, not summing literals, keeps PostgreSQL from
+                # guessing the type of a parameter.
+                Count(SqlCase((report.reporter_token == Null, report.id))),
                 Count(report.target, distinct=True),
-                Sum(SqlCase((is_open, 1), else_=0)),
+                Count(SqlCase((is_open, report.id))),
                 Max(SqlCase((is_open, report.priority), else_=Null)),
                 Min(report.submitted_at),
                 Min(report.id),

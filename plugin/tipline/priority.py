@@ -10,13 +10,14 @@ stored priority.  Reports are rescored when they join a case, when a report
 is resolved (which changes accuracy and record history), when the weights
 change, and by a cron job that rescores every open report in one columnar
 call."""
+import datetime as dt
 import json
 import logging
 import math
 from array import array
 
-from sql import Literal, Null
-from sql.aggregate import Sum
+from sql import Null
+from sql.aggregate import Count
 from sql.conditionals import Case as SqlCase
 
 from trytond.i18n import gettext
@@ -324,9 +325,8 @@ class Report(metaclass=PoolMeta):
                 where &= table.reporter_token.in_(chunk)
             cursor.execute(*table.select(
                     table.reporter_token,
-                    Sum(SqlCase((table.outcome == 'upheld', 1), else_=0)),
-                    Sum(SqlCase((table.outcome == 'not_upheld', 1),
-                            else_=0)),
+                    Count(SqlCase((table.outcome == 'upheld', table.id))),
+                    Count(SqlCase((table.outcome == 'not_upheld', table.id))),
                     where=where, group_by=[table.reporter_token]))
             for token, upheld, not_upheld in cursor:
                 result[token] = (int(upheld or 0), int(not_upheld or 0))
@@ -351,7 +351,7 @@ class Report(metaclass=PoolMeta):
             if chunk is not None:
                 where &= table.target.in_(chunk)
             cursor.execute(*table.select(
-                    table.target, Sum(Literal(1)),
+                    table.target, Count(table.id),
                     where=where, group_by=[table.target]))
             for target, count in cursor:
                 result[target] = int(count or 0)
@@ -543,7 +543,7 @@ class Report(metaclass=PoolMeta):
 
 
 def _parse_datetime(value):
-    import datetime as dt
+    "SQLite hands raw rows' timestamps over as text"
     return dt.datetime.fromisoformat(value) if value else None
 
 
