@@ -443,14 +443,26 @@ class Report(metaclass=PoolMeta):
         return False
 
     def get_quarantined(self, name):
-        return bool(self.case and self.case.quarantined)
+        "Open and held in a quarantined case"
+        return bool(self.case and self.case.quarantined
+            and self.state in OPEN_STATES)
 
     @classmethod
     def search_quarantined(cls, name, clause):
         _, operator, value = clause
         if operator == '!=':
             value = not value
-        return [('case.quarantined', '=', bool(value))]
+        quarantined = [
+            ('case.quarantined', '=', True),
+            ('state', 'in', OPEN_STATES),
+            ]
+        if value:
+            return quarantined
+        return ['OR',
+            ('case', '=', None),
+            ('case.quarantined', '=', False),
+            ('state', 'not in', OPEN_STATES),
+            ]
 
     @classmethod
     def file(cls, target, category, description, anonymous=False,

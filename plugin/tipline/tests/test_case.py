@@ -433,6 +433,9 @@ class CaseTestCase(unittest.TestCase):
         self.assertTrue(case.released_at)
         # Reports filed before the release do not quarantine it again.
         self.assertFalse(Report.check_burst(Report(reports[-1].id)))
+        self.assertEqual(Report.search([('quarantined', '=', True)]), [])
+        self.assertEqual(
+            len(Report.search([('quarantined', '=', False)])), 5)
 
     @with_transaction()
     def test_old_accounts_are_no_burst(self):
