@@ -261,7 +261,7 @@ class CaseTestCase(unittest.TestCase):
             self.assertEqual(report.outcome, 'upheld')
             self.assertEqual(report.reporter_message,
                 "The notes were removed.")
-        notified = {q.recipient for q in Queue.search([
+        notified = {q.address() for q in Queue.search([
                     ('report', 'in', [r.id for r in reports]),
                     ('template', '=', 'status')])}
         self.assertEqual(notified,
