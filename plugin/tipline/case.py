@@ -323,6 +323,13 @@ class Case(ModelSQL, ModelView):
                 raise CaseError(gettext(
                         'tipline.msg_case_upheld_needs_verification',
                         case=case.rec_name))
+            untriaged = [r for r in case.reports
+                if r.state in {'submitted', 'acknowledged'}
+                and not r.severity_assessment]
+            if untriaged and not case.severity_assessment:
+                raise CaseError(gettext(
+                        'tipline.msg_case_severity_required',
+                        case=case.rec_name))
         for case in cases:
             reports = [r for r in case.reports if r.state in OPEN_STATES]
             if not reports:
@@ -603,34 +610,19 @@ class Report(metaclass=PoolMeta):
 
     @classmethod
     def resolve_from_case(cls, reports):
-        """Resolve reports, which carry their outcome and message, passing
-        through the workflow states that lead to a resolution"""
-        steps = defaultdict(list)
-        for report in reports:
-            path = cls._path_to_resolution(report.state)
-            if path is None:
-                continue
-            steps[tuple(path)].append(report)
-        for path, group in steps.items():
-            for state in path:
-                cls.write(group, {'state': state})
-        cls.resolve(cls.browse([r.id for r in reports]))
-
-    @classmethod
-    def _path_to_resolution(cls, state):
-        "The open states to pass from state to one that can be resolved"
-        transitions = cls._transitions
-        queue, seen = [(state, [])], {state}
-        while queue:
-            current, path = queue.pop(0)
-            if (current, 'resolved') in transitions:
-                return path
-            for start, end in sorted(transitions):
-                if (start == current and end in OPEN_STATES
-                        and end not in seen):
-                    seen.add(end)
-                    queue.append((end, path + [end]))
-        return None
+        """Resolve reports, which carry their outcome and message, through
+        the workflow's own buttons: those not yet triaged are acknowledged
+        and triaged first (their severity checked, their time recorded,
+        someone assigned), so a case takes no shortcut a moderator could not"""
+        ids = [r.id for r in reports]
+        submitted = [r for r in cls.browse(ids) if r.state == 'submitted']
+        if submitted:
+            cls.acknowledge(submitted)
+        acknowledged = [r for r in cls.browse(ids)
+            if r.state == 'acknowledged']
+        if acknowledged:
+            cls.triage(acknowledged)
+        cls.resolve(cls.browse(ids))
 
     @classmethod
     def on_modification(cls, mode, reports, field_names=None):
