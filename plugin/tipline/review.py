@@ -543,29 +543,29 @@ class Review(ModelSQL, ModelView):
                     category=category.id))
 
     def _compute_campaigns(self, summary, lines):
-        "Cases from the dedup work (tipline.case), when it is installed"
+        """Cases opened in the period by kind (one record, or one text on
+        several records: a campaign), and the cases quarantined as possible
+        report bombing"""
         pool = Pool()
-        try:
-            Case_ = pool.get('tipline.case')
-        except KeyError:
-            return
-        case = Case_.__table__()
+        Case = pool.get('tipline.case')
+        case = Case.__table__()
         cursor = Transaction().connection.cursor()
         start, end = self._bounds
-        where = (case.create_date >= start) & (case.create_date < end)
-        for name in ('kind', 'state'):
-            if name in Case_._fields and hasattr(
-                    Case_._fields[name], 'selection'):
-                column = getattr(case, name)
-                cursor.execute(*case.select(column, Count(case.id),
-                        where=where, group_by=[column]))
-                for key, n in sorted(cursor.fetchall(), key=str):
-                    lines.append(self._line(
-                            'campaign', '%s:%s' % (name, key), key, n))
-                return
-        cursor.execute(*case.select(Count(case.id), where=where))
-        n, = cursor.fetchone()
-        lines.append(self._line('campaign', 'cases', "Cases", n))
+        labels = dict(Case.kind.selection)
+        cursor.execute(*case.select(case.kind, Count(case.id),
+                where=(case.create_date >= start) & (case.create_date < end)
+                & (case.state != 'merged'),
+                group_by=[case.kind]))
+        counts = dict(cursor.fetchall())
+        for kind in ('target', 'campaign'):
+            lines.append(self._line('campaign', 'kind:%s' % kind,
+                    labels[kind], counts.get(kind, 0)))
+        cursor.execute(*case.select(Count(case.id),
+                where=(case.quarantined_at >= start)
+                & (case.quarantined_at < end)))
+        quarantined, = cursor.fetchone()
+        lines.append(self._line('campaign', 'quarantined',
+                "Quarantined (possible report bombing)", quarantined))
 
     def _compute_feedback(self, summary, lines):
         pool = Pool()

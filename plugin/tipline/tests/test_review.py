@@ -181,6 +181,29 @@ class ReviewTestCase(ModuleTestCase):
 
 
     @with_transaction()
+    def test_review_counts_cases_and_quarantines(self):
+        "Cases by kind and quarantines are figures of the period"
+        pool = Pool()
+        Review = pool.get('tipline.review')
+        Case = pool.get('tipline.case')
+        reporter, _, _ = self._users()
+        acme, other = self._party("ACME"), self._party("Other Ltd")
+        text = ("The same advert for a casino pasted into the notes of "
+            "every contact of this company last night.")
+        first = self._file(reporter, acme, code='spam', description=text)
+        self._file(reporter, other, code='spam', description=text)
+        separate = self._file(reporter, self._party("Third Ltd"),
+            description="A manager wrote threats into an opportunity.")
+        self.assertEqual(first.case.kind, 'campaign')
+        self.assertEqual(separate.case.kind, 'target')
+        Case.quarantine([separate.case])
+        review = Review.make('monthly', self._month(dt.date.today()))
+        figures = {(l.kind, l.key): l.value for l in review.lines}
+        self.assertEqual(figures[('campaign', 'kind:campaign')], 1)
+        self.assertEqual(figures[('campaign', 'kind:target')], 1)
+        self.assertEqual(figures[('campaign', 'quarantined')], 1)
+
+    @with_transaction()
     def test_hot_spot_owners(self):
         "Reports on a salesperson's opportunities count against the owner"
         from trytond.modules.company.tests import (
