@@ -7,14 +7,26 @@ Prints signatures/s (batch from Python, English and Chinese short texts),
 query latency p50/p99 with 100k (and, with --full, 1M) stored signatures,
 and the time to score 1M reports plus top-100. The native-only latencies
 come from the C++ program tests/bench/dedup_bench.cc (build/tests/dedup_bench).
+
+Peers: datasketch and rensa from PyPI (requirements-bench.txt), and the Go
+library github.com/ekzhu/minhash-lsh from Debian (apt-get install golang-go
+golang-github-ekzhu-minhash-lsh-dev), through tests/bench/go/minhash_peer.go,
+built here on the fly with the same texts. With --full (or --db N) the
+database figures of dedup_db_bench.py follow, at 100k reports (or N), in the
+same run.
 """
 
 from __future__ import annotations
 
 import array
+import os
+import pathlib
 import random
+import shutil
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 
 import tipline_core
@@ -136,6 +148,37 @@ def bench_queries(rng: random.Random, stored: int) -> None:
             lsh.query(minhash)
             samples.append(time.perf_counter_ns() - t0)
         print(f"  rensa RMinHashLSH.query (unranked candidates): {percentiles(samples)}")
+        bench_go(texts, queries)
+
+
+GO_LIBRARY = pathlib.Path("/usr/share/gocode/src/github.com/ekzhu/minhash-lsh")
+
+
+def bench_go(texts: list[str], queries: list[str]) -> None:
+    "The Go peer on the same stored texts and queries"
+    go = shutil.which("go")
+    if not go or not GO_LIBRARY.is_dir():
+        print("  Go peer skipped: apt-get install golang-go "
+              "golang-github-ekzhu-minhash-lsh-dev")
+        return
+    source = pathlib.Path(__file__).with_name("go") / "minhash_peer.go"
+    with tempfile.TemporaryDirectory() as directory:
+        work = pathlib.Path(directory)
+        shutil.copy(source, work / "minhash_peer.go")
+        env = dict(os.environ, GOPATH="/usr/share/gocode", GO111MODULE="off",
+                   GOCACHE=str(work / "cache"), GOFLAGS="")
+        subprocess.run([go, "build", "-o", "minhash_peer", "."], cwd=work,
+                       env=env, check=True)
+        (work / "stored.txt").write_text("\n".join(texts) + "\n")
+        (work / "queries.txt").write_text("\n".join(queries) + "\n")
+        output = subprocess.run(
+            [str(work / "minhash_peer"), "stored.txt", "queries.txt"],
+            cwd=work, check=True, capture_output=True, text=True).stdout
+    figures = dict(line.split(" ", 1) for line in output.splitlines())
+    print(f"  Go ekzhu/minhash-lsh signatures (words, one by one): "
+          f"{float(figures['go_signatures_per_s']):>10,.0f} /s")
+    print(f"  Go ekzhu/minhash-lsh query(text) (unranked candidates): "
+          f"p50 {figures['go_query_p50_us']} us, p99 {figures['go_query_p99_us']} us")
 
 
 def bench_scoring(rng: random.Random) -> None:
@@ -162,6 +205,15 @@ def bench_scoring(rng: random.Random) -> None:
           f"top_k 100: {top_time * 1e3:.1f} ms; best score {top[0][1]:.1f}")
 
 
+def bench_database(reports: int) -> None:
+    "dedup_db_bench.py in a throwaway SQLite database, in this run"
+    print(f"through the database ({reports:,} reports, SQLite in memory):",
+          flush=True)
+    env = dict(os.environ, DB_NAME=os.environ.get("DB_NAME", ":memory:"))
+    subprocess.run([sys.executable, str(pathlib.Path(__file__).with_name(
+        "dedup_db_bench.py")), "--reports", str(reports)], env=env, check=True)
+
+
 def main() -> None:
     rng = random.Random(2024)
     bench_signatures(rng)
@@ -169,6 +221,10 @@ def main() -> None:
     if "--full" in sys.argv:
         bench_queries(rng, 1_000_000)
     bench_scoring(rng)
+    if "--db" in sys.argv:
+        bench_database(int(sys.argv[sys.argv.index("--db") + 1]))
+    elif "--full" in sys.argv:
+        bench_database(100_000)
 
 
 if __name__ == "__main__":
