@@ -120,13 +120,34 @@ def _render(language, status=200, template_name='status.html', **values):
     return response
 
 
+def receipt_holder(pool, request):
+    """The anonymous report whose tracking number and receipt the posted
+    form gives, within the rate limits: (report, None), else (None,
+    'limited') or (None, 'failed'), a failure being counted"""
+    Report = pool.get('tipline.report')
+    Attempt = pool.get('tipline.status_attempt')
+    number = (request.form.get('number') or '')[:64]
+    receipt = (request.form.get('receipt') or '')[:64]
+    try:
+        canonical = tipline_core.parse_tracking_number(number)
+    except tipline_core.InvalidInput:
+        canonical = number.strip().upper()
+    keys = Attempt.keys_for(request.remote_addr, canonical)
+    if Attempt.limited(keys):
+        return None, 'limited'
+    report = Report.status_for_receipt(number, receipt)
+    if report is None:
+        Attempt.record_failure(keys)
+        return None, 'failed'
+    return report, None
+
+
 @app.route('/<database_name>/tipline/status', methods=['GET', 'POST'])
 @with_pool
 @with_transaction(readonly=False)
 def status_page(request, pool):
     try:
         Report = pool.get('tipline.report')
-        Attempt = pool.get('tipline.status_attempt')
     except KeyError:
         # Routes exist for every database; Tipline may not be active here.
         return Response('Not Found', status=404)
@@ -137,17 +158,11 @@ def status_page(request, pool):
 
     number = (request.form.get('number') or '')[:64]
     receipt = (request.form.get('receipt') or '')[:64]
-    try:
-        canonical = tipline_core.parse_tracking_number(number)
-    except tipline_core.InvalidInput:
-        canonical = number.strip().upper()
-    keys = Attempt.keys_for(request.remote_addr, canonical)
-    if Attempt.limited(keys):
+    report, refusal = receipt_holder(pool, request)
+    if refusal == 'limited':
         return _render(language, status=429, report=None, failed=False,
             limited=True, number=number, receipt='', appeal=None)
-    report = Report.status_for_receipt(number, receipt)
-    if report is None:
-        Attempt.record_failure(keys)
+    if refusal:
         return _render(language, report=None, failed=True, limited=False,
             number=number, receipt='', appeal=None)
     appeal = {'error': None, 'reason': '', 'done': False}

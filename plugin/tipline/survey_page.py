@@ -7,10 +7,8 @@ from trytond.protocols.wrappers import with_pool, with_transaction
 from trytond.transaction import Transaction
 from trytond.wsgi import app
 
-import tipline_core
-
 from .exceptions import FeedbackError
-from .status import _language, _render
+from .status import _language, _render, receipt_holder
 
 
 def _answer(form):
@@ -33,23 +31,14 @@ def _answer(form):
 def survey_page(request, pool):
     try:
         Report = pool.get('tipline.report')
-        Attempt = pool.get('tipline.status_attempt')
     except KeyError:
         return Response('Not Found', status=404)
     language = _language(request)
-    number = (request.form.get('number') or '')[:64]
-    receipt = (request.form.get('receipt') or '')[:64]
-    try:
-        canonical = tipline_core.parse_tracking_number(number)
-    except tipline_core.InvalidInput:
-        canonical = number.strip().upper()
-    keys = Attempt.keys_for(request.remote_addr, canonical)
-    if Attempt.limited(keys):
+    report, refusal = receipt_holder(pool, request)
+    if refusal == 'limited':
         return _render(language, status=429, template_name='survey.html',
             outcome='limited')
-    report = Report.status_for_receipt(number, receipt)
-    if report is None:
-        Attempt.record_failure(keys)
+    if refusal:
         return _render(language, status=403, template_name='survey.html',
             outcome='failed')
     answer = _answer(request.form)
