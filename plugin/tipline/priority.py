@@ -240,6 +240,13 @@ class Report(metaclass=PoolMeta):
         "Priority Inputs", readonly=True,
         help="The factors of the last scoring, so that the breakdown adds "
         "up to the stored priority.")
+    # The form shows the score as text: sao's float widget, seeing more
+    # decimals stored than it displays, would write the field back when a
+    # button is clicked and redraw the form under the moderator's choices.
+    priority_text = fields.Function(
+        fields.Char("Priority",
+            help="From 0 to 100: how urgently the report needs a moderator."),
+        'get_priority_text')
     priority_explanation = fields.Function(
         fields.Text("Why This Priority"), 'get_priority_explanation')
     personal_data_signals = fields.Integer(
@@ -266,6 +273,11 @@ class Report(metaclass=PoolMeta):
     @classmethod
     def default_personal_data_signals(cls):
         return 0
+
+    def get_priority_text(self, name):
+        if self.priority is None:
+            return None
+        return '%.1f' % self.priority
 
     @classmethod
     def get_priority_explanation(cls, reports, name):
