@@ -500,6 +500,20 @@ class Report(metaclass=PoolMeta):
                 utcnow() - created).total_seconds() < days)
 
     @classmethod
+    def index_unfiled(cls, limit=500):
+        """Cron: give open reports filed before the near-duplicate index
+        existed their signature and case, oldest first, limit at a time"""
+        with system(), without_check_access():
+            reports = cls.search([
+                    ('case', '=', None),
+                    ('state', 'in', OPEN_STATES),
+                    ], order=[('submitted_at', 'ASC'), ('id', 'ASC')],
+                limit=limit)
+            for report in reports:
+                cls.assign_case(report, report.description)
+        return reports
+
+    @classmethod
     def assign_case(cls, report, text, new_reporter=False):
         """Store report's signature, then put it in the open case of the
         same record or of a near-identical text, or in a new case"""

@@ -567,3 +567,6 @@ class Cron(metaclass=PoolMeta):
         super().__setup__()
         cls.method.selection.append(
             ('tipline.report|rescore_open', "Rescore Tipline Reports"))
+        cls.method.selection.append(
+            ('tipline.report|index_unfiled',
+                "Index Tipline Reports Filed Before Cases"))

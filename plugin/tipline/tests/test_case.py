@@ -101,6 +101,33 @@ class CaseTestCase(unittest.TestCase):
         self.assertIn('case_join', kinds)
 
     @with_transaction()
+    def test_reports_from_before_cases_are_indexed(self):
+        "The cron gives reports filed before the index a signature and a case"
+        pool = Pool()
+        Report = pool.get('tipline.report')
+        Case = pool.get('tipline.case')
+        Signature = pool.get('tipline.report.signature')
+        (a, b, _), _ = self._users()
+        first = self._file(a, self._party("ACME"), LEAK)
+        second = self._file(b, self._party("Other Ltd"), LEAK)
+        # As they were before the near-duplicate index existed.
+        Signature.delete(Signature.search([]))
+        table = Report.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*table.update([table.case], [None]))
+        Case.delete(Case.search([]))
+        self.assertEqual(
+            Report.index_unfiled(limit=1), [Report(first.id)])
+        self.assertEqual(Report.index_unfiled(), [Report(second.id)])
+        self.assertEqual(Report.index_unfiled(), [])
+        first, second = Report(first.id), Report(second.id)
+        self.assertTrue(first.case)
+        # The same text on another record: one campaign.
+        self.assertEqual(second.case, first.case)
+        self.assertEqual(first.case.kind, 'campaign')
+        self.assertEqual(len(Signature.search([])), 2)
+
+    @with_transaction()
     def test_campaign_across_two_targets(self):
         "One text pasted against two records is one campaign"
         (a, b, _), _ = self._users()
