@@ -107,10 +107,14 @@ class Report(metaclass=PoolMeta):
         # One appeal only: its answer is final.
         open_to_appeal = [r for r in reports if not r.appealed_at]
         if open_to_appeal:
+            # Shown to the minute, rounded up: never less than the window.
+            now = utcnow()
+            minute = now.replace(second=0, microsecond=0)
+            if minute < now:
+                minute += dt.timedelta(minutes=1)
             cls.write(open_to_appeal, {
-                    'appeal_deadline': (
-                        utcnow().replace(second=0, microsecond=0)
-                        + dt.timedelta(days=days)) if days else None,
+                    'appeal_deadline': (minute + dt.timedelta(days=days))
+                    if days else None,
                     })
 
     @classmethod
