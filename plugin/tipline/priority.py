@@ -29,7 +29,7 @@ import tipline_core
 
 from .clock import now as utcnow
 from .exceptions import PriorityWeightError
-from .report import OPEN_STATES
+from .report import OPEN_STATES, in_groups, invalidate
 
 logger = logging.getLogger(__name__)
 
@@ -47,22 +47,7 @@ DEFAULT_BURST = tipline_core.BurstParams()
 
 def is_staff():
     "Whether the current user may read moderation facts (or is the system)"
-    pool = Pool()
-    ModelData = pool.get('ir.model.data')
-    User = pool.get('res.user')
-    if not Transaction().user:
-        return True
-    groups = set(User.get_groups())
-    return bool(groups & {
-            ModelData.get_id('tipline', 'group_tipline_moderator'),
-            ModelData.get_id('tipline', 'group_tipline_custodian'),
-            })
-
-
-def clear_record_cache():
-    "Forget the records read in this transaction"
-    for cache in Transaction().cache.values():
-        cache.clear()
+    return in_groups('group_tipline_moderator', 'group_tipline_custodian')
 
 
 class Configuration(metaclass=PoolMeta):
@@ -208,8 +193,10 @@ class Configuration(metaclass=PoolMeta):
         # The singleton's first write is a create.
         if mode == 'create' or (mode == 'write' and any(
                     f.startswith('weight_') for f in field_names or [])):
-            # The transaction's records still hold the old weights.
-            clear_record_cache()
+            # The transaction's records still hold the old weights (the
+            # singleton reads them through records of its own): forget all.
+            for cache in Transaction().cache.values():
+                cache.clear()
             Report.rescore_open()
 
 
@@ -450,7 +437,7 @@ class Report(metaclass=PoolMeta):
                 logger.info("rescored %d/%d open reports",
                     min(start + RESCORE_CHUNK, total), total)
         # The rows changed behind the ORM's back.
-        clear_record_cache()
+        invalidate(cls, ids)
 
     @classmethod
     def rescore_reports(cls, reports):
@@ -524,7 +511,7 @@ class Report(metaclass=PoolMeta):
             cursor.execute(*table.update(
                     [table.priority, table.priority_inputs], [score, inputs],
                     where=table.id == int(report_id)))
-        clear_record_cache()
+        invalidate(cls, [int(i) for i in priorities])
         with without_check_access():
             Case.update(Case.search([
                         ('reports', 'in', list(open_ids)),

@@ -57,6 +57,18 @@ def invalidate(Model, ids):
                 records.pop(id_, None)
 
 
+def in_groups(*xml_ids):
+    """Whether the current user is in one of Tipline's groups xml_ids; the
+    system (user 0) always is"""
+    pool = Pool()
+    ModelData = pool.get('ir.model.data')
+    User = pool.get('res.user')
+    if not Transaction().user:
+        return True
+    return bool(set(User.get_groups())
+        & {ModelData.get_id('tipline', x) for x in xml_ids})
+
+
 def format_duration(delta):
     "A short human reading of a timedelta such as '2 d 5 h' or '40 min'"
     minutes = int(abs(delta).total_seconds() // 60)
@@ -394,15 +406,8 @@ class Report(Workflow, ModelSQL, ModelView):
 
     @classmethod
     def is_moderator(cls):
-        "Whether the current user moderates reports"
-        pool = Pool()
-        ModelData = pool.get('ir.model.data')
-        User = pool.get('res.user')
-        transaction = Transaction()
-        if transaction.user == 0:
-            return True
-        return ModelData.get_id('tipline', 'group_tipline_moderator') in (
-            User.get_groups())
+        "Whether the current user moderates reports (or is the system)"
+        return in_groups('group_tipline_moderator')
 
     @classmethod
     def get_notes(cls, reports, name):

@@ -152,19 +152,23 @@ def status_page(request, pool):
         # Routes exist for every database; Tipline may not be active here.
         return Response('Not Found', status=404)
     language = _language(request)
+
+    def page(status=200, **values):
+        "The status page: the look-up form, with whatever values say"
+        values = {'report': None, 'failed': False, 'limited': False,
+            'number': '', 'receipt': '', 'appeal': None, **values}
+        return _render(language, status=status, **values)
+
     if request.method == 'GET':
-        return _render(language, report=None, failed=False, limited=False,
-            number='', receipt='', appeal=None)
+        return page()
 
     number = (request.form.get('number') or '')[:64]
     receipt = (request.form.get('receipt') or '')[:64]
     report, refusal = receipt_holder(pool, request)
     if refusal == 'limited':
-        return _render(language, status=429, report=None, failed=False,
-            limited=True, number=number, receipt='', appeal=None)
+        return page(status=429, limited=True, number=number)
     if refusal:
-        return _render(language, report=None, failed=True, limited=False,
-            number=number, receipt='', appeal=None)
+        return page(failed=True, number=number)
     appeal = {'error': None, 'reason': '', 'done': False}
     if request.form.get('action') == 'appeal':
         reason = (request.form.get('reason') or '')[:20000]
@@ -190,11 +194,10 @@ def status_page(request, pool):
             'explanation': report.explanation,
             'appealable': report.appealable,
             'appeal_deadline': report.appeal_deadline,
-            'appealed': bool(report.appealed_at),
-            'survey': bool(getattr(report, 'survey_open', False)),
+            'survey': report.survey_open,
             }
-    return _render(language, report=values, failed=False, limited=False,
-        number=report.tracking_number, receipt=receipt, appeal=appeal)
+    return page(report=values, number=report.tracking_number,
+        receipt=receipt, appeal=appeal)
 
 
 
