@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <limits>
+#include <memory>
 #include <string>
 
 #include "internal/parallel.h"
@@ -62,21 +64,113 @@ struct Formulas {
   }
 };
 
+// Contributions cached for small whole counts.
+struct ScoreTables {
+  double severity_weight = 0, sla_weight = 0;
+  alignas(64) std::array<double, kTableSize> reporters{}, target{}, personal{};
+  alignas(64) std::array<double, kAccuracyTableSide * kAccuracyTableSide> accuracy{};
+};
+
+inline double ClampScore(double sum) { return std::clamp(sum, 0.0, kMaxScore); }
+
+// --- The batch kernel ---------------------------------------------------------
+// Rows go a block at a time. Branch-free passes over the columns, which the
+// compiler vectorises (with -fno-trapping-math, set for this file), turn each
+// input into its sanitised value or table index and mark rows whose counts
+// are not small whole numbers; a last pass adds the table entries in the
+// order Contributions adds them, so the sums are the same bits. Marked rows
+// (rare) are recomputed by the caller from the formulas. Built for AVX-512,
+// AVX2 and baseline x86-64 and picked at load time; the arithmetic is the
+// same IEEE double operations on every path (no FMA contraction here).
+
+// Rows per block: short passes keep the seven input streams prefetched;
+// 32 to 96 measured best, 256 and more a third slower.
+constexpr size_t kBlock = 64;
+
+// NaN, negatives and infinities count as 0, like Sanitize, without a branch.
+inline double SanitizeBranchless(double x) {
+  constexpr double kInfinity = std::numeric_limits<double>::infinity();
+  return static_cast<bool>(static_cast<unsigned>(x > 0.0) &
+                           static_cast<unsigned>(x < kInfinity))
+             ? x
+             : 0.0;
+}
+
+// index[j]: the sanitised in[j] as an index below `size`; redo[j] |= 1 where
+// that index is not the count itself (a fraction, or too large).
+inline void IndexColumn(const double* in, size_t n, size_t size, int32_t* index,
+                        int32_t* redo) {
+  const double last = static_cast<double>(size - 1);
+  for (size_t j = 0; j < n; ++j) {
+    const double x = SanitizeBranchless(in[j]);
+    const int32_t i = static_cast<int32_t>(x < last ? x : last);
+    index[j] = i;
+    redo[j] |= static_cast<int32_t>(static_cast<double>(i) != x);
+  }
+}
+
+// Weighted min(1, sanitised x).
+inline void LinearColumn(const double* in, size_t n, double weight, double* out) {
+  for (size_t j = 0; j < n; ++j) {
+    const double x = SanitizeBranchless(in[j]);
+    out[j] = weight * (x < 1.0 ? x : 1.0);
+  }
+}
+
+// Scores rows [first, first + n) of `cols` (n <= kBlock) into out[0, n);
+// returns whether any redo[j] is set.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
+#endif
+bool ScoreBlock(const ScoreTables& t, const ReportColumns& cols, size_t first,
+                size_t n, double* out, int32_t* redo) {
+  alignas(64) double severity[kBlock], sla[kBlock];
+  alignas(64) int32_t reporters[kBlock], upheld[kBlock], rejected[kBlock],
+      target[kBlock], personal[kBlock];
+  LinearColumn(cols.severity + first, n, t.severity_weight, severity);
+  LinearColumn(cols.sla_used + first, n, t.sla_weight, sla);
+  std::fill(redo, redo + n, 0);
+  IndexColumn(cols.reporters + first, n, kTableSize, reporters, redo);
+  IndexColumn(cols.upheld + first, n, kAccuracyTableSide, upheld, redo);
+  IndexColumn(cols.rejected + first, n, kAccuracyTableSide, rejected, redo);
+  IndexColumn(cols.target_upheld + first, n, kTableSize, target, redo);
+  IndexColumn(cols.personal_data_signals + first, n, kTableSize, personal, redo);
+  for (size_t j = 0; j < n; ++j) {
+    upheld[j] = upheld[j] * static_cast<int32_t>(kAccuracyTableSide) + rejected[j];
+  }
+  const double* reporters_table = t.reporters.data();
+  const double* accuracy_table = t.accuracy.data();
+  const double* target_table = t.target.data();
+  const double* personal_table = t.personal.data();
+  for (size_t j = 0; j < n; ++j) {
+    const double sum = severity[j] + reporters_table[reporters[j]] +
+                       accuracy_table[upheld[j]] + target_table[target[j]] +
+                       personal_table[personal[j]] + sla[j];
+    out[j] = sum < 0.0 ? 0.0 : (kMaxScore < sum ? kMaxScore : sum);  // ClampScore
+  }
+  int32_t any = 0;
+  for (size_t j = 0; j < n; ++j) any |= redo[j];
+  return any != 0;
+}
+
 class Scorer {
  public:
   Scorer(const ScoreWeights& weights, bool with_tables)
       : w_(weights), f_{w_} {
     if (!with_tables) return;
-    tables_ = true;
+    tables_ = std::make_unique<ScoreTables>();
+    ScoreTables& t = *tables_;
+    t.severity_weight = w_.severity;
+    t.sla_weight = w_.sla_urgency;
     for (size_t i = 0; i < kTableSize; ++i) {
       const auto x = static_cast<double>(i);
-      reporters_[i] = f_.Reporters(x);
-      target_[i] = f_.TargetHistory(x);
-      personal_[i] = f_.PersonalData(x);
+      t.reporters[i] = f_.Reporters(x);
+      t.target[i] = f_.TargetHistory(x);
+      t.personal[i] = f_.PersonalData(x);
     }
     for (size_t u = 0; u < kAccuracyTableSide; ++u) {
       for (size_t r = 0; r < kAccuracyTableSide; ++r) {
-        accuracy_[u * kAccuracyTableSide + r] = f_.ReporterAccuracy(
+        t.accuracy[u * kAccuracyTableSide + r] = f_.ReporterAccuracy(
             static_cast<double>(u), static_cast<double>(r));
       }
     }
@@ -94,32 +188,47 @@ class Scorer {
     personal = Sanitize(personal);
     sla = Sanitize(sla);
 
+    const ScoreTables* t = tables_.get();
     c[0] = w_.severity * std::min(1.0, severity);
-    c[1] = UseTable(reporters) ? reporters_[TableIndex(reporters)]
-                               : f_.Reporters(reporters);
-    c[2] = tables_ && upheld < kAccuracyTableSide && rejected < kAccuracyTableSide &&
+    c[1] = t && SmallInteger(reporters) ? t->reporters[TableIndex(reporters)]
+                                        : f_.Reporters(reporters);
+    c[2] = t && upheld < kAccuracyTableSide && rejected < kAccuracyTableSide &&
                    SmallInteger(upheld) && SmallInteger(rejected)
-               ? accuracy_[TableIndex(upheld) * kAccuracyTableSide + TableIndex(rejected)]
+               ? t->accuracy[TableIndex(upheld) * kAccuracyTableSide +
+                             TableIndex(rejected)]
                : f_.ReporterAccuracy(upheld, rejected);
-    c[3] = UseTable(target) ? target_[TableIndex(target)]
-                            : f_.TargetHistory(target);
-    c[4] = UseTable(personal) ? personal_[TableIndex(personal)]
-                              : f_.PersonalData(personal);
+    c[3] = t && SmallInteger(target) ? t->target[TableIndex(target)]
+                                     : f_.TargetHistory(target);
+    c[4] = t && SmallInteger(personal) ? t->personal[TableIndex(personal)]
+                                       : f_.PersonalData(personal);
     c[5] = w_.sla_urgency * std::min(1.0, sla);
     return c[0] + c[1] + c[2] + c[3] + c[4] + c[5];
   }
 
- private:
-  bool UseTable(double x) const { return tables_ && SmallInteger(x); }
+  // out[begin, end) through ScoreBlock; its marked rows from the formulas.
+  // Needs the tables.
+  void Batch(const ReportColumns& cols, size_t begin, size_t end, double* out) const {
+    alignas(64) int32_t redo[kBlock];
+    double c[kScoreFactorCount];
+    for (size_t block = begin; block < end; block += kBlock) {
+      const size_t n = std::min(end - block, kBlock);
+      if (!ScoreBlock(*tables_, cols, block, n, out + block, redo)) continue;
+      for (size_t j = 0; j < n; ++j) {
+        if (redo[j] == 0) continue;
+        const size_t i = block + j;
+        out[i] = ClampScore(
+            Contributions(cols.severity[i], cols.reporters[i], cols.upheld[i],
+                          cols.rejected[i], cols.target_upheld[i],
+                          cols.personal_data_signals[i], cols.sla_used[i], c));
+      }
+    }
+  }
 
+ private:
   const ScoreWeights w_;
   const Formulas f_;
-  bool tables_ = false;
-  std::array<double, kTableSize> reporters_{}, target_{}, personal_{};
-  std::array<double, kAccuracyTableSide * kAccuracyTableSide> accuracy_{};
+  std::unique_ptr<ScoreTables> tables_;  // null: formulas only
 };
-
-inline double ClampScore(double sum) { return std::clamp(sum, 0.0, kMaxScore); }
 
 }  // namespace
 
@@ -224,13 +333,7 @@ Status ScoreBatch(const ReportColumns& cols, const ScoreWeights& weights,
   }
   const Scorer scorer(weights, /*with_tables=*/true);
   internal::ParallelFor(cols.size, 1 << 16, [&](size_t begin, size_t end) {
-    double c[kScoreFactorCount];
-    for (size_t i = begin; i < end; ++i) {
-      out[i] = ClampScore(scorer.Contributions(
-          cols.severity[i], cols.reporters[i], cols.upheld[i], cols.rejected[i],
-          cols.target_upheld[i], cols.personal_data_signals[i], cols.sla_used[i],
-          c));
-    }
+    scorer.Batch(cols, begin, end, out);
   });
   return Status::Ok();
 }

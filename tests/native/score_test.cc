@@ -136,6 +136,45 @@ TEST(ScoreTest, BatchEqualsPerItemBitForBit) {
   }
 }
 
+// The batch kernel's branch-free path: NaN, infinities, negatives, values
+// on either side of the table bounds, -0.0 sums from negative weights, and
+// sizes that end mid-block must all give ExplainScore's bits.
+TEST(ScoreTest, BatchMatchesExplainOnEdgeValues) {
+  const double nan = std::nan("");
+  const double values[] = {nan,   -INFINITY, INFINITY, -1.0,  -0.0,   0.0,
+                           0.5,   1.0,       2.0,      62.0,  63.0,   64.0,
+                           1022.0, 1023.0,   1024.0,   1e300, 3.0e9,  7.25};
+  const size_t kinds = sizeof values / sizeof values[0];
+  for (const bool negative : {false, true}) {
+    ScoreWeights w;
+    if (negative) {
+      w.severity = -35;
+      w.reporters = -15;
+      w.reporter_accuracy = -10;
+      w.target_history = -10;
+      w.personal_data = -15;
+      w.sla_urgency = -15;
+    }
+    for (const size_t n : {size_t{1}, size_t{63}, size_t{65}, size_t{1000}}) {
+      std::vector<double> col[7];
+      for (size_t c = 0; c < 7; ++c) {
+        for (size_t i = 0; i < n; ++i) col[c].push_back(values[(i * (c + 3) + c) % kinds]);
+      }
+      std::vector<double> out(n, -1);
+      const ReportColumns cols{n, col[0].data(), col[1].data(), col[2].data(), col[3].data(),
+                               col[4].data(), col[5].data(), col[6].data()};
+      ASSERT_TRUE(ScoreBatch(cols, w, out.data()).ok());
+      for (size_t i = 0; i < n; ++i) {
+        const ReportFactors r{col[0][i], col[1][i], col[2][i], col[3][i],
+                              col[4][i], col[5][i], col[6][i]};
+        const double expected = Explain(r, w).score;
+        ASSERT_EQ(std::signbit(out[i]), std::signbit(expected)) << i;
+        ASSERT_EQ(out[i], expected) << "n=" << n << " row " << i;
+      }
+    }
+  }
+}
+
 TEST(ScoreTest, BatchNeedsEveryColumn) {
   double x = 0, out = 0;
   ReportColumns cols{1, &x, &x, &x, &x, &x, nullptr, &x};
