@@ -42,11 +42,13 @@ constexpr Permutations MakePermutations() {
 }
 alignas(64) constexpr Permutations kPermutations = MakePermutations();
 
-// The hot loop: 128 multiply-add-shift-min per shingle. Built twice on x86-64
-// GCC (AVX-512DQ, AVX2 and baseline) and picked at load time; integer arithmetic, so
-// both give bit-identical signatures.
+// The hot loop: 128 multiply-add-shift-min per shingle. Built three times on
+// x86-64 GCC (x86-64-v4 = AVX-512, AVX2, baseline) and picked at load time by
+// CPU features, so AMD's AVX-512 parts get the widest one too (an arch= CPU
+// name such as skylake-avx512 matched Intel models only); integer arithmetic,
+// so all give bit-identical signatures.
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-__attribute__((target_clones("arch=skylake-avx512", "avx2", "default")))
+__attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
 #endif
 void MinHashKernel(const uint64_t* hashes, size_t count, uint32_t* mins) {
   for (size_t i = 0; i < kMinHashPermutations; ++i) {
