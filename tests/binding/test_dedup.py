@@ -1,6 +1,7 @@
 """tipline_core near-duplicate API: normalize, signatures, DedupIndex,
 band_keys, estimate_similarity."""
 
+import hashlib
 import struct
 import threading
 
@@ -132,6 +133,18 @@ def test_signature_layout_and_golden_prefix():
 )
 def test_signature_matches_the_documented_algorithm(text):
     assert DedupIndex().signature(text) == reference_signature(text)
+
+
+def test_batch_signatures_are_stable_across_kernels():
+    # Signatures are stored, and the kernel is picked per CPU (AVX-512, AVX2
+    # or baseline): every one must give these bytes, taken from the AVX2 build.
+    texts = [GOLDEN_TEXT, "我的个人信息被泄露了包括电话号码和家庭住址",
+             "Mixed 中文 and English, ｆｕｌｌ width", "a b"] + [
+        f"report {i} about user {i * 7} posting spam links every night"
+        for i in range(200)]
+    digest = hashlib.sha256(b"".join(DedupIndex().signatures(texts))).hexdigest()
+    assert digest == (
+        "0a48b2780f149377e9c054a31159b7c50178bd660d46597c6d9e9fea2f8f4367")
 
 
 def test_band_keys_are_documented_and_fit_bigint():
