@@ -6,6 +6,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <cstdint>
 #include <cstring>
 #include <optional>
 #include <string>
@@ -186,10 +187,14 @@ py::tuple Explain(double severity, double reporters, double upheld,
   return py::make_tuple(explanation.score, reasons);
 }
 
+// `out`: None for a fresh array('d'), or a writable float64 buffer of the
+// columns' length, filled in place and returned (rescoring into one buffer
+// again and again saves allocating and zeroing it each time).
 py::object ScoreBatchPy(py::handle severity, py::handle reporters,
                         py::handle upheld, py::handle rejected,
                         py::handle target_upheld, py::handle pii_signals,
-                        py::handle sla_used, const py::object& weights) {
+                        py::handle sla_used, const py::object& weights,
+                        const py::object& out) {
   const ScoreWeights w = WeightsArg(weights);
   const Column columns[] = {
       Column(severity, "severity"),       Column(reporters, "reporters"),
@@ -202,11 +207,40 @@ py::object ScoreBatchPy(py::handle severity, py::handle reporters,
       RaiseStatus(InvalidArgumentError("score columns must have equal lengths"));
     }
   }
-  // A fresh array('d') of n zeros, filled in place: nobody else can see it yet.
-  py::object array_type = py::module_::import("array").attr("array");
-  py::object out = array_type("d", py::make_tuple(0.0)) * py::int_(n);
-  if (n == 0) return out;
-  py::buffer_info target = py::reinterpret_borrow<py::buffer>(out).request(true);
+  py::object result = out;
+  if (out.is_none()) {
+    // A fresh array('d') of n zeros, filled in place: nobody else can see it yet.
+    py::object array_type = py::module_::import("array").attr("array");
+    result = array_type("d", py::make_tuple(0.0)) * py::int_(n);
+    if (n == 0) return result;
+  } else if (!PyObject_CheckBuffer(out.ptr())) {
+    throw py::type_error("out must be a writable float64 buffer, such as array('d')");
+  }
+  py::buffer_info target;
+  try {
+    target = py::reinterpret_borrow<py::buffer>(result).request(true);
+  } catch (const py::error_already_set&) {
+    throw py::type_error("out must be a writable float64 buffer, such as array('d')");
+  }
+  const std::string format = target.format;
+  if (target.ndim != 1 || target.itemsize != 8 ||
+      (format != "d" && format != "@d" && format != "=d" && format != "<d") ||
+      (n > 1 && target.strides[0] != 8)) {
+    throw py::type_error("out must be a contiguous one-dimensional float64 buffer");
+  }
+  if (static_cast<size_t>(target.shape[0]) != n) {
+    RaiseStatus(InvalidArgumentError("out must have the columns' length"));
+  }
+  if (n == 0) return result;
+  auto* scores = static_cast<double*>(target.ptr);
+  const auto out_begin = reinterpret_cast<uintptr_t>(scores);
+  const uintptr_t bytes = n * sizeof(double);
+  for (const Column& column : columns) {  // rows recomputed late reread inputs
+    const auto begin = reinterpret_cast<uintptr_t>(column.data());
+    if (out_begin < begin + bytes && begin < out_begin + bytes) {
+      RaiseStatus(InvalidArgumentError("out must not overlap a score column"));
+    }
+  }
   ReportColumns cols;
   cols.size = n;
   cols.severity = columns[0].data();
@@ -219,10 +253,10 @@ py::object ScoreBatchPy(py::handle severity, py::handle reporters,
   Status status;
   {
     py::gil_scoped_release release;
-    status = ScoreBatch(cols, w, static_cast<double*>(target.ptr));
+    status = ScoreBatch(cols, w, scores);
   }
   ThrowIfError(status);
-  return out;
+  return result;
 }
 
 py::list TopKPy(py::handle scores, size_t k) {
@@ -352,7 +386,9 @@ void RegisterScore(py::module_& m) {
   m.def("score_batch", &ScoreBatchPy, py::arg("severity"), py::arg("reporters"),
         py::arg("upheld"), py::arg("rejected"), py::arg("target_upheld"),
         py::arg("pii_signals"), py::arg("sla_used"), py::arg("weights") = py::none(),
-        "Scores of many reports given as columns; returns array('d').");
+        py::kw_only(), py::arg("out") = py::none(),
+        "Scores of many reports given as columns; returns array('d'), or "
+        "fills and returns `out`.");
   m.def("top_k", &TopKPy, py::arg("scores"), py::arg("k"),
         "The k best (index, score) pairs, best first.");
   m.def("personal_data_signals", &PersonalDataSignals, py::arg("text"),

@@ -535,13 +535,16 @@ def explain(
 def score_batch(
     severity, reporters, upheld, rejected, target_upheld, pii_signals,
     sla_used, weights: ScoreWeights | dict[str, float] | None = None,
+    *, out=None,
 ):
     """Score many reports given as equal-length columns (array.array,
     memoryview or any buffer, or sequences); return array('d') of scores,
-    equal to explain() row by row."""
+    equal to explain() row by row. With ``out``, a writable float64 buffer
+    of the same length that overlaps no column, fill it instead and return
+    it: rescoring into one buffer saves allocating 8 bytes a report."""
     return _native.score_batch(
         severity, reporters, upheld, rejected, target_upheld, pii_signals,
-        sla_used, weights,
+        sla_used, weights, out=out,
     )
 
 

@@ -63,7 +63,7 @@ def create_master_key_file(
 # Near-duplicates and priority scoring
 from array import array
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar, overload
 
 SIGNATURE_SIZE: int
 SIGNATURE_VERSION: int
@@ -121,6 +121,7 @@ class BurstParams:
     def __init__(self, **params: float) -> None: ...
 
 _Column = Any  # a buffer (array.array, memoryview, ...) or a sequence of numbers
+_Out = TypeVar("_Out")  # a writable float64 buffer: array('d'), memoryview, ...
 
 def explain(
     severity: float,
@@ -132,6 +133,7 @@ def explain(
     sla_used: float,
     weights: ScoreWeights | dict[str, float] | None = ...,
 ) -> tuple[float, list[tuple[str, float]]]: ...
+@overload
 def score_batch(
     severity: _Column,
     reporters: _Column,
@@ -141,7 +143,22 @@ def score_batch(
     pii_signals: _Column,
     sla_used: _Column,
     weights: ScoreWeights | dict[str, float] | None = ...,
+    *,
+    out: None = ...,
 ) -> array[float]: ...
+@overload
+def score_batch(
+    severity: _Column,
+    reporters: _Column,
+    upheld: _Column,
+    rejected: _Column,
+    target_upheld: _Column,
+    pii_signals: _Column,
+    sla_used: _Column,
+    weights: ScoreWeights | dict[str, float] | None = ...,
+    *,
+    out: _Out,
+) -> _Out: ...
 def top_k(scores: _Column, k: int) -> list[tuple[int, float]]: ...
 def personal_data_signals(text: str) -> dict[str, int]: ...
 def detect_report_burst(

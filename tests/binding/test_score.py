@@ -95,6 +95,33 @@ def test_score_batch_rejects_bad_columns():
     assert len(tipline_core.score_batch(*[array.array("d")] * 7)) == 0
 
 
+def test_score_batch_fills_out_in_place():
+    columns = _columns(3000)
+    expected = tipline_core.score_batch(*columns)
+    out = array.array("d", [-1.0]) * 3000
+    assert tipline_core.score_batch(*columns, out=out) is out
+    assert out == expected
+    view = memoryview(bytearray(8 * 3000)).cast("d")
+    assert tipline_core.score_batch(*columns, out=view) is view
+    assert view.tolist() == expected.tolist()
+
+
+def test_score_batch_rejects_bad_out():
+    columns = _columns(10)
+    with pytest.raises(InvalidInput):  # wrong length
+        tipline_core.score_batch(*columns, out=array.array("d", [0.0]) * 9)
+    with pytest.raises(TypeError):  # not float64
+        tipline_core.score_batch(*columns, out=array.array("f", [0.0]) * 10)
+    with pytest.raises(TypeError):  # read-only
+        tipline_core.score_batch(*columns, out=memoryview(bytes(80)).cast("d"))
+    with pytest.raises(TypeError):
+        tipline_core.score_batch(*columns, out=[0.0] * 10)
+    severity = array.array("d", [0.5]) * 10
+    with pytest.raises(InvalidInput):  # the late, exact rows reread inputs
+        tipline_core.score_batch(severity, *columns[1:], out=severity)
+    assert severity == array.array("d", [0.5]) * 10  # untouched
+
+
 def test_top_k():
     scores = array.array("d", [5, 9, float("nan"), 9, 1, 7])
     assert tipline_core.top_k(scores, 3) == [(1, 9.0), (3, 9.0), (5, 7.0)]
