@@ -419,25 +419,34 @@ class Report(metaclass=PoolMeta):
             columns['sla_used'].append(min(max(used, 0.0), 1.0))
         return columns
 
+    @staticmethod
+    def _inputs_text(columns, i):
+        "The factors of row i, as stored in priority_inputs"
+        return json.dumps({k: columns[k][i] for k in INPUTS}, sort_keys=True)
+
+    @classmethod
+    def _write_priorities(cls, priorities):
+        "Write priorities, [(report id, score, inputs text)], in place"
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        for report_id, score, inputs in priorities:
+            cursor.execute(*table.update(
+                    [table.priority, table.priority_inputs], [score, inputs],
+                    where=table.id == report_id))
+        # The rows changed behind the ORM's back.
+        invalidate(cls, [p[0] for p in priorities])
+
     @classmethod
     def _store_scores(cls, ids, scores, columns):
         "Write the scores and their inputs, in chunks, with progress"
-        table = cls.__table__()
-        cursor = Transaction().connection.cursor()
         total = len(ids)
         for start in range(0, total, RESCORE_CHUNK):
-            for i in range(start, min(start + RESCORE_CHUNK, total)):
-                inputs = json.dumps(
-                    {k: columns[k][i] for k in INPUTS}, sort_keys=True)
-                cursor.execute(*table.update(
-                        [table.priority, table.priority_inputs],
-                        [scores[i], inputs],
-                        where=table.id == ids[i]))
+            cls._write_priorities([
+                    (ids[i], scores[i], cls._inputs_text(columns, i))
+                    for i in range(start, min(start + RESCORE_CHUNK, total))])
             if total > RESCORE_CHUNK:
                 logger.info("rescored %d/%d open reports",
                     min(start + RESCORE_CHUNK, total), total)
-        # The rows changed behind the ORM's back.
-        invalidate(cls, ids)
 
     @classmethod
     def rescore_reports(cls, reports):
@@ -487,8 +496,7 @@ class Report(metaclass=PoolMeta):
         for number, start in enumerate(chunks, 1):
             end = start + RESCORE_CHUNK
             priorities = {
-                str(ids[i]): [scores[i], json.dumps(
-                        {k: columns[k][i] for k in INPUTS}, sort_keys=True)]
+                str(ids[i]): [scores[i], cls._inputs_text(columns, i)]
                 for i in range(start, min(end, len(ids)))}
             cls.__queue__.store_priorities(
                 cls.browse(ids[start:end]), priorities)
@@ -502,16 +510,11 @@ class Report(metaclass=PoolMeta):
         inputs]}, and refresh the cases of reports"""
         pool = Pool()
         Case = pool.get('tipline.case')
-        table = cls.__table__()
-        cursor = Transaction().connection.cursor()
         open_ids = {r.id for r in reports if r.state in OPEN_STATES}
-        for report_id, (score, inputs) in priorities.items():
-            if int(report_id) not in open_ids:
-                continue
-            cursor.execute(*table.update(
-                    [table.priority, table.priority_inputs], [score, inputs],
-                    where=table.id == int(report_id)))
-        invalidate(cls, [int(i) for i in priorities])
+        cls._write_priorities([
+                (int(report_id), score, inputs)
+                for report_id, (score, inputs) in priorities.items()
+                if int(report_id) in open_ids])
         with without_check_access():
             Case.update(Case.search([
                         ('reports', 'in', list(open_ids)),
