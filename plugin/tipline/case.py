@@ -418,18 +418,21 @@ class Case(ModelSQL, ModelView):
 class Report(metaclass=PoolMeta):
     __name__ = 'tipline.report'
 
+    # Moderation facts, read by staff only (field access in case.xml):
+    # loaded lazily, so reading a report's other fields never asks for them.
     case = fields.Many2One(
-        'tipline.case', "Case", readonly=True, ondelete='SET NULL')
+        'tipline.case', "Case", readonly=True, ondelete='SET NULL',
+        loading='lazy')
     repeat_report = fields.Boolean(
-        "Repeat Report", readonly=True,
+        "Repeat Report", readonly=True, loading='lazy',
         help="The same reporter had already reported this record in this "
         "case: the report is counted once.")
     new_reporter = fields.Boolean(
-        "Unvetted Reporter", readonly=True,
+        "Unvetted Reporter", readonly=True, loading='lazy',
         help="Filed anonymously or from a recently created account; used "
         "by the burst guard.")
     quarantined = fields.Function(
-        fields.Boolean("Quarantined"), 'get_quarantined',
+        fields.Boolean("Quarantined", loading='lazy'), 'get_quarantined',
         searcher='search_quarantined')
 
     @classmethod

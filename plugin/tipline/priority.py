@@ -220,24 +220,26 @@ class Category(metaclass=PoolMeta):
 class Report(metaclass=PoolMeta):
     __name__ = 'tipline.report'
 
+    # Moderation facts, read by staff only (field access in case.xml):
+    # loaded lazily, so reading a report's other fields never asks for them.
     priority = fields.Float(
-        "Priority", readonly=True, digits=(3, 1),
+        "Priority", readonly=True, digits=(3, 1), loading='lazy',
         help="From 0 to 100: how urgently the report needs a moderator.")
     priority_inputs = fields.Char(
-        "Priority Inputs", readonly=True,
+        "Priority Inputs", readonly=True, loading='lazy',
         help="The factors of the last scoring, so that the breakdown adds "
         "up to the stored priority.")
     # The form shows the score as text: sao's float widget, seeing more
     # decimals stored than it displays, would write the field back when a
     # button is clicked and redraw the form under the moderator's choices.
     priority_text = fields.Function(
-        fields.Char("Priority",
+        fields.Char("Priority", loading='lazy',
             help="From 0 to 100: how urgently the report needs a moderator."),
         'get_priority_text')
     priority_explanation = fields.Function(
         fields.Text("Why This Priority"), 'get_priority_explanation')
     personal_data_signals = fields.Integer(
-        "Personal Data Signals", readonly=True,
+        "Personal Data Signals", readonly=True, loading='lazy',
         help="How many e-mail addresses, phone numbers, ID numbers and "
         "card numbers the description holds (only the count is kept).")
 

@@ -384,17 +384,35 @@ class CaseTestCase(unittest.TestCase):
 
     @with_transaction()
     def test_reporters_do_not_see_ranking(self):
-        "The priority breakdown and the cases are for staff only"
+        "The priority, its inputs and breakdown, and the cases are for staff"
         pool = Pool()
         Report = pool.get('tipline.report')
         Case = pool.get('tipline.case')
         (a, _, _), moderator = self._users()
         report = self._file(a, self._party(), LEAK)
+        staff_only = ['case', 'quarantined', 'repeat_report', 'new_reporter',
+            'personal_data_signals', 'priority', 'priority_inputs',
+            'priority_text', 'priority_explanation']
         with Transaction().set_user(a.id), check_access():
             mine = Report.search([('mine', '=', True)])
             self.assertEqual(mine, [report])
-            values, = Report.read([report.id], ['priority_explanation'])
-            self.assertIsNone(values['priority_explanation'])
+            # The inputs would tell how many others reported the record
+            # and how often it was upheld before.
+            for name in staff_only:
+                with self.subTest(name=name), self.assertRaises(AccessError):
+                    Report.read([report.id], [name])
+            # Nor can a search or an ordering on them probe the values.
+            with self.assertRaises(AccessError):
+                Report.search([('priority', '>', 50)])
+            with self.assertRaises(AccessError):
+                Report.search([], order=[('priority', 'DESC')])
+            # The rest of the report still reads, as in My Reports.
+            values, = Report.read([report.id], ['tracking_number', 'state'])
+            self.assertEqual(values['state'], 'acknowledged')
+            view = Report.fields_view_get(view_type='form')
+            self.assertNotIn('priority_text', view['fields'])
+            self.assertNotIn('case', view['fields'])
+            self.assertIn('state', view['fields'])
             with self.assertRaises(AccessError):
                 Case.search([])
         with Transaction().set_user(moderator.id), check_access():
