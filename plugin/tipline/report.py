@@ -226,6 +226,8 @@ class Report(Workflow, ModelSQL, ModelView):
         'get_notes', setter='set_notes')
     explanation = fields.Text(
         "Explanation", readonly=True,
+        # Set by the system for some outcomes only: no empty box otherwise.
+        states={'invisible': ~Eval('explanation')},
         help="Why the report was not upheld, rejected or recategorised, "
         "as the reporter reads it.")
     resolved_at = fields.DateTime("Resolved At", readonly=True)
