@@ -23,6 +23,7 @@ from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.sendmail import sendmail
+from trytond.tools import grouped_slice
 from trytond.transaction import Transaction, without_check_access
 from trytond.url import http_base
 
@@ -286,13 +287,40 @@ class MailQueue(ModelSQL, ModelView):
         return msg
 
     @classmethod
+    def _claim(cls, rows):
+        """The rows still pending that no other sender holds, locked until
+        this transaction ends, so that a worker's after-commit send and the
+        cron job never send one mail twice"""
+        transaction = Transaction()
+        database = transaction.database
+        table = cls.__table__()
+        cursor = transaction.connection.cursor()
+        claimed = set()
+        for sub_ids in grouped_slice([r.id for r in rows]):
+            where = (fields.SQL_OPERATORS['in'](table.id, sub_ids)
+                & (table.state == 'pending'))
+            if database.has_select_for():
+                # Rows another sender holds are skipped, not waited for.
+                For = database.get_select_for_skip_locked()
+                cursor.execute(*table.select(
+                        table.id, where=where, for_=For('UPDATE')))
+            else:
+                # SQLite has one writer at a time: this write holds it, so
+                # a second sender waits for this transaction to end, then
+                # fails or finds the rows sent, but never sends them again.
+                cursor.execute(*table.update(
+                        [table.state], [table.state], where=where))
+                cursor.execute(*table.select(table.id, where=where))
+            claimed.update(i for i, in cursor)
+        return [r for r in rows if r.id in claimed]
+
+    @classmethod
     def send(cls, rows):
         "Send the pending rows now; record each success or failure"
         from_ = config.get('email', 'from')
         now = utcnow()
+        rows = cls._claim(rows)
         for row in rows:
-            if row.state != 'pending':
-                continue
             try:
                 sendmail(from_, [row.address()], row.build(), strict=True)
             except (smtplib.SMTPException, OSError) as error:

@@ -1,10 +1,12 @@
 """Notification e-mail, read from a real SMTP sink: what is sent, to whom, in
 which language, and that no mail ever carries report content or identity."""
+import threading
 import unittest
 
 from aiosmtpd.controller import Controller
 
 import trytond.config as config
+from trytond import backend
 from trytond.pool import Pool
 from trytond.tests.test_tryton import DB_NAME, activate_module, drop_db
 from trytond.transaction import Transaction
@@ -311,6 +313,45 @@ class NotificationTestCase(unittest.TestCase):
         self.assertEqual(self.queue(report_id)[0][:3],
             ('acknowledgement', 'sent', 1))
         self.assertClean(mails)
+
+    @unittest.skipUnless(backend.name == 'postgresql',
+        "concurrent transactions need a database server")
+    def test_concurrent_senders_send_once(self):
+        "A sender skips the mail another one holds: it goes out once"
+        config.set('email', 'uri', 'smtp://127.0.0.1:%d' % free_port())
+        with self.assertLogs('trytond.modules.tipline.notification',
+                'WARNING'):
+            report_id, number = self.file('mail_reporter')
+        self.use_sink()
+        with Transaction().start(DB_NAME, 0) as transaction:
+            Queue = Pool().get('tipline.mail_queue')
+            Queue.write(Queue.search([('report', '=', report_id)]),
+                {'next_try': None})  # due now
+            transaction.commit()
+
+        def cron():
+            with Transaction().start(DB_NAME, 0) as transaction:
+                Pool().get('tipline.mail_queue').send_pending()
+                transaction.commit()
+
+        with Transaction().start(DB_NAME, 0) as transaction:
+            Queue = Pool().get('tipline.mail_queue')
+            rows = Queue.search([('report', '=', report_id)])
+            self.assertEqual(Queue._claim(rows), rows)
+            # The cron job runs while this transaction holds the row.
+            other = threading.Thread(target=cron)
+            other.start()
+            other.join(60)
+            self.assertFalse(other.is_alive())
+            self.assertEqual(self.received(), [])
+            Queue.send(rows)
+            transaction.commit()
+        cron()  # the row is sent now: nothing more goes out
+        mails = self.received()
+        self.assertEqual(len(mails), 1)
+        self.assertIn(number, mails[0][2]['Subject'])
+        self.assertEqual(self.queue(report_id)[0][:3],
+            ('acknowledgement', 'sent', 1))
 
     def test_access_admin_only(self):
         "Only the Tipline Administrator reads the mail queue"
