@@ -10,6 +10,8 @@ import datetime as dt
 import hashlib
 import json
 
+from sql.aggregate import Max
+
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Unique, fields
 from trytond.pool import Pool
@@ -149,3 +151,28 @@ class AuditEvent(ModelSQL, ModelView):
                 broken = 0
             result[report_id] = None if broken is None else rows[broken][0]
         return result
+
+    @classmethod
+    def heads(cls, report_ids):
+        "{report id: (sequence, link hash)} of the last event of each chain"
+        table = cls.__table__()
+        last = table.select(
+            table.report, Max(table.sequence).as_('sequence'),
+            where=table.report.in_(list(report_ids)),
+            group_by=[table.report])
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*table.join(last, condition=(
+                    (table.report == last.report)
+                    & (table.sequence == last.sequence))).select(
+                table.report, table.sequence, table.link_hash))
+        return {r: (s, bytes(h)) for r, s, h in cursor}
+
+    @classmethod
+    def links(cls, report_ids):
+        "{(report id, sequence): link hash} of every event of the reports"
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*table.select(
+                table.report, table.sequence, table.link_hash,
+                where=table.report.in_(list(report_ids))))
+        return {(r, s): bytes(h) for r, s, h in cursor}

@@ -1,4 +1,6 @@
 import io
+import os
+import tempfile
 import unittest
 from unittest import mock
 
@@ -69,6 +71,60 @@ class AuditCliTestCase(unittest.TestCase):
             out)
         self.assertNotIn(self.numbers[0], out)
         self.assertIn('1 with a broken history', out)
+
+    def test_anchor_catches_a_cut_tail(self):
+        "A chain proves its links; only an anchor proves its last events"
+        status, text, _ = run('anchor', '-d', DB_NAME)
+        self.assertEqual(status, 0)
+        lines = text.splitlines()
+        self.assertTrue(lines[0].startswith('tipline-audit anchor 1 %s '
+                % DB_NAME))
+        self.assertTrue(lines[-1].startswith('digest '))
+        heads = {l.split()[0]: l.split()[1] for l in lines[1:-1]}
+        self.assertEqual(set(heads), set(self.numbers))
+        folder = tempfile.mkdtemp()
+        path = os.path.join(folder, 'heads.anchor')
+        status, _, err = run('anchor', '-d', DB_NAME, '-o', path)
+        self.assertEqual(status, 0, err)
+        status, _, err = run('anchor', '-d', DB_NAME, '-o', path)
+        self.assertEqual(status, 2)  # an anchor is never overwritten
+        self.assertIn('cannot write', err)
+
+        status, out, _ = run('verify', '-d', DB_NAME, '--anchor', path)
+        self.assertEqual(status, 0, out)
+        self.assertIn('2 anchored events, all present', out)
+
+        # Someone with write access to the database cuts the first
+        # report's last event: its chain still verifies on its own.
+        number = self.numbers[0]
+        with Transaction().start(DB_NAME, 0) as transaction:
+            Event = Pool().get('tipline.audit_event')
+            Report = Pool().get('tipline.report')
+            report, = Report.search([('tracking_number', '=', number)])
+            table = Event.__table__()
+            transaction.connection.cursor().execute(*table.delete(
+                    where=(table.report == report.id)
+                    & (table.sequence == int(heads[number]))))
+            transaction.commit()
+        status, out, _ = run('verify', '-d', DB_NAME)
+        self.assertNotIn(number, out)
+        status, out, _ = run('verify', '-d', DB_NAME, '--anchor', path)
+        self.assertEqual(status, 1)
+        self.assertIn('%s: history cut, anchored event #%s is gone'
+            % (number, heads[number]), out)
+        self.assertIn('1 missing or changed', out)
+
+        # The anchor itself is checked: here its first head is dropped.
+        with open(path, encoding='ascii') as file:
+            lines = file.read().splitlines(keepends=True)
+        with open(path, 'w', encoding='ascii') as file:
+            file.write(''.join(lines[:1] + lines[2:]))
+        status, _, err = run('verify', '-d', DB_NAME, '--anchor', path)
+        self.assertEqual(status, 2)
+        self.assertIn('does not match its digest', err)
+        status, _, err = run('verify', '-d', DB_NAME, '--anchor', __file__)
+        self.assertEqual(status, 2)
+        self.assertIn('is not a tipline-audit anchor', err)
 
     def test_unknown_database(self):
         status, _, err = run('verify', '-d', 'no_such_database_xyz')
