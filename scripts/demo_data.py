@@ -1,6 +1,7 @@
 """Fill a fresh Tipline database with demo data: a company, users for each
-role, parties, opportunities, one report already in the queue and the
-review of the current week."""
+role, parties, opportunities, reports in the queue (one case raised by two
+reporters, one advert pasted against two records), an answered report and
+the review of the current week."""
 import argparse
 import datetime as dt
 from decimal import Decimal
@@ -10,6 +11,7 @@ from proteus import Model, Wizard, config as pconfig
 DEMO_USERS = [
     # login, name, password, Tipline groups
     ('reporter', "Rita Reporter", 'report-demo-1', []),
+    ('reporter2', "Sam Second", 'report-demo-2', []),
     ('moderator', "Mo Moderator", 'moderate-demo-1', ["Tipline Moderator"]),
     ('tipline-admin', "Ada Admin", 'configure-demo-1',
         ["Tipline Administrator"]),
@@ -24,6 +26,18 @@ OPPORTUNITIES = [
     ("Blue River Logistics", "Fleet telematics renewal", 73000),
     ("杭州云图科技有限公司", "云端 CRM 年度订阅", 98000),
     ]
+
+
+def file_report(party, category, description):
+    "File a report on party as the current user; its tracking number"
+    Party = Model.get('party.party')
+    wizard = Wizard('tipline.report.submit', [Party(party.id)])
+    wizard.form.category = str(category.id)
+    wizard.form.description = description
+    wizard.execute('submit')
+    number = wizard.form.tracking_number
+    wizard.execute('end')
+    return number
 
 
 def main():
@@ -80,26 +94,27 @@ def main():
     set_user(users['reporter'], config)
     Category = Model.get('tipline.category')
     fraud, = Category.find([('code', '=', 'fraud')])
-    wizard = Wizard('tipline.report.submit', [Party(
-                parties["Shady Supplies Ltd"].id)])
-    wizard.form.category = str(fraud.id)
-    wizard.form.description = (
+    file_report(parties["Shady Supplies Ltd"], fraud,
         "The bank account on this supplier was changed last night to an "
         "account abroad, right before a large payment run.")
-    wizard.execute('submit')
-    wizard.execute('end')
+
+    # Sam reports the same supplier in other words: one case, two reporters.
+    set_user(users['reporter2'], config)
+    file_report(parties["Shady Supplies Ltd"], fraud,
+        "Somebody switched the supplier's bank details to a foreign "
+        "account just before this week's payment run.")
+    # And pastes one advert against two records: a campaign.
+    set_user(users['reporter'], config)
+    spam, = Category.find([('code', '=', 'spam')])
+    advert = ("Guaranteed 40% monthly returns with our crypto trading "
+        "bot, message Kevin on WhatsApp to join the VIP group today.")
+    for name in ("Acme Office Furniture", "Contoso Pharmaceuticals"):
+        file_report(parties[name], spam, "Pasted into the notes: " + advert)
 
     # And one the moderators have answered, which the reporter may appeal.
-    spam, = Category.find([('code', '=', 'spam')])
-    wizard = Wizard('tipline.report.submit', [Party(
-                parties["Blue River Logistics"].id)])
-    wizard.form.category = str(spam.id)
-    wizard.form.description = (
+    number = file_report(parties["Blue River Logistics"], spam,
         "The same discount advert was pasted into the notes of all their "
         "contacts this morning.")
-    wizard.execute('submit')
-    number = wizard.form.tracking_number
-    wizard.execute('end')
     set_user(users['moderator'], config)
     Report = Model.get('tipline.report')
     answered, = Report.find([('tracking_number', '=', number)])
