@@ -54,6 +54,8 @@ LINE_KINDS = [
 # Kinds whose labels name a record or a person: the CSV export replaces
 # them with their rank.
 NAMED_KINDS = {'hot_record', 'hot_owner'}
+# Kinds whose key is the name of a tipline.review field.
+REVIEW_FIELD_KINDS = {'summary', 'time', 'sla', 'survey'}
 # Kinds compared with the previous period for the trend alert.
 TREND_KINDS = {'category', 'hot_record', 'hot_model', 'hot_owner'}
 
@@ -565,7 +567,7 @@ class Review(ModelSQL, ModelView):
                 & (case.quarantined_at < end)))
         quarantined, = cursor.fetchone()
         lines.append(self._line('campaign', 'quarantined',
-                "Quarantined (possible report bombing)", quarantined))
+                gettext('tipline.msg_review_line_quarantined'), quarantined))
 
     def _compute_feedback(self, summary, lines):
         pool = Pool()
@@ -629,7 +631,7 @@ class Review(ModelSQL, ModelView):
                 'previous_value', 'alert']]
         ranks = {}
         for line in self.lines:
-            key, label = line.key, line.label
+            key, label = line.key, line.figure
             if line.kind in NAMED_KINDS:
                 ranks[line.kind] = ranks.get(line.kind, 0) + 1
                 key = label = '#%d' % ranks[line.kind]
@@ -670,7 +672,7 @@ class Review(ModelSQL, ModelView):
         lines = [l for l in self.lines if l.kind == kind]
         top = max([l.value or 0 for l in lines] or [0])
         return [{
-                'label': l.label,
+                'label': l.figure,
                 'value': ('%g' % l.value) if l.value is not None else '-',
                 'bar': '\u2588' * (
                     int(round(width * (l.value or 0) / top)) if top else 0),
@@ -689,7 +691,12 @@ class ReviewLine(ModelSQL, ModelView):
     kind = fields.Selection(LINE_KINDS, "Kind", required=True, readonly=True)
     kind_string = kind.translated('kind')
     key = fields.Char("Key", readonly=True)
-    label = fields.Char("Label", readonly=True)
+    label = fields.Char("Label", readonly=True,
+        help="The figure's name when the review was made, in the language "
+        "of the job that made it.")
+    figure = fields.Function(fields.Char("Figure",
+            help="The figure's name in the reader's language."),
+        'get_figure')
     category = fields.Many2One(
         'tipline.category', "Category", readonly=True, ondelete='SET NULL',
         context={'active_test': False})
@@ -706,6 +713,62 @@ class ReviewLine(ModelSQL, ModelView):
                 (t.period_start, Index.Range())))
         cls._order = [('period_start', 'ASC'), ('kind', 'ASC'),
             ('value', 'DESC'), ('id', 'ASC')]
+
+    @classmethod
+    def get_figure(cls, lines, name):
+        """The label of each line in the reader's language: the frozen label
+        names the figure in the language the cron job ran in, but for every
+        kind but the named records and people the key tells the figure"""
+        pool = Pool()
+        Review = pool.get('tipline.review')
+        Report = pool.get('tipline.report')
+        Case = pool.get('tipline.case')
+        Suggestion = pool.get('tipline.suggestion')
+        IrModel = pool.get('ir.model')
+        kinds = {l.kind for l in lines}
+
+        def selection(Model, field):
+            return dict(Model.fields_get([field])[field]['selection'])
+        strings = {}
+        if kinds & REVIEW_FIELD_KINDS:
+            strings = {n: d['string'] for n, d in Review.fields_get(
+                    list({l.key for l in lines
+                            if l.kind in REVIEW_FIELD_KINDS
+                            and l.key in Review._fields})).items()}
+        states = selection(Report, 'state') if 'state' in kinds else {}
+        outcomes = selection(Report, 'outcome') if 'outcome' in kinds else {}
+        case_kinds = selection(Case, 'kind') if 'campaign' in kinds else {}
+        topics = (selection(Suggestion, 'topic')
+            if 'suggestion' in kinds else {})
+        models = {}
+        if 'hot_model' in kinds:
+            models = {m.name: m.string for m in IrModel.search([
+                        ('name', 'in', [l.key for l in lines
+                                if l.kind == 'hot_model']),
+                        ])}
+        result = {}
+        for line in lines:
+            figure = line.label
+            if line.kind in REVIEW_FIELD_KINDS:
+                figure = strings.get(line.key, figure)
+            elif line.kind in {'category', 'accuracy'} and line.category:
+                figure = line.category.name
+            elif line.kind == 'state':
+                figure = states.get(line.key, figure)
+            elif line.kind == 'outcome':
+                figure = outcomes.get(line.key, figure)
+            elif line.kind == 'campaign':
+                if line.key == 'quarantined':
+                    figure = gettext('tipline.msg_review_line_quarantined')
+                else:
+                    figure = case_kinds.get(
+                        (line.key or '').partition(':')[2], figure)
+            elif line.kind == 'suggestion':
+                figure = topics.get(line.key, figure)
+            elif line.kind == 'hot_model':
+                figure = models.get(line.key, figure)
+            result[line.id] = figure
+        return result
 
 
 class ReviewDecision(Workflow, ModelSQL, ModelView):

@@ -179,6 +179,44 @@ class ReviewTestCase(ModuleTestCase):
         with self.assertRaises(Exception):
             Review.make('monthly', start)
 
+    @with_transaction()
+    def test_review_figures_in_the_readers_language(self):
+        "The cron job's language is frozen in the labels, not in the figures"
+        pool = Pool()
+        Lang = pool.get('ir.lang')
+        Review = pool.get('tipline.review')
+        Line = pool.get('tipline.review.line')
+        reporter, _, _ = self._users()
+        self._resolve([self._file(reporter, self._party("ACME"))])
+        review = Review.make('monthly', self._month(dt.date.today()))
+        zh, = Lang.search([('code', '=', 'zh_CN')])
+        Lang.load_translations([zh])
+        lines = {(l.kind, l.key): l.id for l in review.lines}
+        for language, expected in (
+                ('en', {
+                        ('state', 'resolved'): "Resolved",
+                        ('summary', 'report_count'): "Reports",
+                        ('campaign', 'quarantined'):
+                        "Quarantined (possible report bombing)",
+                        ('category', 'harassment'): "Harassment",
+                        ('hot_record', None): "ACME"}),
+                ('zh_CN', {
+                        ('state', 'resolved'): "已处理",
+                        ('campaign', 'quarantined'): "已隔离（疑似恶意批量举报）",
+                        ('category', 'harassment'): "骚扰",
+                        ('hot_record', None): "ACME"}),
+                ):
+            with Transaction().set_context(language=language):
+                figures = {(l.kind, l.key): l.figure
+                    for l in Line.browse(list(lines.values()))}
+            for (kind, key), figure in expected.items():
+                if key is None:  # a record's name stays as it was
+                    key, = [k for q, k in figures if q == kind]
+                with self.subTest(language=language, kind=kind, key=key):
+                    self.assertEqual(figures[(kind, key)], figure)
+        # The frozen label stays in the language the review was made in.
+        self.assertEqual(Line(lines[('state', 'resolved')]).label, "Resolved")
+
 
     @with_transaction()
     def test_review_counts_cases_and_quarantines(self):
