@@ -61,14 +61,20 @@ def read_anchor(path, database):
         raise CommandError(
             "anchor %s does not match its digest: it was changed or cut"
             % path)
-    anchored_database = lines[0].split(' ')[3]
-    if anchored_database != database:
+    header = lines[0].split(' ')
+    if len(header) != 5:
+        raise CommandError("%s is not a tipline-audit anchor" % path)
+    if header[3] != database:
         raise CommandError("anchor %s is for database %s, not %s" % (
-                path, anchored_database, database))
+                path, header[3], database))
     heads = []
-    for line in lines[1:-1]:
-        number, sequence, link = line.split(' ')
-        heads.append((number, int(sequence), bytes.fromhex(link)))
+    for number, line in enumerate(lines[1:-1], 2):
+        try:
+            tracking, sequence, link = line.split(' ')
+            heads.append((tracking, int(sequence), bytes.fromhex(link)))
+        except ValueError:
+            raise CommandError("anchor %s: line %d is not "
+                "'TRACKING-NUMBER SEQUENCE HASH'" % (path, number))
     return heads
 
 

@@ -1,3 +1,4 @@
+import hashlib
 import io
 import os
 import tempfile
@@ -125,6 +126,14 @@ class AuditCliTestCase(unittest.TestCase):
         status, _, err = run('verify', '-d', DB_NAME, '--anchor', __file__)
         self.assertEqual(status, 2)
         self.assertIn('is not a tipline-audit anchor', err)
+        # A malformed line under a matching digest is named, not a crash.
+        body = lines[0] + 'TL-XXXX two 00\n'
+        with open(path, 'w', encoding='ascii') as file:
+            file.write(body + 'digest %s\n' % hashlib.sha256(
+                    body.encode('ascii')).hexdigest())
+        status, _, err = run('verify', '-d', DB_NAME, '--anchor', path)
+        self.assertEqual(status, 2)
+        self.assertIn('line 2 is not', err)
 
     def test_unknown_database(self):
         status, _, err = run('verify', '-d', 'no_such_database_xyz')
