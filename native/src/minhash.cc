@@ -47,7 +47,8 @@ alignas(64) constexpr Permutations kPermutations = MakePermutations();
 // CPU features, so AMD's AVX-512 parts get the widest one too (an arch= CPU
 // name such as skylake-avx512 matched Intel models only); integer arithmetic,
 // so all give bit-identical signatures.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
+    !defined(TIPLINE_NO_TARGET_CLONES)
 __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
 #endif
 void MinHashKernel(const uint64_t* hashes, size_t count, uint32_t* mins) {

@@ -119,7 +119,8 @@ inline void LinearColumn(const double* in, size_t n, double weight, double* out)
 
 // Scores rows [first, first + n) of `cols` (n <= kBlock) into out[0, n);
 // returns whether any redo[j] is set.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
+    !defined(TIPLINE_NO_TARGET_CLONES)
 __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
 #endif
 bool ScoreBlock(const ScoreTables& t, const ReportColumns& cols, size_t first,

@@ -51,6 +51,25 @@ TEST(MinHashTest, GoldenSignatureIsStable) {
   EXPECT_EQ(chinese.values[1], 0x4264472Au);
 }
 
+TEST(MinHashTest, WholeSignaturesAreStableOnEveryKernel) {
+  // Every byte of 204 signatures, hashed: the kernel is picked per CPU
+  // (x86-64-v4, AVX2, baseline; tests/CMakeLists.txt also builds this test
+  // for the baseline alone), and each must store the same bytes. The same
+  // texts as tests/binding/test_dedup.py's digest.
+  std::vector<std::string> texts = {
+      "The quick brown fox jumps over the lazy dog",
+      "\u6211\u7684\u4e2a\u4eba\u4fe1\u606f\u88ab\u6cc4\u9732\u4e86"
+      "\u5305\u62ec\u7535\u8bdd\u53f7\u7801\u548c\u5bb6\u5ead\u4f4f\u5740",
+      "Mixed \u4e2d\u6587 and English, \uff46\uff55\uff4c\uff4c width", "a b"};
+  for (int i = 0; i < 200; ++i) {
+    texts.push_back("report " + std::to_string(i) + " about user " +
+                    std::to_string(i * 7) + " posting spam links every night");
+  }
+  std::string all;
+  for (const std::string& text : texts) all += EncodeSignature(Signature(text));
+  EXPECT_EQ(XxHash64(all.data(), all.size(), 0), 0xD857AC2709CC8C8AULL);
+}
+
 TEST(MinHashTest, EncodeDecodeRoundTrip) {
   const MinHashSignature signature = Signature("round trip of a signature");
   Result<MinHashSignature> decoded = DecodeSignature(EncodeSignature(signature));
