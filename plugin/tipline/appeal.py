@@ -8,8 +8,6 @@ the window has passed, or the appeal has had its answer, a cron job closes
 the report."""
 import datetime as dt
 
-from sql import Null
-
 from trytond.i18n import gettext
 from trytond.model import ModelView, Workflow, fields
 from trytond.pool import Pool, PoolMeta

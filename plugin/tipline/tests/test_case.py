@@ -15,7 +15,9 @@ from trytond.transaction import Transaction, check_access
 import tipline_core
 from trytond.modules.tipline import clock, priority
 from trytond.modules.tipline.report import CLOSED_STATES, OPEN_STATES
-from trytond.modules.tipline.tests.tools import use_throwaway_master_key
+from trytond.modules.tipline.tests.tools import (
+    category, file_report, make_party, moderator_group,
+    use_throwaway_master_key)
 
 use_throwaway_master_key()
 
@@ -43,10 +45,7 @@ class CaseTestCase(unittest.TestCase):
         self.addCleanup(clock.reset)
 
     def _users(self, count=3, moderator=True):
-        pool = Pool()
-        User = pool.get('res.user')
-        ModelData = pool.get('ir.model.data')
-        group = ModelData.get_id('tipline', 'group_tipline_moderator')
+        User = Pool().get('res.user')
         users = User.create([
                 {'name': "Reporter %d" % i, 'login': 'reporter%d' % i,
                     'email': 'reporter%d@example.com' % i}
@@ -54,27 +53,21 @@ class CaseTestCase(unittest.TestCase):
         if moderator:
             mod, = User.create([{
                         'name': "Moderator", 'login': 'moderator',
-                        'groups': [('add', [group])]}])
+                        'groups': [('add', [moderator_group()])]}])
             return users, mod
         return users
 
     def _party(self, name="ACME"):
-        Party = Pool().get('party.party')
-        party, = Party.create([{'name': name}])
-        return party
+        return make_party(name)
 
     def _category(self, code='data_leak'):
-        Category = Pool().get('tipline.category')
-        category, = Category.search([('code', '=', code)])
-        return category
+        return category(code)
 
     def _file(self, user, target, description, anonymous=False,
             category=None):
-        Report = Pool().get('tipline.report')
-        with Transaction().set_user(user.id), check_access():
-            report, _ = Report.file(target, category or self._category(),
-                description, anonymous=anonymous)
-        return Report(report.id)
+        report, _ = file_report(user, target,
+            category or self._category(), description, anonymous=anonymous)
+        return report
 
     @with_transaction()
     def test_constants_are_shared(self):

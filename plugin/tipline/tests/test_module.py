@@ -19,6 +19,7 @@ from trytond.transaction import Transaction, check_access
 
 import tipline_core
 from trytond.modules.tipline.tests.tools import (
+    category, file_report, make_party, moderator_group,
     use_throwaway_master_key)
 
 use_throwaway_master_key()
@@ -30,39 +31,27 @@ class TiplineTestCase(ModuleTestCase):
     extras = ['sale_opportunity']
 
     def _users(self):
-        pool = Pool()
-        User = pool.get('res.user')
-        ModelData = pool.get('ir.model.data')
-        moderator_group = ModelData.get_id(
-            'tipline', 'group_tipline_moderator')
+        User = Pool().get('res.user')
         reporter, other, moderator = User.create([
                 {'name': "Reporter", 'login': 'reporter'},
                 {'name': "Other", 'login': 'other'},
                 {'name': "Moderator", 'login': 'moderator',
-                    'groups': [('add', [moderator_group])]},
+                    'groups': [('add', [moderator_group()])]},
                 ])
         return reporter, other, moderator
 
     def _category(self, code='harassment'):
-        Category = Pool().get('tipline.category')
-        category, = Category.search([('code', '=', code)])
-        return category
+        return category(code)
 
     def _party(self, name="ACME"):
-        Party = Pool().get('party.party')
-        party = Party(name=name)
-        party.save()
-        return party
+        return make_party(name)
 
     def _file(self, user, target, description="Insulting notes written "
             "about a supplier contact.", anonymous=False, evidence=(),
             category=None):
-        Report = Pool().get('tipline.report')
-        with Transaction().set_user(user.id), check_access():
-            report, _ = Report.file(
-                target, category or self._category(), description,
-                anonymous=anonymous, evidence=evidence)
-            return report
+        report, _ = file_report(user, target, category or self._category(),
+            description, anonymous=anonymous, evidence=evidence)
+        return report
 
     @with_transaction()
     def test_default_categories(self):
@@ -73,10 +62,10 @@ class TiplineTestCase(ModuleTestCase):
             {c.code for c in categories},
             {'data_leak', 'false_information', 'harassment', 'spam',
                 'fraud', 'other'})
-        for category in categories:
-            self.assertTrue(category.guidance)
+        for default in categories:
+            self.assertTrue(default.guidance)
             self.assertLessEqual(
-                category.hours_to_acknowledge, category.hours_to_resolve)
+                default.hours_to_acknowledge, default.hours_to_resolve)
 
     @with_transaction()
     def test_category_validation(self):

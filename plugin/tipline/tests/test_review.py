@@ -10,7 +10,9 @@ from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
 from trytond.transaction import Transaction, check_access
 
-from trytond.modules.tipline.tests.tools import use_throwaway_master_key
+from trytond.modules.tipline.tests.tools import (
+    category, file_report, make_party, moderator_group,
+    use_throwaway_master_key)
 
 use_throwaway_master_key()
 
@@ -21,36 +23,26 @@ class ReviewTestCase(ModuleTestCase):
     extras = ['sale_opportunity']
 
     def _users(self):
-        pool = Pool()
-        User = pool.get('res.user')
-        ModelData = pool.get('ir.model.data')
-        group = ModelData.get_id('tipline', 'group_tipline_moderator')
+        User = Pool().get('res.user')
         return User.create([
                 {'name': "Reporter", 'login': 'reporter',
                     'email': 'reporter@example.com'},
                 {'name': "Other", 'login': 'other'},
                 {'name': "Moderator", 'login': 'moderator',
-                    'groups': [('add', [group])]},
+                    'groups': [('add', [moderator_group()])]},
                 ])
 
     def _category(self, code):
-        Category = Pool().get('tipline.category')
-        category, = Category.search([('code', '=', code)])
-        return category
+        return category(code)
 
     def _party(self, name):
-        Party = Pool().get('party.party')
-        party = Party(name=name)
-        party.save()
-        return party
+        return make_party(name)
 
     def _file(self, user, target, code='harassment', anonymous=False,
             description="Insulting notes written about a contact."):
-        Report = Pool().get('tipline.report')
-        with Transaction().set_user(user.id), check_access():
-            report, receipt = Report.file(target, self._category(code),
-                description, anonymous=anonymous)
-        return Report(report.id)
+        report, _ = file_report(user, target, category(code), description,
+            anonymous=anonymous)
+        return report
 
     def _resolve(self, reports, outcome='upheld'):
         "Take reports through the moderation workflow to resolved"

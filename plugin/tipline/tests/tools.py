@@ -99,3 +99,41 @@ class MailSink:
     def clear(self):
         "Forget what arrived so far, except for mails(every=True)"
         self.since = len(self.sink.messages)
+
+
+# Records the unit tests make again and again. Each test class keeps its own
+# defaults in thin wrappers around these.
+
+def make_party(name):
+    "A new party named name"
+    from trytond.pool import Pool
+    Party = Pool().get('party.party')
+    party, = Party.create([{'name': name}])
+    return party
+
+
+def category(code):
+    "The Tipline category of code"
+    from trytond.pool import Pool
+    Category = Pool().get('tipline.category')
+    found, = Category.search([('code', '=', code)])
+    return found
+
+
+def file_report(user, target, category, description, anonymous=False,
+        evidence=()):
+    "File a report as user, with access checked: (report, receipt)"
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction, check_access
+    Report = Pool().get('tipline.report')
+    with Transaction().set_user(user.id), check_access():
+        report, receipt = Report.file(target, category, description,
+            anonymous=anonymous, evidence=evidence)
+    return Report(report.id), receipt
+
+
+def moderator_group():
+    "The id of the Tipline Moderator group"
+    from trytond.pool import Pool
+    ModelData = Pool().get('ir.model.data')
+    return ModelData.get_id('tipline', 'group_tipline_moderator')
