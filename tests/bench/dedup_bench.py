@@ -5,8 +5,10 @@ against datasketch and rensa (dev requirements only).
 
 Prints signatures/s (batch from Python, English and Chinese short texts),
 query latency p50/p99 with 100k (and, with --full, 1M) stored signatures,
-and the time to score 1M reports plus top-100. The native-only latencies
-come from the C++ program tests/bench/dedup_bench.cc (build/tests/dedup_bench).
+and the time to score 1M reports plus top-100. With --full the native
+figures of the C++ program tests/bench/dedup_bench.cc (build/tests/dedup_bench:
+1M stored signatures queried without Python, scoring's wall and CPU time)
+follow in the same run.
 
 Peers: datasketch and rensa from PyPI (requirements-bench.txt), and the Go
 library github.com/ekzhu/minhash-lsh from Debian (apt-get install golang-go
@@ -212,6 +214,20 @@ def bench_scoring(rng: random.Random) -> None:
           f"top_k 100: {top_time * 1e3:.1f} ms; best score {top[0][1]:.1f}")
 
 
+def bench_native() -> None:
+    "The C++ program's figures (1M stored signatures, scoring without Python)"
+    program = (pathlib.Path(__file__).resolve().parents[2]
+               / "build" / "tests" / "dedup_bench")
+    print("natively (tests/bench/dedup_bench.cc):", flush=True)
+    if not program.exists():
+        print("  not built: cmake --build build --target dedup_bench")
+        return
+    output = subprocess.run([str(program)], check=True, capture_output=True,
+                            text=True).stdout
+    for line in output.splitlines():
+        print("  " + line)
+
+
 def bench_database(reports: int) -> None:
     "dedup_db_bench.py in a throwaway SQLite database, in this run"
     print(f"through the database ({reports:,} reports, SQLite in memory):",
@@ -228,6 +244,8 @@ def main() -> None:
     if "--full" in sys.argv:
         bench_queries(rng, 1_000_000)
     bench_scoring(rng)
+    if "--full" in sys.argv:
+        bench_native()
     if "--db" in sys.argv:
         bench_database(int(sys.argv[sys.argv.index("--db") + 1]))
     elif "--full" in sys.argv:
