@@ -117,25 +117,81 @@ inline void LinearColumn(const double* in, size_t n, double weight, double* out)
   }
 }
 
+// Inlined into each build of ScoreBlock, so that every CPU's build
+// vectorises the conversions too.
+#if defined(__GNUC__)
+#define TIPLINE_KERNEL_INLINE inline __attribute__((always_inline))
+#else
+#define TIPLINE_KERNEL_INLINE inline
+#endif
+
+// Rows [first, first + n) of a column as doubles: in place for float64,
+// else converted (exactly) into buffer, which holds kBlock values.
+template <class T>
+TIPLINE_KERNEL_INLINE const double* Widen(const void* data, size_t first,
+                                          size_t n, double* buffer) {
+  const T* in = static_cast<const T*>(data) + first;
+  for (size_t j = 0; j < n; ++j) buffer[j] = static_cast<double>(in[j]);
+  return buffer;
+}
+
+TIPLINE_KERNEL_INLINE const double* BlockOf(const TypedColumn& column,
+                                            size_t first, size_t n,
+                                            double* buffer) {
+  switch (column.type) {
+    case ColumnType::kFloat64:
+      return static_cast<const double*>(column.data) + first;
+    case ColumnType::kFloat32:
+      return Widen<float>(column.data, first, n, buffer);
+    case ColumnType::kInt64:
+      return Widen<int64_t>(column.data, first, n, buffer);
+    case ColumnType::kInt32:
+      return Widen<int32_t>(column.data, first, n, buffer);
+    case ColumnType::kUInt32:
+      return Widen<uint32_t>(column.data, first, n, buffer);
+    case ColumnType::kInt16:
+      return Widen<int16_t>(column.data, first, n, buffer);
+    case ColumnType::kUInt16:
+      return Widen<uint16_t>(column.data, first, n, buffer);
+    case ColumnType::kInt8:
+      return Widen<int8_t>(column.data, first, n, buffer);
+    case ColumnType::kUInt8:
+      return Widen<uint8_t>(column.data, first, n, buffer);
+  }
+  return Widen<double>(column.data, first, n, buffer);  // not reached
+}
+
+// Row i of a column as a double.
+double ValueAt(const TypedColumn& column, size_t i) {
+  double buffer;
+  return *BlockOf(column, i, 1, &buffer);
+}
+
 // Scores rows [first, first + n) of `cols` (n <= kBlock) into out[0, n);
 // returns whether any redo[j] is set.
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
     !defined(TIPLINE_NO_TARGET_CLONES)
 __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
 #endif
-bool ScoreBlock(const ScoreTables& t, const ReportColumns& cols, size_t first,
-                size_t n, double* out, int32_t* redo) {
-  alignas(64) double severity[kBlock], sla[kBlock];
+bool ScoreBlock(const ScoreTables& t, const TypedReportColumns& cols,
+                size_t first, size_t n, double* out, int32_t* redo) {
+  alignas(64) double severity[kBlock], sla[kBlock], wide[kBlock];
   alignas(64) int32_t reporters[kBlock], upheld[kBlock], rejected[kBlock],
       target[kBlock], personal[kBlock];
-  LinearColumn(cols.severity + first, n, t.severity_weight, severity);
-  LinearColumn(cols.sla_used + first, n, t.sla_weight, sla);
+  LinearColumn(BlockOf(cols.severity, first, n, wide), n, t.severity_weight,
+               severity);
+  LinearColumn(BlockOf(cols.sla_used, first, n, wide), n, t.sla_weight, sla);
   std::fill(redo, redo + n, 0);
-  IndexColumn(cols.reporters + first, n, kTableSize, reporters, redo);
-  IndexColumn(cols.upheld + first, n, kAccuracyTableSide, upheld, redo);
-  IndexColumn(cols.rejected + first, n, kAccuracyTableSide, rejected, redo);
-  IndexColumn(cols.target_upheld + first, n, kTableSize, target, redo);
-  IndexColumn(cols.personal_data_signals + first, n, kTableSize, personal, redo);
+  IndexColumn(BlockOf(cols.reporters, first, n, wide), n, kTableSize,
+              reporters, redo);
+  IndexColumn(BlockOf(cols.upheld, first, n, wide), n, kAccuracyTableSide,
+              upheld, redo);
+  IndexColumn(BlockOf(cols.rejected, first, n, wide), n, kAccuracyTableSide,
+              rejected, redo);
+  IndexColumn(BlockOf(cols.target_upheld, first, n, wide), n, kTableSize,
+              target, redo);
+  IndexColumn(BlockOf(cols.personal_data_signals, first, n, wide), n,
+              kTableSize, personal, redo);
   for (size_t j = 0; j < n; ++j) {
     upheld[j] = upheld[j] * static_cast<int32_t>(kAccuracyTableSide) + rejected[j];
   }
@@ -208,7 +264,8 @@ class Scorer {
 
   // out[begin, end) through ScoreBlock; its marked rows from the formulas.
   // Needs the tables.
-  void Batch(const ReportColumns& cols, size_t begin, size_t end, double* out) const {
+  void Batch(const TypedReportColumns& cols, size_t begin, size_t end,
+             double* out) const {
     alignas(64) int32_t redo[kBlock];
     double c[kScoreFactorCount];
     for (size_t block = begin; block < end; block += kBlock) {
@@ -217,10 +274,12 @@ class Scorer {
       for (size_t j = 0; j < n; ++j) {
         if (redo[j] == 0) continue;
         const size_t i = block + j;
-        out[i] = ClampScore(
-            Contributions(cols.severity[i], cols.reporters[i], cols.upheld[i],
-                          cols.rejected[i], cols.target_upheld[i],
-                          cols.personal_data_signals[i], cols.sla_used[i], c));
+        out[i] = ClampScore(Contributions(
+            ValueAt(cols.severity, i), ValueAt(cols.reporters, i),
+            ValueAt(cols.upheld, i), ValueAt(cols.rejected, i),
+            ValueAt(cols.target_upheld, i),
+            ValueAt(cols.personal_data_signals, i), ValueAt(cols.sla_used, i),
+            c));
       }
     }
   }
@@ -325,13 +384,33 @@ Result<ScoreExplanation> ExplainScore(const ReportFactors& r,
 
 Status ScoreBatch(const ReportColumns& cols, const ScoreWeights& weights,
                   double* out) {
+  const auto column = [](const double* data) {
+    return TypedColumn{data, ColumnType::kFloat64};
+  };
+  const TypedReportColumns typed{
+      cols.size,          column(cols.severity),
+      column(cols.reporters), column(cols.upheld),
+      column(cols.rejected),  column(cols.target_upheld),
+      column(cols.personal_data_signals), column(cols.sla_used)};
+  return ScoreBatch(typed, weights, out);
+}
+
+Status ScoreBatch(const TypedReportColumns& cols, const ScoreWeights& weights,
+                  double* out) {
   if (Status status = ValidateScoreWeights(weights); !status.ok()) return status;
   if (cols.size == 0) return Status::Ok();
-  if (!cols.severity || !cols.reporters || !cols.upheld || !cols.rejected ||
-      !cols.target_upheld || !cols.personal_data_signals || !cols.sla_used ||
-      !out) {
-    return InvalidArgumentError("every score column is required");
+  for (const TypedColumn* column :
+       {&cols.severity, &cols.reporters, &cols.upheld, &cols.rejected,
+        &cols.target_upheld, &cols.personal_data_signals, &cols.sla_used}) {
+    if (column->data == nullptr) {
+      return InvalidArgumentError("every score column is required");
+    }
+    if (static_cast<uint8_t>(column->type) >
+        static_cast<uint8_t>(ColumnType::kUInt8)) {
+      return InvalidArgumentError("unknown score column type");
+    }
   }
+  if (out == nullptr) return InvalidArgumentError("no output for the scores");
   const Scorer scorer(weights, /*with_tables=*/true);
   internal::ParallelFor(cols.size, 1 << 16, [&](size_t begin, size_t end) {
     scorer.Batch(cols, begin, end, out);

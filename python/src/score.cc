@@ -1,7 +1,8 @@
 // Bindings for tipline/score.h, tipline/personal_data.h and tipline/burst.h.
 // Columns are any buffer-protocol objects (array.array, memoryview, numpy
-// arrays) or sequences of numbers; float64 C-contiguous buffers are read in
-// place, others converted once. Scoring runs with the GIL released.
+// arrays) or sequences of numbers. Contiguous float64 buffers, and for
+// score_batch also float32 and 8- to 64-bit integer ones, are read in place;
+// others are converted once. Scoring runs with the GIL released.
 #include <Python.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -25,10 +26,13 @@ namespace py = pybind11;
 namespace tipline::python {
 namespace {
 
-// A column of doubles: a view into a float64 buffer, or a converted copy.
+// A column of numbers: a view into the caller's buffer where it can be read
+// in place (float64 always; with `narrow`, also float32 and 8- to 64-bit
+// integers, which score_batch reads as they are), else a float64 copy.
 class Column {
  public:
-  Column(py::handle object, const char* name) {
+  Column(py::handle object, const char* name, bool narrow = false)
+      : narrow_(narrow) {
     if (PyObject_CheckBuffer(object.ptr()) && !PyBytes_Check(object.ptr()) &&
         !PyUnicode_Check(object.ptr())) {
       FromBuffer(object, name);
@@ -39,12 +43,32 @@ class Column {
         throw py::type_error(std::string(name) +
                              " must be a buffer or a sequence of numbers");
       }
-      data_ = copy_.data();
       size_ = copy_.size();
+      typed_ = TypedColumn{copy_.data(), ColumnType::kFloat64};
     }
   }
 
-  const double* data() const { return data_; }
+  // The values as doubles; only for columns made without `narrow`.
+  const double* data() const { return static_cast<const double*>(typed_.data); }
+  const TypedColumn& typed() const { return typed_; }
+  size_t item_size() const {
+    switch (typed_.type) {
+      case ColumnType::kFloat64:
+      case ColumnType::kInt64:
+        return 8;
+      case ColumnType::kFloat32:
+      case ColumnType::kInt32:
+      case ColumnType::kUInt32:
+        return 4;
+      case ColumnType::kInt16:
+      case ColumnType::kUInt16:
+        return 2;
+      case ColumnType::kInt8:
+      case ColumnType::kUInt8:
+        return 1;
+    }
+    return 8;
+  }
   size_t size() const { return size_; }
 
  private:
@@ -59,7 +83,28 @@ class Column {
                   sizeof value);
       copy_[i] = static_cast<double>(value);
     }
-    data_ = copy_.data();
+    typed_ = TypedColumn{copy_.data(), ColumnType::kFloat64};
+  }
+
+  // The type score_batch reads in place for a buffer format, if any.
+  static std::optional<ColumnType> InPlaceType(char code, py::ssize_t size) {
+    switch (code) {
+      case 'f': return size == 4 ? std::optional(ColumnType::kFloat32) : std::nullopt;
+      case 'b': return ColumnType::kInt8;
+      case 'B': return ColumnType::kUInt8;
+      case 'h': return size == 2 ? std::optional(ColumnType::kInt16) : std::nullopt;
+      case 'H': return size == 2 ? std::optional(ColumnType::kUInt16) : std::nullopt;
+      case 'i':
+      case 'l':
+      case 'q':
+        if (size == 4) return ColumnType::kInt32;
+        if (size == 8) return ColumnType::kInt64;
+        return std::nullopt;
+      case 'I':
+        return size == 4 ? std::optional(ColumnType::kUInt32) : std::nullopt;
+      default:
+        return std::nullopt;
+    }
   }
 
   void FromBuffer(py::handle object, const char* name) {
@@ -81,9 +126,16 @@ class Column {
                            info.format);
     }
     const char code = format[0];
-    if (code == 'd' && info.itemsize == 8 && (size_ <= 1 || info.strides[0] == 8)) {
-      data_ = static_cast<const double*>(info.ptr);  // read in place
+    const bool contiguous = size_ <= 1 || info.strides[0] == info.itemsize;
+    if (code == 'd' && info.itemsize == 8 && contiguous) {
+      typed_ = TypedColumn{info.ptr, ColumnType::kFloat64};  // read in place
       return;
+    }
+    if (narrow_ && contiguous) {
+      if (const auto type = InPlaceType(code, info.itemsize)) {
+        typed_ = TypedColumn{info.ptr, *type};
+        return;
+      }
     }
 #define TIPLINE_CASE(c, type)                                   \
   case c:                                                       \
@@ -112,9 +164,10 @@ class Column {
                          info.format);
   }
 
+  bool narrow_ = false;
   std::optional<py::buffer_info> info_;  // released with the GIL held
   std::vector<double> copy_;
-  const double* data_ = nullptr;
+  TypedColumn typed_;
   size_t size_ = 0;
 };
 
@@ -197,10 +250,13 @@ py::object ScoreBatchPy(py::handle severity, py::handle reporters,
                         const py::object& out) {
   const ScoreWeights w = WeightsArg(weights);
   const Column columns[] = {
-      Column(severity, "severity"),       Column(reporters, "reporters"),
-      Column(upheld, "upheld"),           Column(rejected, "rejected"),
-      Column(target_upheld, "target_upheld"), Column(pii_signals, "pii_signals"),
-      Column(sla_used, "sla_used")};
+      Column(severity, "severity", true),
+      Column(reporters, "reporters", true),
+      Column(upheld, "upheld", true),
+      Column(rejected, "rejected", true),
+      Column(target_upheld, "target_upheld", true),
+      Column(pii_signals, "pii_signals", true),
+      Column(sla_used, "sla_used", true)};
   const size_t n = columns[0].size();
   for (const Column& column : columns) {
     if (column.size() != n) {
@@ -234,22 +290,23 @@ py::object ScoreBatchPy(py::handle severity, py::handle reporters,
   if (n == 0) return result;
   auto* scores = static_cast<double*>(target.ptr);
   const auto out_begin = reinterpret_cast<uintptr_t>(scores);
-  const uintptr_t bytes = n * sizeof(double);
+  const uintptr_t out_bytes = n * sizeof(double);
   for (const Column& column : columns) {  // rows recomputed late reread inputs
-    const auto begin = reinterpret_cast<uintptr_t>(column.data());
-    if (out_begin < begin + bytes && begin < out_begin + bytes) {
+    const auto begin = reinterpret_cast<uintptr_t>(column.typed().data);
+    const uintptr_t bytes = n * column.item_size();
+    if (out_begin < begin + bytes && begin < out_begin + out_bytes) {
       RaiseStatus(InvalidArgumentError("out must not overlap a score column"));
     }
   }
-  ReportColumns cols;
+  TypedReportColumns cols;
   cols.size = n;
-  cols.severity = columns[0].data();
-  cols.reporters = columns[1].data();
-  cols.upheld = columns[2].data();
-  cols.rejected = columns[3].data();
-  cols.target_upheld = columns[4].data();
-  cols.personal_data_signals = columns[5].data();
-  cols.sla_used = columns[6].data();
+  cols.severity = columns[0].typed();
+  cols.reporters = columns[1].typed();
+  cols.upheld = columns[2].typed();
+  cols.rejected = columns[3].typed();
+  cols.target_upheld = columns[4].typed();
+  cols.personal_data_signals = columns[5].typed();
+  cols.sla_used = columns[6].typed();
   Status status;
   {
     py::gil_scoped_release release;

@@ -539,9 +539,12 @@ def score_batch(
 ):
     """Score many reports given as equal-length columns (array.array,
     memoryview or any buffer, or sequences); return array('d') of scores,
-    equal to explain() row by row. With ``out``, a writable float64 buffer
-    of the same length that overlaps no column, fill it instead and return
-    it: rescoring into one buffer saves allocating 8 bytes a report."""
+    equal to explain() row by row. Contiguous buffers of float64, float32
+    or 8- to 64-bit integers are read in place: counts as array('H') or
+    array('I') and fractions as array('f') mean less memory to stream.
+    With ``out``, a writable float64 buffer of the same length that
+    overlaps no column, fill it instead and return it: rescoring into one
+    buffer saves allocating 8 bytes a report."""
     return _native.score_batch(
         severity, reporters, upheld, rejected, target_upheld, pii_signals,
         sla_used, weights, out=out,

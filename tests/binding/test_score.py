@@ -86,6 +86,29 @@ def test_score_batch_equals_explain_row_by_row():
         assert scores[i] == tipline_core.explain(*row, weights)[0]
 
 
+@pytest.mark.parametrize("typecode", list("bBhHiIlLqQf") + ["d"])
+def test_score_batch_reads_every_numeric_type(typecode):
+    # Narrow columns are read in place; each must score as its values do.
+    rng = random.Random(typecode)
+    n = 700  # more than one block of rows, not a whole number of them
+    counts = [rng.randint(0, 100) for _ in range(n)]
+    floats = array.array("d", (rng.random() * 1.5 for _ in range(n)))
+    column = array.array(typecode, counts)
+    expected = tipline_core.score_batch(
+        floats, array.array("d", counts), array.array("d", counts),
+        array.array("d", counts[::-1]), array.array("d", counts),
+        array.array("d", counts), floats)
+    got = tipline_core.score_batch(
+        floats, column, column, array.array(typecode, counts[::-1]),
+        memoryview(column), column, floats)
+    assert got == expected
+    if typecode == "f":
+        narrow = array.array("f", floats)
+        scores = tipline_core.score_batch(narrow, *[column] * 5, narrow)
+        row = [float(narrow[3]), *[float(counts[3])] * 5, float(narrow[3])]
+        assert scores[3] == tipline_core.explain(*row)[0]
+
+
 def test_score_batch_rejects_bad_columns():
     columns = list(_columns(10))
     with pytest.raises(InvalidInput):

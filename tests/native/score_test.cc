@@ -175,6 +175,61 @@ TEST(ScoreTest, BatchMatchesExplainOnEdgeValues) {
   }
 }
 
+template <class T>
+TypedColumn Typed(const std::vector<T>& values, ColumnType type) {
+  return TypedColumn{values.data(), type};
+}
+
+// Narrow columns read in place score exactly as the same values in float64.
+TEST(ScoreTest, TypedColumnsEqualFloat64) {
+  std::mt19937_64 rng(11);
+  const size_t n = 1000;
+  std::vector<double> sev(n), cnt(n), sla(n);
+  std::vector<float> sev32(n), sla32(n);
+  std::vector<int64_t> i64(n);
+  std::vector<int32_t> i32(n);
+  std::vector<uint32_t> u32(n);
+  std::vector<int16_t> i16(n);
+  std::vector<uint16_t> u16(n);
+  std::vector<int8_t> i8(n);
+  std::vector<uint8_t> u8(n);
+  for (size_t i = 0; i < n; ++i) {
+    sev32[i] = static_cast<float>(rng() % 101) / 100.0f;
+    sla32[i] = static_cast<float>(rng() % 1000) / 700.0f;
+    sev[i] = sev32[i];
+    sla[i] = sla32[i];
+    const auto c = static_cast<int>(rng() % 120);  // some beyond the tables
+    cnt[i] = c;
+    i64[i] = i32[i] = c;
+    u32[i] = static_cast<uint32_t>(c);
+    i16[i] = static_cast<int16_t>(c);
+    u16[i] = static_cast<uint16_t>(c);
+    i8[i] = static_cast<int8_t>(c);
+    u8[i] = static_cast<uint8_t>(c);
+  }
+  std::vector<double> expected(n), got(n);
+  const ReportColumns doubles{n, sev.data(), cnt.data(), cnt.data(), cnt.data(),
+                              cnt.data(), cnt.data(), sla.data()};
+  ASSERT_TRUE(ScoreBatch(doubles, ScoreWeights(), expected.data()).ok());
+  const TypedColumn counts[] = {
+      Typed(cnt, ColumnType::kFloat64), Typed(i64, ColumnType::kInt64),
+      Typed(i32, ColumnType::kInt32),   Typed(u32, ColumnType::kUInt32),
+      Typed(i16, ColumnType::kInt16),   Typed(u16, ColumnType::kUInt16),
+      Typed(i8, ColumnType::kInt8),     Typed(u8, ColumnType::kUInt8)};
+  for (const TypedColumn& c : counts) {
+    const TypedReportColumns typed{n, Typed(sev32, ColumnType::kFloat32), c, c, c,
+                                   c, c, Typed(sla32, ColumnType::kFloat32)};
+    std::fill(got.begin(), got.end(), -1.0);
+    ASSERT_TRUE(ScoreBatch(typed, ScoreWeights(), got.data()).ok());
+    EXPECT_EQ(got, expected) << "column type " << static_cast<int>(c.type);
+  }
+  TypedReportColumns bad{n, counts[0], counts[0], counts[0], counts[0],
+                         counts[0], counts[0], counts[0]};
+  bad.upheld.type = static_cast<ColumnType>(200);
+  EXPECT_EQ(ScoreBatch(bad, ScoreWeights(), got.data()).code(),
+            StatusCode::kInvalidArgument);
+}
+
 TEST(ScoreTest, BatchNeedsEveryColumn) {
   double x = 0, out = 0;
   ReportColumns cols{1, &x, &x, &x, &x, &x, nullptr, &x};

@@ -110,6 +110,36 @@ struct ReportColumns {
 [[nodiscard]] Status ScoreBatch(const ReportColumns& columns,
                                 const ScoreWeights& weights, double* out);
 
+// A column of any of these element types, read in place: narrower columns
+// (float32 severities, 16-bit counts) mean less memory to stream, which is
+// what scoring a million reports waits on. Values are converted to double
+// exactly, so the scores equal ExplainScore's of the converted values.
+enum class ColumnType : uint8_t {
+  kFloat64,
+  kFloat32,
+  kInt64,
+  kInt32,
+  kUInt32,
+  kInt16,
+  kUInt16,
+  kInt8,
+  kUInt8,
+};
+
+struct TypedColumn {
+  const void* data = nullptr;
+  ColumnType type = ColumnType::kFloat64;
+};
+
+struct TypedReportColumns {
+  size_t size = 0;
+  TypedColumn severity, reporters, upheld, rejected, target_upheld,
+      personal_data_signals, sla_used;
+};
+
+[[nodiscard]] Status ScoreBatch(const TypedReportColumns& columns,
+                                const ScoreWeights& weights, double* out);
+
 // The k largest scores as (index, score), best first, ties by lower index.
 // NaN scores are never selected.
 std::vector<std::pair<size_t, double>> TopK(const double* scores, size_t n,
