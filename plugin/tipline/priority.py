@@ -23,6 +23,7 @@ from sql.conditionals import Case as SqlCase
 from trytond.i18n import gettext
 from trytond.model import Index, fields
 from trytond.pool import Pool, PoolMeta
+from trytond.tools import grouped_slice
 from trytond.transaction import Transaction, without_check_access
 
 import tipline_core
@@ -312,15 +313,7 @@ class Report(metaclass=PoolMeta):
         cursor = Transaction().connection.cursor()
         decided = table.outcome.in_(['upheld', 'not_upheld'])
         result = {}
-        if tokens is not None:
-            tokens = sorted(t for t in tokens if t)
-            if not tokens:
-                return result
-            chunks = [tokens[i:i + RESCORE_CHUNK]
-                for i in range(0, len(tokens), RESCORE_CHUNK)]
-        else:
-            chunks = [None]
-        for chunk in chunks:
+        for chunk in _chunks(tokens):
             where = decided & (table.reporter_token != Null)
             if chunk is not None:
                 where &= table.reporter_token.in_(chunk)
@@ -339,15 +332,7 @@ class Report(metaclass=PoolMeta):
         table = cls.__table__()
         cursor = Transaction().connection.cursor()
         result = {}
-        if targets is not None:
-            targets = sorted(t for t in targets if t)
-            if not targets:
-                return result
-            chunks = [targets[i:i + RESCORE_CHUNK]
-                for i in range(0, len(targets), RESCORE_CHUNK)]
-        else:
-            chunks = [None]
-        for chunk in chunks:
+        for chunk in _chunks(targets):
             where = table.outcome == 'upheld'
             if chunk is not None:
                 where &= table.target.in_(chunk)
@@ -382,10 +367,9 @@ class Report(metaclass=PoolMeta):
                     order_by=[report.id.asc]))
             return cursor.fetchall()
         rows = []
-        ids = sorted(set(ids))
-        for i in range(0, len(ids), RESCORE_CHUNK):
+        for chunk in _chunks(ids):
             cursor.execute(*query.select(*columns,
-                    where=where & report.id.in_(ids[i:i + RESCORE_CHUNK]),
+                    where=where & report.id.in_(chunk),
                     order_by=[report.id.asc]))
             rows.extend(cursor.fetchall())
         return rows
@@ -544,6 +528,15 @@ class Report(metaclass=PoolMeta):
             affected = cls.search([
                     ('state', 'in', OPEN_STATES), domain])
             cls.rescore_reports(affected)
+
+
+def _chunks(values):
+    """The distinct, non-empty values, sorted, in lists of RESCORE_CHUNK for
+    IN clauses; [None] (no filter) when values is None"""
+    if values is None:
+        return [None]
+    return [list(c) for c in grouped_slice(
+            sorted({v for v in values if v}), RESCORE_CHUNK)]
 
 
 def _parse_datetime(value):

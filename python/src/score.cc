@@ -51,24 +51,8 @@ class Column {
   // The values as doubles; only for columns made without `narrow`.
   const double* data() const { return static_cast<const double*>(typed_.data); }
   const TypedColumn& typed() const { return typed_; }
-  size_t item_size() const {
-    switch (typed_.type) {
-      case ColumnType::kFloat64:
-      case ColumnType::kInt64:
-        return 8;
-      case ColumnType::kFloat32:
-      case ColumnType::kInt32:
-      case ColumnType::kUInt32:
-        return 4;
-      case ColumnType::kInt16:
-      case ColumnType::kUInt16:
-        return 2;
-      case ColumnType::kInt8:
-      case ColumnType::kUInt8:
-        return 1;
-    }
-    return 8;
-  }
+  // Bytes from one value to the next in typed().data.
+  size_t item_size() const { return item_size_; }
   size_t size() const { return size_; }
 
  private:
@@ -134,6 +118,7 @@ class Column {
     if (narrow_ && contiguous) {
       if (const auto type = InPlaceType(code, info.itemsize)) {
         typed_ = TypedColumn{info.ptr, *type};
+        item_size_ = static_cast<size_t>(info.itemsize);
         return;
       }
     }
@@ -168,6 +153,7 @@ class Column {
   std::optional<py::buffer_info> info_;  // released with the GIL held
   std::vector<double> copy_;
   TypedColumn typed_;
+  size_t item_size_ = sizeof(double);
   size_t size_ = 0;
 };
 
