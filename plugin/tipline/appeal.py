@@ -17,6 +17,7 @@ from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from .audit import digest
 from .clock import now as utcnow
+from .encrypted import Encrypted, decrypt_values, store_encrypted
 from .exceptions import AppealError
 
 MIN_REASON_LENGTH = 10
@@ -44,7 +45,7 @@ class Report(metaclass=PoolMeta):
         "Appeal Until", readonly=True, format='%H:%M',
         help="The reporter may appeal the result until then.")
     appealed_at = fields.DateTime("Appealed At", readonly=True)
-    appeal_reason_enc = fields.Binary("Encrypted Appeal Reason", readonly=True)
+    appeal_reason_enc = Encrypted("Encrypted Appeal Reason", 'appeal_reason')
     appeal_reason = fields.Function(
         fields.Text("Appeal Reason"), 'get_appeal_reason')
     appealable = fields.Function(
@@ -63,12 +64,7 @@ class Report(metaclass=PoolMeta):
 
     @classmethod
     def get_appeal_reason(cls, reports, name):
-        Keyset = Pool().get('tipline.keyset')
-        return {r.id: Keyset.decrypt(
-                cls.__name__, 'appeal_reason', r.id,
-                r.appeal_reason_enc).decode('utf-8')
-            if r.appeal_reason_enc else None
-            for r in reports}
+        return decrypt_values(reports, 'appeal_reason')
 
     def get_appealable(self, name):
         return bool(self.state == 'resolved' and not self.appealed_at
@@ -120,7 +116,6 @@ class Report(metaclass=PoolMeta):
         """Open report again on its reporter's appeal; the caller has made
         sure the reporter is the one asking"""
         pool = Pool()
-        Keyset = pool.get('tipline.keyset')
         Event = pool.get('tipline.audit_event')
         Configuration = pool.get('tipline.configuration')
         reason = (reason or '').strip()
@@ -149,14 +144,7 @@ class Report(metaclass=PoolMeta):
         # Neither the reporter's login nor the root user's shows in history.
         with without_check_access(), Transaction().set_context(
                 tipline_actor=''):
-            table = cls.__table__()
-            cursor = Transaction().connection.cursor()
-            cursor.execute(*table.update(
-                    [table.appeal_reason_enc],
-                    [cls.appeal_reason_enc.sql_format(Keyset.encrypt(
-                                cls.__name__, 'appeal_reason', report.id,
-                                reason))],
-                    where=table.id == report.id))
+            store_encrypted(cls, {report.id: {'appeal_reason': reason}})
             Event.append(report, 'appeal', {
                     'sha256': digest(reason),
                     'length': str(len(reason)),

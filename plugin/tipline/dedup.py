@@ -16,6 +16,7 @@ from trytond.transaction import Transaction, without_check_access
 
 import tipline_core
 
+from .encrypted import Encrypted
 from .keys import master_key
 
 BAND_PURPOSE = b'tipline.dedup.band'
@@ -52,7 +53,7 @@ class Signature(ModelSQL):
 
     report = fields.Many2One(
         'tipline.report', "Report", required=True, ondelete='CASCADE')
-    signature_enc = fields.Binary("Encrypted Signature")
+    signature_enc = Encrypted("Encrypted Signature", 'signature')
 
     @classmethod
     def __setup__(cls):

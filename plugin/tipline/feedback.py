@@ -27,6 +27,8 @@ from trytond.url import http_base
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from .clock import now as utcnow
+from .encrypted import (
+    Encrypted, decrypt, decrypt_values, store_encrypted)
 from .exceptions import FeedbackError
 from .report import CLOSED_STATES, invalidate
 from .review import week_start
@@ -168,7 +170,7 @@ class SurveyAnswer(ModelSQL):
         readonly=True)
     handled_fairly = fields.Boolean("Handled Fairly", readonly=True)
     would_report_again = fields.Boolean("Would Report Again", readonly=True)
-    comment_enc = fields.Binary("Encrypted Comment", readonly=True)
+    comment_enc = Encrypted("Encrypted Comment", 'comment')
 
     @classmethod
     def __setup__(cls):
@@ -187,8 +189,6 @@ class SurveyAnswer(ModelSQL):
 
     @classmethod
     def record(cls, category, satisfaction, fair, again, comment=None):
-        pool = Pool()
-        Keyset = pool.get('tipline.keyset')
         cls.check_answer(satisfaction, fair, again, comment)
         comment = (comment or '').strip() or None
         with without_check_access(), Transaction().set_user(0):
@@ -200,14 +200,7 @@ class SurveyAnswer(ModelSQL):
                         'would_report_again': again,
                         }])
             if comment:
-                table = cls.__table__()
-                cursor = Transaction().connection.cursor()
-                cursor.execute(*table.update(
-                        [table.comment_enc],
-                        [cls.comment_enc.sql_format(Keyset.encrypt(
-                                    cls.__name__, 'comment', answer.id,
-                                    comment))],
-                        where=table.id == answer.id))
+                store_encrypted(cls, {answer.id: {'comment': comment}})
             _anonymise(cls, [answer])
         return answer
 
@@ -238,8 +231,6 @@ class SurveyAnswer(ModelSQL):
     @classmethod
     def comments(cls, start, end, k):
         "The period's comments in random order, only over k answers or more"
-        pool = Pool()
-        Keyset = pool.get('tipline.keyset')
         answer = cls.__table__()
         cursor = Transaction().connection.cursor()
         where = (answer.week >= start) & (answer.week < end)
@@ -249,8 +240,8 @@ class SurveyAnswer(ModelSQL):
             return []
         cursor.execute(*answer.select(answer.id, answer.comment_enc,
                 where=where & (answer.comment_enc != Null)))
-        texts = [Keyset.decrypt(cls.__name__, 'comment', id_,
-                bytes(enc)).decode('utf-8') for id_, enc in cursor.fetchall()]
+        texts = [decrypt(cls.__name__, 'comment', id_, enc).decode('utf-8')
+            for id_, enc in cursor.fetchall()]
         return sorted(texts)
 
 
@@ -342,7 +333,7 @@ class Suggestion(ModelSQL, ModelView):
     topic = fields.Selection(TOPICS, "Topic", required=True, readonly=True)
     topic_string = topic.translated('topic')
     week = fields.Date("Week", required=True, readonly=True)
-    text_enc = fields.Binary("Encrypted Text", readonly=True)
+    text_enc = Encrypted("Encrypted Text", 'text')
     text = fields.Function(fields.Text("Suggestion"), 'get_text')
     invited = fields.Boolean(
         "Invited", readonly=True,
@@ -357,15 +348,10 @@ class Suggestion(ModelSQL, ModelView):
 
     @classmethod
     def get_text(cls, suggestions, name):
-        Keyset = Pool().get('tipline.keyset')
-        return {s.id: Keyset.decrypt(cls.__name__, 'text', s.id,
-                s.text_enc).decode('utf-8') if s.text_enc else None
-            for s in suggestions}
+        return decrypt_values(suggestions, 'text')
 
     @classmethod
     def record(cls, topic, text, invited=False):
-        pool = Pool()
-        Keyset = pool.get('tipline.keyset')
         text = (text or '').strip()
         if len(text) < 5:
             raise FeedbackError(gettext('tipline.msg_suggestion_empty'))
@@ -378,13 +364,7 @@ class Suggestion(ModelSQL, ModelView):
                         'week': week_start(utcnow().date()),
                         'invited': bool(invited),
                         }])
-            table = cls.__table__()
-            cursor = Transaction().connection.cursor()
-            cursor.execute(*table.update(
-                    [table.text_enc],
-                    [cls.text_enc.sql_format(Keyset.encrypt(
-                                cls.__name__, 'text', suggestion.id, text))],
-                    where=table.id == suggestion.id))
+            store_encrypted(cls, {suggestion.id: {'text': text}})
             _anonymise(cls, [suggestion])
         return suggestion
 

@@ -28,7 +28,8 @@ from trytond.transaction import Transaction, without_check_access
 from trytond.url import http_base
 
 from .clock import now as utcnow
-from .report import OPEN_STATES, invalidate
+from .encrypted import Encrypted, decrypt_values, store_encrypted
+from .report import OPEN_STATES
 
 # Acknowledged comes with the acknowledgement mail; closing changes nothing
 # the reporter has to know.
@@ -126,7 +127,7 @@ class MailQueue(ModelSQL, ModelView):
         ondelete='CASCADE')
     # A reporter's address would tell the administrator who reported: it is
     # stored encrypted, shown as "the reporter" and dropped once sent.
-    recipient_enc = fields.Binary("Encrypted Recipient", readonly=True)
+    recipient_enc = Encrypted("Encrypted Recipient", 'recipient')
     to_reporter = fields.Boolean("To the Reporter", readonly=True)
     recipient = fields.Function(fields.Char("Recipient"), 'get_recipient')
     template = fields.Selection([
@@ -164,8 +165,6 @@ class MailQueue(ModelSQL, ModelView):
 
     @classmethod
     def __register__(cls, module_name):
-        pool = Pool()
-        Keyset = pool.get('tipline.keyset')
         table_h = cls.__table_handler__(module_name)
         table = cls.__table__()
         cursor = Transaction().connection.cursor()
@@ -180,11 +179,8 @@ class MailQueue(ModelSQL, ModelView):
                         list(REPORTER_TEMPLATES))]))
         cursor.execute(*table.select(table.id, Column(table, 'recipient'),
                 where=table.state == 'pending'))
-        for id_, address in cursor.fetchall():
-            cursor.execute(*table.update([table.recipient_enc],
-                    [cls.recipient_enc.sql_format(Keyset.encrypt(
-                                cls.__name__, 'recipient', id_, address))],
-                    where=table.id == id_))
+        store_encrypted(cls, {id_: {'recipient': address}
+                for id_, address in cursor.fetchall()})
         table_h.drop_column('recipient')
 
     @classmethod
@@ -197,11 +193,7 @@ class MailQueue(ModelSQL, ModelView):
 
     def address(self):
         "The recipient's address, for sending only; None once forgotten"
-        Keyset = Pool().get('tipline.keyset')
-        if not self.recipient_enc:
-            return None
-        return Keyset.decrypt(self.__name__, 'recipient', self.id,
-            self.recipient_enc).decode('utf-8')
+        return decrypt_values([self], 'recipient')[self.id]
 
     def get_recipient(self, name):
         if self.to_reporter:
@@ -222,23 +214,14 @@ class MailQueue(ModelSQL, ModelView):
         send them once the current transaction commits"""
         if not rows:
             return []
-        pool = Pool()
-        Keyset = pool.get('tipline.keyset')
         transaction = Transaction()
         addresses = [row['recipient'] for row in rows]
         rows = [{k: v for k, v in row.items() if k != 'recipient'}
             for row in rows]
         with without_check_access():
             records = cls.create(rows)
-        table = cls.__table__()
-        cursor = transaction.connection.cursor()
-        for record, address in zip(records, addresses):
-            cursor.execute(*table.update([table.recipient_enc],
-                    [cls.recipient_enc.sql_format(Keyset.encrypt(
-                                cls.__name__, 'recipient', record.id,
-                                address))],
-                    where=table.id == record.id))
-        invalidate(cls, [r.id for r in records])
+        store_encrypted(cls, {record.id: {'recipient': address}
+                for record, address in zip(records, addresses)})
         sender = transaction.join(_MailSender(transaction.database.name))
         sender.put([r.id for r in records])
         return records

@@ -15,6 +15,7 @@ import tipline_core
 
 from .audit import digest
 from .clock import now as utcnow
+from .encrypted import Encrypted, decrypt_values, store_encrypted
 from .exceptions import ReportWorkflowError, SubmissionError
 
 OPEN_STATES = ['submitted', 'acknowledged', 'triaged', 'investigating']
@@ -107,7 +108,7 @@ class Report(Workflow, ModelSQL, ModelView):
         'tipline.category', "Category", required=True, ondelete='RESTRICT',
         states=_moderated,
         context={'active_test': False})
-    description_enc = fields.Binary("Encrypted Description", readonly=True)
+    description_enc = Encrypted("Encrypted Description", 'description')
     description = fields.Function(
         fields.Text("Description"), 'get_description')
     evidence = fields.One2Many(
@@ -119,8 +120,8 @@ class Report(Workflow, ModelSQL, ModelView):
         "Reporter Token", readonly=True,
         help="A keyed hash that stands for the reporter; empty when "
         "anonymous.")
-    reporter_identity_enc = fields.Binary(
-        "Encrypted Reporter Identity", readonly=True)
+    reporter_identity_enc = Encrypted(
+        "Encrypted Reporter Identity", 'reporter_identity')
     reporter_display = fields.Function(
         fields.Char("Reporter"), 'get_reporter_display')
     subject_tokens = fields.Char(
@@ -214,12 +215,12 @@ class Report(Workflow, ModelSQL, ModelView):
         help="How serious the moderators judge the abuse to be.")
     severity_assessment_string = severity_assessment.translated(
         'severity_assessment')
-    evidence_notes_enc = fields.Binary("Encrypted Evidence Notes", readonly=True)
+    evidence_notes_enc = Encrypted("Encrypted Evidence Notes", 'evidence_notes')
     evidence_notes = fields.Function(
         fields.Text("Evidence Notes", states=_moderated,
             help="What the evidence shows; for moderators only."),
         'get_notes', setter='set_notes')
-    internal_notes_enc = fields.Binary("Encrypted Internal Notes", readonly=True)
+    internal_notes_enc = Encrypted("Encrypted Internal Notes", 'internal_notes')
     internal_notes = fields.Function(
         fields.Text("Internal Notes", states=_moderated,
             help="Never shown to the reporter."),
@@ -399,12 +400,7 @@ class Report(Workflow, ModelSQL, ModelView):
 
     @classmethod
     def get_description(cls, reports, name):
-        Keyset = Pool().get('tipline.keyset')
-        return {r.id: Keyset.decrypt(
-                cls.__name__, 'description', r.id,
-                r.description_enc).decode('utf-8')
-            if r.description_enc else None
-            for r in reports}
+        return decrypt_values(reports, 'description')
 
     @classmethod
     def is_moderator(cls):
@@ -413,30 +409,15 @@ class Report(Workflow, ModelSQL, ModelView):
 
     @classmethod
     def get_notes(cls, reports, name):
-        Keyset = Pool().get('tipline.keyset')
         if not cls.is_moderator():
             # Reporters may read their reports, never the moderators' notes.
             return {r.id: None for r in reports}
-        return {r.id: Keyset.decrypt(
-                cls.__name__, name, r.id,
-                getattr(r, name + '_enc')).decode('utf-8')
-            if getattr(r, name + '_enc') else None
-            for r in reports}
+        return decrypt_values(reports, name)
 
     @classmethod
     def set_notes(cls, reports, name, value):
-        Keyset = Pool().get('tipline.keyset')
-        table = cls.__table__()
-        column = getattr(table, name + '_enc')
-        field = getattr(cls, name + '_enc')
-        cursor = Transaction().connection.cursor()
-        value = (value or '').strip()
-        for report in reports:
-            cursor.execute(*table.update([column], [field.sql_format(
-                            Keyset.encrypt(cls.__name__, name, report.id,
-                                value) if value else None)],
-                    where=table.id == report.id))
-        invalidate(cls, [r.id for r in reports])
+        value = (value or '').strip() or None
+        store_encrypted(cls, {r.id: {name: value} for r in reports})
 
     def get_reporter_display(self, name):
         if self.anonymous:
@@ -776,6 +757,7 @@ class Report(Workflow, ModelSQL, ModelView):
         reporter_token = None if anonymous else Keyset.reporter_token(user)
         subject_tokens = ' '.join(sorted(
                 Keyset.reporter_token(u) for u in cls.subject_users(target)))
+        receipt = tipline_core.new_receipt() if anonymous else None
         with without_check_access():
             assignee = cls.initial_assignee(
                 category, reporter_token, subject_tokens)
@@ -787,6 +769,8 @@ class Report(Workflow, ModelSQL, ModelView):
                         'anonymous': bool(anonymous),
                         'reporter_token': reporter_token,
                         'subject_tokens': subject_tokens,
+                        'receipt_hash': (tipline_core.hash_receipt(receipt)
+                            if receipt else None),
                         # The acknowledgement is immediate: the reporter
                         # sees the number and the deadline at once.
                         'state': 'acknowledged',
@@ -805,32 +789,17 @@ class Report(Workflow, ModelSQL, ModelView):
                         **cls.statutory_deadlines(category, deadline_base),
                         }])
             identity = None
-            receipt = None
-            if anonymous:
-                receipt = tipline_core.new_receipt()
-            else:
+            if not anonymous:
                 reporter = User(user)
                 identity = json.dumps({
                         'user': reporter.id,
                         'login': reporter.login,
                         'name': reporter.name,
                         }, sort_keys=True)
-            table = cls.__table__()
-            cursor = Transaction().connection.cursor()
-            cursor.execute(*table.update(
-                    [table.description_enc, table.reporter_identity_enc,
-                        table.receipt_hash],
-                    [cls.description_enc.sql_format(Keyset.encrypt(
-                                cls.__name__, 'description', report.id,
-                                description.strip())),
-                        cls.reporter_identity_enc.sql_format(
-                            Keyset.encrypt(
-                                cls.__name__, 'reporter_identity',
-                                report.id, identity)),
-                        cls.receipt_hash.sql_format(
-                            tipline_core.hash_receipt(receipt)
-                            if receipt else None)],
-                    where=table.id == report.id))
+            store_encrypted(cls, {report.id: {
+                        'description': description.strip(),
+                        'reporter_identity': identity,
+                        }})
             evidences = Evidence.attach(report, evidence)
             Event.append(report, 'submit', {
                     'category': category.code,
@@ -872,12 +841,8 @@ class Report(Workflow, ModelSQL, ModelView):
 
     def reporter_identity(self):
         "The reporter's identity as a dict; only for the reveal wizard"
-        Keyset = Pool().get('tipline.keyset')
-        if not self.reporter_identity_enc:
-            return None
-        return json.loads(Keyset.decrypt(
-                self.__name__, 'reporter_identity', self.id,
-                self.reporter_identity_enc))
+        identity = decrypt_values([self], 'reporter_identity')[self.id]
+        return json.loads(identity) if identity else None
 
     @classmethod
     def status_for_receipt(cls, number, receipt):
