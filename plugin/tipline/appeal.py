@@ -16,6 +16,7 @@ from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from .audit import digest
+from .authorless import SessionlessWizard, authorless
 from .clock import now as utcnow
 from .encrypted import Encrypted, decrypt_values, store_encrypted
 from .exceptions import AppealError
@@ -114,7 +115,13 @@ class Report(metaclass=PoolMeta):
     @classmethod
     def appeal(cls, report, reason):
         """Open report again on its reporter's appeal; the caller has made
-        sure the reporter is the one asking"""
+        sure the reporter is the one asking.  Like filing, it runs in the
+        authorless scope: no row names the appellant."""
+        with authorless(anonymous=cls(report.id).anonymous):
+            return cls._appeal(report, reason)
+
+    @classmethod
+    def _appeal(cls, report, reason):
         pool = Pool()
         Event = pool.get('tipline.audit_event')
         Configuration = pool.get('tipline.configuration')
@@ -141,20 +148,16 @@ class Report(metaclass=PoolMeta):
                     report.reporter_token, report.subject_tokens)
                 if u != previous.id]
             assignee = others[0] if others else previous.id
-        # Neither the reporter's login nor the root user's shows in history.
-        with without_check_access(), Transaction().set_context(
-                tipline_actor=''):
-            store_encrypted(cls, {report.id: {'appeal_reason': reason}})
-            Event.append(report, 'appeal', {
-                    'sha256': digest(reason),
-                    'length': str(len(reason)),
-                    'previous_outcome': report.outcome or '',
-                    }, actor='')
-            cls.reopen_for_investigation([report], {
-                    'appealed_at': utcnow(),
-                    'assigned_to': assignee,
-                    })
-            cls._forget_caller([report])
+        store_encrypted(cls, {report.id: {'appeal_reason': reason}})
+        Event.append(report, 'appeal', {
+                'sha256': digest(reason),
+                'length': str(len(reason)),
+                'previous_outcome': report.outcome or '',
+                })
+        cls.reopen_for_investigation([report], {
+                'appealed_at': utcnow(),
+                'assigned_to': assignee,
+                })
         return cls(report.id)
 
     @classmethod
@@ -207,7 +210,7 @@ class AppealStart(ModelView):
         return gettext('tipline.msg_appeal_note')
 
 
-class Appeal(Wizard):
+class Appeal(SessionlessWizard, Wizard):
     "Appeal the result of one of one's own reports"
     __name__ = 'tipline.report.appeal'
 
@@ -244,8 +247,8 @@ class Appeal(Wizard):
             raise AppealError(gettext('tipline.msg_appeal_not_possible',
                     report=self.start.report or ''))
         Report.appeal(reports[0], self.start.reason)
-        # The session row outlives this call: keep no reason in it.
         self.start.reason = None
+        self._forget_session()
         return 'end'
 
     def end(self):

@@ -16,8 +16,10 @@ from trytond.transaction import Transaction, without_check_access
 
 import tipline_core
 
+from .authorless import AuthorlessRows
 from .encrypted import Encrypted
 from .keys import master_key
+from .readonly import ServerReadonly
 
 BAND_PURPOSE = b'tipline.dedup.band'
 # A blinded band key is cut to 16 bytes (128 bits): equality needs no more.
@@ -47,7 +49,7 @@ def blinded_band_keys(signature):
         for key in tipline_core.band_keys(signature)]
 
 
-class Signature(ModelSQL):
+class Signature(ServerReadonly, AuthorlessRows, ModelSQL):
     "The encrypted MinHash signature of a report"
     __name__ = 'tipline.report.signature'
 
@@ -129,7 +131,7 @@ class Signature(ModelSQL):
         return found
 
 
-class Band(ModelSQL):
+class Band(ServerReadonly, AuthorlessRows, ModelSQL):
     "A blinded LSH band key of a report's signature"
     __name__ = 'tipline.report.band'
 

@@ -21,6 +21,8 @@ from trytond.model import ModelSQL, fields
 from trytond.pool import Pool
 from trytond.transaction import Transaction
 
+from .cache import invalidate
+
 # An encrypted column: the model and field its associated data names, and
 # where it lives in SQL.
 EncryptedColumn = collections.namedtuple(
@@ -91,7 +93,6 @@ def store_encrypted(Model, values):
         if columns:
             cursor.execute(*table.update(
                     columns, sql_values, where=table.id == record_id))
-    from .report import invalidate
     invalidate(Model, list(values))
 
 

@@ -1,10 +1,12 @@
 from trytond.model import ModelSQL, ModelView, fields
 
+from .authorless import AuthorlessRows
 from .encrypted import Encrypted, decrypt_values, store_encrypted
+from .readonly import ServerReadonly
 
 
 
-class Evidence(ModelSQL, ModelView):
+class Evidence(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
     "A file attached to a report, stored encrypted"
     __name__ = 'tipline.evidence'
     # The file name is encrypted: records are named by their reference.

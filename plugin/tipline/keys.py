@@ -22,6 +22,9 @@ from trytond.transaction import Transaction
 
 import tipline_core
 
+from .authorless import AuthorlessRows
+from .readonly import ServerReadonly
+
 KEY_FILE_SECTION, KEY_FILE_OPTION = 'tipline', 'key_file'
 KEY_ENV = 'TIPLINE_MASTER_KEY'
 
@@ -76,7 +79,7 @@ def associated_data(model, field, record_id):
         model.encode(), field.encode(), int(record_id))
 
 
-class Keyset(ModelSQL):
+class Keyset(ServerReadonly, AuthorlessRows, ModelSQL):
     "The data keys, wrapped under the master key"
     __name__ = 'tipline.keyset'
 

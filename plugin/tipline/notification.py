@@ -19,6 +19,7 @@ from genshi.template import MarkupTemplate, NewTextTemplate
 from sql import Column
 
 import trytond.config as config
+from trytond.backend import MAX_QUERY_PARAMS
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, fields
 from trytond.pool import Pool, PoolMeta
@@ -27,8 +28,10 @@ from trytond.tools import grouped_slice
 from trytond.transaction import Transaction, without_check_access
 from trytond.url import http_base
 
+from .authorless import GRANULARITY, AuthorlessRows, frozen_now
 from .clock import now as utcnow
 from .encrypted import Encrypted, decrypt_values, store_encrypted
+from .readonly import ServerReadonly
 from .report import OPEN_STATES
 
 # Acknowledged comes with the acknowledgement mail; closing changes nothing
@@ -104,8 +107,9 @@ class _MailSender:
         if not ids:
             return
         try:
+            # Sending is the system's work: its writes name no user.
             with Transaction().new_transaction() as transaction, \
-                    without_check_access():
+                    transaction.set_user(0), without_check_access():
                 Queue = Pool().get('tipline.mail_queue')
                 Queue.send(Queue.browse(ids))
                 transaction.commit()
@@ -118,7 +122,7 @@ class _MailSender:
         self.ids = []
 
 
-class MailQueue(ModelSQL, ModelView):
+class MailQueue(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
     "A notification e-mail waiting to be sent, sent, or failing"
     __name__ = 'tipline.mail_queue'
 
@@ -216,14 +220,21 @@ class MailQueue(ModelSQL, ModelView):
             return []
         transaction = Transaction()
         addresses = [row['recipient'] for row in rows]
+        # A notice sent as an anonymous report is filed would time it to
+        # the second: it waits for the cron job after the filing's hour.
+        held = frozen_now()
         rows = [{k: v for k, v in row.items() if k != 'recipient'}
             for row in rows]
+        if held:
+            for row in rows:
+                row['next_try'] = held + GRANULARITY
         with without_check_access():
             records = cls.create(rows)
         store_encrypted(cls, {record.id: {'recipient': address}
                 for record, address in zip(records, addresses)})
-        sender = transaction.join(_MailSender(transaction.database.name))
-        sender.put([r.id for r in records])
+        if not held:
+            sender = transaction.join(_MailSender(transaction.database.name))
+            sender.put([r.id for r in records])
         return records
 
     def values(self):
@@ -279,7 +290,8 @@ class MailQueue(ModelSQL, ModelView):
         table = cls.__table__()
         cursor = transaction.connection.cursor()
         claimed = set()
-        for sub_ids in grouped_slice([r.id for r in rows]):
+        for sub_ids in grouped_slice(
+                [r.id for r in rows], MAX_QUERY_PARAMS):
             where = (fields.SQL_OPERATORS['in'](table.id, sub_ids)
                 & (table.state == 'pending'))
             if database.has_select_for():
@@ -359,8 +371,8 @@ class Report(metaclass=PoolMeta):
     __name__ = 'tipline.report'
 
     @classmethod
-    def file(cls, *args, **kwargs):
-        report, receipt = super().file(*args, **kwargs)
+    def _file(cls, *args, **kwargs):
+        report, receipt = super()._file(*args, **kwargs)
         if not report.anonymous:
             cls.notify_reporter([report], 'acknowledgement')
         if report.assigned_to:

@@ -1,3 +1,4 @@
+import contextlib
 import datetime as dt
 import functools
 import json
@@ -14,9 +15,11 @@ from trytond.transaction import Transaction, without_check_access
 import tipline_core
 
 from .audit import digest
+from .authorless import AuthorlessRows, authorless, filer
 from .clock import now as utcnow
 from .encrypted import Encrypted, decrypt_values, store_encrypted
 from .exceptions import ReportWorkflowError, SubmissionError
+from .readonly import ServerReadonly
 
 OPEN_STATES = ['submitted', 'acknowledged', 'triaged', 'investigating']
 CLOSED_STATES = ['resolved', 'closed']
@@ -46,18 +49,6 @@ def dummy_receipt_hash():
 
 
 
-def invalidate(Model, ids):
-    """Drop what the transaction cached of Model's rows ids after they were
-    changed behind the ORM (as trytond does when it restores history)"""
-    transaction = Transaction()
-    transaction.counter += 1
-    for cache in transaction.cache.values():
-        if Model.__name__ in cache:
-            records = cache[Model.__name__]
-            for id_ in ids:
-                records.pop(id_, None)
-
-
 def in_groups(*xml_ids):
     """Whether the current user is in one of Tipline's groups xml_ids; the
     system (user 0) always is"""
@@ -84,7 +75,7 @@ def format_duration(delta):
     return gettext('tipline.msg_duration_minutes', minutes=minutes)
 
 
-class Report(Workflow, ModelSQL, ModelView):
+class Report(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
     "A report of abuse against a record, tracked until the reporter has an answer"
     __name__ = 'tipline.report'
     _rec_name = 'tracking_number'
@@ -117,7 +108,7 @@ class Report(Workflow, ModelSQL, ModelView):
         "Anonymous", readonly=True,
         help="The report keeps no link to its author.")
     reporter_token = fields.Char(
-        "Reporter Token", readonly=True,
+        "Reporter Token", readonly=True, loading='lazy',
         help="A keyed hash that stands for the reporter; empty when "
         "anonymous.")
     reporter_identity_enc = Encrypted(
@@ -125,11 +116,11 @@ class Report(Workflow, ModelSQL, ModelView):
     reporter_display = fields.Function(
         fields.Char("Reporter"), 'get_reporter_display')
     subject_tokens = fields.Char(
-        "Subject Tokens", readonly=True,
+        "Subject Tokens", readonly=True, loading='lazy',
         help="Keyed hashes of the users who are, or own, the reported "
         "record; those users never see the report.")
     receipt_hash = fields.Binary(
-        "Receipt Hash", readonly=True,
+        "Receipt Hash", readonly=True, loading='lazy',
         help="The scrypt hash of an anonymous reporter's secret receipt.")
     identity_accesses = fields.One2Many(
         'tipline.identity_access', 'report', "Identity Accesses",
@@ -215,12 +206,14 @@ class Report(Workflow, ModelSQL, ModelView):
         help="How serious the moderators judge the abuse to be.")
     severity_assessment_string = severity_assessment.translated(
         'severity_assessment')
-    evidence_notes_enc = Encrypted("Encrypted Evidence Notes", 'evidence_notes')
+    evidence_notes_enc = Encrypted(
+        "Encrypted Evidence Notes", 'evidence_notes')
     evidence_notes = fields.Function(
         fields.Text("Evidence Notes", states=_moderated,
             help="What the evidence shows; for moderators only."),
         'get_notes', setter='set_notes')
-    internal_notes_enc = Encrypted("Encrypted Internal Notes", 'internal_notes')
+    internal_notes_enc = Encrypted(
+        "Encrypted Internal Notes", 'internal_notes')
     internal_notes = fields.Function(
         fields.Text("Internal Notes", states=_moderated,
             help="Never shown to the reporter."),
@@ -635,8 +628,11 @@ class Report(Workflow, ModelSQL, ModelView):
         Event = pool.get('tipline.audit_event')
         result = super().export_data(records, fields_names, header=header)
         for report in records:
-            Event.append(report, 'export', {
-                    'fields': ','.join(sorted(fields_names))})
+            # A reporter exporting their own report acts in the authorless
+            # scope: the event names nobody, nor do its rows.
+            with authorless() if report.mine else contextlib.nullcontext():
+                Event.append(report, 'export', {
+                        'fields': ','.join(sorted(fields_names))})
         return result
 
     @classmethod
@@ -739,9 +735,18 @@ class Report(Workflow, ModelSQL, ModelView):
         reporter's receipt (None for a named reporter).
 
         evidence is a sequence of (file name, bytes).  The description, the
-        evidence and the reporter's identity are stored encrypted.  An
-        anonymous report stores no reporter, no token and no user id in any
-        row it creates; its author gets the receipt, shown once."""
+        evidence and the reporter's identity are stored encrypted.  Filing
+        runs in the authorless scope: no row it writes names the reporter,
+        and an anonymous report stores no reporter, no token and only the
+        coarsened time; its author gets the receipt, shown once."""
+        with authorless(anonymous=anonymous):
+            return cls._file(target, category, description,
+                anonymous=anonymous, evidence=evidence)
+
+    @classmethod
+    def _file(cls, target, category, description, anonymous=False,
+            evidence=()):
+        "The filing itself, inside the authorless scope; see file"
         pool = Pool()
         Keyset = pool.get('tipline.keyset')
         Evidence = pool.get('tipline.evidence')
@@ -753,7 +758,7 @@ class Report(Workflow, ModelSQL, ModelView):
         now = utcnow()
         # Deadlines are promised to the minute, which is how they are shown.
         deadline_base = now.replace(second=0, microsecond=0)
-        user = Transaction().user
+        user = filer()
         reporter_token = None if anonymous else Keyset.reporter_token(user)
         subject_tokens = ' '.join(sorted(
                 Keyset.reporter_token(u) for u in cls.subject_users(target)))
@@ -800,7 +805,7 @@ class Report(Workflow, ModelSQL, ModelView):
                         'description': description.strip(),
                         'reporter_identity': identity,
                         }})
-            evidences = Evidence.attach(report, evidence)
+            Evidence.attach(report, evidence)
             Event.append(report, 'submit', {
                     'category': category.code,
                     'anonymous': '1' if anonymous else '0',
@@ -811,9 +816,6 @@ class Report(Workflow, ModelSQL, ModelView):
             if assignee:
                 Event.append(report, 'assign', {
                         'from': '', 'to': User(assignee).login}, actor='')
-        # Named or not, moderators read "Confidential" where the host would
-        # show who created the rows; the custodian reveal is the only way.
-        cls._forget_author([report], evidences)
         return cls(report.id), receipt
 
     @classmethod
@@ -870,47 +872,6 @@ class Report(Workflow, ModelSQL, ModelView):
         if not (valid and stored):
             return None
         return reports[0]
-
-    @classmethod
-    def _forget_author(cls, reports, evidences=()):
-        """Blank the user columns that the ORM fills with the caller's id,
-        on the reports, their evidence and every event of their history"""
-        pool = Pool()
-        Evidence = pool.get('tipline.evidence')
-        Event = pool.get('tipline.audit_event')
-        cursor = Transaction().connection.cursor()
-        report_ids = [r.id for r in reports]
-        for Model, where_column, ids in (
-                (cls, 'id', report_ids),
-                (Evidence, 'id', [e.id for e in evidences]),
-                (Event, 'report', report_ids)):
-            if not ids:
-                continue
-            table = Model.__table__()
-            cursor.execute(*table.update(
-                    [table.create_uid, table.write_uid], [Null, Null],
-                    where=getattr(table, where_column).in_(ids)))
-        invalidate(cls, report_ids)
-        invalidate(Evidence, [e.id for e in evidences])
-
-    @classmethod
-    def _forget_caller(cls, reports):
-        """Blank the current user's id where a change made on a reporter's
-        behalf (an appeal, say) left it: the reports' last writer and the
-        history rows it created"""
-        pool = Pool()
-        Event = pool.get('tipline.audit_event')
-        user = Transaction().user
-        cursor = Transaction().connection.cursor()
-        ids = [r.id for r in reports]
-        table = cls.__table__()
-        cursor.execute(*table.update([table.write_uid], [Null],
-                where=table.id.in_(ids)))
-        table = Event.__table__()
-        cursor.execute(*table.update(
-                [table.create_uid, table.write_uid], [Null, Null],
-                where=table.report.in_(ids) & (table.create_uid == user)))
-        invalidate(cls, ids)
 
     # Moderation -------------------------------------------------------------
 
