@@ -1,7 +1,7 @@
 from trytond.model import ModelSQL, ModelView, fields
 
 from .authorless import AuthorlessRows
-from .encrypted import Encrypted, decrypt_values, store_encrypted
+from .encrypted import Encrypted, decrypt_values, encrypt, store_encrypted
 from .readonly import ServerReadonly
 
 
@@ -35,6 +35,25 @@ class Evidence(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
     def get_plaintext(cls, evidences, names):
         return {name: decrypt_values(evidences, name, text=name == 'name')
             for name in names}
+
+    @classmethod
+    def filing_values(cls, filing, ids):
+        "The rows of a report's evidence as filing writes them"
+        report_id, = filing.ids['report']
+        rows = []
+        for position, (evidence_id, (name, data)) in enumerate(
+                zip(ids, filing.evidence), 1):
+            rows.append({
+                    'id': evidence_id,
+                    'report': report_id,
+                    'reference': '%s/%d' % (filing.tracking_number, position),
+                    'size': len(data),
+                    'name_enc': encrypt(cls.__name__, 'name', evidence_id,
+                        name),
+                    'data_enc': encrypt(cls.__name__, 'data', evidence_id,
+                        data),
+                    })
+        return rows
 
     @classmethod
     def attach(cls, report, files):

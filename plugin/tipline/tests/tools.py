@@ -82,9 +82,22 @@ class MailSink:
         for option, value in self._saved.items():
             self._config.set('email', option, value)
 
+    def deliver(self):
+        """Run the mail cron job of the scenario's database, as trytond-cron
+        does every minute: requests only queue mail"""
+        from proteus import config as pconfig
+        from trytond.pool import Pool
+        from trytond.transaction import Transaction
+        name = pconfig.get_config().database_name
+        with Transaction().start(name, 0) as transaction:
+            Pool().get('tipline.mail_queue').send_pending()
+            transaction.commit()
+
     def mails(self, to=None, every=False):
         """[(recipients, subject, text)] received since the last clear(),
-        or ever if every; only those for to if given"""
+        or ever if every, once what is due was sent; only those for to if
+        given"""
+        self.deliver()
         result = []
         for rcpt, raw in self.sink.messages[0 if every else self.since:]:
             if to and to not in rcpt:
@@ -98,6 +111,7 @@ class MailSink:
 
     def clear(self):
         "Forget what arrived so far, except for mails(every=True)"
+        self.deliver()
         self.since = len(self.sink.messages)
 
 
