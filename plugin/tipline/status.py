@@ -7,12 +7,11 @@ import math
 import os
 
 from genshi.template import MarkupTemplate
+from sql import Conflict
 from werkzeug.wrappers import Response
 
 from trytond import backend
 from trytond.i18n import gettext
-from sql import Conflict
-
 from trytond.model import Index, ModelSQL, Unique, fields
 from trytond.protocols.wrappers import with_pool, with_transaction
 from trytond.transaction import Transaction
@@ -40,12 +39,17 @@ from .readonly import ServerReadonly
 #
 # There is deliberately no limit per number alone: whatever budget a number
 # had, anyone who knows the number could spend it and so lock its reporter
-# out (the 5-per-15-minutes limit did exactly that).  Slowing each address
-# down on its own instead costs the reporter nothing for others' guesses;
-# their own typing mistakes cost them at most FIRST_WAIT, then the next
-# waits, like everyone's.  Guessing stays hopeless: a receipt is one of 10^16,
-# so even a million addresses at 40 tries an hour each (the client limit)
-# need about 14,000 years for an even chance on one report.
+# out (the 5-per-15-minutes limit did exactly that), and a shared slow-down
+# would let a steady guesser take every slot.  Slowing each address down on
+# its own costs the reporter nothing for others' guesses: from their own
+# address they are checked at once, whatever others did.  Only their own
+# mistakes slow them: after FREE_CHECKS_PER_NUMBER wrong receipts the next
+# try waits FIRST_WAIT (30 s), and each further wrong one doubles it.
+# (Someone guessing from the reporter's own address, behind the same NAT,
+# shares their limits; that is the one case left.)  Guessing stays hopeless:
+# a receipt is one of 10^16, so even a million addresses at 40 tries an
+# hour each (the client limit) need about 14,000 years for an even chance
+# on one report.
 CLIENT_WINDOW = dt.timedelta(minutes=15)
 MAX_FAILURES_PER_CLIENT = 10
 NUMBER_WINDOW = dt.timedelta(hours=1)
@@ -82,6 +86,8 @@ class StatusAttempt(ServerReadonly, AuthorlessRows, ModelSQL):
     """The wrong answers given on the status page under one key, kept only
     for rate limiting"""
     __name__ = 'tipline.status_attempt'
+    # One row per key; tipline_status_attempt held one row per failure.
+    _table = 'tipline_status_limit'
 
     key = fields.Char("Key", required=True, readonly=True,
         help="A keyed hash of the client address, or of the tracking number "
@@ -105,12 +111,11 @@ class StatusAttempt(ServerReadonly, AuthorlessRows, ModelSQL):
 
     @classmethod
     def __register__(cls, module):
-        TableHandler = backend.TableHandler
-        if TableHandler.table_exist(cls._table) and not cls.__table_handler__(
-                module).column_exist('failures'):
-            # One row per failure before: rate-limit state, safe to forget.
-            TableHandler.drop_table(cls.__name__, cls._table)
         super().__register__(module)
+        # The former table: rate-limit state only, safe to forget.
+        if backend.TableHandler.table_exist('tipline_status_attempt'):
+            backend.TableHandler.drop_table(
+                cls.__name__, 'tipline_status_attempt')
 
     @staticmethod
     def keys_for(client, number):
@@ -123,7 +128,7 @@ class StatusAttempt(ServerReadonly, AuthorlessRows, ModelSQL):
                 master, client, purpose=b'status client').hex(),
             tipline_core.blind_index(
                 master, (number or '').encode() + b'\0' + client,
-                purpose=b'status number').hex())
+                purpose=b'status number and client').hex())
 
     @classmethod
     def take_check(cls, keys):
