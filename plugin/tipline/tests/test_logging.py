@@ -15,13 +15,13 @@ from trytond.tests.test_tryton import RouteTestCase
 from trytond.transaction import Transaction
 from trytond.modules.tipline.log_redaction import RedactCallers
 from trytond.modules.tipline.tests.tools import (
-    use_throwaway_master_key)
+    category, make_party, resolved_report, use_throwaway_master_key)
 
 use_throwaway_master_key()
 
 MARKER = 'LOGMARKER-4471'
 PASSWORD = 'log-test-password-1'
-REPORTER_LOGIN = 'shippedlogreporter'
+REPORTER_LOGIN = 'logreporter'
 REPORTER_ADDRESS = '198.51.100.23'
 STATUS_ADDRESS = '203.0.113.77'
 # The checkout's, also when the module is linked into trytond/modules.
@@ -30,33 +30,46 @@ LOGGING_CONF = os.path.join(os.path.dirname(os.path.realpath(__file__)),
 
 
 class LoggingTestCase(RouteTestCase):
-    "Report text and reporters stay out of the server log"
+    """Report text and reporters stay out of the server log: with the
+    module's filter, and with the shipped logging configuration
+    (manifests/logging.conf) at its own levels and with every logger at
+    DEBUG, no line names who filed a report, appealed or answered a survey:
+    not the Tipline calls, not the host's calls that sao makes around the
+    Report wizard, not the status and survey pages"""
     module = 'tipline'
 
     @classmethod
     def setUpDatabase(cls):
         pool = Pool()
         User = pool.get('res.user')
-        Party = pool.get('party.party')
-        Category = pool.get('tipline.category')
         User.create([{
-                    'name': "Logged Reporter", 'login': 'logreporter',
+                    'name': "Logged Reporter", 'login': REPORTER_LOGIN,
                     'password': PASSWORD}])
-        party = Party(name="Log Test Party")
-        party.save()
+        party = make_party("Log Test Party")
         cls.party_id = party.id
-        cls.category_id, = [c.id for c in Category.search(
-                [('code', '=', 'fraud')])]
+        cls.category_id = category('fraud').id
+        resolved, cls.resolved_receipt = resolved_report(party)
+        cls.resolved_number = resolved.tracking_number
 
     def rpc(self, client, method, params, auth=None):
+        "The JSON-RPC answer, from the reporter's address"
         headers = {'Content-Type': 'application/json'}
         if auth:
             headers['Authorization'] = 'Session ' + base64.b64encode(
                 auth.encode()).decode()
-        response = client.post('/%s/rpc/' % quote(self.db_name), headers=headers,
-            data=json.dumps({'id': 1, 'method': method, 'params': params}))
-        self.assertEqual(response.status_code, 200, response.get_data(as_text=True)[:300])
+        response = client.post(
+            '/%s/rpc/' % quote(self.db_name), headers=headers,
+            data=json.dumps({'id': 1, 'method': method, 'params': params}),
+            environ_base={'REMOTE_ADDR': REPORTER_ADDRESS})
+        self.assertEqual(response.status_code, 200,
+            response.get_data(as_text=True)[:300])
         return json.loads(response.get_data(as_text=True))
+
+    def call(self, client, method, params, auth=None):
+        "The result of a call that must succeed"
+        answer = self.rpc(client, method, params, auth)
+        self.assertNotIn('error', answer, method)
+        return answer['result']
 
     def test_failed_and_anonymous_submissions_leave_no_trace(self):
         "Neither the text nor the login of a Tipline call reaches the log"
@@ -76,9 +89,9 @@ class LoggingTestCase(RouteTestCase):
             client = self.client()
             login = self.rpc(
                 client, 'common.db.login',
-                ['logreporter', {'password': PASSWORD}, 'en'])
+                [REPORTER_LOGIN, {'password': PASSWORD}, 'en'])
             user_id, session = login['result'][:2]
-            auth = 'logreporter:%s:%s' % (user_id, session)
+            auth = '%s:%s:%s' % (REPORTER_LOGIN, user_id, session)
             context = {
                 'active_model': 'party.party', 'active_id': self.party_id,
                 'active_ids': [self.party_id]}
@@ -113,100 +126,9 @@ class LoggingTestCase(RouteTestCase):
         for secret in (MARKER, receipt):
             self.assertNotIn(secret, log)
         # In the lines that name the caller:
-        for secret in (number, 'logreporter@', '%s@' % user_id):
+        for secret in (number, REPORTER_LOGIN + '@', '%s@' % user_id):
             self.assertNotIn(secret, calls)
 
-
-class RedactCallersTestCase(unittest.TestCase):
-    "The filter on the records that no RPC in the tests above produces"
-
-    def redacted(self, name, level, msg, *args):
-        record = logging.LogRecord(name, level, __file__, 1, msg, args, None)
-        if not RedactCallers().filter(record):
-            return None
-        return record.getMessage()
-
-    def test_sql_statements_are_dropped(self):
-        "The SQL that backends log at DEBUG carries user ids and session keys"
-        for name in ('trytond.backend.postgresql.database',
-                'trytond.backend.sqlite.database'):
-            self.assertIsNone(self.redacted(name, logging.DEBUG,
-                    "SELECT * FROM ir_session WHERE create_uid = 7"))
-        self.assertEqual(self.redacted(
-                'trytond.backend.postgresql.database', logging.INFO,
-                'connection to "%s" succeeded', 'tipline'),
-            'connection to "tipline" succeeded')
-
-    def test_access_lines_lose_address_and_tipline_paths(self):
-        "The development server's access lines"
-        message = '%s - - [%s] %s %s %s'
-        self.assertEqual(self.redacted('werkzeug', logging.INFO, message,
-                '198.51.100.23', '06/Dec/2026 09:00:00',
-                '"POST /db/tipline/survey HTTP/1.1"', '200', '-'),
-            '- - - [06/Dec/2026 09:00:00] <request to Tipline> 200 -')
-        self.assertNotIn('198.51.100.23', self.redacted(
-                'werkzeug', logging.INFO, message, '198.51.100.23',
-                'now', '"GET /db/rpc/ HTTP/1.1"', '200', '-'))
-
-    def test_failed_login_and_user_lines(self):
-        "Neither the login nor the address of a failed login"
-        self.assertEqual(self.redacted('trytond.security', logging.ERROR,
-                "login failed for '%s' from '%s' on database '%s'",
-                'reporter', '198.51.100.23', 'tipline'),
-            "login failed for '-' from '-' on database 'tipline'")
-        self.assertEqual(self.redacted('trytond.res.user', logging.INFO,
-                "Update password hash for %s", 7),
-            "Update password hash for -")
-
-
-class ShippedLoggingTestCase(RouteTestCase):
-    """The shipped logging configuration (manifests/logging.conf), at its own
-    levels and with every logger at DEBUG, writes no line that names who
-    filed a report, appealed or answered a survey: not the Tipline calls,
-    not the host's calls that sao makes around the Report wizard, not the
-    status and survey pages"""
-    module = 'tipline'
-
-    @classmethod
-    def setUpDatabase(cls):
-        pool = Pool()
-        User = pool.get('res.user')
-        Party = pool.get('party.party')
-        Category = pool.get('tipline.category')
-        Report = pool.get('tipline.report')
-        User.create([{
-                    'name': "Shipped Log Reporter", 'login': REPORTER_LOGIN,
-                    'password': PASSWORD}])
-        party = Party(name="Shipped Log Party")
-        party.save()
-        cls.party_id = party.id
-        spam, = Category.search([('code', '=', 'spam')])
-        cls.category_id = spam.id
-        resolved, cls.resolved_receipt = Report.file(
-            party, spam, "Advertising pasted into forty party records.",
-            anonymous=True)
-        Report.write([resolved], {
-                'severity_assessment': 'high', 'truthfulness': 'confirmed'})
-        Report.triage([resolved])
-        Report.investigate([resolved])
-        Report.write([resolved], {'outcome': 'upheld'})
-        Report.resolve([resolved])
-        cls.resolved_number = resolved.tracking_number
-
-    def rpc(self, client, method, params, auth=None):
-        headers = {'Content-Type': 'application/json'}
-        if auth:
-            headers['Authorization'] = 'Session ' + base64.b64encode(
-                auth.encode()).decode()
-        response = client.post(
-            '/%s/rpc/' % quote(self.db_name), headers=headers,
-            data=json.dumps({'id': 1, 'method': method, 'params': params}),
-            environ_base={'REMOTE_ADDR': REPORTER_ADDRESS})
-        self.assertEqual(response.status_code, 200,
-            response.get_data(as_text=True)[:300])
-        result = json.loads(response.get_data(as_text=True))
-        self.assertNotIn('error', result, method)
-        return result['result']
 
     @contextlib.contextmanager
     def shipped_logging(self, debug):
@@ -266,43 +188,43 @@ class ShippedLoggingTestCase(RouteTestCase):
         on the status page and answer its survey, as sao and a browser
         do: [(secret, what)] that the log must not hold"""
         client = self.client()
-        user_id, session = self.rpc(client, 'common.db.login',
+        user_id, session = self.call(client, 'common.db.login',
             [REPORTER_LOGIN, {'password': PASSWORD}, 'en'])[:2]
         auth = '%s:%s:%s' % (REPORTER_LOGIN, user_id, session)
-        context = self.rpc(client, 'model.res.user.get_preferences',
+        context = self.call(client, 'model.res.user.get_preferences',
             [True, {}], auth)
         party = 'model.party.party.'
-        self.rpc(client, party + 'view_toolbar_get', [context], auth)
-        self.rpc(client, party + 'read', [[self.party_id],
+        self.call(client, party + 'view_toolbar_get', [context], auth)
+        self.call(client, party + 'read', [[self.party_id],
                 ['name', 'rec_name', 'tipline_reportable'], context], auth)
         # The form button: the button call, the action it returns, the
         # record's name for the tab title, then the wizard.
-        action_id = self.rpc(client, party + 'tipline_report',
+        action_id = self.call(client, party + 'tipline_report',
             [[self.party_id], context], auth)
-        action = self.rpc(client, 'model.ir.action.get_action_value',
+        action = self.call(client, 'model.ir.action.get_action_value',
             [action_id, context], auth)
         self.assertEqual(action['wiz_name'], 'tipline.report.submit')
         # The action menu's keyword look-up reaches the same wizard.
-        self.rpc(client, 'model.ir.action.keyword.get_keyword',
+        self.call(client, 'model.ir.action.keyword.get_keyword',
             ['form_action', [ 'party.party', self.party_id], {}], auth)
-        self.rpc(client, party + 'read',
+        self.call(client, party + 'read',
             [[self.party_id], ['rec_name'], context], auth)
         wizard = 'wizard.tipline.report.submit.'
         wizard_context = dict(context, active_model='party.party',
             active_id=self.party_id, active_ids=[self.party_id],
             action_id=action_id)
-        session_id, start, _ = self.rpc(
+        session_id, start, _ = self.call(
             client, wizard + 'create', [context], auth)
-        self.rpc(client, wizard + 'execute',
+        self.call(client, wizard + 'execute',
             [session_id, {}, start, wizard_context], auth)
-        done = self.rpc(client, wizard + 'execute', [session_id, {'start': {
+        done = self.call(client, wizard + 'execute', [session_id, {'start': {
                         'category': str(self.category_id),
                         'description': MARKER + ' filed to test the log.',
                         'anonymous': True}}, 'submit', wizard_context], auth)
         defaults = done['view']['defaults']
-        self.rpc(client, wizard + 'delete', [session_id, context], auth)
+        self.call(client, wizard + 'delete', [session_id, context], auth)
         # sao reloads the form once the wizard is closed.
-        self.rpc(client, party + 'read', [[self.party_id],
+        self.call(client, party + 'read', [[self.party_id],
                 ['name', 'rec_name', 'tipline_reportable'], context], auth)
         with Transaction().start(self.db_name, 0, readonly=True):
             Report = Pool().get('tipline.report')
@@ -330,7 +252,7 @@ class ShippedLoggingTestCase(RouteTestCase):
                 'receipt': self.resolved_receipt,
                 'action': 'appeal', 'reason': MARKER + ' appealed'},
             environ_base=environ)
-        self.rpc(client, 'common.db.logout', [], auth)
+        self.call(client, 'common.db.logout', [], auth)
         return [
             (REPORTER_LOGIN, 'login'),
             ("'%s'" % user_id, 'user id'),
@@ -370,6 +292,48 @@ class ShippedLoggingTestCase(RouteTestCase):
     def test_shipped_configuration_at_debug(self):
         "With every logger at DEBUG, still no line names the reporter"
         self.check_log(debug=True)
+
+
+class RedactCallersTestCase(unittest.TestCase):
+    "The filter on the records that no RPC in the tests above produces"
+
+    def redacted(self, name, level, msg, *args):
+        record = logging.LogRecord(name, level, __file__, 1, msg, args, None)
+        if not RedactCallers().filter(record):
+            return None
+        return record.getMessage()
+
+    def test_sql_statements_are_dropped(self):
+        "The SQL that backends log at DEBUG carries user ids and session keys"
+        for name in ('trytond.backend.postgresql.database',
+                'trytond.backend.sqlite.database'):
+            self.assertIsNone(self.redacted(name, logging.DEBUG,
+                    "SELECT * FROM ir_session WHERE create_uid = 7"))
+        self.assertEqual(self.redacted(
+                'trytond.backend.postgresql.database', logging.INFO,
+                'connection to "%s" succeeded', 'tipline'),
+            'connection to "tipline" succeeded')
+
+    def test_access_lines_lose_address_and_tipline_paths(self):
+        "The development server's access lines"
+        message = '%s - - [%s] %s %s %s'
+        self.assertEqual(self.redacted('werkzeug', logging.INFO, message,
+                '198.51.100.23', '06/Dec/2026 09:00:00',
+                '"POST /db/tipline/survey HTTP/1.1"', '200', '-'),
+            '- - - [06/Dec/2026 09:00:00] <request to Tipline> 200 -')
+        self.assertNotIn('198.51.100.23', self.redacted(
+                'werkzeug', logging.INFO, message, '198.51.100.23',
+                'now', '"GET /db/rpc/ HTTP/1.1"', '200', '-'))
+
+    def test_failed_login_and_user_lines(self):
+        "Neither the login nor the address of a failed login"
+        self.assertEqual(self.redacted('trytond.security', logging.ERROR,
+                "login failed for '%s' from '%s' on database '%s'",
+                'reporter', '198.51.100.23', 'tipline'),
+            "login failed for '-' from '-' on database 'tipline'")
+        self.assertEqual(self.redacted('trytond.res.user', logging.INFO,
+                "Update password hash for %s", 7),
+            "Update password hash for -")
 
 
 del RouteTestCase

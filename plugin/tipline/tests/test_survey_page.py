@@ -1,7 +1,8 @@
 from trytond.pool import Pool
 from trytond.tests.test_tryton import RouteTestCase
 from trytond.transaction import Transaction
-from trytond.modules.tipline.tests.tools import use_throwaway_master_key
+from trytond.modules.tipline.tests.tools import (
+    resolved_report, use_throwaway_master_key)
 
 use_throwaway_master_key()
 
@@ -19,15 +20,7 @@ class SurveyPageTestCase(RouteTestCase):
         party = Party(name="Survey Page Ltd")
         party.save()
         spam, = Category.search([('code', '=', 'spam')])
-        resolved, receipt = Report.file(
-            party, spam, "Advertising pasted into forty party records.",
-            anonymous=True)
-        Report.write([resolved], {
-                'severity_assessment': 'high', 'truthfulness': 'confirmed'})
-        Report.triage([resolved])
-        Report.investigate([resolved])
-        Report.write([resolved], {'outcome': 'upheld'})
-        Report.resolve([resolved])
+        resolved, receipt = resolved_report(party)
         cls.number, cls.receipt = resolved.tracking_number, receipt
         open_, open_receipt = Report.file(
             party, spam, "More advertising pasted into party records.",
