@@ -3,8 +3,14 @@ import os
 import re
 import shutil
 import sqlite3
+import subprocess
+import sys
 import tempfile
 import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
 
 from trytond import backend
 from trytond.config import config
@@ -13,7 +19,7 @@ from trytond.tests.test_tryton import RouteTestCase
 from trytond.transaction import Transaction
 from trytond.modules.tipline import clock, status
 from trytond.modules.tipline.tests.tools import (
-    use_throwaway_master_key)
+    free_port, use_throwaway_master_key)
 
 use_throwaway_master_key()
 
@@ -284,6 +290,79 @@ class StatusPageTestCase(RouteTestCase):
                     for i in range(40)])
         self.assertLessEqual(
             codes.count(200), status.MAX_FAILURES_PER_CLIENT)
+        self.assertGreater(codes.count(200), 0)
+
+    @contextlib.contextmanager
+    def two_servers(self, database):
+        """Two trytond processes serving database (as shared_database gives
+        it): their base URLs"""
+        folder = tempfile.mkdtemp(prefix='tipline-servers-')
+        processes, urls = [], []
+        try:
+            for i in range(2):
+                port = free_port()
+                conf = os.path.join(folder, 'trytond-%d.conf' % i)
+                with open(conf, 'w') as file:
+                    file.write('[database]\nuri = %s\n' % config.get(
+                            'database', 'uri'))
+                    if backend.name == 'sqlite':
+                        file.write('path = %s\n' % config.get(
+                                'database', 'path'))
+                    file.write('[web]\nlisten = 127.0.0.1:%d\n' % port)
+                log = open(os.path.join(folder, 'trytond-%d.log' % i), 'w')
+                processes.append(subprocess.Popen([
+                            os.path.join(os.path.dirname(sys.executable),
+                                'trytond'), '-c', conf, '-d', database],
+                        stdout=log, stderr=subprocess.STDOUT))
+                log.close()
+                urls.append('http://127.0.0.1:%d/%s/tipline/status'
+                    % (port, database))
+            for url in urls:
+                # A first GET builds the pool before the burst.
+                deadline = time.monotonic() + 120
+                while True:
+                    try:
+                        with urllib.request.urlopen(url, timeout=30):
+                            break
+                    except OSError:
+                        if time.monotonic() > deadline:
+                            raise
+                        time.sleep(0.5)
+            yield urls
+        finally:
+            for process in processes:
+                process.terminate()
+            for process in processes:
+                process.wait(timeout=30)
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def test_parallel_guesses_across_two_servers_stay_within_the_limit(self):
+        """40 wrong receipts at once for one number, shared between two
+        server processes, check no more than allowed"""
+        with self.shared_database() as database, \
+                self.two_servers(database) as urls:
+            barrier = threading.Barrier(40)
+            codes = [None] * 40
+
+            def send(i):
+                request = urllib.request.Request(urls[i % 2],
+                    data=urllib.parse.urlencode({
+                            'number': self.number,
+                            'receipt': '9999-0000-0000-0000'}).encode())
+                barrier.wait()
+                try:
+                    with urllib.request.urlopen(request, timeout=60) as r:
+                        codes[i] = r.status
+                except urllib.error.HTTPError as error:
+                    codes[i] = error.code
+            threads = [threading.Thread(target=send, args=(i,))
+                for i in range(40)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        self.assertLessEqual(set(codes), {200, 429, 503}, codes)
+        self.assertLessEqual(codes.count(200), status.FREE_CHECKS_PER_NUMBER)
         self.assertGreater(codes.count(200), 0)
 
     def test_guessing_is_rate_limited_per_client(self):
