@@ -24,7 +24,9 @@ write who made a request, for any call, at any level:
 - ``werkzeug`` (the development server's access lines): no address, and no
   path of a Tipline page.
 
-The log still says what ran, when, how long it took and how it failed.
+The log still says what ran, when, how long it took and how it failed;
+for Tipline's calls and pages the traceback of a failure names the
+exception's type but not its message, which may quote what was typed.
 
 This module imports nothing from trytond, so that a logging configuration
 can name its handlers before trytond reads its own configuration file
@@ -33,6 +35,7 @@ early).  ``manifests/logging.conf`` uses ``RedactingStreamHandler``.
 """
 import logging
 import logging.handlers
+import traceback
 
 __all__ = [
     'RedactCallers', 'RedactingStreamHandler', 'RedactingFileHandler',
@@ -75,6 +78,19 @@ def _request_text(request):
         return '<request>'
 
 
+def _withhold_exception_message(record):
+    """Keep the traceback of a failed Tipline call or page but not the
+    exception's message, which may quote what was typed"""
+    if not record.exc_info or record.exc_info[0] is None:
+        return
+    kind, _, trace = record.exc_info
+    record.exc_text = ''.join(
+        ['Traceback (most recent call last):\n']
+        + traceback.format_tb(trace)
+        + ['%s: (message withheld)' % kind.__qualname__])
+    record.exc_info = None
+
+
 def _blank_arguments(record):
     "Every argument becomes '-', except the database a message ends with"
     args = record.args if isinstance(record.args, tuple) else ()
@@ -101,6 +117,8 @@ class RedactCallers(logging.Filter):
                 # (model, method, arguments, login, address, path, ms)
                 record.msg = '%s.%s(...) in %i ms'
                 record.args = (args[0], args[1], args[6])
+                if 'tipline' in '%s.%s' % (args[0], args[1]):
+                    _withhold_exception_message(record)
                 return True
         if name in IDENTITY_LOGGERS:
             _blank_arguments(record)
@@ -117,6 +135,10 @@ class RedactCallers(logging.Filter):
                 _request_text(a) if _is_request(a) else a for a in args)
         elif _is_request(args):
             record.args = (_request_text(args),)
+        else:
+            return True
+        if REDACTED_REQUEST in record.args:
+            _withhold_exception_message(record)
         return True
 
 

@@ -325,6 +325,25 @@ class RedactCallersTestCase(unittest.TestCase):
                 'werkzeug', logging.INFO, message, '198.51.100.23',
                 'now', '"GET /db/rpc/ HTTP/1.1"', '200', '-'))
 
+    def test_tipline_failures_keep_no_message(self):
+        "A failed Tipline call's traceback, without what the exception quotes"
+        typed = 'SECRET typed by the reporter'
+        try:
+            int(typed)
+        except ValueError:
+            exc_info = sys.exc_info()
+        record = logging.LogRecord('trytond.protocols.dispatcher',
+            logging.ERROR, __file__, 1, '%s.%s%s from %s@%s%s in %i ms',
+            ('tipline.report.submit', 'execute', '(1, {})', 'reporter',
+                '198.51.100.23', '/db/rpc/', 9), exc_info)
+        self.assertTrue(RedactCallers().filter(record))
+        text = logging.Formatter().format(record)
+        self.assertIn('tipline.report.submit.execute(...) in 9 ms', text)
+        self.assertIn('ValueError: (message withheld)', text)
+        self.assertIn('Traceback', text)
+        for secret in ('SECRET', 'reporter', '198.51.100.23'):
+            self.assertNotIn(secret, text)
+
     def test_failed_login_and_user_lines(self):
         "Neither the login nor the address of a failed login"
         self.assertEqual(self.redacted('trytond.security', logging.ERROR,
