@@ -57,8 +57,9 @@ def main(database, log_path, anonymous_path):
                 'filing' % path)
     # The log names nobody on any line: neither the login nor the user id
     # of whoever made a request.
-    named = re.compile(r"\b%s@|'%d'|\b%d@" % (
-            re.escape(anonymous['login']), user_id, user_id))
+    named = re.compile(r"\b%s@|\b%d@|login %s\b" % (
+            re.escape(anonymous['login']), user_id,
+            re.escape(anonymous['login'])))
     with open(log_path, encoding='utf-8', errors='replace') as file:
         for line in file:
             if named.search(line):
