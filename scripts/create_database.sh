@@ -23,7 +23,7 @@ PY
 )
 if [ -n "$PG_ARGS" ]; then
   # shellcheck disable=SC2086
-  dropdb $PG_ARGS --if-exists "$NAME"
+  dropdb $PG_ARGS --if-exists "$NAME" 2>/dev/null
   # shellcheck disable=SC2086
   createdb $PG_ARGS -E UTF8 -T template0 "$NAME"
 else

@@ -196,6 +196,32 @@ class Client:
         return user_id
 
 
+def file_report(client, party_name, description, category_code='fraud',
+        anonymous=False, evidence=None):
+    """File a report through the Report wizard, as sao does; evidence is
+    (file name, bytes). The done step's values (tracking number, ...)"""
+    party, = client.call('model.party.party.search',
+        [('name', '=', party_name)], 0, 1, None, client.context)
+    category, = client.call('model.tipline.category.search',
+        [('code', '=', category_code)], 0, 1, None, client.context)
+    context = dict(client.context, active_model='party.party',
+        active_id=party, active_ids=[party])
+    values = {'category': str(category), 'description': description,
+        'anonymous': anonymous}
+    if evidence:
+        values['evidence_name'] = evidence[0]
+        values['evidence'] = {'__class__': 'bytes',
+            'base64': base64.b64encode(evidence[1]).decode()}
+    wizard, start, _ = client.call('wizard.tipline.report.submit.create',
+        context)
+    client.call('wizard.tipline.report.submit.execute', wizard, {}, start,
+        context)
+    done = client.call('wizard.tipline.report.submit.execute', wizard,
+        {start: values}, 'submit', context)
+    client.call('wizard.tipline.report.submit.delete', wizard, context)
+    return done['view']['defaults']
+
+
 def wait_for_login(url, database, login, password, procs, timeout=180):
     "A Client logged in once a worker answers, or RuntimeError"
     deadline = time.monotonic() + timeout
