@@ -277,15 +277,58 @@ def prepare(url):
         0, None, None, admin.context)
 
 
-def measure(url, duration, warmup):
-    env = Environment(user_classes=USERS, host=url, events=events)
+TICKS = os.sysconf('SC_CLK_TCK')
+
+
+def cpu_seconds(pids):
+    "{pid: user + system CPU seconds} of the processes still there"
+    seconds = {}
+    for pid in pids:
+        try:
+            with open('/proc/%d/stat' % pid) as file:
+                fields = file.read().rsplit(')', 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        seconds[pid] = (int(fields[11]) + int(fields[12])) / TICKS
+    return seconds
+
+
+def stack_pids(procs, pg_port):
+    "Where CPU goes: the web workers, PostgreSQL's backends, cron + queue"
+    groups = {'gunicorn workers': stack.worker_pids(
+            procs.procs['gunicorn'].pid)}
+    groups['postgresql backends'] = [int(pid) for pid in stack.psql(pg_port,
+            "SELECT pid FROM pg_stat_activity WHERE datname = '%s'"
+            % DATABASE).split()]
+    groups['cron + queue worker'] = []
+    for name in ('trytond-cron', 'trytond-worker'):
+        pid = procs.procs[name].pid
+        groups['cron + queue worker'] += [pid] + stack.worker_pids(pid)
+    groups['load generator'] = [os.getpid()]
+    return groups
+
+
+def used_cpu(before, after):
+    "CPU seconds used between two cpu_seconds() samples"
+    return sum(after[pid] - before.get(pid, 0) for pid in after)
+
+
+def measure(url, duration, warmup, procs, pg_port):
+    env = Environment(user_classes=[u for u in USERS if u.fixed_count],
+        host=url, events=events)
     runner = env.create_local_runner()
     runner.start(sum(u.fixed_count for u in USERS), spawn_rate=100)
     gevent.sleep(warmup)
     env.stats.reset_all()
+    groups = stack_pids(procs, pg_port)
+    before = {name: cpu_seconds(pids) for name, pids in groups.items()}
     start = time.monotonic()
     gevent.sleep(duration)
     elapsed = time.monotonic() - start
+    groups = stack_pids(procs, pg_port)
+    cpu = {name: used_cpu(before[name], cpu_seconds(pids)) / elapsed
+        for name, pids in groups.items()}
+    cpu['load average'] = os.getloadavg()[0]
     rows = []
     for (name, _), entry in sorted(env.stats.entries.items()):
         rows.append((name, entry.num_requests, entry.num_failures,
@@ -295,7 +338,7 @@ def measure(url, duration, warmup):
     errors = [(e.name, e.occurrences, str(e.error)[:160])
         for e in env.stats.errors.values()]
     runner.quit()
-    return rows, errors
+    return rows, errors, cpu
 
 
 def main():
@@ -303,12 +346,21 @@ def main():
     parser.add_argument('--workers', type=int, nargs='+', default=[1, 2, 4])
     parser.add_argument('--duration', type=float, default=30,
         help='seconds measured per worker count')
-    parser.add_argument('--warmup', type=float, default=8)
+    parser.add_argument('--warmup', type=float, default=20,
+        help='seconds of load before measuring, so every worker process '
+        'has loaded its caches')
     parser.add_argument('--port', type=int, default=18840,
         help='gunicorn; the SMTP sink takes port + 1, a throwaway '
         'PostgreSQL port + 2')
     parser.add_argument('--recreate', action='store_true')
+    parser.add_argument('--clients', nargs='+', default=[],
+        metavar='CLASS=N', help='change the mix, e.g. NamedReporter=4 '
+        'BareTryton=0 (classes: %s)' % ' '.join(u.__name__ for u in USERS))
     args = parser.parse_args()
+    for setting in args.clients:
+        name, _, count = setting.partition('=')
+        user, = [u for u in USERS if u.__name__ == name]
+        user.fixed_count = int(count)
 
     state = os.path.join(stack.ROOT, 'var', 'bench')
     os.makedirs(state, exist_ok=True)
@@ -335,7 +387,8 @@ def main():
             print('%d worker process(es): %d clients for %g s'
                 % (workers, sum(u.fixed_count for u in USERS),
                     args.duration), flush=True)
-            results[workers] = measure(url, args.duration, args.warmup)
+            results[workers] = measure(url, args.duration, args.warmup,
+                procs, pg_port)
             procs.stop('gunicorn')
             del gunicorn
     finally:
@@ -348,17 +401,23 @@ def report(results):
     print()
     print('%-26s %7s %9s %9s %9s %6s' % (
             'action', 'workers', 'per s', 'p50 ms', 'p99 ms', 'fails'))
-    names = sorted({row[0] for rows, _ in results.values() for row in rows})
+    names = sorted({row[0] for rows, _, _ in results.values()
+            for row in rows} - {'login'})
     for name in names:
-        for workers, (rows, _) in results.items():
+        for workers, (rows, _, _) in results.items():
             for row in rows:
                 if row[0] == name:
                     print('%-26s %7d %9.2f %9.0f %9.0f %6d' % (
                             name, workers, row[3], row[4], row[5], row[2]))
     print()
-    for workers, (rows, errors) in results.items():
+    print('CPU used, in cores (CPU seconds per second), on %d cores:'
+        % os.cpu_count())
+    for workers, (rows, errors, cpu) in results.items():
         total = sum(row[3] for row in rows if row[0] != 'login')
-        print('%d worker(s): %.1f actions/s in all' % (workers, total))
+        filings = sum(row[3] for row in rows if row[0].startswith('file '))
+        print('%d worker(s): %.1f actions/s in all, %.2f filings/s; %s' % (
+                workers, total, filings, ', '.join('%s %.2f' % item
+                    for item in cpu.items())))
         for name, count, error in errors:
             print('   %dx %s: %s' % (count, name, error))
 

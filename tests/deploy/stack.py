@@ -231,6 +231,10 @@ def wait_for_login(url, database, login, password, procs, timeout=180):
         try:
             client.login(login, password)
             return client
+        except urllib.error.HTTPError:
+            # Workers load the database before they listen: an HTTP error
+            # is the answer (404: the database is not served).
+            raise
         except (urllib.error.URLError, ConnectionError, OSError):
             if time.monotonic() > deadline:
                 raise RuntimeError('no answer from %s in %d s' % (
@@ -238,9 +242,9 @@ def wait_for_login(url, database, login, password, procs, timeout=180):
             time.sleep(0.5)
 
 
-def worker_pids(gunicorn):
-    "The pids of a gunicorn master's workers"
-    out = subprocess.run(['pgrep', '-P', str(gunicorn.pid)],
+def worker_pids(parent):
+    "The pids of a process's children (a gunicorn master's workers)"
+    out = subprocess.run(['pgrep', '-P', str(parent)],
         capture_output=True, text=True).stdout
     return [int(pid) for pid in out.split()]
 

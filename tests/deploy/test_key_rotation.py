@@ -41,8 +41,8 @@ def test_rotated_key_reaches_the_other_running_worker(site, procs):
         'moderator', 'moderate-demo-1', procs)
     reporter_b = stack.wait_for_login(url_b, site.database,
         'reporter2', 'report-demo-2', procs)
-    a_pid, = stack.worker_pids(procs.procs['gunicorn-a'])
-    b_pid, = stack.worker_pids(procs.procs['gunicorn-b'])
+    a_pid, = stack.worker_pids(procs.procs['gunicorn-a'].pid)
+    b_pid, = stack.worker_pids(procs.procs['gunicorn-b'].pid)
     assert a_pid != b_pid
 
     # B encrypts (and caches its cipher) under the current primary key.
@@ -78,5 +78,5 @@ def test_rotated_key_reaches_the_other_running_worker(site, procs):
     assert description(moderator_a, after) == TEXT % attempt
     assert description(moderator_a, before) == TEXT % 0
     # Neither worker was restarted.
-    assert stack.worker_pids(procs.procs['gunicorn-a']) == [a_pid]
-    assert stack.worker_pids(procs.procs['gunicorn-b']) == [b_pid]
+    assert stack.worker_pids(procs.procs['gunicorn-a'].pid) == [a_pid]
+    assert stack.worker_pids(procs.procs['gunicorn-b'].pid) == [b_pid]
