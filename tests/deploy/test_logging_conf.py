@@ -1,7 +1,8 @@
 """manifests/logging.conf with every process of the scale-out shape on
-PostgreSQL: trytond --logconf, trytond-cron, trytond-worker and gunicorn
+PostgreSQL, and with SQLite: trytond --logconf, trytond-cron, trytond-worker and gunicorn
 (TRYTOND_LOGGING_CONFIG) answer and work, the redaction filter is loaded,
 and gunicorn keeps its own error and access lines."""
+import os
 import re
 import time
 
@@ -88,3 +89,44 @@ def test_gunicorn_keeps_its_own_logs(site, procs):
     assert REDACTED_REQUEST in log
     assert DEMO_TEXT not in log
     assert 'Traceback' not in log
+
+
+def test_logging_conf_on_sqlite(site, procs):
+    """The same file with SQLite: trytond --logconf, trytond-cron and
+    gunicorn on a database of Tryton's base modules"""
+    folder = os.path.join(site.state, 'sqlite')
+    os.makedirs(folder, exist_ok=True)
+    open(os.path.join(folder, 'base.sqlite'), 'w').close()
+    passfile = os.path.join(folder, 'password')
+    with open(passfile, 'w') as file:
+        file.write('base-admin-1\n')
+    conf = os.path.join(folder, 'trytond.conf')
+    stack.run(os.path.join(stack.BIN, 'python'), 'scripts/trytond-conf.py',
+        conf, os.path.join(stack.ROOT, 'manifests', 'trytond-sqlite.conf'),
+        'database.path=' + folder, 'tipline.key_file=' + site.key_file,
+        'web.listen=127.0.0.1:%d' % site.web_port)
+    stack.run(os.path.join(stack.BIN, 'trytond-admin'), '-c', conf, '-d',
+        'base', '--all', '--email', 'admin@example.com',
+        env=dict(os.environ, TRYTONPASSFILE=passfile),
+        capture_output=True)
+    for command in ('trytond', 'gunicorn'):
+        if command == 'trytond':
+            procs.trytond('trytond', conf, 'base', 'trytond-sqlite')
+        else:
+            procs.gunicorn(conf, 'base', site.web_port, 2,
+                name='gunicorn-sqlite')
+        client = stack.wait_for_login(site.url, 'base', 'admin',
+            'base-admin-1', procs)
+        assert client.call('model.res.user.search_count', [], 0, 100,
+            client.context) >= 1
+        procs.stop('trytond-sqlite' if command == 'trytond'
+            else 'gunicorn-sqlite')
+    procs.trytond('trytond-cron', conf, 'base', 'trytond-cron-sqlite')
+    wait_for_line(procs.log('trytond-cron-sqlite'), r'<Cron \d+@base ',
+        procs)
+    procs.stop_all()
+    gunicorn = read(procs.log('gunicorn-sqlite'))
+    assert 'gunicorn.error Booting worker' in gunicorn
+    assert '"POST /base/rpc/" 200' in gunicorn
+    for name in ('trytond-sqlite', 'gunicorn-sqlite', 'trytond-cron-sqlite'):
+        assert 'Traceback' not in read(procs.log(name)), name
