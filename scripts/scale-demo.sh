@@ -77,6 +77,7 @@ CONF=$DIR/trytond.conf
 .venv/bin/python scripts/trytond-conf.py "$CONF" manifests/trytond-postgresql.conf \
   "database.uri=postgresql://postgres@$PG_HOST:$PG_PORT/" \
   "web.listen=127.0.0.1:$PORT" "web.root=$ROOT/var/sao/package" \
+  "web.num_proxies=0" \
   "tipline.key_file=$DIR/tipline.key" \
   "email.uri=smtp://127.0.0.1:$SMTP_PORT" "email.from=Tipline <tipline@localhost>"
 

@@ -65,6 +65,8 @@ def write_conf(path, pg_port, key_file, smtp_port=25, web_port=8000,
         'email.uri': 'smtp://127.0.0.1:%d' % smtp_port,
         'web.listen': '127.0.0.1:%d' % web_port,
         'web.root': os.path.join(ROOT, 'var', 'sao', 'package'),
+        # Clients reach gunicorn directly, without nginx.
+        'web.num_proxies': '0',
         **settings}
     run(os.path.join(BIN, 'python'), 'scripts/trytond-conf.py', path,
         PG_MANIFEST, *('%s=%s' % item for item in values.items()))

@@ -68,8 +68,12 @@ def nginx(site, procs):
     check = subprocess.run([NGINX, '-t', '-c', main], capture_output=True,
         text=True)
     assert check.returncode == 0, check.stderr
+    # The workers behind nginx trust it as their one proxy.
+    conf = stack.write_conf(os.path.join(state, 'trytond.conf'),
+        site.pg_port, site.key_file, smtp_port=site.smtp_port,
+        **{'web.num_proxies': '1'})
     for index, port in enumerate(machines):
-        procs.gunicorn(site.conf, site.database, port, 1,
+        procs.gunicorn(conf, site.database, port, 1,
             name='gunicorn-machine%d' % index)
     for port in machines:
         stack.wait_for_login('http://127.0.0.1:%d' % port, site.database,
@@ -116,6 +120,15 @@ def test_nginx_in_front_of_two_machines(site, nginx):
             reports = client.call('model.tipline.report.search_read', [],
                 0, 5, None, ['tracking_number'], client.context)
             assert reports
+        # A report filed through nginx links to its status page in https,
+        # from the forwarded headers.
+        reporter = stack.Client(url, site.database)
+        reporter.login('reporter', 'report-demo-1')
+        done = stack.file_report(reporter, 'Northwind Traders',
+            'Filed through nginx: the delivery notes were signed by '
+            'someone who left the company last year.', anonymous=True)
+        assert done['status_url'] == '%s/%s/tipline/status' % (
+            url, site.database)
     finally:
         urllib.request.install_opener(urllib.request.build_opener())
     for index in (0, 1):
