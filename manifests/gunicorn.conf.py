@@ -37,7 +37,8 @@ preload_app = False
 logconfig = os.environ.get('TRYTOND_LOGGING_CONFIG') or None
 accesslog = '-'
 access_log_format = '"%(m)s %(U)s" %(s)s %(B)s %(M)sms'
-# Behind nginx: trust its X-Forwarded-* only from these addresses.
+# Behind nginx: gunicorn takes the scheme from X-Forwarded-Proto only from
+# these addresses; trytond's [web] num_proxies reads the rest.
 forwarded_allow_ips = os.environ.get('TIPLINE_PROXY_IPS', '127.0.0.1')
 # gunicorn >= 25 opens a control socket at one path per user, which a
 # second instance on the machine would take over; systemd drives this one

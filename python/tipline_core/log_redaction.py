@@ -8,9 +8,11 @@ models) those lines would carry report text and receipts, and their login
 and time would tie an anonymous report to its author; trytond.wsgi's line
 for each request names the caller and address too, and so would a visit to
 the status page.  The filter below keeps the call's name and duration and drops the
-rest.  Importing the module installs it on the dispatcher's logger;
-manifests/logging.conf also uses the redacting handlers so that the shipped
-configuration is safe on its own.
+rest.  Importing trytond.modules.tipline installs it on the dispatcher's
+logger; manifests/logging.conf also uses the redacting handlers so that the
+shipped configuration is safe on its own.  This module imports nothing from
+trytond, so that a logging file can load it before trytond has read its
+configuration.
 """
 import logging
 import logging.handlers
