@@ -94,7 +94,7 @@ class Processes:
         return os.path.join(self.log_dir, name + '.log')
 
     def start(self, name, argv, env=None):
-        out = open(self.log(name), 'a')
+        out = open(self.log(name), 'w')
         # Its own process group, which holds the process pools of
         # trytond-cron and trytond-worker too.
         self.procs[name] = subprocess.Popen(argv, cwd=ROOT, stdout=out,

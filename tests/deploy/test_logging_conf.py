@@ -21,7 +21,7 @@ def read(path):
 
 def tipline_calls(client):
     "A Tipline RPC whose answer needs the module on the right database"
-    reports = client.call('model.tipline.report.search_read', [], 0, 10,
+    reports = client.call('model.tipline.report.search_read', [], 0, None,
         None, ['tracking_number', 'description'], client.context)
     assert reports and all(
         r['tracking_number'].startswith('TL-') for r in reports)
