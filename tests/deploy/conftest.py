@@ -55,8 +55,9 @@ def site():
             stack.drop_database(pg_port, name)
         if not keep:
             stack.drop_database(pg_port, database)
-            shutil.rmtree(state, ignore_errors=True)
         stop_pg()
+        if not keep:
+            shutil.rmtree(state, ignore_errors=True)
 
 
 @pytest.fixture
