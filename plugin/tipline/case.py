@@ -26,6 +26,7 @@ from trytond.wizard import Button, StateTransition, StateView, Wizard
 import tipline_core
 
 from .authorless import AuthorlessRows
+from .cache import invalidate
 from .clock import now as utcnow
 from .dedup import blinded_band_keys
 from .exceptions import CaseError
@@ -33,6 +34,12 @@ from .readonly import ServerReadonly
 from .report import OPEN_STATES, SEVERITIES, TRUTHFULNESS
 
 EPOCH = dt.datetime(1970, 1, 1)
+# What Case.update recomputes, and which of those changes the reports'
+# history records (Case.on_modification).
+UPDATED_FIELDS = {'report_count', 'reporter_count', 'target_count',
+    'open_count', 'kind', 'target_label', 'category', 'priority',
+    'first_submitted_at', 'subject_tokens', 'state'}
+LOGGED_FIELDS = {'kind'}
 # The first key of Tipline's advisory locks (the second hashes the record).
 LOCK_NAMESPACE = 0x7469706c  # 'tipl'
 
@@ -48,6 +55,18 @@ OUTCOMES = [
 def system():
     "Case bookkeeping is done by the system, never as the reporter"
     return Transaction().set_user(0)
+
+
+def _stored(value):
+    "A value as compared with what the database returns"
+    if isinstance(value, str) and value[:4].isdigit() and ' ' in value:
+        try:  # SQLite hands timestamps back as text
+            return dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if isinstance(value, float):
+        return round(value, 6)
+    return value
 
 
 def lock_target(target):
@@ -236,67 +255,80 @@ class Case(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
                 where=report.case.in_(ids),
                 group_by=[report.case]))
         rows = {r[0]: r[1:] for r in cursor.fetchall()}
-        with without_check_access():
-            firsts = {r.id: r for r in Report.browse(
-                    [row[-1] for row in rows.values()])}
-            tokens = defaultdict(set)
-            # One query: the tokens load lazily, one report at a time.
-            cursor.execute(*report.select(report.case, report.subject_tokens,
-                    where=report.case.in_(ids)))
-            for case_id, subject_tokens in cursor:
-                tokens[case_id].update((subject_tokens or '').split())
-            to_write = []
-            for case in cls.browse(ids):
-                row = rows.get(case.id)
-                if not row:
-                    values = {
-                        'report_count': 0, 'reporter_count': 0,
-                        'target_count': 0, 'open_count': 0,
-                        'priority': None,
-                        }
-                    if case.state == 'open':
-                        values['state'] = 'merged'
-                    to_write.extend(([case], values))
-                    continue
+        # The first report's label and category, the subject tokens and the
+        # cases as stored, each in one query (tokens load lazily otherwise,
+        # one report at a time).
+        first_ids = {row[-1] for row in rows.values()}
+        firsts, tokens = {}, defaultdict(set)
+        cursor.execute(*report.select(report.case, report.id,
+                report.target_label, report.category, report.subject_tokens,
+                where=report.case.in_(ids)))
+        for case_id, id_, label, category, subject_tokens in cursor:
+            tokens[case_id].update((subject_tokens or '').split())
+            if id_ in first_ids:
+                firsts[id_] = (label, category)
+        table = cls.__table__()
+        stored = {}
+        names = sorted(UPDATED_FIELDS)
+        cursor.execute(*table.select(table.id,
+                *[getattr(table, n) for n in names],
+                where=table.id.in_(ids)))
+        for case_id, *values in cursor:
+            stored[case_id] = dict(zip(names, values))
+        logged, quiet = [], {}
+        for case_id in ids:
+            current = stored.get(case_id)
+            if current is None:
+                continue
+            row = rows.get(case_id)
+            if not row:
+                values = {
+                    'report_count': 0, 'reporter_count': 0,
+                    'target_count': 0, 'open_count': 0,
+                    'priority': None,
+                    }
+                if current['state'] == 'open':
+                    values['state'] = 'merged'
+            else:
                 (count, named, anonymous, targets, open_, priority,
                     first_at, first_id) = row
-                first = firsts[first_id]
+                label, category = firsts[first_id]
                 values = {
                     'report_count': count,
                     'reporter_count': (named or 0) + (anonymous or 0),
                     'target_count': targets,
                     'open_count': open_ or 0,
                     'kind': 'campaign' if targets > 1 else 'target',
-                    'target_label': first.target_label,
-                    'category': first.category.id,
+                    'target_label': label,
+                    'category': category,
                     'priority': (round(priority, 1)
                         if priority is not None else None),
                     'first_submitted_at': first_at,
-                    'subject_tokens': ' '.join(sorted(tokens[case.id])),
+                    'subject_tokens': ' '.join(sorted(tokens[case_id])),
                     }
-                if case.state != 'merged':
+                if current['state'] != 'merged':
                     values['state'] = 'open' if open_ else 'resolved'
-                to_write.extend(([case], values))
-            to_write = cls._changes_only(to_write)
-            if to_write:
-                cls.write(*to_write)
-
-    @staticmethod
-    def _changes_only(to_write):
-        "The (records, values) pairs of to_write without unchanged values"
-        result = []
-        for records, values in zip(to_write[::2], to_write[1::2]):
-            case, = records
-            changed = {}
-            for name, value in values.items():
-                current = getattr(case, name)
-                if isinstance(current, ModelSQL):
-                    current = current.id
-                if current != value:
-                    changed[name] = value
-            if changed:
-                result.extend(([case], changed))
-        return result
+            changed = {k: v for k, v in values.items()
+                if _stored(current[k]) != _stored(v)}
+            if not changed:
+                continue
+            if changed.keys() & LOGGED_FIELDS:
+                # A change the reports' history records: through the ORM.
+                logged.extend(([cls(case_id)], changed))
+            else:
+                quiet[case_id] = changed
+        # Figures that follow the reports: written as they are, in place.
+        for case_id, changed in quiet.items():
+            cursor.execute(*table.update(
+                    [getattr(table, n) for n in changed],
+                    [cls._fields[n].sql_format(v)
+                        for n, v in changed.items()],
+                    where=table.id == case_id))
+        if quiet:
+            invalidate(cls, list(quiet))
+        if logged:
+            with without_check_access():
+                cls.write(*logged)
 
     @classmethod
     def on_modification(cls, mode, cases, field_names=None):
@@ -523,17 +555,20 @@ class Report(metaclass=PoolMeta):
         Configuration = pool.get('tipline.configuration')
         target = str(filing.target)
         lock_target(target)
-        same_record = cls.search_read([
-                ('target', '=', target),
-                ('case.state', '=', 'open'),
-                ], order=[('case', 'ASC')], limit=1, fields_names=['case'])
+        report = cls.__table__()
+        case_table = Case.__table__()
+        open_cases = case_table.select(
+            case_table.id, where=case_table.state == 'open')
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*report.select(report.case,
+                where=(report.target == target)
+                & report.case.in_(open_cases),
+                order_by=[report.case.asc], limit=1))
+        same_record = cursor.fetchone()
         if same_record:
-            filing.case = Case(same_record[0]['case'])
+            filing.case = Case(same_record[0])
             filing.how = 'record'
         else:
-            case_table = Case.__table__()
-            open_cases = case_table.select(
-                case_table.id, where=case_table.state == 'open')
             similar = Signature.similar(filing.signature,
                 Configuration(1).get_dedup_threshold(),
                 bands=filing.bands, where=lambda r: r.case.in_(open_cases))
@@ -545,14 +580,16 @@ class Report(metaclass=PoolMeta):
         # each; the same reporter on the same record is a repeat.
         filing.reporters = 1
         if filing.case:
-            earlier = cls.search_read([
-                    ('case', '=', filing.case.id),
-                    ('reporter_token', '=', filing.reporter_token),
-                    ], order=[('target', 'ASC')], fields_names=['target']
-                ) if filing.reporter_token else []
-            filing.repeat = any(e['target'] == target for e in earlier)
+            earlier = []
+            if filing.reporter_token:
+                cursor.execute(*report.select(report.target,
+                        where=(report.case == filing.case.id)
+                        & (report.reporter_token == filing.reporter_token)))
+                earlier = [t for t, in cursor]
+            filing.repeat = target in earlier
             filing.reporters = (filing.case.reporter_count or 0) + (
                 0 if earlier else 1)
+            filing.reports = filing.case.report_count or 0
 
     @classmethod
     def after_filing(cls, report, filing):
@@ -565,8 +602,8 @@ class Report(metaclass=PoolMeta):
         Case.update([filing.case])
         # A burst needs min_reports reports in the case: most filings stop
         # here without reading anything more.
-        before = filing.case.report_count or 0 if filing.how != 'new' else 0
-        if before + 1 >= Configuration(1).get_burst_params().min_reports:
+        if filing.reports + 1 >= Configuration(1).get_burst_params(
+                ).min_reports:
             cls.check_burst(report)
         cls.rescore_later([filing.case])
 
@@ -662,23 +699,33 @@ class Report(metaclass=PoolMeta):
         pool = Pool()
         Case = pool.get('tipline.case')
         Configuration = pool.get('tipline.configuration')
-        case = report.case
-        if not case or case.quarantined:
+        table = cls.__table__()
+        case_table = Case.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*table.join(case_table,
+                condition=case_table.id == table.case).select(
+                table.case, table.target, table.submitted_at,
+                case_table.quarantined, case_table.released_at,
+                where=table.id == report.id))
+        row = cursor.fetchone()
+        if not row or row[3]:
             return False
+        case_id, target, submitted_at, _, released_at = map(
+            _stored, row)
         params = Configuration(1).get_burst_params()
-        domain = [
-            ('case', '=', case.id),
-            ('target', '=', str(report.target)),
-            ('submitted_at', '>=', report.submitted_at - dt.timedelta(
-                    seconds=params.window_seconds)),
-            ('state', 'in', OPEN_STATES),
-            ]
-        if case.released_at:
+        where = ((table.case == case_id) & (table.target == target)
+            & (table.submitted_at >= submitted_at - dt.timedelta(
+                    seconds=params.window_seconds))
+            & table.state.in_(OPEN_STATES))
+        if released_at:
             # A moderator checked the reports before the release.
-            domain.append(('submitted_at', '>', case.released_at))
+            where &= table.submitted_at > released_at
         # One query for the few columns needed (the token loads lazily).
-        reports = cls.search_read(domain,
-            fields_names=['submitted_at', 'reporter_token', 'new_reporter'])
+        cursor.execute(*table.select(table.id, table.submitted_at,
+                table.reporter_token, table.new_reporter, where=where))
+        reports = [{'id': i, 'submitted_at': _stored(at),
+                'reporter_token': token, 'new_reporter': new}
+            for i, at, token, new in cursor]
         # Bombing is many people: a reporter's repeat reports count once.
         seen, distinct = set(), []
         for r in sorted(reports, key=lambda r: (r['submitted_at'], r['id'])):
@@ -704,7 +751,7 @@ class Report(metaclass=PoolMeta):
         burst, _ = tipline_core.detect_report_burst(
             timestamps, ages, accuracies, params)
         if burst:
-            Case.quarantine([case])
+            Case.quarantine([Case(case_id)])
         return burst
 
     @classmethod

@@ -67,6 +67,7 @@ class Filing:
     similarity: float = None
     repeat: bool = False
     reporters: int = 1               # distinct reporters of the case with it
+    reports: int = 0                 # reports in the case before it
     new_reporter: bool = True
     priority: float = None
     priority_inputs: str = None

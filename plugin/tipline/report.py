@@ -1,4 +1,5 @@
 import contextlib
+import copy
 import datetime as dt
 import functools
 import json
@@ -266,6 +267,11 @@ class Report(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
             ('submitted_at', 'DESC'),
             ('id', 'DESC'),
             ]
+        # An export writes its event in the history: a read-only
+        # transaction (PostgreSQL) could not take the chain's lock.
+        export = copy.copy(cls.__rpc__['export_data'])
+        export.readonly = False
+        cls.__rpc__['export_data'] = export
         cls._transitions |= {
             ('submitted', 'acknowledged'),
             ('acknowledged', 'triaged'),

@@ -378,7 +378,7 @@ class NotificationTestCase(unittest.TestCase):
         self.assertEqual(len(mails), 1)
         self.assertIn(number, mails[0][2]['Subject'])
         self.assertEqual(self.queue(report_id)[0][:3],
-            ('acknowledgement', 'sent', 1))
+            ('acknowledgement', 'sent', 0))
 
     def test_access_admin_only(self):
         "Only the Tipline Administrator reads the mail queue"
