@@ -270,16 +270,20 @@ Result<MinHashSignature> ComputeSignature(std::string_view text, uint8_t version
     return InvalidArgumentError("unsupported signature version " +
                                 std::to_string(version));
   }
-  Result<std::string> normalized = NormalizeForDedup(text, version);
-  if (!normalized.ok()) return normalized.status();
   thread_local std::vector<uint64_t> shingles;  // reused: no allocation per text
   shingles.clear();
   if (version == 1) {
+    Result<std::string> normalized = NormalizeForDedup(text, version);
+    if (!normalized.ok()) return normalized.status();
     AppendShingleHashes(normalized.value(), &shingles);
     return MinHashOfShingles(shingles.data(), shingles.size());
   }
+  thread_local std::string primary, taiwan;
+  const Status status = NormalizeForDedupReadings(text, &primary, &taiwan);
+  if (!status.ok()) return status;
   bool cjk = false;
-  AppendShingleHashesV2(normalized.value(), &shingles, &cjk);
+  AppendShingleHashesV2(primary, &shingles, &cjk);
+  if (!taiwan.empty()) AppendShingleHashesV2(taiwan, &shingles);
   MinHashSignature signature;
   SignatureV2(shingles.data(), shingles.size(), &signature);
   signature.cjk = cjk;

@@ -340,18 +340,19 @@ Result<const ChineseConverter*> TaiwanToSimplified() {
   return static_cast<const ChineseConverter*>(loaded->value().get());
 }
 
-Result<std::string> NormalizeForDedup(std::string_view utf8, int version) {
-  if (version != 1 && version != 2) {
-    return InvalidArgumentError("unsupported signature version " +
-                                std::to_string(version));
-  }
+Status NormalizeForDedupReadings(std::string_view utf8, std::string* primary,
+                                 std::string* taiwan) {
+  if (taiwan != nullptr) taiwan->clear();
   if (!IsValidUtf8(utf8)) {
     return InvalidArgumentError("text is not valid UTF-8");
   }
   if (utf8.size() > kMaxNormalizeInputBytes) {
     return InvalidArgumentError("text is too long to normalise");
   }
-  if (IsAscii(utf8)) return NormalizeAscii(utf8);
+  if (IsAscii(utf8)) {
+    *primary = NormalizeAscii(utf8);
+    return Status::Ok();
+  }
 
   UErrorCode error = U_ZERO_ERROR;
   const icu::Normalizer2* nfkc_cf = icu::Normalizer2::getNFKCCasefoldInstance(error);
@@ -371,17 +372,42 @@ Result<std::string> NormalizeForDedup(std::string_view utf8, int version) {
   }
   bool has_han = false;
   std::string out = FoldSeparators(folded, &has_han);
-  if (!has_han) return out;
+  if (!has_han) {
+    *primary = std::move(out);
+    return Status::Ok();
+  }
+  // OpenCC maps Han to Han, but each reading is folded again so that it is
+  // canonical whatever the dictionaries contain.
+  const auto convert = [&](Result<const ChineseConverter*> converter, int version,
+                           std::string* reading) -> Status {
+    if (!converter.ok()) return converter.status();
+    if (!NeedsConversion(out, *converter.value(), version)) {
+      *reading = out;
+      return Status::Ok();
+    }
+    Result<std::string> converted = converter.value()->Convert(out);
+    if (!converted.ok()) return converted.status();
+    bool unused = false;
+    *reading = FoldSeparators(converted.value(), &unused);
+    return Status::Ok();
+  };
+  Status status = convert(TraditionalToSimplified(), 1, primary);
+  if (!status.ok() || taiwan == nullptr) return status;
+  status = convert(TaiwanToSimplified(), 2, taiwan);
+  if (!status.ok()) return status;
+  if (*taiwan == *primary) taiwan->clear();
+  return Status::Ok();
+}
 
-  Result<const ChineseConverter*> converter =
-      version == 1 ? TraditionalToSimplified() : TaiwanToSimplified();
-  if (!converter.ok()) return converter.status();
-  if (!NeedsConversion(out, *converter.value(), version)) return out;
-  Result<std::string> simplified = converter.value()->Convert(out);
-  if (!simplified.ok()) return simplified.status();
-  // OpenCC maps Han to Han, but fold again so that the output is canonical
-  // whatever its dictionaries contain.
-  return FoldSeparators(simplified.value(), &has_han);
+Result<std::string> NormalizeForDedup(std::string_view utf8, int version) {
+  if (version != 1 && version != 2) {
+    return InvalidArgumentError("unsupported signature version " +
+                                std::to_string(version));
+  }
+  std::string primary;
+  const Status status = NormalizeForDedupReadings(utf8, &primary, nullptr);
+  if (!status.ok()) return status;
+  return primary;
 }
 
 }  // namespace tipline

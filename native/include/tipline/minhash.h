@@ -23,12 +23,14 @@
 //   XXH64(byte j || LE32 values[4j..4j+3], seed 0) & (2^63 - 1).
 //
 // Version 2 (character shingles, one-permutation MinHash, verify set).
-//   Shingles. NormalizeForDedup(text, 2) (NFKC_Casefold, OpenCC tw2sp) with
+//   Shingles. NormalizeForDedup(text, 2) (NFKC_Casefold, OpenCC t2s) with
 //   its spaces removed is a sequence of code points c_0..c_{n-1}, so that
 //   spacing and punctuation never matter. The shingles are every character
 //   3-gram (c_i, c_i+1, c_i+2) and, where both are written without spaces
 //   (Han, kana, ...), every 2-gram (c_i, c_i+1); a text of one or two code
-//   points has itself as its only shingle. A typo then costs about three
+//   points has itself as its only shingle. When the OpenCC tw2sp reading of
+//   the text differs (Taiwan vocabulary, normalize.h), its shingles are added
+//   too (the set is the union of both readings'). A typo then costs about three
 //   shingles instead of two whole words. Shingle key: the code points packed
 //   21 bits each, c_0 | c_1 << 21 | c_2 << 42, with 0x1FFFFF in the places a
 //   2-gram or 1-gram lacks; shingle hash h = Mix64(key ^ kMinHashSeedV2),
@@ -118,6 +120,9 @@ struct MinHashSignature {
   bool operator==(const MinHashSignature& other) const noexcept {
     return values == other.values && version == other.version && cjk == other.cjk &&
            shingles == other.shingles && shingle_count == other.shingle_count;
+  }
+  bool operator!=(const MinHashSignature& other) const noexcept {
+    return !(*this == other);
   }
 };
 

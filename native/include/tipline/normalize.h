@@ -4,10 +4,12 @@
 // string: Unicode NFKC_Casefold (ICU; folds full-width to half-width, case,
 // compatibility forms, and drops default-ignorables such as zero-width
 // spaces), traditional to simplified Chinese, and punctuation, whitespace
-// and control characters to single spaces, trimmed. The Chinese conversion
-// depends on the signature version: version 1 uses OpenCC t2s, version 2
-// OpenCC tw2sp, which also maps Taiwan vocabulary (軟體 -> 软件, 滑鼠 -> 鼠标)
-// that t2s leaves alone.
+// and control characters to single spaces, trimmed. Traditional Chinese is
+// read with OpenCC t2s. Version-2 signatures also shingle the tw2sp reading of
+// a text when it differs (NormalizeForDedupReadings): tw2sp maps Taiwan
+// vocabulary (軟體 -> 软件, 滑鼠 -> 鼠标) that t2s leaves alone, but it also
+// maps words that are the same on both sides (資料 -> 数据), so a traditional
+// text keeps both readings and matches a simplified text written either way.
 #ifndef TIPLINE_NORMALIZE_H_
 #define TIPLINE_NORMALIZE_H_
 
@@ -59,6 +61,12 @@ class ChineseConverter {
 // data is missing. Text without Han characters never needs OpenCC.
 [[nodiscard]] Result<std::string> NormalizeForDedup(std::string_view utf8,
                                                     int version = 2);
+
+// The t2s reading (*primary, as NormalizeForDedup) and, when taiwan is not
+// null, the tw2sp reading (*taiwan, left empty when it equals *primary).
+[[nodiscard]] Status NormalizeForDedupReadings(std::string_view utf8,
+                                               std::string* primary,
+                                               std::string* taiwan);
 
 // Whether `utf8` is well-formed UTF-8 (no surrogates, no overlongs).
 [[nodiscard]] bool IsValidUtf8(std::string_view utf8) noexcept;
