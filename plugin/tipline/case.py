@@ -526,8 +526,8 @@ class Report(metaclass=PoolMeta):
         Configuration = pool.get('tipline.configuration')
         Event = pool.get('tipline.audit_event')
         config = Configuration(1)
-        signature = tipline_core.DedupIndex().signature(text or '')
-        Signature.store(report, signature)
+        signatures = Signature.query_signatures(text)
+        Signature.store(report, signatures[0])
         signals = sum(tipline_core.personal_data_signals(text or '').values())
 
         case, how, similarity = None, 'new', None
@@ -544,7 +544,7 @@ class Report(metaclass=PoolMeta):
             open_cases = case_table.select(
                 case_table.id, where=case_table.state == 'open')
             similar = Signature.similar(
-                signature, config.get_dedup_threshold(),
+                signatures, config.get_dedup_threshold(),
                 exclude=report.id,
                 where=lambda r: r.case.in_(open_cases))
             if similar:
