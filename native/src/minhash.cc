@@ -200,6 +200,28 @@ void AppendShingleHashesV2(std::string_view text, std::vector<uint64_t>* shingle
   if (cjk != nullptr) *cjk = n > 0 && 2 * tokens >= n;
 }
 
+// Ascending order: LSD radix sort, four 8-bit passes (a few hundred values
+// per report, where it beats std::sort's comparisons by several times).
+void SortValues(std::vector<uint32_t>* values) {
+  const size_t n = values->size();
+  if (n < 64) {
+    std::sort(values->begin(), values->end());
+    return;
+  }
+  thread_local std::vector<uint32_t> scratch;
+  scratch.resize(n);
+  uint32_t* from = values->data();
+  uint32_t* to = scratch.data();
+  for (int shift = 0; shift < 32; shift += 8) {
+    size_t count[257] = {0};
+    for (size_t i = 0; i < n; ++i) ++count[((from[i] >> shift) & 0xFF) + 1];
+    for (size_t b = 0; b < 256; ++b) count[b + 1] += count[b];
+    for (size_t i = 0; i < n; ++i) to[count[(from[i] >> shift) & 0xFF]++] = from[i];
+    std::swap(from, to);
+  }
+  // Four passes: the sorted values are back in values->data().
+}
+
 // One-permutation MinHash with optimal densification, and the verify set.
 void SignatureV2(const uint64_t* hashes, size_t count, MinHashSignature* out) {
   constexpr uint32_t kEmpty = std::numeric_limits<uint32_t>::max();
@@ -232,7 +254,7 @@ void SignatureV2(const uint64_t* hashes, size_t count, MinHashSignature* out) {
     }
   }
   std::vector<uint32_t>& set = out->shingles;
-  std::sort(set.begin(), set.end());
+  SortValues(&set);
   set.erase(std::unique(set.begin(), set.end()), set.end());
   out->shingle_count = static_cast<uint32_t>(set.size());
   if (set.size() > kMaxVerifyShingles) set.resize(kMaxVerifyShingles);

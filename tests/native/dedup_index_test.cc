@@ -194,9 +194,9 @@ TEST(DedupIndexTest, ContainmentFindsATruncatedReport) {
 }
 
 TEST(DedupIndexTest, ChinesePairsUseTheScaledThreshold) {
-  const ShingleOverlap overlap{0.33, 0.5, 40};
+  const ShingleOverlap overlap{0.37, 0.5, 40};
   EXPECT_EQ(VerifiedScore(overlap, false, 0.42, 0.8), 0.0);
-  EXPECT_DOUBLE_EQ(VerifiedScore(overlap, true, 0.42, 0.8), 0.33);
+  EXPECT_DOUBLE_EQ(VerifiedScore(overlap, true, 0.42, 0.8), 0.37);
 }
 
 TEST(DedupIndexTest, ConcurrentReadersAndWriterSmokeTest) {
