@@ -142,23 +142,22 @@ std::string FoldSeparators(std::string_view text, bool* has_han) {
 // The exact NFKC_Casefold + separator fold of ASCII text, without ICU: ASCII
 // has no compatibility mappings, case folds to lower case, and the separator
 // table is the same one built from ICU properties.
-std::string NormalizeAscii(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
+void NormalizeAsciiInto(std::string_view text, std::string* out) {
+  out->clear();
+  out->reserve(text.size());
   bool pending_space = false;
   const uint8_t* const bmp = internal::BmpClassTable();
   for (const char ch : text) {
     const auto byte = static_cast<uint8_t>(ch);
     if (bmp[byte] & internal::kSeparator) {
-      pending_space = !out.empty();
+      pending_space = !out->empty();
       continue;
     }
-    if (pending_space) out.push_back(' ');
+    if (pending_space) out->push_back(' ');
     pending_space = false;
-    out.push_back(byte >= 'A' && byte <= 'Z' ? static_cast<char>(byte + 32)
-                                             : ch);
+    out->push_back(byte >= 'A' && byte <= 'Z' ? static_cast<char>(byte + 32)
+                                              : ch);
   }
-  return out;
 }
 
 bool IsAscii(std::string_view text) {
@@ -350,7 +349,7 @@ Status NormalizeForDedupReadings(std::string_view utf8, std::string* primary,
     return InvalidArgumentError("text is too long to normalise");
   }
   if (IsAscii(utf8)) {
-    *primary = NormalizeAscii(utf8);
+    NormalizeAsciiInto(utf8, primary);  // reuses the caller's buffer
     return Status::Ok();
   }
 

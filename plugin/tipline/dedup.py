@@ -106,28 +106,30 @@ class Signature(ModelSQL):
     @classmethod
     def store(cls, report, signature):
         "Store the signature of report and its blinded band keys"
+        with without_check_access():
+            record, = cls.create([{'report': report.id}])
+            cls._write(record.id, report.id, signature)
+        return record
+
+    @classmethod
+    def _write(cls, sig_id, report_id, signature):
+        """Encrypt signature into row sig_id with its version, and replace
+        the report's blinded band keys"""
         pool = Pool()
         Keyset = pool.get('tipline.keyset')
         Band = pool.get('tipline.report.band')
-        with without_check_access():
-            record, = cls.create([{
-                        'report': report.id,
-                        'version': tipline_core.signature_version(signature),
-                        }])
-            table = cls.__table__()
-            cursor = Transaction().connection.cursor()
-            cursor.execute(*table.update(
-                    [table.signature_enc],
-                    [cls.signature_enc.sql_format(Keyset.encrypt(
-                                cls.__name__, 'signature', record.id,
-                                signature))],
-                    where=table.id == record.id))
-            band = Band.__table__()
-            cursor.execute(*band.insert(
-                    [band.report, band.band],
-                    [[report.id, key]
-                        for key in blinded_band_keys(signature)]))
-        return record
+        table, band = cls.__table__(), Band.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*table.update(
+                [table.signature_enc, table.version],
+                [cls.signature_enc.sql_format(Keyset.encrypt(
+                            cls.__name__, 'signature', sig_id, signature)),
+                    tipline_core.signature_version(signature)],
+                where=table.id == sig_id))
+        cursor.execute(*band.delete(where=band.report == report_id))
+        cursor.execute(*band.insert(
+                [band.report, band.band],
+                [[report_id, key] for key in blinded_band_keys(signature)]))
 
     @classmethod
     def candidates(cls, signature, exclude=None, where=None):
@@ -192,12 +194,8 @@ class Signature(ModelSQL):
         """Cron: re-sign the reports whose stored signature is of an older
         version, oldest first, limit at a time, from their text.  Returns
         (re-signed, left); safe to stop and run again."""
-        pool = Pool()
-        Keyset = pool.get('tipline.keyset')
-        Band = pool.get('tipline.report.band')
-        Report = pool.get('tipline.report')
+        Report = Pool().get('tipline.report')
         table = cls.__table__()
-        band = Band.__table__()
         cursor = Transaction().connection.cursor()
         cursor.execute(*table.select(
                 table.id, table.report, where=cls._outdated(table),
@@ -208,18 +206,7 @@ class Signature(ModelSQL):
             texts = {r.id: r.description or '' for r in reports}
             signatures = _signer().signatures([texts[r] for _, r in rows])
             for (sig_id, report_id), signature in zip(rows, signatures):
-                cursor.execute(*table.update(
-                        [table.signature_enc, table.version],
-                        [cls.signature_enc.sql_format(Keyset.encrypt(
-                                    cls.__name__, 'signature', sig_id,
-                                    signature)),
-                            tipline_core.signature_version(signature)],
-                        where=table.id == sig_id))
-                cursor.execute(*band.delete(where=band.report == report_id))
-                cursor.execute(*band.insert(
-                        [band.report, band.band],
-                        [[report_id, key]
-                            for key in blinded_band_keys(signature)]))
+                cls._write(sig_id, report_id, signature)
         cursor.execute(*table.select(
                 Count(Literal('*')), where=cls._outdated(table)))
         left, = cursor.fetchone()

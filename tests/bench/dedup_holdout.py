@@ -149,18 +149,9 @@ def chinese_texts() -> dict[str, list[str]]:
 
 
 def lang_of(text: str) -> str | None:
-    han = sum(1 for ch in text if dq.is_han(ch))
-    words = len(re.findall(r"[A-Za-z][A-Za-z0-9_-]+", text))
-    if han == 0:
-        return "en" if words >= 3 else None
-    if han < 8:
-        return None
-    share = words / (words + han)
-    if share < 0.02:
-        return "zh"
-    if 0.05 <= share <= 0.7 and words >= 2:
-        return "mixed"
-    return None
+    "dedup_quality's languages, with limits low enough for short texts"
+    return dq.language_of(text, min_words=3, min_han=8, mixed_share=(0.05, 0.7),
+                          mixed_words=2)
 
 
 def length_class(text: str) -> str | None:
