@@ -200,8 +200,11 @@ void AppendShingleHashesV2(std::string_view text, std::vector<uint64_t>* shingle
   if (cjk != nullptr) *cjk = n > 0 && 2 * tokens >= n;
 }
 
-// Ascending order: LSD radix sort, four 8-bit passes (a few hundred values
-// per report, where it beats std::sort's comparisons by several times).
+// Ascending order. The values are uniform hashes, so one counting pass on
+// the top 8 bits leaves buckets of a value or two for a report-sized text,
+// which std::sort (insertion sort on short ranges) then finishes: about
+// three passes over the values in all, several times faster than a
+// comparison sort of the whole.
 void SortValues(std::vector<uint32_t>* values) {
   const size_t n = values->size();
   if (n < 64) {
@@ -210,16 +213,18 @@ void SortValues(std::vector<uint32_t>* values) {
   }
   thread_local std::vector<uint32_t> scratch;
   scratch.resize(n);
-  uint32_t* from = values->data();
+  uint32_t start[257] = {0};
+  const uint32_t* from = values->data();
+  for (size_t i = 0; i < n; ++i) ++start[(from[i] >> 24) + 1];
+  for (size_t b = 0; b < 256; ++b) start[b + 1] += start[b];
+  uint32_t next[256];
+  std::copy(start, start + 256, next);
   uint32_t* to = scratch.data();
-  for (int shift = 0; shift < 32; shift += 8) {
-    size_t count[257] = {0};
-    for (size_t i = 0; i < n; ++i) ++count[((from[i] >> shift) & 0xFF) + 1];
-    for (size_t b = 0; b < 256; ++b) count[b + 1] += count[b];
-    for (size_t i = 0; i < n; ++i) to[count[(from[i] >> shift) & 0xFF]++] = from[i];
-    std::swap(from, to);
+  for (size_t i = 0; i < n; ++i) to[next[from[i] >> 24]++] = from[i];
+  for (size_t b = 0; b < 256; ++b) {
+    if (start[b + 1] - start[b] > 1) std::sort(to + start[b], to + start[b + 1]);
   }
-  // Four passes: the sorted values are back in values->data().
+  std::copy(to, to + n, values->data());
 }
 
 // One-permutation MinHash with optimal densification, and the verify set.
