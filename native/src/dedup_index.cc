@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <utility>
 #include <mutex>
 
 #include "internal/parallel.h"
@@ -69,10 +71,15 @@ size_t DedupIndex::Home(uint32_t tag) const noexcept {
   return static_cast<size_t>((tag * 0x9E3779B97F4A7C15ULL) >> cell_shift_);
 }
 
-void DedupIndex::InsertCell(uint32_t tag, uint32_t slot) {
+void DedupIndex::InsertCell(uint32_t tag, uint32_t slot, size_t cap) {
   const size_t mask = cells_.size() - 1;
   size_t i = Home(tag);
-  while (cells_[i].slot != kEmptySlot) i = (i + 1) & mask;
+  size_t same = 0;
+  while (cells_[i].slot != kEmptySlot) {
+    same += cells_[i].tag == tag;
+    i = (i + 1) & mask;
+  }
+  if (same >= cap) return;  // a full bucket: the slot stays out of it
   cells_[i] = Cell{tag, slot};
   ++used_cells_;
 }
@@ -116,7 +123,7 @@ void DedupIndex::GrowIfNeeded(size_t more_cells) {
   cell_shift_ = 64 - bits;
   used_cells_ = 0;
   for (const Cell& cell : old) {
-    if (cell.slot != kEmptySlot) InsertCell(cell.tag, cell.slot);
+    if (cell.slot != kEmptySlot) InsertCell(cell.tag, cell.slot, SIZE_MAX);
   }
 }
 
@@ -183,8 +190,9 @@ void DedupIndex::AddLocked(int64_t key, const MinHashSignature& signature) {
   slot_in_bands_[slot] = banded;
   if (!banded) return;
   GrowIfNeeded(bands_);
+  const size_t cap = version_ == 2 ? kMaxBucketSlots : SIZE_MAX;
   for (size_t band = 0; band < bands_; ++band) {
-    InsertCell(TagOf(BandKey(signature, band)), slot);
+    InsertCell(TagOf(BandKey(signature, band)), slot, cap);
   }
 }
 
@@ -266,8 +274,32 @@ std::vector<DedupMatch> DedupIndex::QueryLocked(
   }
   if (candidates.empty()) return matches;
   std::sort(candidates.begin(), candidates.end());
-  candidates.erase(std::unique(candidates.begin(), candidates.end()),
-                   candidates.end());
+  if (version_ == 1) {
+    candidates.erase(std::unique(candidates.begin(), candidates.end()),
+                     candidates.end());
+  } else {
+    // Version 2: at most kMaxVerifiedCandidates, those sharing the most
+    // bands (ties by slot), go on to the estimate and the verify step.
+    std::vector<std::pair<uint32_t, uint32_t>> hits;  // (bands shared, slot)
+    for (size_t i = 0; i < candidates.size();) {
+      size_t j = i;
+      while (j < candidates.size() && candidates[j] == candidates[i]) ++j;
+      hits.emplace_back(static_cast<uint32_t>(j - i), candidates[i]);
+      i = j;
+    }
+    if (hits.size() > kMaxVerifiedCandidates) {
+      const auto more = [](const std::pair<uint32_t, uint32_t>& a,
+                           const std::pair<uint32_t, uint32_t>& b) {
+        return a.first != b.first ? a.first > b.first : a.second < b.second;
+      };
+      std::partial_sort(hits.begin(),
+                        hits.begin() + static_cast<ptrdiff_t>(kMaxVerifiedCandidates),
+                        hits.end(), more);
+      hits.resize(kMaxVerifiedCandidates);
+    }
+    candidates.clear();
+    for (const auto& hit : hits) candidates.push_back(hit.second);
+  }
 
   // equal / 128 >= threshold (version 1) or >= the prefilter (version 2),
   // decided in integers.

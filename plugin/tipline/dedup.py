@@ -37,6 +37,8 @@ logger = logging.getLogger(__name__)
 BAND_PURPOSE = b'tipline.dedup.band'
 # A blinded band key is cut to 16 bytes (128 bits): equality needs no more.
 BAND_KEY_BYTES = 16
+# A filing verifies at most this many stored signatures.
+MAX_CANDIDATES = 200
 
 
 def signature_of(text, version=tipline_core.SIGNATURE_VERSION):
@@ -135,7 +137,8 @@ class Signature(ModelSQL):
     def candidates(cls, signature, exclude=None, where=None):
         """[(report id, signature)] of the reports that share a band with
         signature (or with any of a list of signatures, one per version), in
-        one query on the band index.  where is an extra SQL condition on the
+        one query on the band index: at most MAX_CANDIDATES, those sharing
+        the most bands first.  where is an extra SQL condition on the
         report table (for example open cases only)."""
         pool = Pool()
         Keyset = pool.get('tipline.keyset')
@@ -147,14 +150,22 @@ class Signature(ModelSQL):
         signatures = (signature if isinstance(signature, (list, tuple))
             else [signature])
         keys = [k for s in signatures for k in blinded_band_keys(s)]
-        shared = band.select(band.report, where=band.band.in_(keys))
-        condition = sig.report.in_(shared)
+        # The reports sharing the most bands first, at most MAX_CANDIDATES:
+        # a common band (a shared greeting) cannot make a filing decrypt
+        # and compare every report that has it.
+        shared = band.select(
+            band.report.as_('report'), Count(Literal('*')).as_('hits'),
+            where=band.band.in_(keys), group_by=[band.report])
+        condition = report.id == sig.report
         if exclude:
             condition &= sig.report != exclude
         if where is not None:
             condition &= where(report)
-        query = sig.join(report, condition=report.id == sig.report
-            ).select(sig.id, sig.report, sig.signature_enc, where=condition)
+        query = sig.join(shared, condition=shared.report == sig.report
+            ).join(report, condition=report.id == sig.report
+            ).select(sig.id, sig.report, sig.signature_enc, where=condition,
+                order_by=[shared.hits.desc, sig.report.asc],
+                limit=MAX_CANDIDATES)
         cursor = Transaction().connection.cursor()
         cursor.execute(*query)
         result = []

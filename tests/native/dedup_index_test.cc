@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <string>
@@ -197,6 +198,26 @@ TEST(DedupIndexTest, ChinesePairsUseTheScaledThreshold) {
   const ShingleOverlap overlap{0.37, 0.5, 40};
   EXPECT_EQ(VerifiedScore(overlap, false, 0.42, 0.8), 0.0);
   EXPECT_DOUBLE_EQ(VerifiedScore(overlap, true, 0.42, 0.8), 0.37);
+}
+
+TEST(DedupIndexTest, CommonBucketsAndCandidatesAreBounded) {
+  // 300 copies of one text: every band key is the same, so its buckets fill
+  // at kMaxBucketSlots and a query verifies at most kMaxVerifiedCandidates.
+  auto index = NewIndex();
+  const std::string text = "the same template text pasted by everyone in the group";
+  for (int i = 0; i < 300; ++i) ASSERT_TRUE(index->Add(i, text).ok());
+  EXPECT_EQ(index->size(), 300u);
+  const auto found = index->Query(text, 1000).value();
+  ASSERT_EQ(found.size(), std::min(kMaxBucketSlots, kMaxVerifiedCandidates));
+  for (const DedupMatch& m : found) EXPECT_EQ(m.similarity, 1.0);
+  EXPECT_EQ(found[0].key, 0);
+  // Removing the first copies makes room in the buckets for later adds.
+  for (int i = 0; i < 64; ++i) ASSERT_TRUE(index->Remove(i));
+  ASSERT_TRUE(index->Add(1000, text).ok());
+  const std::vector<DedupMatch> after = index->Query(text, 1000).value();
+  bool later = false;
+  for (const DedupMatch& m : after) later |= m.key == 1000;
+  EXPECT_TRUE(later);
 }
 
 TEST(DedupIndexTest, ConcurrentReadersAndWriterSmokeTest) {

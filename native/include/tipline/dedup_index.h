@@ -43,6 +43,14 @@ inline constexpr double kCjkThresholdScale = 6.0 / 7.0;  // 0.42 -> 0.36
 inline constexpr double kDefaultContainmentThreshold = 0.8;
 inline constexpr uint32_t kMinContainmentShingles = 16;
 inline constexpr double kVerifyPrefilter = 0.1;
+// Version 2's bounds on a query's work, whatever the stored texts: an LSH
+// bucket (one band key) holds at most kMaxBucketSlots texts (a key that
+// common, such as a shared greeting's, says little; later texts stay out of
+// it but are found through their other bands), and at most
+// kMaxVerifiedCandidates candidates, those that share the most bands with
+// the query, are verified.
+inline constexpr size_t kMaxBucketSlots = 64;
+inline constexpr size_t kMaxVerifiedCandidates = 64;
 // Version 1's estimated-similarity threshold.
 inline constexpr double kDefaultDedupThresholdV1 = 0.5;
 
@@ -116,7 +124,8 @@ class DedupIndex {
   static constexpr uint32_t kEmptySlot = 0xFFFFFFFFu;
 
   size_t Home(uint32_t tag) const noexcept;
-  void InsertCell(uint32_t tag, uint32_t slot);
+  // Does not insert when `cap` cells with this tag are already there.
+  void InsertCell(uint32_t tag, uint32_t slot, size_t cap);
   void EraseCell(uint32_t tag, uint32_t slot);
   void GrowIfNeeded(size_t more_cells);
   void AddLocked(int64_t key, const MinHashSignature& signature);
