@@ -66,7 +66,9 @@ done
 
 echo "e2e: running the browser tests ($(( $(date +%s) - start )) s so far)"
 status=0
-(cd tests/e2e && TIPLINE_URL=$URL TIPLINE_DB=$NAME node --test \
+rm -f "$DIR/anonymous.json"
+(cd tests/e2e && TIPLINE_URL=$URL TIPLINE_DB=$NAME \
+  TIPLINE_E2E_ANONYMOUS=$DIR/anonymous.json node --test \
   --test-concurrency=1 --test-reporter=spec) </dev/null || status=$?
 stop_server
 # What the reporters typed in the browser must be nowhere at rest: not in
@@ -95,6 +97,15 @@ if found:
     sys.exit(1)
 print('e2e: no report text in the database file or the server log')
 PY
+# The anonymous report filed in the browser must not be tied to its filer:
+# no row of Tipline's, and no wizard session, may carry the filer's user
+# id; its times are whole hours; the file and its log keep no session data
+# of the filing; no line of the server log names the filer's login on a
+# Tipline call.
+unlinked=0
+.venv/bin/python tests/e2e/unlinked.py "$DIR/$NAME.sqlite" "$LOG" \
+  "$DIR/anonymous.json" || unlinked=$?
 [ $status -eq 0 ] && status=$at_rest
+[ $status -eq 0 ] && status=$unlinked
 echo "e2e: done in $(( $(date +%s) - start )) s, status $status (server log: $LOG)"
 exit $status

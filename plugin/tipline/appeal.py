@@ -16,7 +16,9 @@ from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from .audit import digest
+from .authorless import SessionlessWizard, authorless
 from .clock import now as utcnow
+from .encrypted import Encrypted, decrypt_values, store_encrypted
 from .exceptions import AppealError
 
 MIN_REASON_LENGTH = 10
@@ -44,7 +46,7 @@ class Report(metaclass=PoolMeta):
         "Appeal Until", readonly=True, format='%H:%M',
         help="The reporter may appeal the result until then.")
     appealed_at = fields.DateTime("Appealed At", readonly=True)
-    appeal_reason_enc = fields.Binary("Encrypted Appeal Reason", readonly=True)
+    appeal_reason_enc = Encrypted("Encrypted Appeal Reason", 'appeal_reason')
     appeal_reason = fields.Function(
         fields.Text("Appeal Reason"), 'get_appeal_reason')
     appealable = fields.Function(
@@ -63,12 +65,7 @@ class Report(metaclass=PoolMeta):
 
     @classmethod
     def get_appeal_reason(cls, reports, name):
-        Keyset = Pool().get('tipline.keyset')
-        return {r.id: Keyset.decrypt(
-                cls.__name__, 'appeal_reason', r.id,
-                r.appeal_reason_enc).decode('utf-8')
-            if r.appeal_reason_enc else None
-            for r in reports}
+        return decrypt_values(reports, 'appeal_reason')
 
     def get_appealable(self, name):
         return bool(self.state == 'resolved' and not self.appealed_at
@@ -118,9 +115,14 @@ class Report(metaclass=PoolMeta):
     @classmethod
     def appeal(cls, report, reason):
         """Open report again on its reporter's appeal; the caller has made
-        sure the reporter is the one asking"""
+        sure the reporter is the one asking.  Like filing, it runs in the
+        authorless scope: no row names the appellant."""
+        with authorless(anonymous=cls(report.id).anonymous):
+            return cls._appeal(report, reason)
+
+    @classmethod
+    def _appeal(cls, report, reason):
         pool = Pool()
-        Keyset = pool.get('tipline.keyset')
         Event = pool.get('tipline.audit_event')
         Configuration = pool.get('tipline.configuration')
         reason = (reason or '').strip()
@@ -146,27 +148,16 @@ class Report(metaclass=PoolMeta):
                     report.reporter_token, report.subject_tokens)
                 if u != previous.id]
             assignee = others[0] if others else previous.id
-        # Neither the reporter's login nor the root user's shows in history.
-        with without_check_access(), Transaction().set_context(
-                tipline_actor=''):
-            table = cls.__table__()
-            cursor = Transaction().connection.cursor()
-            cursor.execute(*table.update(
-                    [table.appeal_reason_enc],
-                    [cls.appeal_reason_enc.sql_format(Keyset.encrypt(
-                                cls.__name__, 'appeal_reason', report.id,
-                                reason))],
-                    where=table.id == report.id))
-            Event.append(report, 'appeal', {
-                    'sha256': digest(reason),
-                    'length': str(len(reason)),
-                    'previous_outcome': report.outcome or '',
-                    }, actor='')
-            cls.reopen_for_investigation([report], {
-                    'appealed_at': utcnow(),
-                    'assigned_to': assignee,
-                    })
-            cls._forget_caller([report])
+        store_encrypted(cls, {report.id: {'appeal_reason': reason}})
+        Event.append(report, 'appeal', {
+                'sha256': digest(reason),
+                'length': str(len(reason)),
+                'previous_outcome': report.outcome or '',
+                })
+        cls.reopen_for_investigation([report], {
+                'appealed_at': utcnow(),
+                'assigned_to': assignee,
+                })
         return cls(report.id)
 
     @classmethod
@@ -219,7 +210,7 @@ class AppealStart(ModelView):
         return gettext('tipline.msg_appeal_note')
 
 
-class Appeal(Wizard):
+class Appeal(SessionlessWizard, Wizard):
     "Appeal the result of one of one's own reports"
     __name__ = 'tipline.report.appeal'
 
@@ -256,8 +247,8 @@ class Appeal(Wizard):
             raise AppealError(gettext('tipline.msg_appeal_not_possible',
                     report=self.start.report or ''))
         Report.appeal(reports[0], self.start.reason)
-        # The session row outlives this call: keep no reason in it.
         self.start.reason = None
+        self._forget_session()
         return 'end'
 
     def end(self):

@@ -4,7 +4,8 @@ A team is a Tryton group: its members who are also Tipline Moderators share
 the reports of the categories that name it (every moderator, for categories
 that name none).  The administrator picks one strategy for the whole
 Tipline: manual (moderators take reports), round robin, or least loaded.
-Nobody is ever given a report about themselves, or their own report."""
+Nobody is ever given a report about themselves, or their own report, even
+an anonymous one: its filer is known while it is filed, and excluded then."""
 from sql import Null
 from sql.aggregate import Count
 
@@ -12,6 +13,8 @@ from trytond.model import ModelSQL, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.transaction import Transaction, without_check_access
 
+from .authorless import AuthorlessRows, filer
+from .readonly import ServerReadonly
 from .report import OPEN_STATES
 
 STRATEGIES = [
@@ -45,7 +48,7 @@ class Category(metaclass=PoolMeta):
         "every Tipline Moderator.")
 
 
-class TeamCursor(ModelSQL):
+class TeamCursor(ServerReadonly, AuthorlessRows, ModelSQL):
     "Where round robin assignment stopped, for one team"
     __name__ = 'tipline.team_cursor'
 
@@ -72,8 +75,12 @@ class Report(metaclass=PoolMeta):
         with without_check_access():
             users = User.search(domain, order=[('id', 'ASC')])
         subjects = set((subject_tokens or '').split())
+        # The reporter acting now, anonymous or not, known only here.
+        acting = filer()
         members = []
         for user in users:
+            if user.id == acting:
+                continue
             token = Keyset.reporter_token(user.id)
             if token in subjects or token == reporter_token:
                 continue

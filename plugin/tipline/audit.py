@@ -20,7 +20,9 @@ from trytond.transaction import Transaction, without_check_access
 import tipline_core
 
 from . import clock
+from .authorless import AuthorlessRows
 from .exceptions import AuditError
+from .readonly import ServerReadonly
 
 EPOCH = dt.datetime(1970, 1, 1)
 MICROSECOND = dt.timedelta(microseconds=1)
@@ -31,7 +33,7 @@ def digest(text):
     return hashlib.sha256((text or '').encode('utf-8')).hexdigest()
 
 
-class AuditEvent(ModelSQL, ModelView):
+class AuditEvent(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
     "An event in a report's history, linked to the previous one by its hash"
     __name__ = 'tipline.audit_event'
 
@@ -86,11 +88,9 @@ class AuditEvent(ModelSQL, ModelView):
         user's login; pass '' for the reporter or the system."""
         pool = Pool()
         Report = pool.get('tipline.report')
-        User = pool.get('res.user')
         details = cls._encode(details or {})
         if actor is None:
-            user = Transaction().user
-            actor = User(user).login if user else ''
+            actor = cls.actor_of(report)
         # Serialise appends to one chain (a row lock on PostgreSQL).
         Report.lock([report])
         table = cls.__table__()
@@ -119,6 +119,23 @@ class AuditEvent(ModelSQL, ModelView):
                         'link_hash': link,
                         }])
         return event
+
+    @classmethod
+    def actor_of(cls, report):
+        """The login the history shows for the current user acting on
+        report: staff by name; never the report's own reporter, nor anyone
+        inside an authorless scope, nor the system"""
+        pool = Pool()
+        User = pool.get('res.user')
+        Keyset = pool.get('tipline.keyset')
+        user = Transaction().user
+        if not user:  # the system, and every authorless scope
+            return ''
+        with without_check_access():
+            token = type(report)(report.id).reporter_token
+        if token and token == Keyset.reporter_token(user):
+            return ''
+        return User(user).login
 
     @classmethod
     def verify(cls, report_ids):

@@ -24,8 +24,10 @@ from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 import tipline_core
 
+from .authorless import AuthorlessRows, filer
 from .clock import now as utcnow
 from .exceptions import CaseError
+from .readonly import ServerReadonly
 from .report import OPEN_STATES, SEVERITIES, TRUTHFULNESS
 
 EPOCH = dt.datetime(1970, 1, 1)
@@ -43,7 +45,7 @@ def system():
     return Transaction().set_user(0)
 
 
-class Case(ModelSQL, ModelView):
+class Case(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
     "Reports about one matter: the same record, or the same text (campaign)"
     __name__ = 'tipline.case'
 
@@ -110,7 +112,8 @@ class Case(ModelSQL, ModelView):
         help="How serious the moderators judge the abuse to be; given to "
         "every open report of the case when it is resolved.")
     resolved_at = fields.DateTime("Resolved At", readonly=True)
-    subject_tokens = fields.Char("Subject Tokens", readonly=True)
+    subject_tokens = fields.Char(
+        "Subject Tokens", readonly=True, loading='lazy')
 
     del _resolvable
 
@@ -475,20 +478,16 @@ class Report(metaclass=PoolMeta):
             ]
 
     @classmethod
-    def file(cls, target, category, description, anonymous=False,
+    def _file(cls, target, category, description, anonymous=False,
             evidence=()):
-        report, receipt = super().file(
+        report, receipt = super()._file(
             target, category, description, anonymous=anonymous,
             evidence=evidence)
         # The burst guard's only fact about the author, taken here so that
         # nothing else about an anonymous author is ever looked at.
-        new_reporter = True if anonymous else cls._is_new_account(
-            Transaction().user)
-        with system(), without_check_access():
-            cls.assign_case(
-                cls(report.id), description, new_reporter=new_reporter)
-        # Filing names nobody in the host's user columns.
-        cls._forget_author([cls(report.id)])
+        new_reporter = True if anonymous else cls._is_new_account(filer())
+        cls.assign_case(
+            cls(report.id), description, new_reporter=new_reporter)
         return cls(report.id), receipt
 
     @classmethod

@@ -2,10 +2,13 @@ from trytond.i18n import gettext
 from trytond.model import (
     DeactivableMixin, ModelSQL, ModelView, Unique, fields, sequence_ordered)
 
+from .authorless import AuthorlessRows
 from .exceptions import CategoryValidationError
+from .readonly import ServerReadonly
 
 
-class Category(DeactivableMixin, sequence_ordered(), ModelSQL, ModelView):
+class Category(ServerReadonly, AuthorlessRows,
+        DeactivableMixin, sequence_ordered(), ModelSQL, ModelView):
     "What a report is about, with the guidance and deadlines that go with it"
     __name__ = 'tipline.category'
 

@@ -11,7 +11,15 @@ _offset = dt.timedelta(0)
 
 
 def now():
-    "The current time as Tryton stores it: naive UTC"
+    """The current time as Tryton stores it: naive UTC.  Inside an anonymous
+    reporter's authorless scope, the coarsened filing time instead, so that
+    nothing stored then can be matched with the filer's activity."""
+    from .authorless import frozen_now
+    return frozen_now() or real_now()
+
+
+def real_now():
+    "The current time, also inside an anonymous authorless scope"
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None) + _offset
 
 

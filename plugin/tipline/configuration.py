@@ -1,12 +1,16 @@
 from trytond.model import ModelSingleton, ModelSQL, ModelView, fields
 from trytond.pyson import Eval
 
+from .authorless import AuthorlessRows
+from .readonly import ServerReadonly
+
 DEFAULT_MIN_DESCRIPTION = 20
 DEFAULT_MAX_DESCRIPTION = 10000
 DEFAULT_MAX_EVIDENCE_MIB = 10
 
 
-class Configuration(ModelSingleton, ModelSQL, ModelView):
+class Configuration(ServerReadonly, AuthorlessRows,
+        ModelSingleton, ModelSQL, ModelView):
     __name__ = 'tipline.configuration'
 
     min_description_length = fields.Integer(

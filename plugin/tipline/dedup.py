@@ -30,7 +30,10 @@ from trytond.transaction import Transaction, without_check_access
 
 import tipline_core
 
+from .authorless import AuthorlessRows
+from .encrypted import Encrypted
 from .keys import master_key
+from .readonly import ServerReadonly
 
 logger = logging.getLogger(__name__)
 
@@ -63,15 +66,15 @@ def blinded_band_keys(signature):
         for key in tipline_core.band_keys(signature)]
 
 
-class Signature(ModelSQL):
+class Signature(ServerReadonly, AuthorlessRows, ModelSQL):
     "The encrypted MinHash signature of a report"
     __name__ = 'tipline.report.signature'
 
     report = fields.Many2One(
         'tipline.report', "Report", required=True, ondelete='CASCADE')
-    signature_enc = fields.Binary("Encrypted Signature")
+    signature_enc = Encrypted("Encrypted Signature", 'signature')
     # NULL for rows stored before versions: version 1.
-    version = fields.Integer("Version")
+    version = fields.Integer("Version", readonly=True)
 
     @classmethod
     def __setup__(cls):
@@ -228,7 +231,7 @@ class Signature(ModelSQL):
         return len(rows), left
 
 
-class Band(ModelSQL):
+class Band(ServerReadonly, AuthorlessRows, ModelSQL):
     "A blinded LSH band key of a report's signature"
     __name__ = 'tipline.report.band'
 

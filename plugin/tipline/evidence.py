@@ -1,10 +1,12 @@
 from trytond.model import ModelSQL, ModelView, fields
-from trytond.pool import Pool
-from trytond.transaction import Transaction
+
+from .authorless import AuthorlessRows
+from .encrypted import Encrypted, decrypt_values, store_encrypted
+from .readonly import ServerReadonly
 
 
 
-class Evidence(ModelSQL, ModelView):
+class Evidence(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
     "A file attached to a report, stored encrypted"
     __name__ = 'tipline.evidence'
     # The file name is encrypted: records are named by their reference.
@@ -16,8 +18,8 @@ class Evidence(ModelSQL, ModelView):
     reference = fields.Char(
         "Reference", readonly=True,
         help="The report's tracking number and the file's position.")
-    name_enc = fields.Binary("Encrypted Name", readonly=True)
-    data_enc = fields.Binary("Encrypted Data", readonly=True)
+    name_enc = Encrypted("Encrypted Name", 'name')
+    data_enc = Encrypted("Encrypted Data", 'data')
     size = fields.Integer("Size (bytes)", readonly=True)
     name = fields.Function(fields.Char("File Name"), 'get_plaintext')
     data = fields.Function(
@@ -31,17 +33,8 @@ class Evidence(ModelSQL, ModelView):
 
     @classmethod
     def get_plaintext(cls, evidences, names):
-        Keyset = Pool().get('tipline.keyset')
-        result = {name: {} for name in names}
-        for evidence in evidences:
-            for name in names:
-                plaintext = Keyset.decrypt(
-                    cls.__name__, name, evidence.id,
-                    getattr(evidence, name + '_enc'))
-                if name == 'name' and plaintext is not None:
-                    plaintext = plaintext.decode('utf-8')
-                result[name][evidence.id] = plaintext
-        return result
+        return {name: decrypt_values(evidences, name, text=name == 'name')
+            for name in names}
 
     @classmethod
     def attach(cls, report, files):
@@ -49,20 +42,11 @@ class Evidence(ModelSQL, ModelView):
 
         The rows are created first: their ids are part of the associated
         data that binds each ciphertext to its place."""
-        Keyset = Pool().get('tipline.keyset')
         evidences = cls.create([{
                     'report': report.id,
                     'reference': '%s/%d' % (report.tracking_number, position),
                     'size': len(data),
                     } for position, (_, data) in enumerate(files, 1)])
-        table = cls.__table__()
-        cursor = Transaction().connection.cursor()
-        for evidence, (name, data) in zip(evidences, files):
-            cursor.execute(*table.update(
-                    [table.name_enc, table.data_enc],
-                    [cls.name_enc.sql_format(Keyset.encrypt(
-                                cls.__name__, 'name', evidence.id, name)),
-                        cls.data_enc.sql_format(Keyset.encrypt(
-                                cls.__name__, 'data', evidence.id, data))],
-                    where=table.id == evidence.id))
+        store_encrypted(cls, {e.id: {'name': name, 'data': data}
+                for e, (name, data) in zip(evidences, files)})
         return evidences

@@ -1,5 +1,8 @@
 from trytond.model import DeactivableMixin, ModelSQL, ModelView, fields
 
+from .authorless import AuthorlessRows
+from .readonly import ServerReadonly
+
 KINDS = [
     ('not_upheld', "Not upheld"),
     ('duplicate', "Duplicate"),
@@ -8,7 +11,8 @@ KINDS = [
     ]
 
 
-class OutcomeExplanation(DeactivableMixin, ModelSQL, ModelView):
+class OutcomeExplanation(ServerReadonly, AuthorlessRows,
+        DeactivableMixin, ModelSQL, ModelView):
     "What the reporter is told when a report is not upheld or recategorised"
     __name__ = 'tipline.outcome_explanation'
 

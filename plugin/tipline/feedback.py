@@ -15,20 +15,27 @@ from sql.aggregate import Avg, Count, Sum
 from sql.conditionals import Case
 
 import trytond.config as config
+from trytond.backend import MAX_QUERY_PARAMS
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Unique, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Bool, Eval
 from trytond.rpc import RPC
 from trytond.sendmail import sendmail_transactional
+from trytond.tools import grouped_slice
 from trytond.transaction import (
     Transaction, check_access, without_check_access)
 from trytond.url import http_base
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
+from .authorless import AuthorlessRows, SessionlessWizard, authorless
+from .cache import invalidate
 from .clock import now as utcnow
+from .encrypted import (
+    Encrypted, decrypt, decrypt_values, store_encrypted)
 from .exceptions import FeedbackError
-from .report import CLOSED_STATES, invalidate
+from .readonly import ServerReadonly
+from .report import CLOSED_STATES
 from .review import week_start
 
 SATISFACTION = [
@@ -136,10 +143,14 @@ class Report(metaclass=PoolMeta):
     def answer_survey(self, satisfaction, fair, again, comment=None):
         """Store one answer for this report, unlinked from it; refuse a
         second one"""
-        pool = Pool()
-        Answer = pool.get('tipline.survey.answer')
         if not self.survey_open:
             raise FeedbackError(gettext('tipline.msg_survey_closed'))
+        with authorless(anonymous=self.anonymous):
+            return self._answer_survey(satisfaction, fair, again, comment)
+
+    def _answer_survey(self, satisfaction, fair, again, comment):
+        pool = Pool()
+        Answer = pool.get('tipline.survey.answer')
         table = self.__table__()
         cursor = Transaction().connection.cursor()
         # Flag first, guarded on the flag: two concurrent answers cannot
@@ -156,7 +167,7 @@ class Report(metaclass=PoolMeta):
             self.category, satisfaction, fair, again, comment)
 
 
-class SurveyAnswer(ModelSQL):
+class SurveyAnswer(ServerReadonly, AuthorlessRows, ModelSQL):
     """One reporter's answer to the survey after resolution; linked to
     nothing but the category and the week"""
     __name__ = 'tipline.survey.answer'
@@ -168,7 +179,7 @@ class SurveyAnswer(ModelSQL):
         readonly=True)
     handled_fairly = fields.Boolean("Handled Fairly", readonly=True)
     would_report_again = fields.Boolean("Would Report Again", readonly=True)
-    comment_enc = fields.Binary("Encrypted Comment", readonly=True)
+    comment_enc = Encrypted("Encrypted Comment", 'comment')
 
     @classmethod
     def __setup__(cls):
@@ -187,8 +198,6 @@ class SurveyAnswer(ModelSQL):
 
     @classmethod
     def record(cls, category, satisfaction, fair, again, comment=None):
-        pool = Pool()
-        Keyset = pool.get('tipline.keyset')
         cls.check_answer(satisfaction, fair, again, comment)
         comment = (comment or '').strip() or None
         with without_check_access(), Transaction().set_user(0):
@@ -200,14 +209,7 @@ class SurveyAnswer(ModelSQL):
                         'would_report_again': again,
                         }])
             if comment:
-                table = cls.__table__()
-                cursor = Transaction().connection.cursor()
-                cursor.execute(*table.update(
-                        [table.comment_enc],
-                        [cls.comment_enc.sql_format(Keyset.encrypt(
-                                    cls.__name__, 'comment', answer.id,
-                                    comment))],
-                        where=table.id == answer.id))
+                store_encrypted(cls, {answer.id: {'comment': comment}})
             _anonymise(cls, [answer])
         return answer
 
@@ -238,8 +240,6 @@ class SurveyAnswer(ModelSQL):
     @classmethod
     def comments(cls, start, end, k):
         "The period's comments in random order, only over k answers or more"
-        pool = Pool()
-        Keyset = pool.get('tipline.keyset')
         answer = cls.__table__()
         cursor = Transaction().connection.cursor()
         where = (answer.week >= start) & (answer.week < end)
@@ -249,8 +249,8 @@ class SurveyAnswer(ModelSQL):
             return []
         cursor.execute(*answer.select(answer.id, answer.comment_enc,
                 where=where & (answer.comment_enc != Null)))
-        texts = [Keyset.decrypt(cls.__name__, 'comment', id_,
-                bytes(enc)).decode('utf-8') for id_, enc in cursor.fetchall()]
+        texts = [decrypt(cls.__name__, 'comment', id_, enc).decode('utf-8')
+            for id_, enc in cursor.fetchall()]
         return sorted(texts)
 
 
@@ -270,7 +270,7 @@ class SurveyStart(ModelView):
         "with enough other answers that it cannot be traced to you.")
 
 
-class Survey(Wizard):
+class Survey(SessionlessWizard, Wizard):
     "The survey after a report is resolved"
     __name__ = 'tipline.survey'
     start = StateView('tipline.survey.start',
@@ -318,9 +318,9 @@ class Survey(Wizard):
                 self.start.handled_fairly == 'yes',
                 self.start.would_report_again == 'yes',
                 self.start.comment)
-        # The session row names its user: it must not keep the answer.
         self.start.satisfaction = self.start.handled_fairly = None
         self.start.would_report_again = self.start.comment = None
+        self._forget_session()
         return 'end'
 
 
@@ -335,14 +335,14 @@ class MailQueue(metaclass=PoolMeta):
         return values
 
 
-class Suggestion(ModelSQL, ModelView):
+class Suggestion(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
     "A comment on the mechanism itself, from any user, kept without author"
     __name__ = 'tipline.suggestion'
 
     topic = fields.Selection(TOPICS, "Topic", required=True, readonly=True)
     topic_string = topic.translated('topic')
     week = fields.Date("Week", required=True, readonly=True)
-    text_enc = fields.Binary("Encrypted Text", readonly=True)
+    text_enc = Encrypted("Encrypted Text", 'text')
     text = fields.Function(fields.Text("Suggestion"), 'get_text')
     invited = fields.Boolean(
         "Invited", readonly=True,
@@ -357,15 +357,10 @@ class Suggestion(ModelSQL, ModelView):
 
     @classmethod
     def get_text(cls, suggestions, name):
-        Keyset = Pool().get('tipline.keyset')
-        return {s.id: Keyset.decrypt(cls.__name__, 'text', s.id,
-                s.text_enc).decode('utf-8') if s.text_enc else None
-            for s in suggestions}
+        return decrypt_values(suggestions, 'text')
 
     @classmethod
     def record(cls, topic, text, invited=False):
-        pool = Pool()
-        Keyset = pool.get('tipline.keyset')
         text = (text or '').strip()
         if len(text) < 5:
             raise FeedbackError(gettext('tipline.msg_suggestion_empty'))
@@ -378,13 +373,7 @@ class Suggestion(ModelSQL, ModelView):
                         'week': week_start(utcnow().date()),
                         'invited': bool(invited),
                         }])
-            table = cls.__table__()
-            cursor = Transaction().connection.cursor()
-            cursor.execute(*table.update(
-                    [table.text_enc],
-                    [cls.text_enc.sql_format(Keyset.encrypt(
-                                cls.__name__, 'text', suggestion.id, text))],
-                    where=table.id == suggestion.id))
+            store_encrypted(cls, {suggestion.id: {'text': text}})
             _anonymise(cls, [suggestion])
         return suggestion
 
@@ -413,7 +402,7 @@ class SuggestStart(ModelView):
         "administrators read it.")
 
 
-class Suggest(Wizard):
+class Suggest(SessionlessWizard, Wizard):
     "The suggestion box"
     __name__ = 'tipline.suggestion.submit'
     start = StateView('tipline.suggestion.start',
@@ -440,12 +429,12 @@ class Suggest(Wizard):
         if pending:
             with without_check_access():
                 Invitation.delete(pending)
-        # The session row names its user: it must not keep the text.
         self.start.text = self.start.topic = None
+        self._forget_session()
         return 'end'
 
 
-class Invitation(ModelSQL, ModelView):
+class Invitation(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
     """An invitation to give feedback, for a user known only by the keyed
     token that also stands for them on their reports"""
     __name__ = 'tipline.invitation'
@@ -545,7 +534,7 @@ class Invitation(ModelSQL, ModelView):
                 order=[('id', 'DESC')])
 
 
-class Announcement(ModelSQL, ModelView):
+class Announcement(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
     "A change to the mechanism, told once to every user"
     __name__ = 'tipline.announcement'
 
@@ -620,8 +609,9 @@ class Announcement(ModelSQL, ModelView):
                         ('announcement', 'in',
                             [a.id for a in announcements]),
                         ])}
-            Seen.create([{'announcement': a.id, 'user': user}
+            seen = Seen.create([{'announcement': a.id, 'user': user}
                     for a in announcements if a.id not in already])
+            Seen.forget_when(seen)
 
     @classmethod
     def unseen(cls):
@@ -673,7 +663,7 @@ class Submit(metaclass=PoolMeta):
             for a in unseen)
 
 
-class AnnouncementSeen(ModelSQL):
+class AnnouncementSeen(ServerReadonly, AuthorlessRows, ModelSQL):
     "That a user has read an announcement"
     __name__ = 'tipline.announcement.seen'
 
@@ -682,6 +672,24 @@ class AnnouncementSeen(ModelSQL):
         ondelete='CASCADE')
     user = fields.Many2One(
         'res.user', "User", required=True, ondelete='CASCADE')
+
+    @classmethod
+    def forget_when(cls, seen):
+        """Keep that a user read an announcement, not when: the Report
+        wizard shows them, and the time would tell when the user opened it,
+        shortly before an anonymous report perhaps.  The rows take the
+        announcement's own time and no author."""
+        pool = Pool()
+        Announcement = pool.get('tipline.announcement')
+        table = cls.__table__()
+        announcement = Announcement.__table__()
+        cursor = Transaction().connection.cursor()
+        for sub_ids in grouped_slice([s.id for s in seen], MAX_QUERY_PARAMS):
+            cursor.execute(*table.update(
+                    [table.create_uid, table.create_date],
+                    [Null, announcement.select(announcement.create_date,
+                            where=announcement.id == table.announcement)],
+                    where=fields.SQL_OPERATORS['in'](table.id, sub_ids)))
 
     @classmethod
     def __setup__(cls):

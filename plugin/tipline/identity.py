@@ -7,12 +7,14 @@ from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from . import clock
 from .audit import digest
+from .authorless import AuthorlessRows
 from .exceptions import IdentityRevealError
+from .readonly import ServerReadonly
 
 MIN_REASON_LENGTH = 20
 
 
-class IdentityAccess(ModelSQL, ModelView):
+class IdentityAccess(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
     "A reveal of a reporter's identity, with who did it and why"
     __name__ = 'tipline.identity_access'
 

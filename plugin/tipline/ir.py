@@ -1,3 +1,5 @@
+from trytond.i18n import gettext
+from trytond.model.exceptions import AccessError
 from trytond.pool import Pool, PoolMeta
 from trytond.transaction import Transaction
 
@@ -28,3 +30,32 @@ class Rule(metaclass=PoolMeta):
         if model_names & USER_RULE_MODELS:
             key = (*key, Transaction().user)
         return key
+
+
+class ResourceRefused:
+    """The host's notes and attachments are stored in clear and readable by
+    whoever reads the record: on Tipline's records they would leak what the
+    encryption protects, and staff notes would reach the reporter.  They are
+    refused there; evidence and the moderators' encrypted notes take their
+    place."""
+    __slots__ = ()
+
+    @classmethod
+    def check_modification(cls, mode, records, values=None, external=False):
+        super().check_modification(
+            mode, records, values=values, external=external)
+        # Records as they are (created, or before a write), and where a
+        # write would move them.
+        resources = [str(r.resource or '') for r in records]
+        if values and values.get('resource'):
+            resources.append(str(values['resource']))
+        if any(r.startswith('tipline.') for r in resources):
+            raise AccessError(gettext('tipline.msg_no_host_attachments'))
+
+
+class Attachment(ResourceRefused, metaclass=PoolMeta):
+    __name__ = 'ir.attachment'
+
+
+class Note(ResourceRefused, metaclass=PoolMeta):
+    __name__ = 'ir.note'

@@ -8,7 +8,9 @@ from trytond.i18n import gettext
 from trytond.model import (
     DeactivableMixin, ModelSQL, ModelView, Unique, fields)
 
+from .authorless import AuthorlessRows
 from .exceptions import CategoryValidationError
+from .readonly import ServerReadonly
 
 
 def add_working_days(start, days):
@@ -21,7 +23,8 @@ def add_working_days(start, days):
     return current
 
 
-class Jurisdiction(DeactivableMixin, ModelSQL, ModelView):
+class Jurisdiction(ServerReadonly, AuthorlessRows,
+        DeactivableMixin, ModelSQL, ModelView):
     "A legal profile that sets the statutory deadlines of reports"
     __name__ = 'tipline.jurisdiction'
 

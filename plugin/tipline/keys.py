@@ -6,9 +6,10 @@ variable ``TIPLINE_MASTER_KEY`` for containers.  The data keys form a keyset
 (AES-256-GCM, with rotation) stored in ``tipline.keyset`` wrapped under the
 master key, so every trytond worker on the database uses the same keys.
 
-Encrypted columns hold ``tipline_core`` ciphertexts whose associated data
-names the model, the field and the record id: a ciphertext copied into
-another row or column does not decrypt.
+Encrypted columns (declared once each, with ``encrypted.Encrypted``) hold
+``tipline_core`` ciphertexts whose associated data names the model, the
+field and the record id: a ciphertext copied into another row or column does
+not decrypt.
 """
 import hashlib
 import os
@@ -21,18 +22,11 @@ from trytond.transaction import Transaction
 
 import tipline_core
 
+from .authorless import AuthorlessRows
+from .readonly import ServerReadonly
+
 KEY_FILE_SECTION, KEY_FILE_OPTION = 'tipline', 'key_file'
 KEY_ENV = 'TIPLINE_MASTER_KEY'
-
-# (model, field) of every encrypted column; the column is '<field>_enc'.
-ENCRYPTED_FIELDS = [
-    ('tipline.report', 'description'),
-    ('tipline.report', 'reporter_identity'),
-    ('tipline.evidence', 'name'),
-    ('tipline.evidence', 'data'),
-    ('tipline.report.signature', 'signature'),
-    ]
-
 
 class MasterKeyMissing(RuntimeError):
     "Raised when no master key is configured; the message names the setting"
@@ -85,7 +79,7 @@ def associated_data(model, field, record_id):
         model.encode(), field.encode(), int(record_id))
 
 
-class Keyset(ModelSQL):
+class Keyset(ServerReadonly, AuthorlessRows, ModelSQL):
     "The data keys, wrapped under the master key"
     __name__ = 'tipline.keyset'
 

@@ -22,30 +22,17 @@ import time
 import tipline_core
 
 EXIT_OK, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 130
-VERSION_PREFIX = b'\x01'  # the ciphertext format's version byte
 MALFORMED = 'malformed'  # usage key of values that are not a ciphertext
-
-# An encrypted column: the model and field of its associated data, and where
-# it lives in SQL.
-EncryptedColumn = collections.namedtuple(
-    'EncryptedColumn', ['model', 'field', 'table', 'column'])
-
 
 class CommandError(Exception):
     "A failure the user can act on: printed as one line, no traceback"
 
 
-def key_prefix(key_id):
-    "The first 5 bytes of every ciphertext under key_id"
-    return VERSION_PREFIX + int(key_id).to_bytes(4, 'big')
-
-
 def key_id_of(prefix):
-    "The key id of a ciphertext's first 5 bytes, or MALFORMED"
-    prefix = bytes(prefix) if prefix is not None else b''
-    if len(prefix) != 5 or prefix[:1] != VERSION_PREFIX:
-        return MALFORMED
-    return int.from_bytes(prefix[1:], 'big')
+    "The key id that a stored value's prefix names, or MALFORMED"
+    key_id = tipline_core.ciphertext_key_id(
+        bytes(prefix) if prefix is not None else b'')
+    return MALFORMED if key_id is None else key_id
 
 
 # --- Opening the database ----------------------------------------------------
@@ -193,25 +180,17 @@ def check_key_exists(keyset, key_id):
 # --- Stored values -----------------------------------------------------------
 
 def encrypted_columns():
-    """The encrypted columns of keys.ENCRYPTED_FIELDS that exist in the
-    database of the current transaction, and the (model, field) skipped"""
+    """The encrypted columns that exist in the database of the current
+    transaction (every field declared Encrypted), and the (model, field) of
+    those whose table is not there yet"""
     from trytond import backend
-    from trytond.pool import Pool
-    pool = Pool()
+    from trytond.modules.tipline.encrypted import encrypted_columns
     columns, skipped = [], []
-    for model_name, field in _keys().ENCRYPTED_FIELDS:
-        column = field + '_enc'
-        try:
-            Model = pool.get(model_name)
-        except KeyError:
-            skipped.append((model_name, field))
-            continue
-        if (column not in Model._fields
-                or not backend.TableHandler.table_exist(Model._table)):
-            skipped.append((model_name, field))
-            continue
-        columns.append(
-            EncryptedColumn(model_name, field, Model._table, column))
+    for encrypted in encrypted_columns():
+        if backend.TableHandler.table_exist(encrypted.table):
+            columns.append(encrypted)
+        else:
+            skipped.append((encrypted.model, encrypted.field))
     return columns, skipped
 
 
@@ -229,7 +208,8 @@ def key_usage(columns):
         table = Table(encrypted.table)
         value = Column(table, encrypted.column)
         prefixes = table.select(
-            Substring(value, 1, 5).as_('prefix'), where=value != Null)
+            Substring(value, 1, tipline_core.CIPHERTEXT_PREFIX_SIZE).as_(
+                'prefix'), where=value != Null)
         cursor.execute(*prefixes.select(
                 prefixes.prefix, Count(prefixes.prefix),
                 group_by=[prefixes.prefix]))
@@ -373,7 +353,8 @@ def reencrypt_batch(database, encrypted, last_id, batch_size):
         cursor.execute(*table.select(
                 table.id, value,
                 where=(value != Null)
-                & (Substring(value, 1, 5) != key_prefix(keyset.primary_id))
+                & (Substring(value, 1, tipline_core.CIPHERTEXT_PREFIX_SIZE)
+                    != tipline_core.ciphertext_prefix(keyset.primary_id))
                 & (table.id > last_id),
                 order_by=table.id.asc, limit=batch_size))
         rows = cursor.fetchall()

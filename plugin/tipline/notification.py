@@ -19,6 +19,7 @@ from genshi.template import MarkupTemplate, NewTextTemplate
 from sql import Column
 
 import trytond.config as config
+from trytond.backend import MAX_QUERY_PARAMS
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, fields
 from trytond.pool import Pool, PoolMeta
@@ -27,8 +28,11 @@ from trytond.tools import grouped_slice
 from trytond.transaction import Transaction, without_check_access
 from trytond.url import http_base
 
+from .authorless import GRANULARITY, AuthorlessRows, frozen_now
 from .clock import now as utcnow
-from .report import OPEN_STATES, invalidate
+from .encrypted import Encrypted, decrypt_values, store_encrypted
+from .readonly import ServerReadonly
+from .report import OPEN_STATES
 
 # Acknowledged comes with the acknowledgement mail; closing changes nothing
 # the reporter has to know.
@@ -103,8 +107,9 @@ class _MailSender:
         if not ids:
             return
         try:
+            # Sending is the system's work: its writes name no user.
             with Transaction().new_transaction() as transaction, \
-                    without_check_access():
+                    transaction.set_user(0), without_check_access():
                 Queue = Pool().get('tipline.mail_queue')
                 Queue.send(Queue.browse(ids))
                 transaction.commit()
@@ -117,7 +122,7 @@ class _MailSender:
         self.ids = []
 
 
-class MailQueue(ModelSQL, ModelView):
+class MailQueue(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
     "A notification e-mail waiting to be sent, sent, or failing"
     __name__ = 'tipline.mail_queue'
 
@@ -126,7 +131,7 @@ class MailQueue(ModelSQL, ModelView):
         ondelete='CASCADE')
     # A reporter's address would tell the administrator who reported: it is
     # stored encrypted, shown as "the reporter" and dropped once sent.
-    recipient_enc = fields.Binary("Encrypted Recipient", readonly=True)
+    recipient_enc = Encrypted("Encrypted Recipient", 'recipient')
     to_reporter = fields.Boolean("To the Reporter", readonly=True)
     recipient = fields.Function(fields.Char("Recipient"), 'get_recipient')
     template = fields.Selection([
@@ -164,8 +169,6 @@ class MailQueue(ModelSQL, ModelView):
 
     @classmethod
     def __register__(cls, module_name):
-        pool = Pool()
-        Keyset = pool.get('tipline.keyset')
         table_h = cls.__table_handler__(module_name)
         table = cls.__table__()
         cursor = Transaction().connection.cursor()
@@ -180,11 +183,8 @@ class MailQueue(ModelSQL, ModelView):
                         list(REPORTER_TEMPLATES))]))
         cursor.execute(*table.select(table.id, Column(table, 'recipient'),
                 where=table.state == 'pending'))
-        for id_, address in cursor.fetchall():
-            cursor.execute(*table.update([table.recipient_enc],
-                    [cls.recipient_enc.sql_format(Keyset.encrypt(
-                                cls.__name__, 'recipient', id_, address))],
-                    where=table.id == id_))
+        store_encrypted(cls, {id_: {'recipient': address}
+                for id_, address in cursor.fetchall()})
         table_h.drop_column('recipient')
 
     @classmethod
@@ -197,11 +197,7 @@ class MailQueue(ModelSQL, ModelView):
 
     def address(self):
         "The recipient's address, for sending only; None once forgotten"
-        Keyset = Pool().get('tipline.keyset')
-        if not self.recipient_enc:
-            return None
-        return Keyset.decrypt(self.__name__, 'recipient', self.id,
-            self.recipient_enc).decode('utf-8')
+        return decrypt_values([self], 'recipient')[self.id]
 
     def get_recipient(self, name):
         if self.to_reporter:
@@ -222,25 +218,23 @@ class MailQueue(ModelSQL, ModelView):
         send them once the current transaction commits"""
         if not rows:
             return []
-        pool = Pool()
-        Keyset = pool.get('tipline.keyset')
         transaction = Transaction()
         addresses = [row['recipient'] for row in rows]
+        # A notice sent as an anonymous report is filed would time it to
+        # the second: it waits for the cron job after the filing's hour.
+        held = frozen_now()
         rows = [{k: v for k, v in row.items() if k != 'recipient'}
             for row in rows]
+        if held:
+            for row in rows:
+                row['next_try'] = held + GRANULARITY
         with without_check_access():
             records = cls.create(rows)
-        table = cls.__table__()
-        cursor = transaction.connection.cursor()
-        for record, address in zip(records, addresses):
-            cursor.execute(*table.update([table.recipient_enc],
-                    [cls.recipient_enc.sql_format(Keyset.encrypt(
-                                cls.__name__, 'recipient', record.id,
-                                address))],
-                    where=table.id == record.id))
-        invalidate(cls, [r.id for r in records])
-        sender = transaction.join(_MailSender(transaction.database.name))
-        sender.put([r.id for r in records])
+        store_encrypted(cls, {record.id: {'recipient': address}
+                for record, address in zip(records, addresses)})
+        if not held:
+            sender = transaction.join(_MailSender(transaction.database.name))
+            sender.put([r.id for r in records])
         return records
 
     def values(self):
@@ -296,7 +290,8 @@ class MailQueue(ModelSQL, ModelView):
         table = cls.__table__()
         cursor = transaction.connection.cursor()
         claimed = set()
-        for sub_ids in grouped_slice([r.id for r in rows]):
+        for sub_ids in grouped_slice(
+                [r.id for r in rows], MAX_QUERY_PARAMS):
             where = (fields.SQL_OPERATORS['in'](table.id, sub_ids)
                 & (table.state == 'pending'))
             if database.has_select_for():
@@ -376,8 +371,8 @@ class Report(metaclass=PoolMeta):
     __name__ = 'tipline.report'
 
     @classmethod
-    def file(cls, *args, **kwargs):
-        report, receipt = super().file(*args, **kwargs)
+    def _file(cls, *args, **kwargs):
+        report, receipt = super()._file(*args, **kwargs)
         if not report.anonymous:
             cls.notify_reporter([report], 'acknowledgement')
         if report.assigned_to:

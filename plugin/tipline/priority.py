@@ -28,9 +28,10 @@ from trytond.transaction import Transaction, without_check_access
 
 import tipline_core
 
+from .cache import invalidate
 from .clock import now as utcnow
 from .exceptions import PriorityWeightError
-from .report import OPEN_STATES, in_groups, invalidate
+from .report import OPEN_STATES, in_groups
 
 logger = logging.getLogger(__name__)
 

@@ -1,3 +1,4 @@
+import contextlib
 import datetime as dt
 import functools
 import json
@@ -14,8 +15,11 @@ from trytond.transaction import Transaction, without_check_access
 import tipline_core
 
 from .audit import digest
+from .authorless import AuthorlessRows, authorless, filer
 from .clock import now as utcnow
+from .encrypted import Encrypted, decrypt_values, store_encrypted
 from .exceptions import ReportWorkflowError, SubmissionError
+from .readonly import ServerReadonly
 
 OPEN_STATES = ['submitted', 'acknowledged', 'triaged', 'investigating']
 CLOSED_STATES = ['resolved', 'closed']
@@ -45,18 +49,6 @@ def dummy_receipt_hash():
 
 
 
-def invalidate(Model, ids):
-    """Drop what the transaction cached of Model's rows ids after they were
-    changed behind the ORM (as trytond does when it restores history)"""
-    transaction = Transaction()
-    transaction.counter += 1
-    for cache in transaction.cache.values():
-        if Model.__name__ in cache:
-            records = cache[Model.__name__]
-            for id_ in ids:
-                records.pop(id_, None)
-
-
 def in_groups(*xml_ids):
     """Whether the current user is in one of Tipline's groups xml_ids; the
     system (user 0) always is"""
@@ -83,7 +75,7 @@ def format_duration(delta):
     return gettext('tipline.msg_duration_minutes', minutes=minutes)
 
 
-class Report(Workflow, ModelSQL, ModelView):
+class Report(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
     "A report of abuse against a record, tracked until the reporter has an answer"
     __name__ = 'tipline.report'
     _rec_name = 'tracking_number'
@@ -107,7 +99,7 @@ class Report(Workflow, ModelSQL, ModelView):
         'tipline.category', "Category", required=True, ondelete='RESTRICT',
         states=_moderated,
         context={'active_test': False})
-    description_enc = fields.Binary("Encrypted Description", readonly=True)
+    description_enc = Encrypted("Encrypted Description", 'description')
     description = fields.Function(
         fields.Text("Description"), 'get_description')
     evidence = fields.One2Many(
@@ -116,19 +108,19 @@ class Report(Workflow, ModelSQL, ModelView):
         "Anonymous", readonly=True,
         help="The report keeps no link to its author.")
     reporter_token = fields.Char(
-        "Reporter Token", readonly=True,
+        "Reporter Token", readonly=True, loading='lazy',
         help="A keyed hash that stands for the reporter; empty when "
         "anonymous.")
-    reporter_identity_enc = fields.Binary(
-        "Encrypted Reporter Identity", readonly=True)
+    reporter_identity_enc = Encrypted(
+        "Encrypted Reporter Identity", 'reporter_identity')
     reporter_display = fields.Function(
         fields.Char("Reporter"), 'get_reporter_display')
     subject_tokens = fields.Char(
-        "Subject Tokens", readonly=True,
+        "Subject Tokens", readonly=True, loading='lazy',
         help="Keyed hashes of the users who are, or own, the reported "
         "record; those users never see the report.")
     receipt_hash = fields.Binary(
-        "Receipt Hash", readonly=True,
+        "Receipt Hash", readonly=True, loading='lazy',
         help="The scrypt hash of an anonymous reporter's secret receipt.")
     identity_accesses = fields.One2Many(
         'tipline.identity_access', 'report', "Identity Accesses",
@@ -214,12 +206,14 @@ class Report(Workflow, ModelSQL, ModelView):
         help="How serious the moderators judge the abuse to be.")
     severity_assessment_string = severity_assessment.translated(
         'severity_assessment')
-    evidence_notes_enc = fields.Binary("Encrypted Evidence Notes", readonly=True)
+    evidence_notes_enc = Encrypted(
+        "Encrypted Evidence Notes", 'evidence_notes')
     evidence_notes = fields.Function(
         fields.Text("Evidence Notes", states=_moderated,
             help="What the evidence shows; for moderators only."),
         'get_notes', setter='set_notes')
-    internal_notes_enc = fields.Binary("Encrypted Internal Notes", readonly=True)
+    internal_notes_enc = Encrypted(
+        "Encrypted Internal Notes", 'internal_notes')
     internal_notes = fields.Function(
         fields.Text("Internal Notes", states=_moderated,
             help="Never shown to the reporter."),
@@ -399,12 +393,7 @@ class Report(Workflow, ModelSQL, ModelView):
 
     @classmethod
     def get_description(cls, reports, name):
-        Keyset = Pool().get('tipline.keyset')
-        return {r.id: Keyset.decrypt(
-                cls.__name__, 'description', r.id,
-                r.description_enc).decode('utf-8')
-            if r.description_enc else None
-            for r in reports}
+        return decrypt_values(reports, 'description')
 
     @classmethod
     def is_moderator(cls):
@@ -413,30 +402,15 @@ class Report(Workflow, ModelSQL, ModelView):
 
     @classmethod
     def get_notes(cls, reports, name):
-        Keyset = Pool().get('tipline.keyset')
         if not cls.is_moderator():
             # Reporters may read their reports, never the moderators' notes.
             return {r.id: None for r in reports}
-        return {r.id: Keyset.decrypt(
-                cls.__name__, name, r.id,
-                getattr(r, name + '_enc')).decode('utf-8')
-            if getattr(r, name + '_enc') else None
-            for r in reports}
+        return decrypt_values(reports, name)
 
     @classmethod
     def set_notes(cls, reports, name, value):
-        Keyset = Pool().get('tipline.keyset')
-        table = cls.__table__()
-        column = getattr(table, name + '_enc')
-        field = getattr(cls, name + '_enc')
-        cursor = Transaction().connection.cursor()
-        value = (value or '').strip()
-        for report in reports:
-            cursor.execute(*table.update([column], [field.sql_format(
-                            Keyset.encrypt(cls.__name__, name, report.id,
-                                value) if value else None)],
-                    where=table.id == report.id))
-        invalidate(cls, [r.id for r in reports])
+        value = (value or '').strip() or None
+        store_encrypted(cls, {r.id: {name: value} for r in reports})
 
     def get_reporter_display(self, name):
         if self.anonymous:
@@ -654,8 +628,11 @@ class Report(Workflow, ModelSQL, ModelView):
         Event = pool.get('tipline.audit_event')
         result = super().export_data(records, fields_names, header=header)
         for report in records:
-            Event.append(report, 'export', {
-                    'fields': ','.join(sorted(fields_names))})
+            # A reporter exporting their own report acts in the authorless
+            # scope: the event names nobody, nor do its rows.
+            with authorless() if report.mine else contextlib.nullcontext():
+                Event.append(report, 'export', {
+                        'fields': ','.join(sorted(fields_names))})
         return result
 
     @classmethod
@@ -758,9 +735,18 @@ class Report(Workflow, ModelSQL, ModelView):
         reporter's receipt (None for a named reporter).
 
         evidence is a sequence of (file name, bytes).  The description, the
-        evidence and the reporter's identity are stored encrypted.  An
-        anonymous report stores no reporter, no token and no user id in any
-        row it creates; its author gets the receipt, shown once."""
+        evidence and the reporter's identity are stored encrypted.  Filing
+        runs in the authorless scope: no row it writes names the reporter,
+        and an anonymous report stores no reporter, no token and only the
+        coarsened time; its author gets the receipt, shown once."""
+        with authorless(anonymous=anonymous):
+            return cls._file(target, category, description,
+                anonymous=anonymous, evidence=evidence)
+
+    @classmethod
+    def _file(cls, target, category, description, anonymous=False,
+            evidence=()):
+        "The filing itself, inside the authorless scope; see file"
         pool = Pool()
         Keyset = pool.get('tipline.keyset')
         Evidence = pool.get('tipline.evidence')
@@ -772,10 +758,11 @@ class Report(Workflow, ModelSQL, ModelView):
         now = utcnow()
         # Deadlines are promised to the minute, which is how they are shown.
         deadline_base = now.replace(second=0, microsecond=0)
-        user = Transaction().user
+        user = filer()
         reporter_token = None if anonymous else Keyset.reporter_token(user)
         subject_tokens = ' '.join(sorted(
                 Keyset.reporter_token(u) for u in cls.subject_users(target)))
+        receipt = tipline_core.new_receipt() if anonymous else None
         with without_check_access():
             assignee = cls.initial_assignee(
                 category, reporter_token, subject_tokens)
@@ -787,6 +774,8 @@ class Report(Workflow, ModelSQL, ModelView):
                         'anonymous': bool(anonymous),
                         'reporter_token': reporter_token,
                         'subject_tokens': subject_tokens,
+                        'receipt_hash': (tipline_core.hash_receipt(receipt)
+                            if receipt else None),
                         # The acknowledgement is immediate: the reporter
                         # sees the number and the deadline at once.
                         'state': 'acknowledged',
@@ -805,33 +794,18 @@ class Report(Workflow, ModelSQL, ModelView):
                         **cls.statutory_deadlines(category, deadline_base),
                         }])
             identity = None
-            receipt = None
-            if anonymous:
-                receipt = tipline_core.new_receipt()
-            else:
+            if not anonymous:
                 reporter = User(user)
                 identity = json.dumps({
                         'user': reporter.id,
                         'login': reporter.login,
                         'name': reporter.name,
                         }, sort_keys=True)
-            table = cls.__table__()
-            cursor = Transaction().connection.cursor()
-            cursor.execute(*table.update(
-                    [table.description_enc, table.reporter_identity_enc,
-                        table.receipt_hash],
-                    [cls.description_enc.sql_format(Keyset.encrypt(
-                                cls.__name__, 'description', report.id,
-                                description.strip())),
-                        cls.reporter_identity_enc.sql_format(
-                            Keyset.encrypt(
-                                cls.__name__, 'reporter_identity',
-                                report.id, identity)),
-                        cls.receipt_hash.sql_format(
-                            tipline_core.hash_receipt(receipt)
-                            if receipt else None)],
-                    where=table.id == report.id))
-            evidences = Evidence.attach(report, evidence)
+            store_encrypted(cls, {report.id: {
+                        'description': description.strip(),
+                        'reporter_identity': identity,
+                        }})
+            Evidence.attach(report, evidence)
             Event.append(report, 'submit', {
                     'category': category.code,
                     'anonymous': '1' if anonymous else '0',
@@ -842,9 +816,6 @@ class Report(Workflow, ModelSQL, ModelView):
             if assignee:
                 Event.append(report, 'assign', {
                         'from': '', 'to': User(assignee).login}, actor='')
-        # Named or not, moderators read "Confidential" where the host would
-        # show who created the rows; the custodian reveal is the only way.
-        cls._forget_author([report], evidences)
         return cls(report.id), receipt
 
     @classmethod
@@ -872,12 +843,8 @@ class Report(Workflow, ModelSQL, ModelView):
 
     def reporter_identity(self):
         "The reporter's identity as a dict; only for the reveal wizard"
-        Keyset = Pool().get('tipline.keyset')
-        if not self.reporter_identity_enc:
-            return None
-        return json.loads(Keyset.decrypt(
-                self.__name__, 'reporter_identity', self.id,
-                self.reporter_identity_enc))
+        identity = decrypt_values([self], 'reporter_identity')[self.id]
+        return json.loads(identity) if identity else None
 
     @classmethod
     def status_for_receipt(cls, number, receipt):
@@ -905,47 +872,6 @@ class Report(Workflow, ModelSQL, ModelView):
         if not (valid and stored):
             return None
         return reports[0]
-
-    @classmethod
-    def _forget_author(cls, reports, evidences=()):
-        """Blank the user columns that the ORM fills with the caller's id,
-        on the reports, their evidence and every event of their history"""
-        pool = Pool()
-        Evidence = pool.get('tipline.evidence')
-        Event = pool.get('tipline.audit_event')
-        cursor = Transaction().connection.cursor()
-        report_ids = [r.id for r in reports]
-        for Model, where_column, ids in (
-                (cls, 'id', report_ids),
-                (Evidence, 'id', [e.id for e in evidences]),
-                (Event, 'report', report_ids)):
-            if not ids:
-                continue
-            table = Model.__table__()
-            cursor.execute(*table.update(
-                    [table.create_uid, table.write_uid], [Null, Null],
-                    where=getattr(table, where_column).in_(ids)))
-        invalidate(cls, report_ids)
-        invalidate(Evidence, [e.id for e in evidences])
-
-    @classmethod
-    def _forget_caller(cls, reports):
-        """Blank the current user's id where a change made on a reporter's
-        behalf (an appeal, say) left it: the reports' last writer and the
-        history rows it created"""
-        pool = Pool()
-        Event = pool.get('tipline.audit_event')
-        user = Transaction().user
-        cursor = Transaction().connection.cursor()
-        ids = [r.id for r in reports]
-        table = cls.__table__()
-        cursor.execute(*table.update([table.write_uid], [Null],
-                where=table.id.in_(ids)))
-        table = Event.__table__()
-        cursor.execute(*table.update(
-                [table.create_uid, table.write_uid], [Null, Null],
-                where=table.report.in_(ids) & (table.create_uid == user)))
-        invalidate(cls, ids)
 
     # Moderation -------------------------------------------------------------
 

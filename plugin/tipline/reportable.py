@@ -5,10 +5,13 @@ from trytond.model import (
 from trytond.pool import Pool
 from trytond.transaction import without_check_access
 
+from .authorless import AuthorlessRows
 from .exceptions import ReportableModelError
+from .readonly import ServerReadonly
 
 
-class ReportableModel(DeactivableMixin, ModelSQL, ModelView):
+class ReportableModel(ServerReadonly, AuthorlessRows,
+        DeactivableMixin, ModelSQL, ModelView):
     "A model whose records carry the Report action"
     __name__ = 'tipline.reportable_model'
 

@@ -26,9 +26,11 @@ from trytond.report import Report as Report_
 from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import Button, StateView, Wizard
 
+from .authorless import AuthorlessRows
+from .cache import invalidate
 from .clock import now as utcnow
 from .exceptions import ReviewError
-from .report import invalidate
+from .readonly import ServerReadonly
 
 PERIODS = [
     ('weekly', "Weekly"),
@@ -153,8 +155,8 @@ class Report(metaclass=PoolMeta):
                 where=table.filed_category == Null))
 
     @classmethod
-    def file(cls, *args, **kwargs):
-        report, receipt = super().file(*args, **kwargs)
+    def _file(cls, *args, **kwargs):
+        report, receipt = super()._file(*args, **kwargs)
         # SQL, not write: filing leaves no trace of its author.
         table = cls.__table__()
         cursor = Transaction().connection.cursor()
@@ -165,7 +167,7 @@ class Report(metaclass=PoolMeta):
         return cls(report.id), receipt
 
 
-class Review(ModelSQL, ModelView):
+class Review(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
     "The figures of one period, frozen when the review was made"
     __name__ = 'tipline.review'
     _rec_name = 'name'
@@ -680,7 +682,7 @@ class Review(ModelSQL, ModelView):
                 } for l in lines]
 
 
-class ReviewLine(ModelSQL, ModelView):
+class ReviewLine(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
     "One frozen figure of a review"
     __name__ = 'tipline.review.line'
 
@@ -771,7 +773,8 @@ class ReviewLine(ModelSQL, ModelView):
         return result
 
 
-class ReviewDecision(Workflow, ModelSQL, ModelView):
+class ReviewDecision(ServerReadonly, AuthorlessRows,
+        Workflow, ModelSQL, ModelView):
     """A decision taken in a review: which configuration record changed,
     which field, from what to what"""
     __name__ = 'tipline.review.decision'

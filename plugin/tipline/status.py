@@ -16,9 +16,11 @@ from trytond.wsgi import app
 
 import tipline_core
 
+from .authorless import AuthorlessRows
 from .clock import now as utcnow
 from .exceptions import AppealError
 from .keys import master_key
+from .readonly import ServerReadonly
 
 # Failed attempts allowed per window, per client and per tracking number.
 WINDOW = dt.timedelta(minutes=15)
@@ -30,7 +32,7 @@ TEMPLATE_DIR = os.path.join(os.path.dirname(__file__), 'templates')
 
 
 
-class StatusAttempt(ModelSQL):
+class StatusAttempt(ServerReadonly, AuthorlessRows, ModelSQL):
     "A failed look-up on the status page, kept only for rate limiting"
     __name__ = 'tipline.status_attempt'
 

@@ -9,6 +9,7 @@ from trytond.transaction import Transaction, check_access
 from trytond.url import http_base
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
+from .authorless import SessionlessWizard
 from .exceptions import SubmissionError
 from .report import utcnow
 
@@ -99,7 +100,7 @@ class SubmitDone(ModelView):
     message = fields.Text("Message", readonly=True)
 
 
-class Submit(Wizard):
+class Submit(SessionlessWizard, Wizard):
     "Report a record to the moderators"
     __name__ = 'tipline.report.submit'
 
@@ -169,8 +170,8 @@ class Submit(Wizard):
         # Kept on this object only: the session row must not hold them.
         self._filed = report
         self._receipt = receipt
-        # The session row outlives this call: keep no report text in it.
         start.description = start.evidence = start.evidence_name = None
+        self._forget_session()
         return 'done'
 
     def default_done(self, fields):

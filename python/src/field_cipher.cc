@@ -14,6 +14,7 @@
 
 #include "bindings.h"
 #include "status_error.h"
+#include "tipline/ciphertext_format.h"
 #include "tipline/field_cipher.h"
 #include "tipline/keyset.h"
 #include "tipline/secret.h"
@@ -110,6 +111,24 @@ py::bytes Decrypt(const FieldCipher& cipher, const py::bytes& ciphertext,
   return out;
 }
 
+// The key id named by a stored value's prefix, or None when the bytes do not
+// start a ciphertext of this format.
+py::object CiphertextKeyId(const py::bytes& data) {
+  const std::string_view view = View(data);
+  uint32_t key_id = 0;
+  if (!ParseCiphertextPrefix(reinterpret_cast<const uint8_t*>(view.data()),
+                             view.size(), &key_id)) {
+    return py::none();
+  }
+  return py::int_(key_id);
+}
+
+py::bytes CiphertextPrefix(uint32_t key_id) {
+  uint8_t prefix[kCiphertextPrefixSize];
+  WriteCiphertextPrefix(key_id, prefix);
+  return py::bytes(reinterpret_cast<const char*>(prefix), sizeof prefix);
+}
+
 }  // namespace
 
 void RegisterFieldCipher(py::module_& m) {
@@ -146,6 +165,15 @@ void RegisterFieldCipher(py::module_& m) {
       .def_property_readonly("key_ids", &Keyset::key_ids)
       .def_property_readonly("primary_id", &Keyset::primary_id)
       .def("__repr__", &Repr);
+
+  m.attr("CIPHERTEXT_PREFIX_SIZE") = py::int_(kCiphertextPrefixSize);
+  m.attr("CIPHERTEXT_OVERHEAD") = py::int_(kCiphertextOverhead);
+  m.def("ciphertext_key_id", &CiphertextKeyId, py::arg("data"),
+        "The key id in a stored value's first bytes (its prefix will do); "
+        "None when they do not start a ciphertext.");
+  m.def("ciphertext_prefix", &CiphertextPrefix, py::arg("key_id"),
+        "The first CIPHERTEXT_PREFIX_SIZE bytes of every ciphertext under "
+        "key_id.");
 
   py::class_<FieldCipher>(m, "FieldCipher",
                           "AEAD over a shared Keyset (thread-safe).")

@@ -28,6 +28,10 @@ __all__ = [
     "MasterKeyError",
     "Keyset",
     "FieldCipher",
+    "CIPHERTEXT_PREFIX_SIZE",
+    "CIPHERTEXT_OVERHEAD",
+    "ciphertext_key_id",
+    "ciphertext_prefix",
     "BlindIndexer",
     "blind_index",
     "new_receipt",
@@ -275,6 +279,24 @@ class FieldCipher:
             return self._native.decrypt(ciphertext, associated_data)
         except _native.Error as error:
             raise _public_error(error) from None
+
+
+#: Bytes of a ciphertext's prefix (version byte and key id), and of all that a
+#: ciphertext adds to its plaintext; the format is ciphertext_format.h's.
+CIPHERTEXT_PREFIX_SIZE: int = _native.CIPHERTEXT_PREFIX_SIZE
+CIPHERTEXT_OVERHEAD: int = _native.CIPHERTEXT_OVERHEAD
+
+
+def ciphertext_key_id(data: bytes) -> int | None:
+    """The key id that a stored value's first bytes name (its prefix alone
+    will do), or None when they do not start a ciphertext of this format."""
+    return _native.ciphertext_key_id(bytes(data))
+
+
+def ciphertext_prefix(key_id: int) -> bytes:
+    """The first CIPHERTEXT_PREFIX_SIZE bytes of every ciphertext under
+    key_id, to find or count stored values by key without decrypting."""
+    return _native.ciphertext_prefix(key_id)
 
 
 # --- Blind index ---------------------------------------------------------------

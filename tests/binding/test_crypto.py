@@ -351,3 +351,21 @@ def test_keyset_under_a_key_file(tmp_path):
     restored = Keyset.from_bytes(keyset.to_bytes(master), master)
     ciphertext = FieldCipher(keyset).encrypt(b"x", AAD)
     assert FieldCipher(restored).decrypt(ciphertext, AAD) == b"x"
+
+
+def test_ciphertext_prefix_names_the_key(cipher):
+    "The header is parsed natively: the prefix of a ciphertext names its key"
+    ciphertext = cipher.encrypt(b"x", b"tipline\x00m\x00f\x001")
+    key_id = cipher.keyset.primary_id
+    prefix = tipline_core.ciphertext_prefix(key_id)
+    assert len(prefix) == tipline_core.CIPHERTEXT_PREFIX_SIZE
+    assert ciphertext.startswith(prefix)
+    assert tipline_core.ciphertext_key_id(ciphertext) == key_id
+    assert tipline_core.ciphertext_key_id(prefix) == key_id
+    assert len(ciphertext) == 1 + tipline_core.CIPHERTEXT_OVERHEAD
+    assert tipline_core.ciphertext_prefix(2**32 - 1) == b"\x01\xff\xff\xff\xff"
+
+
+@pytest.mark.parametrize("data", [b"", b"\x01\x00\x00\x00", b"\x02\x00\x00\x00\x01", b"plain text"])
+def test_ciphertext_key_id_refuses_what_is_not_a_ciphertext(data):
+    assert tipline_core.ciphertext_key_id(data) is None

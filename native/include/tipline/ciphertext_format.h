@@ -49,6 +49,23 @@ inline uint32_t ReadCiphertextKeyId(const uint8_t* ciphertext) noexcept {
          static_cast<uint32_t>(ciphertext[4]);
 }
 
+// The first bytes of every ciphertext under key_id: the version and the key
+// id. What a database may group or filter stored values by, without keys.
+inline constexpr size_t kCiphertextPrefixSize = 1 + kCiphertextKeyIdSize;  // 5
+
+// Reads the key id from the first `size` bytes of a stored value, which may be
+// just its prefix. False when they do not start a ciphertext of this format
+// (too short, or another version byte).
+inline bool ParseCiphertextPrefix(const uint8_t* data, size_t size,
+                                  uint32_t* key_id) noexcept {
+  if (data == nullptr || size < kCiphertextPrefixSize ||
+      data[0] != kCiphertextVersion) {
+    return false;
+  }
+  *key_id = ReadCiphertextKeyId(data);
+  return true;
+}
+
 }  // namespace tipline
 
 #endif  // TIPLINE_CIPHERTEXT_FORMAT_H_

@@ -10,19 +10,57 @@ import tempfile
 import unittest
 from unittest import mock
 
-from sql import Column, Table
+from sql import Column, Null, Table
 
 from trytond import config
 from trytond.pool import Pool
 from trytond.tests.test_tryton import DB_NAME, activate_module, drop_db
-from trytond.transaction import Transaction
+from trytond.transaction import Transaction, TransactionError
 
 import tipline_core
 
 from trytond.modules.tipline import keys, keys_cli
+from trytond.modules.tipline.encrypted import (
+    EncryptedColumn, encrypted_columns)
+from trytond.modules.tipline.tests import tools
 
-SCRATCH = keys_cli.EncryptedColumn(
+tools.use_throwaway_master_key()
+
+SCRATCH = EncryptedColumn(
     'tipline.keys_cli_test', 'secret', 'tipline_keys_cli_test', 'secret_enc')
+
+
+def in_committed_transaction(function):
+    """Run function as root and commit, restarting the transaction with the
+    locks it asks for, as trytond's dispatcher does"""
+    extras = {}
+    while True:
+        with Transaction().start(DB_NAME, 0, **extras) as transaction:
+            try:
+                function()
+            except TransactionError as error:
+                transaction.rollback()
+                error.fix(extras)
+                continue
+            transaction.commit()
+            return
+
+
+def binary_columns(transaction):
+    "(table, column) of every binary column of the database"
+    cursor = transaction.connection.cursor()
+    if transaction.database.flavor.paramstyle == 'format':  # PostgreSQL
+        cursor.execute("SELECT table_name, column_name "
+            "FROM information_schema.columns "
+            "WHERE table_schema = 'public' AND data_type = 'bytea'")
+        return cursor.fetchall()
+    cursor.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+    columns = []
+    for table_name, in cursor.fetchall():
+        cursor.execute('PRAGMA table_info("%s")' % table_name)
+        columns.extend((table_name, row[1]) for row in cursor.fetchall()
+            if (row[2] or '').upper() == 'BLOB')
+    return columns
 
 
 def run(*argv, stdin=None):
@@ -229,6 +267,60 @@ class KeysCliTestCase(unittest.TestCase):
             return (Report(report_id).description,
                 [(e.name, bytes(e.data)) for e in evidences])
 
+    def fill_every_encrypted_column(self):
+        """Store a value in every column declared Encrypted, through the
+        module's own code: a report with evidence and its acknowledgement
+        mail, moderators' notes, an appeal, a survey comment and a
+        suggestion"""
+        def fill():
+            pool = Pool()
+            User = pool.get('res.user')
+            Report = pool.get('tipline.report')
+            Answer = pool.get('tipline.survey.answer')
+            Suggestion = pool.get('tipline.suggestion')
+            run_number = User.search([], count=True)
+            reporter, = User.create([{
+                        'name': "Lifecycle Reporter",
+                        'login': 'lifecycle-reporter-%d' % run_number,
+                        'email': 'lifecycle@example.com',
+                        }])
+            report, _ = tools.file_report(reporter,
+                tools.make_party("Lifecycle Ltd"), tools.category('fraud'),
+                "Invoices for work that was never done, sent every month "
+                "(%d)." % run_number,
+                evidence=[('invoice.txt', b'invoice bytes')])
+            Report.write([report], {
+                    'evidence_notes': "The invoices match the ledger.",
+                    'internal_notes': "Ask finance for the originals.",
+                    'severity_assessment': 'medium',
+                    'outcome': 'not_upheld',
+                    })
+            Report.triage([report])
+            Report.resolve([report])
+            Report.appeal(Report(report.id), "The ledger was changed later.")
+            Answer.record(report.category, 4, True, True,
+                comment="Quick and clear.")
+            Suggestion.record('general', "Let us attach several files.")
+        in_committed_transaction(fill)
+
+    def stored_plaintexts(self):
+        """{(model, field, id): plaintext} of every value of every column
+        declared Encrypted, decrypted as the module does"""
+        with Transaction().start(DB_NAME, 0, readonly=True) as transaction:
+            Keyset = Pool().get('tipline.keyset')
+            cursor = transaction.connection.cursor()
+            result = {}
+            for encrypted in encrypted_columns():
+                table = Table(encrypted.table)
+                value = Column(table, encrypted.column)
+                cursor.execute(*table.select(
+                        table.id, value, where=value != Null))
+                for record_id, ciphertext in cursor.fetchall():
+                    result[(encrypted.model, encrypted.field, record_id)] = (
+                        Keyset.decrypt(encrypted.model, encrypted.field,
+                            record_id, ciphertext))
+            return result
+
     # Tests
 
     def test_status_counts_values_per_key(self):
@@ -303,6 +395,54 @@ class KeysCliTestCase(unittest.TestCase):
         self.assertEqual(
             self.read_report(report_id),
             (description, [('notes.txt', b'evidence bytes')]))
+
+    def test_key_lifecycle_keeps_every_column_readable(self):
+        """rotate, reencrypt, disable and destroy as the README says, with
+        a value in every encrypted column: every one reads back"""
+        self.fill_every_encrypted_column()
+        before = self.stored_plaintexts()
+        with Transaction().start(DB_NAME, 0, readonly=True):
+            declared = {(c.model, c.field) for c in encrypted_columns()}
+        self.assertEqual({k[:2] for k in before}, declared,
+            "fill_every_encrypted_column must fill each declared column")
+        old = self.keyset().primary_id
+
+        for argv in (('rotate',), ('reencrypt',), ('disable', str(old)),
+                ('destroy', str(old), '--yes')):
+            status, out, err = run(*argv, '-d', DB_NAME)
+            self.assertEqual(status, 0, (argv, out, err))
+        self.assertNotIn(old, self.keyset().key_ids)
+        self.assertEqual(self.stored_plaintexts(), before)
+        status, out, _ = run('status', '-d', DB_NAME)
+        for model, field in declared:
+            self.assertIn('%s.%s' % (model, field), out)
+
+    def test_no_ciphertext_outside_declared_columns(self):
+        """Every column of the database that holds ciphertexts is declared
+        Encrypted, so that the key commands see it"""
+        self.fill_every_encrypted_column()
+        with Transaction().start(DB_NAME, 0, readonly=True) as transaction:
+            key_ids = set(Pool().get('tipline.keyset').keyset().key_ids)
+            declared = {(c.table, c.column) for c in encrypted_columns()}
+            declared.add((SCRATCH.table, SCRATCH.column))
+            cursor = transaction.connection.cursor()
+            found = set()
+            for table_name, column_name in binary_columns(transaction):
+                if table_name == 'tipline_keyset':  # the wrapped keys
+                    continue
+                table = Table(table_name)
+                value = Column(table, column_name)
+                cursor.execute(*table.select(value, where=value != Null))
+                for stored, in cursor:
+                    stored = bytes(stored)
+                    if (len(stored) >= tipline_core.CIPHERTEXT_OVERHEAD
+                            and tipline_core.ciphertext_key_id(stored)
+                            in key_ids):
+                        found.add((table_name, column_name))
+                        break
+        self.assertEqual(found - declared, set())
+        # The scan does see ciphertexts: the declared columns are found.
+        self.assertEqual(declared - found, {(SCRATCH.table, SCRATCH.column)})
 
     def test_reencrypt_resumes(self):
         "An interrupted re-encryption loses nothing and resumes"

@@ -137,3 +137,49 @@ def moderator_group():
     from trytond.pool import Pool
     ModelData = Pool().get('ir.model.data')
     return ModelData.get_id('tipline', 'group_tipline_moderator')
+
+
+class RPC:
+    """A JSON-RPC session of one user against the WSGI application, as the
+    web client makes its calls"""
+
+    def __init__(self, test, login, password):
+        import base64
+        self.test = test
+        self.client = test.client()
+        result = self.call('common.db.login', [login, {'password': password},
+                'en'], raw=True)['result']
+        user_id, session = result[:2]
+        self.user_id = user_id
+        self.auth = 'Session ' + base64.b64encode(
+            ('%s:%s:%s' % (login, user_id, session)).encode()).decode()
+
+    def call(self, method, params, raw=False):
+        """The call's result; raises AssertionError with the error when it
+        fails, unless raw (then the whole answer)"""
+        import json
+        from urllib.parse import quote
+        headers = {'Content-Type': 'application/json'}
+        if getattr(self, 'auth', None):
+            headers['Authorization'] = self.auth
+        response = self.client.post(
+            '/%s/rpc/' % quote(self.test.db_name), headers=headers,
+            data=json.dumps({'id': 1, 'method': method, 'params': params}))
+        self.test.assertEqual(response.status_code, 200,
+            response.get_data(as_text=True)[:300])
+        answer = json.loads(response.get_data(as_text=True))
+        if raw:
+            return answer
+        if 'error' in answer:
+            raise AssertionError(answer['error'])
+        return answer['result']
+
+    def error(self, method, params):
+        """The message of the UserError that a refused call answers; fails
+        if the call succeeds or fails any other way (a crash is no
+        refusal)"""
+        answer = self.call(method, params, raw=True)
+        self.test.assertIn('error', answer, 'the call succeeded: %s' % method)
+        error = answer['error']
+        self.test.assertEqual(error[0], 'UserError', error)
+        return error[1][0]

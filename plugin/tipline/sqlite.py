@@ -1,0 +1,39 @@
+"""SQLite keeps no bytes of what Tipline deletes.
+
+By default SQLite leaves a deleted row's bytes in the free pages of the file
+and in its write-ahead log, where whoever copies the file can read them: a
+wizard session that named an anonymous reporter, a mail recipient forgotten
+after sending.  Every connection the trytond backend opens therefore runs
+with ``PRAGMA secure_delete = ON`` (deleted content is overwritten with
+zeros), and ``checkpoint()`` folds the log into the file and truncates it.
+PostgreSQL has no such switch: see the threat model for what VACUUM does.
+"""
+from trytond import backend
+from trytond.transaction import Transaction
+
+
+def install():
+    "Turn secure_delete on for every SQLite connection of this process"
+    if backend.name != 'sqlite':
+        return
+    from trytond.backend.sqlite.database import Database
+    if getattr(Database.connect, 'tipline_secure_delete', False):
+        return
+    connect = Database.connect
+
+    def connect_securely(self):
+        result = connect(self)
+        self._conn.execute('PRAGMA secure_delete = ON')
+        return result
+    connect_securely.tipline_secure_delete = True
+    Database.connect = connect_securely
+
+
+def checkpoint(database_name):
+    """Move the write-ahead log of database_name into the file and truncate
+    it, so that the log holds no old copy of a deleted row (SQLite only;
+    best effort: a reader still holding old pages keeps them a while)"""
+    if backend.name != 'sqlite' or database_name == ':memory:':
+        return
+    with Transaction(new=True).start(database_name, 0) as transaction:
+        transaction.connection.execute('PRAGMA wal_checkpoint(TRUNCATE)')
