@@ -273,30 +273,46 @@ std::vector<DedupMatch> DedupIndex::QueryLocked(
     }
   }
   if (candidates.empty()) return matches;
-  std::sort(candidates.begin(), candidates.end());
   if (version_ == 1) {
+    std::sort(candidates.begin(), candidates.end());
     candidates.erase(std::unique(candidates.begin(), candidates.end()),
                      candidates.end());
   } else {
     // Version 2: at most kMaxVerifiedCandidates, those sharing the most
-    // bands (ties by slot), go on to the estimate and the verify step.
+    // bands (ties by slot), go on to the estimate and the verify step. The
+    // bands shared are counted in a small open-addressing table (linear
+    // time: a query can gather a few thousand band hits from full buckets).
+    size_t bits = 6;
+    while ((size_t{1} << bits) < 2 * candidates.size()) ++bits;
+    thread_local std::vector<uint32_t> table_slot;  // slot + 1; 0 when empty
+    thread_local std::vector<uint32_t> table_hits;
+    table_slot.assign(size_t{1} << bits, 0);
+    table_hits.resize(size_t{1} << bits);
+    const size_t table_mask = (size_t{1} << bits) - 1;
     std::vector<std::pair<uint32_t, uint32_t>> hits;  // (bands shared, slot)
-    for (size_t i = 0; i < candidates.size();) {
-      size_t j = i;
-      while (j < candidates.size() && candidates[j] == candidates[i]) ++j;
-      hits.emplace_back(static_cast<uint32_t>(j - i), candidates[i]);
-      i = j;
+    for (const uint32_t slot : candidates) {
+      size_t i = static_cast<size_t>((slot * 0x9E3779B97F4A7C15ULL) >> (64 - bits));
+      while (table_slot[i] != 0 && table_slot[i] != slot + 1) i = (i + 1) & table_mask;
+      if (table_slot[i] == 0) {
+        table_slot[i] = slot + 1;
+        table_hits[i] = 0;
+      }
+      ++table_hits[i];
     }
+    for (size_t i = 0; i <= table_mask; ++i) {
+      if (table_slot[i] != 0) hits.emplace_back(table_hits[i], table_slot[i] - 1);
+    }
+    const auto more = [](const std::pair<uint32_t, uint32_t>& a,
+                         const std::pair<uint32_t, uint32_t>& b) {
+      return a.first != b.first ? a.first > b.first : a.second < b.second;
+    };
     if (hits.size() > kMaxVerifiedCandidates) {
-      const auto more = [](const std::pair<uint32_t, uint32_t>& a,
-                           const std::pair<uint32_t, uint32_t>& b) {
-        return a.first != b.first ? a.first > b.first : a.second < b.second;
-      };
-      std::partial_sort(hits.begin(),
-                        hits.begin() + static_cast<ptrdiff_t>(kMaxVerifiedCandidates),
-                        hits.end(), more);
+      std::nth_element(hits.begin(),
+                       hits.begin() + static_cast<ptrdiff_t>(kMaxVerifiedCandidates),
+                       hits.end(), more);
       hits.resize(kMaxVerifiedCandidates);
     }
+    std::sort(hits.begin(), hits.end(), more);
     candidates.clear();
     for (const auto& hit : hits) candidates.push_back(hit.second);
   }
