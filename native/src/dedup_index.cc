@@ -319,22 +319,36 @@ std::vector<DedupMatch> DedupIndex::QueryLocked(
 
   // equal / 128 >= threshold (version 1) or >= the prefilter (version 2),
   // decided in integers.
-  const double floor = version_ == 1 ? threshold_ : kVerifyPrefilter;
   const auto min_equal = static_cast<size_t>(
-      std::ceil(floor * kMinHashPermutations - 1e-9));
+      std::ceil(threshold_ * kMinHashPermutations - 1e-9));
   for (const uint32_t slot : candidates) {
     const size_t equal = EqualValues(signature.values.data(), SignatureAt(slot));
-    if (equal < min_equal) continue;
     if (version_ == 1) {
+      if (equal < min_equal) continue;
       matches.push_back(DedupMatch{
           slot_keys_[slot], static_cast<double>(equal) / kMinHashPermutations});
       continue;
     }
+    // Version 2: verify unless even the MinHash estimate plus
+    // kVerifyMargin (about four standard deviations) reaches neither
+    // threshold; the containment is estimated from the estimate and the
+    // two texts' shingle counts.
+    const double estimate = static_cast<double>(equal) / kMinHashPermutations;
+    const bool cjk = signature.cjk && slot_cjk_[slot];
+    const double na = signature.shingle_count, nb = slot_shingle_count_[slot];
+    const double smaller = std::min(na, nb);
+    const bool may_match =
+        estimate + kVerifyMargin >= threshold_ * (cjk ? kCjkThresholdScale : 1.0) ||
+        (smaller >= kMinContainmentShingles &&
+         (estimate + kVerifyMargin) * (na + nb) /
+                 ((1.0 + estimate + kVerifyMargin) * smaller) >=
+             containment_);
+    if (!may_match) continue;
     const double score = VerifiedScore(
         OverlapOfSets(signature.shingles.data(), signature.shingles.size(),
                       signature.shingle_count, slot_shingles_[slot].data(),
                       slot_shingles_[slot].size(), slot_shingle_count_[slot]),
-        signature.cjk && slot_cjk_[slot], threshold_, containment_);
+        cjk, threshold_, containment_);
     if (score > 0.0) matches.push_back(DedupMatch{slot_keys_[slot], score});
   }
   const auto better = [](const DedupMatch& a, const DedupMatch& b) {

@@ -3,7 +3,8 @@
 //
 // Version 2 (the default): a query looks up its 42 band keys (3 values
 // each, so candidates come down to a Jaccard similarity of about 0.3), drops
-// candidates whose MinHash estimate is below kVerifyPrefilter, then verifies
+// candidates whose MinHash estimate cannot reach either threshold (see
+// kVerifyMargin), then verifies
 // the rest exactly on their shingle sets: a candidate matches when the
 // Jaccard similarity reaches threshold() (threshold() * kCjkThresholdScale
 // when both texts are Chinese: character n-grams of Chinese text rarely
@@ -42,7 +43,9 @@ inline constexpr double kDefaultDedupThreshold = 0.42;
 inline constexpr double kCjkThresholdScale = 6.0 / 7.0;  // 0.42 -> 0.36
 inline constexpr double kDefaultContainmentThreshold = 0.8;
 inline constexpr uint32_t kMinContainmentShingles = 16;
-inline constexpr double kVerifyPrefilter = 0.1;
+// A candidate is verified unless its MinHash estimate plus this margin
+// (about four standard deviations at 128 values) reaches neither threshold.
+inline constexpr double kVerifyMargin = 0.15;
 // Version 2's bounds on a query's work, whatever the stored texts: an LSH
 // bucket (one band key) holds at most kMaxBucketSlots texts (a key that
 // common, such as a shared greeting's, says little; later texts stay out of
