@@ -52,7 +52,7 @@ inline constexpr double kVerifyMargin = 0.15;
 // it but are found through their other bands), and at most
 // kMaxVerifiedCandidates candidates, those that share the most bands with
 // the query, are verified.
-inline constexpr size_t kMaxBucketSlots = 64;
+inline constexpr size_t kMaxBucketSlots = 16;
 inline constexpr size_t kMaxVerifiedCandidates = 64;
 // Version 1's estimated-similarity threshold.
 inline constexpr double kDefaultDedupThresholdV1 = 0.5;
