@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <utility>
 #include <mutex>
 
 #include "internal/parallel.h"
@@ -22,14 +24,38 @@ inline size_t EqualValues(const uint32_t* a, const uint32_t* b) {
 
 }  // namespace
 
-Result<std::unique_ptr<DedupIndex>> DedupIndex::Create(double threshold) {
+double VerifiedScore(const ShingleOverlap& overlap, bool cjk, double threshold,
+                     double containment) noexcept {
+  if (cjk) threshold *= kCjkThresholdScale;
+  if (overlap.jaccard >= threshold - 1e-12) return overlap.jaccard;
+  if (overlap.smaller >= kMinContainmentShingles &&
+      overlap.containment >= containment - 1e-12) {
+    return overlap.containment;
+  }
+  return 0.0;
+}
+
+Result<std::unique_ptr<DedupIndex>> DedupIndex::Create(double threshold,
+                                                       uint8_t version,
+                                                       double containment) {
   if (!(threshold > 0.0 && threshold <= 1.0)) {
     return InvalidArgumentError("the similarity threshold must be in (0, 1]");
   }
-  return std::unique_ptr<DedupIndex>(new DedupIndex(threshold));
+  if (!(containment > 0.0 && containment <= 1.0)) {
+    return InvalidArgumentError("the containment threshold must be in (0, 1]");
+  }
+  if (version != 1 && version != 2) {
+    return InvalidArgumentError("unsupported signature version " +
+                                std::to_string(version));
+  }
+  return std::unique_ptr<DedupIndex>(new DedupIndex(threshold, version, containment));
 }
 
-DedupIndex::DedupIndex(double threshold) : threshold_(threshold) {}
+DedupIndex::DedupIndex(double threshold, uint8_t version, double containment)
+    : threshold_(threshold),
+      version_(version),
+      containment_(containment),
+      bands_(LshBands(version)) {}
 
 size_t DedupIndex::size() const {
   std::shared_lock<std::shared_mutex> lock(mutex_);
@@ -45,10 +71,15 @@ size_t DedupIndex::Home(uint32_t tag) const noexcept {
   return static_cast<size_t>((tag * 0x9E3779B97F4A7C15ULL) >> cell_shift_);
 }
 
-void DedupIndex::InsertCell(uint32_t tag, uint32_t slot) {
+void DedupIndex::InsertCell(uint32_t tag, uint32_t slot, size_t cap) {
   const size_t mask = cells_.size() - 1;
   size_t i = Home(tag);
-  while (cells_[i].slot != kEmptySlot) i = (i + 1) & mask;
+  size_t same = 0;
+  while (cells_[i].slot != kEmptySlot) {
+    same += cells_[i].tag == tag;
+    i = (i + 1) & mask;
+  }
+  if (same >= cap) return;  // a full bucket: the slot stays out of it
   cells_[i] = Cell{tag, slot};
   ++used_cells_;
 }
@@ -92,29 +123,41 @@ void DedupIndex::GrowIfNeeded(size_t more_cells) {
   cell_shift_ = 64 - bits;
   used_cells_ = 0;
   for (const Cell& cell : old) {
-    if (cell.slot != kEmptySlot) InsertCell(cell.tag, cell.slot);
+    if (cell.slot != kEmptySlot) InsertCell(cell.tag, cell.slot, SIZE_MAX);
   }
 }
 
 Status DedupIndex::Add(int64_t key, std::string_view text) {
-  Result<MinHashSignature> signature = ComputeSignature(text);
+  Result<MinHashSignature> signature = ComputeSignature(text, version_);
   if (!signature.ok()) return signature.status();
-  AddSignature(key, signature.value());
+  return AddSignature(key, signature.value());
+}
+
+Status DedupIndex::AddSignature(int64_t key, const MinHashSignature& signature) {
+  if (signature.version != version_) {
+    return InvalidArgumentError("a version " + std::to_string(signature.version) +
+                                " signature in a version " +
+                                std::to_string(version_) + " index");
+  }
+  std::unique_lock<std::shared_mutex> lock(mutex_);
+  GrowIfNeeded(bands_);
+  AddLocked(key, signature);
   return Status::Ok();
 }
 
-void DedupIndex::AddSignature(int64_t key, const MinHashSignature& signature) {
-  std::unique_lock<std::shared_mutex> lock(mutex_);
-  GrowIfNeeded(kLshBands);
-  AddLocked(key, signature);
-}
-
-void DedupIndex::AddSignatures(const std::vector<int64_t>& keys,
-                               const std::vector<MinHashSignature>& signatures) {
+Status DedupIndex::AddSignatures(const std::vector<int64_t>& keys,
+                                 const std::vector<MinHashSignature>& signatures) {
   const size_t n = std::min(keys.size(), signatures.size());
+  for (size_t i = 0; i < n; ++i) {
+    if (signatures[i].version != version_) {
+      return InvalidArgumentError("signature " + std::to_string(i) +
+                                  " is not of the index's version");
+    }
+  }
   std::unique_lock<std::shared_mutex> lock(mutex_);
-  GrowIfNeeded(n * kLshBands);
+  GrowIfNeeded(n * bands_);
   for (size_t i = 0; i < n; ++i) AddLocked(keys[i], signatures[i]);
+  return Status::Ok();
 }
 
 void DedupIndex::AddLocked(int64_t key, const MinHashSignature& signature) {
@@ -128,6 +171,16 @@ void DedupIndex::AddLocked(int64_t key, const MinHashSignature& signature) {
     slot_keys_.push_back(0);
     slot_in_bands_.push_back(0);
     signatures_.resize(signatures_.size() + kMinHashPermutations);
+    if (version_ == 2) {
+      slot_shingles_.emplace_back();
+      slot_shingle_count_.push_back(0);
+      slot_cjk_.push_back(0);
+    }
+  }
+  if (version_ == 2) {
+    slot_shingles_[slot] = signature.shingles;
+    slot_shingle_count_[slot] = signature.shingle_count;
+    slot_cjk_[slot] = signature.cjk;
   }
   std::copy(signature.values.begin(), signature.values.end(),
             signatures_.begin() + static_cast<ptrdiff_t>(slot) * kMinHashPermutations);
@@ -136,9 +189,10 @@ void DedupIndex::AddLocked(int64_t key, const MinHashSignature& signature) {
   const bool banded = !signature.empty();
   slot_in_bands_[slot] = banded;
   if (!banded) return;
-  GrowIfNeeded(kLshBands);
-  for (size_t band = 0; band < kLshBands; ++band) {
-    InsertCell(TagOf(BandKey(signature, band)), slot);
+  GrowIfNeeded(bands_);
+  const size_t cap = version_ == 2 ? kMaxBucketSlots : SIZE_MAX;
+  for (size_t band = 0; band < bands_; ++band) {
+    InsertCell(TagOf(BandKey(signature, band)), slot, cap);
   }
 }
 
@@ -154,11 +208,16 @@ bool DedupIndex::RemoveLocked(int64_t key) {
   slot_of_key_.erase(found);
   if (slot_in_bands_[slot]) {
     MinHashSignature signature;
+    signature.version = version_;
     const uint32_t* values = SignatureAt(slot);
     std::copy(values, values + kMinHashPermutations, signature.values.begin());
-    for (size_t band = 0; band < kLshBands; ++band) {
+    for (size_t band = 0; band < bands_; ++band) {
       EraseCell(TagOf(BandKey(signature, band)), slot);
     }
+  }
+  if (version_ == 2) {
+    std::vector<uint32_t>().swap(slot_shingles_[slot]);
+    slot_shingle_count_[slot] = 0;
   }
   slot_in_bands_[slot] = 0;
   free_slots_.push_back(slot);
@@ -167,7 +226,7 @@ bool DedupIndex::RemoveLocked(int64_t key) {
 
 Result<std::vector<DedupMatch>> DedupIndex::Query(std::string_view text,
                                                   size_t k) const {
-  Result<MinHashSignature> signature = ComputeSignature(text);
+  Result<MinHashSignature> signature = ComputeSignature(text, version_);
   if (!signature.ok()) return signature.status();
   return QuerySignature(signature.value(), k);
 }
@@ -193,11 +252,14 @@ std::vector<std::vector<DedupMatch>> DedupIndex::QuerySignatures(
 std::vector<DedupMatch> DedupIndex::QueryLocked(
     const MinHashSignature& signature, size_t k) const {
   std::vector<DedupMatch> matches;
-  if (k == 0 || cells_.empty() || signature.empty()) return matches;
+  if (k == 0 || cells_.empty() || signature.empty() ||
+      signature.version != version_) {
+    return matches;
+  }
 
-  uint32_t tags[kLshBands];
-  size_t homes[kLshBands];
-  for (size_t band = 0; band < kLshBands; ++band) {
+  uint32_t tags[kMaxLshBands];
+  size_t homes[kMaxLshBands];
+  for (size_t band = 0; band < bands_; ++band) {
     tags[band] = TagOf(BandKey(signature, band));
     homes[band] = Home(tags[band]);
     __builtin_prefetch(&cells_[homes[band]]);
@@ -205,26 +267,89 @@ std::vector<DedupMatch> DedupIndex::QueryLocked(
   std::vector<uint32_t> candidates;
   candidates.reserve(16);
   const size_t mask = cells_.size() - 1;
-  for (size_t band = 0; band < kLshBands; ++band) {
+  for (size_t band = 0; band < bands_; ++band) {
     for (size_t i = homes[band]; cells_[i].slot != kEmptySlot; i = (i + 1) & mask) {
       if (cells_[i].tag == tags[band]) candidates.push_back(cells_[i].slot);
     }
   }
   if (candidates.empty()) return matches;
-  std::sort(candidates.begin(), candidates.end());
-  candidates.erase(std::unique(candidates.begin(), candidates.end()),
-                   candidates.end());
+  if (version_ == 1) {
+    std::sort(candidates.begin(), candidates.end());
+    candidates.erase(std::unique(candidates.begin(), candidates.end()),
+                     candidates.end());
+  } else {
+    // Version 2: at most kMaxVerifiedCandidates, those sharing the most
+    // bands (ties by slot), go on to the estimate and the verify step. The
+    // bands shared are counted in a small open-addressing table (linear
+    // time: a query can gather a few thousand band hits from full buckets).
+    size_t bits = 6;
+    while ((size_t{1} << bits) < 2 * candidates.size()) ++bits;
+    thread_local std::vector<uint32_t> table_slot;  // slot + 1; 0 when empty
+    thread_local std::vector<uint32_t> table_hits;
+    table_slot.assign(size_t{1} << bits, 0);
+    table_hits.resize(size_t{1} << bits);
+    const size_t table_mask = (size_t{1} << bits) - 1;
+    std::vector<std::pair<uint32_t, uint32_t>> hits;  // (bands shared, slot)
+    for (const uint32_t slot : candidates) {
+      size_t i = static_cast<size_t>((slot * 0x9E3779B97F4A7C15ULL) >> (64 - bits));
+      while (table_slot[i] != 0 && table_slot[i] != slot + 1) i = (i + 1) & table_mask;
+      if (table_slot[i] == 0) {
+        table_slot[i] = slot + 1;
+        table_hits[i] = 0;
+      }
+      ++table_hits[i];
+    }
+    for (size_t i = 0; i <= table_mask; ++i) {
+      if (table_slot[i] != 0) hits.emplace_back(table_hits[i], table_slot[i] - 1);
+    }
+    const auto more = [](const std::pair<uint32_t, uint32_t>& a,
+                         const std::pair<uint32_t, uint32_t>& b) {
+      return a.first != b.first ? a.first > b.first : a.second < b.second;
+    };
+    if (hits.size() > kMaxVerifiedCandidates) {
+      std::nth_element(hits.begin(),
+                       hits.begin() + static_cast<ptrdiff_t>(kMaxVerifiedCandidates),
+                       hits.end(), more);
+      hits.resize(kMaxVerifiedCandidates);
+    }
+    std::sort(hits.begin(), hits.end(), more);
+    candidates.clear();
+    for (const auto& hit : hits) candidates.push_back(hit.second);
+  }
 
-  // equal / 128 >= threshold, decided in integers.
+  // equal / 128 >= threshold (version 1) or >= the prefilter (version 2),
+  // decided in integers.
   const auto min_equal = static_cast<size_t>(
       std::ceil(threshold_ * kMinHashPermutations - 1e-9));
   for (const uint32_t slot : candidates) {
     const size_t equal = EqualValues(signature.values.data(), SignatureAt(slot));
-    if (equal >= min_equal) {
+    if (version_ == 1) {
+      if (equal < min_equal) continue;
       matches.push_back(DedupMatch{
-          slot_keys_[slot],
-          static_cast<double>(equal) / kMinHashPermutations});
+          slot_keys_[slot], static_cast<double>(equal) / kMinHashPermutations});
+      continue;
     }
+    // Version 2: verify unless even the MinHash estimate plus
+    // kVerifyMargin (about four standard deviations) reaches neither
+    // threshold; the containment is estimated from the estimate and the
+    // two texts' shingle counts.
+    const double estimate = static_cast<double>(equal) / kMinHashPermutations;
+    const bool cjk = signature.cjk && slot_cjk_[slot];
+    const double na = signature.shingle_count, nb = slot_shingle_count_[slot];
+    const double smaller = std::min(na, nb);
+    const bool may_match =
+        estimate + kVerifyMargin >= threshold_ * (cjk ? kCjkThresholdScale : 1.0) ||
+        (smaller >= kMinContainmentShingles &&
+         (estimate + kVerifyMargin) * (na + nb) /
+                 ((1.0 + estimate + kVerifyMargin) * smaller) >=
+             containment_);
+    if (!may_match) continue;
+    const double score = VerifiedScore(
+        OverlapOfSets(signature.shingles.data(), signature.shingles.size(),
+                      signature.shingle_count, slot_shingles_[slot].data(),
+                      slot_shingles_[slot].size(), slot_shingle_count_[slot]),
+        cjk, threshold_, containment_);
+    if (score > 0.0) matches.push_back(DedupMatch{slot_keys_[slot], score});
   }
   const auto better = [](const DedupMatch& a, const DedupMatch& b) {
     return a.similarity != b.similarity ? a.similarity > b.similarity

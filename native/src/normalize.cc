@@ -18,6 +18,9 @@
 #ifndef TIPLINE_OPENCC_T2S_DEFAULT
 #define TIPLINE_OPENCC_T2S_DEFAULT "/usr/share/opencc/t2s.json"
 #endif
+#ifndef TIPLINE_OPENCC_TW2SP_DEFAULT
+#define TIPLINE_OPENCC_TW2SP_DEFAULT "/usr/share/opencc/tw2sp.json"
+#endif
 
 namespace tipline {
 namespace internal {
@@ -139,23 +142,22 @@ std::string FoldSeparators(std::string_view text, bool* has_han) {
 // The exact NFKC_Casefold + separator fold of ASCII text, without ICU: ASCII
 // has no compatibility mappings, case folds to lower case, and the separator
 // table is the same one built from ICU properties.
-std::string NormalizeAscii(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
+void NormalizeAsciiInto(std::string_view text, std::string* out) {
+  out->clear();
+  out->reserve(text.size());
   bool pending_space = false;
   const uint8_t* const bmp = internal::BmpClassTable();
   for (const char ch : text) {
     const auto byte = static_cast<uint8_t>(ch);
     if (bmp[byte] & internal::kSeparator) {
-      pending_space = !out.empty();
+      pending_space = !out->empty();
       continue;
     }
-    if (pending_space) out.push_back(' ');
+    if (pending_space) out->push_back(' ');
     pending_space = false;
-    out.push_back(byte >= 'A' && byte <= 'Z' ? static_cast<char>(byte + 32)
-                                             : ch);
+    out->push_back(byte >= 'A' && byte <= 'Z' ? static_cast<char>(byte + 32)
+                                              : ch);
   }
-  return out;
 }
 
 bool IsAscii(std::string_view text) {
@@ -164,15 +166,15 @@ bool IsAscii(std::string_view text) {
   return any < 0x80;
 }
 
-// BMP Han characters that t2s changes when converted on their own, found by
+// BMP Han characters that the converter changes when converted on their own, found by
 // asking OpenCC once (one call over all of them, newline-separated so that no
 // phrase spans two). Text whose Han characters are all outside this set (the
 // usual simplified-Chinese report) skips the comparatively slow OpenCC call.
 // The cost of the shortcut: a t2s phrase made only of characters that t2s
 // keeps on their own is left as written unless the text also contains a
 // character that does change (a traditional text almost always does).
-const std::vector<bool>& HanChangedByT2s(const ChineseConverter& converter) {
-  static const auto* changed = [&converter] {
+std::vector<bool>* HanChangedBy(const ChineseConverter& converter) {
+  {
     auto* table = new std::vector<bool>(0x10000, false);
     const uint8_t* const bmp = internal::BmpClassTable();
     std::string all;
@@ -204,13 +206,22 @@ const std::vector<bool>& HanChangedByT2s(const ChineseConverter& converter) {
     }
     if (i != han.size()) table->assign(0x10000, true);  // unexpected shape
     return table;
-  }();
-  return *changed;
+  }
 }
 
-bool NeedsTraditionalToSimplified(std::string_view text,
-                                  const ChineseConverter& converter) {
-  const std::vector<bool>& changed = HanChangedByT2s(converter);
+// The table of each process-wide converter, built once.
+const std::vector<bool>& HanChanged(const ChineseConverter& converter, int version) {
+  if (version == 1) {
+    static const std::vector<bool>* t2s = HanChangedBy(converter);
+    return *t2s;
+  }
+  static const std::vector<bool>* tw2sp = HanChangedBy(converter);
+  return *tw2sp;
+}
+
+bool NeedsConversion(std::string_view text, const ChineseConverter& converter,
+                     int version) {
+  const std::vector<bool>& changed = HanChanged(converter, version);
   size_t pos = 0;
   while (pos < text.size()) {
     const int32_t c = NextCodePoint(text, &pos);
@@ -267,11 +278,17 @@ std::string DefaultTraditionalToSimplifiedConfig() {
   return TIPLINE_OPENCC_T2S_DEFAULT;
 }
 
+std::string DefaultTaiwanToSimplifiedConfig() {
+  const char* from_env = std::getenv("TIPLINE_OPENCC_TW2SP");
+  if (from_env != nullptr && *from_env != '\0') return from_env;
+  return TIPLINE_OPENCC_TW2SP_DEFAULT;
+}
+
 Result<std::unique_ptr<ChineseConverter>> ChineseConverter::Open(
     const std::string& config_path) {
   const std::string hint =
       " (install the Debian package libopencc-data, or set TIPLINE_OPENCC_T2S "
-      "to its t2s.json)";
+      "or TIPLINE_OPENCC_TW2SP to its t2s.json or tw2sp.json)";
   if (!FileExists(config_path)) {
     return FailedPreconditionError("OpenCC configuration not found: " +
                                    config_path + hint);
@@ -314,14 +331,27 @@ Result<const ChineseConverter*> TraditionalToSimplified() {
   return static_cast<const ChineseConverter*>(loaded->value().get());
 }
 
-Result<std::string> NormalizeForDedup(std::string_view utf8) {
+Result<const ChineseConverter*> TaiwanToSimplified() {
+  static const auto* loaded =
+      new Result<std::unique_ptr<ChineseConverter>>(
+          ChineseConverter::Open(DefaultTaiwanToSimplifiedConfig()));
+  if (!loaded->ok()) return loaded->status();
+  return static_cast<const ChineseConverter*>(loaded->value().get());
+}
+
+Status NormalizeForDedupReadings(std::string_view utf8, std::string* primary,
+                                 std::string* taiwan) {
+  if (taiwan != nullptr) taiwan->clear();
   if (!IsValidUtf8(utf8)) {
     return InvalidArgumentError("text is not valid UTF-8");
   }
   if (utf8.size() > kMaxNormalizeInputBytes) {
     return InvalidArgumentError("text is too long to normalise");
   }
-  if (IsAscii(utf8)) return NormalizeAscii(utf8);
+  if (IsAscii(utf8)) {
+    NormalizeAsciiInto(utf8, primary);  // reuses the caller's buffer
+    return Status::Ok();
+  }
 
   UErrorCode error = U_ZERO_ERROR;
   const icu::Normalizer2* nfkc_cf = icu::Normalizer2::getNFKCCasefoldInstance(error);
@@ -341,16 +371,42 @@ Result<std::string> NormalizeForDedup(std::string_view utf8) {
   }
   bool has_han = false;
   std::string out = FoldSeparators(folded, &has_han);
-  if (!has_han) return out;
+  if (!has_han) {
+    *primary = std::move(out);
+    return Status::Ok();
+  }
+  // OpenCC maps Han to Han, but each reading is folded again so that it is
+  // canonical whatever the dictionaries contain.
+  const auto convert = [&](Result<const ChineseConverter*> converter, int version,
+                           std::string* reading) -> Status {
+    if (!converter.ok()) return converter.status();
+    if (!NeedsConversion(out, *converter.value(), version)) {
+      *reading = out;
+      return Status::Ok();
+    }
+    Result<std::string> converted = converter.value()->Convert(out);
+    if (!converted.ok()) return converted.status();
+    bool unused = false;
+    *reading = FoldSeparators(converted.value(), &unused);
+    return Status::Ok();
+  };
+  Status status = convert(TraditionalToSimplified(), 1, primary);
+  if (!status.ok() || taiwan == nullptr) return status;
+  status = convert(TaiwanToSimplified(), 2, taiwan);
+  if (!status.ok()) return status;
+  if (*taiwan == *primary) taiwan->clear();
+  return Status::Ok();
+}
 
-  Result<const ChineseConverter*> converter = TraditionalToSimplified();
-  if (!converter.ok()) return converter.status();
-  if (!NeedsTraditionalToSimplified(out, *converter.value())) return out;
-  Result<std::string> simplified = converter.value()->Convert(out);
-  if (!simplified.ok()) return simplified.status();
-  // OpenCC maps Han to Han, but fold again so that the output is canonical
-  // whatever its dictionaries contain.
-  return FoldSeparators(simplified.value(), &has_han);
+Result<std::string> NormalizeForDedup(std::string_view utf8, int version) {
+  if (version != 1 && version != 2) {
+    return InvalidArgumentError("unsupported signature version " +
+                                std::to_string(version));
+  }
+  std::string primary;
+  const Status status = NormalizeForDedupReadings(utf8, &primary, nullptr);
+  if (!status.ok()) return status;
+  return primary;
 }
 
 }  // namespace tipline

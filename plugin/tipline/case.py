@@ -533,8 +533,11 @@ class Report(metaclass=PoolMeta):
     @classmethod
     def compute_signature(cls, filing):
         "The near-duplicate signature, its blinded bands, the PII signals"
+        Signature = Pool().get('tipline.report.signature')
         text = filing.description
-        filing.signature = tipline_core.DedupIndex().signature(text)
+        # The current version's, and version 1's while old rows remain.
+        filing.signatures = Signature.query_signatures(text)
+        filing.signature = filing.signatures[0]
         filing.bands = blinded_band_keys(filing.signature)
         filing.signals = sum(
             tipline_core.personal_data_signals(text).values())
@@ -569,9 +572,9 @@ class Report(metaclass=PoolMeta):
             filing.case = Case(same_record[0])
             filing.how = 'record'
         else:
-            similar = Signature.similar(filing.signature,
+            similar = Signature.similar(filing.signatures,
                 Configuration(1).get_dedup_threshold(),
-                bands=filing.bands, where=lambda r: r.case.in_(open_cases))
+                where=lambda r: r.case.in_(open_cases))
             if similar:
                 match = cls(similar[0][0])
                 filing.case, filing.how = match.case, 'text'
@@ -642,8 +645,8 @@ class Report(metaclass=PoolMeta):
         Configuration = pool.get('tipline.configuration')
         Event = pool.get('tipline.audit_event')
         config = Configuration(1)
-        signature = tipline_core.DedupIndex().signature(text or '')
-        Signature.store(report, signature)
+        signatures = Signature.query_signatures(text)
+        Signature.store(report, signatures[0])
         signals = sum(tipline_core.personal_data_signals(text or '').values())
 
         case, how, similarity = None, 'new', None
@@ -660,7 +663,7 @@ class Report(metaclass=PoolMeta):
             open_cases = case_table.select(
                 case_table.id, where=case_table.state == 'open')
             similar = Signature.similar(
-                signature, config.get_dedup_threshold(),
+                signatures, config.get_dedup_threshold(),
                 exclude=report.id,
                 where=lambda r: r.case.in_(open_cases))
             if similar:

@@ -9,9 +9,23 @@ which keeps equality lookups working through an index.  Every trytond worker
 reads the same tables, so no index lives in a single process.
 
 Candidates for a new report come from one query on the blinded band keys;
-their signatures are then decrypted and compared natively."""
+their signatures are then decrypted and verified natively (version 2: the
+exact character-shingle sets, tipline_core.match_score).
+
+Signatures carry a version (the clear `version` column; NULL for rows
+stored before it existed, which are version 1).  While rows of an older
+version remain, a filing also computes its version-1 signature and looks up
+its version-1 bands, so an old report still finds its duplicates; the cron
+job `resign` re-signs old rows from their report's text, a batch at a time,
+oldest first, and can stop and resume anywhere."""
+import logging
+
+from sql import Literal
+from sql.aggregate import Count
+from sql.operators import Or
+
 from trytond.model import Index, ModelSQL, fields
-from trytond.pool import Pool
+from trytond.pool import Pool, PoolMeta
 from trytond.transaction import Transaction, without_check_access
 
 import tipline_core
@@ -22,24 +36,27 @@ from .filing import insert_rows
 from .keys import master_key
 from .readonly import ServerReadonly
 
+logger = logging.getLogger(__name__)
+
 BAND_PURPOSE = b'tipline.dedup.band'
 # A blinded band key is cut to 16 bytes (128 bits): equality needs no more.
 BAND_KEY_BYTES = 16
+# A filing verifies at most this many stored signatures.
+MAX_CANDIDATES = 200
 
 
-def signature_of(text):
-    "The MinHash signature of a report text"
-    return _signer().signature(text or '')
+def signature_of(text, version=tipline_core.SIGNATURE_VERSION):
+    "The signature of a report text (the current version by default)"
+    return _signer(version).signature(text or '')
 
 
-_signer_instance = None
+_signers = {}
 
 
-def _signer():
-    global _signer_instance
-    if _signer_instance is None:
-        _signer_instance = tipline_core.DedupIndex()
-    return _signer_instance
+def _signer(version=tipline_core.SIGNATURE_VERSION):
+    if version not in _signers:
+        _signers[version] = tipline_core.DedupIndex(version=version)
+    return _signers[version]
 
 
 def blinded_band_keys(signature):
@@ -57,58 +74,92 @@ class Signature(ServerReadonly, AuthorlessRows, ModelSQL):
     report = fields.Many2One(
         'tipline.report', "Report", required=True, ondelete='CASCADE')
     signature_enc = Encrypted("Encrypted Signature", 'signature')
+    # NULL for rows stored before versions: version 1.
+    version = fields.Integer("Version", readonly=True)
 
     @classmethod
     def __setup__(cls):
         super().__setup__()
         t = cls.__table__()
-        cls._sql_indexes.add(
-            Index(t, (t.report, Index.Equality(cardinality='high'))))
+        cls._sql_indexes.update({
+                Index(t, (t.report, Index.Equality(cardinality='high'))),
+                Index(t, (t.version, Index.Range())),
+                })
+
+    @classmethod
+    def _outdated(cls, table):
+        return Or([table.version == None,  # noqa: E711
+                table.version < tipline_core.SIGNATURE_VERSION])
+
+    @classmethod
+    def has_outdated(cls):
+        "Whether any stored signature is of an older version"
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*table.select(
+                table.id, where=cls._outdated(table), limit=1))
+        return cursor.fetchone() is not None
+
+    @classmethod
+    def query_signatures(cls, text):
+        """The signatures a filing looks up with: the current version, and
+        version 1 too while older rows remain"""
+        signatures = [signature_of(text)]
+        if cls.has_outdated():
+            signatures.append(signature_of(text, version=1))
+        return signatures
 
     @classmethod
     def store(cls, report, signature):
         "Store the signature of report and its blinded band keys"
-        pool = Pool()
-        Keyset = pool.get('tipline.keyset')
-        Band = pool.get('tipline.report.band')
         with without_check_access():
             record, = cls.create([{'report': report.id}])
-            table = cls.__table__()
-            cursor = Transaction().connection.cursor()
-            cursor.execute(*table.update(
-                    [table.signature_enc],
-                    [cls.signature_enc.sql_format(Keyset.encrypt(
-                                cls.__name__, 'signature', record.id,
-                                signature))],
-                    where=table.id == record.id))
-            band = Band.__table__()
-            cursor.execute(*band.insert(
-                    [band.report, band.band],
-                    [[report.id, key]
-                        for key in blinded_band_keys(signature)]))
+            cls._write(record.id, report.id, signature)
         return record
 
     @classmethod
+    def _write(cls, sig_id, report_id, signature):
+        """Encrypt signature into row sig_id with its version, and replace
+        the report's blinded band keys"""
+        pool = Pool()
+        Keyset = pool.get('tipline.keyset')
+        Band = pool.get('tipline.report.band')
+        table, band = cls.__table__(), Band.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*table.update(
+                [table.signature_enc, table.version],
+                [cls.signature_enc.sql_format(Keyset.encrypt(
+                            cls.__name__, 'signature', sig_id, signature)),
+                    tipline_core.signature_version(signature)],
+                where=table.id == sig_id))
+        cursor.execute(*band.delete(where=band.report == report_id))
+        cursor.execute(*band.insert(
+                [band.report, band.band],
+                [[report_id, key] for key in blinded_band_keys(signature)]))
+
+    @classmethod
     def write_filed(cls, signature_id, report_id, signature, bands):
-        """Store a new report's signature (in its reserved row) and its
-        blinded band keys: two inserts"""
+        """Store a new report's signature (in its reserved row) with its
+        version, and its blinded band keys: two inserts"""
         Band = Pool().get('tipline.report.band')
         insert_rows(cls, [{
                     'id': signature_id,
                     'report': report_id,
                     'signature_enc': encrypt(
                         cls.__name__, 'signature', signature_id, signature),
+                    'version': tipline_core.signature_version(signature),
                     }])
         band = Band.__table__()
         Transaction().connection.cursor().execute(*band.insert(
                 [band.report, band.band], [[report_id, key] for key in bands]))
 
     @classmethod
-    def candidates(cls, signature, exclude=None, where=None, bands=None):
+    def candidates(cls, signature, exclude=None, where=None):
         """[(report id, signature)] of the reports that share a band with
-        signature, in one query on the band index.  where is an extra SQL
-        condition on the report table (for example open cases only); bands
-        are signature's blinded band keys when already computed."""
+        signature (or with any of a list of signatures, one per version), in
+        one query on the band index: at most MAX_CANDIDATES, those sharing
+        the most bands first.  where is an extra SQL condition on the
+        report table (for example open cases only)."""
         pool = Pool()
         Keyset = pool.get('tipline.keyset')
         Band = pool.get('tipline.report.band')
@@ -116,15 +167,25 @@ class Signature(ServerReadonly, AuthorlessRows, ModelSQL):
         band = Band.__table__()
         sig = cls.__table__()
         report = Report.__table__()
-        keys = bands or blinded_band_keys(signature)
-        shared = band.select(band.report, where=band.band.in_(keys))
-        condition = sig.report.in_(shared)
+        signatures = (signature if isinstance(signature, (list, tuple))
+            else [signature])
+        keys = [k for s in signatures for k in blinded_band_keys(s)]
+        # The reports sharing the most bands first, at most MAX_CANDIDATES:
+        # a common band (a shared greeting) cannot make a filing decrypt
+        # and compare every report that has it.
+        shared = band.select(
+            band.report.as_('report'), Count(Literal('*')).as_('hits'),
+            where=band.band.in_(keys), group_by=[band.report])
+        condition = report.id == sig.report
         if exclude:
             condition &= sig.report != exclude
         if where is not None:
             condition &= where(report)
-        query = sig.join(report, condition=report.id == sig.report
-            ).select(sig.id, sig.report, sig.signature_enc, where=condition)
+        query = sig.join(shared, condition=shared.report == sig.report
+            ).join(report, condition=report.id == sig.report
+            ).select(sig.id, sig.report, sig.signature_enc, where=condition,
+                order_by=[shared.hits.desc, sig.report.asc],
+                limit=MAX_CANDIDATES)
         cursor = Transaction().connection.cursor()
         cursor.execute(*query)
         result = []
@@ -136,17 +197,55 @@ class Signature(ServerReadonly, AuthorlessRows, ModelSQL):
         return result
 
     @classmethod
-    def similar(cls, signature, threshold, exclude=None, where=None,
-            bands=None):
-        "[(report id, similarity)] at or above threshold, best first"
+    def similar(cls, signature, threshold, exclude=None, where=None):
+        """[(report id, score)] of the near-duplicates, best first.
+
+        signature is one signature or a list (one per version, as from
+        query_signatures); each stored signature is compared with the one
+        of its own version: verified for version 2 (Jaccard at threshold,
+        or containment), estimated against DEFAULT_DEDUP_THRESHOLD_V1 for
+        version 1."""
+        signatures = (signature if isinstance(signature, (list, tuple))
+            else [signature])
+        by_version = {tipline_core.signature_version(s): s for s in signatures}
         found = []
         for report_id, other in cls.candidates(
-                signature, exclude=exclude, where=where, bands=bands):
-            similarity = tipline_core.estimate_similarity(signature, other)
-            if similarity >= threshold:
-                found.append((report_id, similarity))
+                signatures, exclude=exclude, where=where):
+            mine = by_version.get(tipline_core.signature_version(other))
+            if mine is None:
+                continue
+            score = tipline_core.match_score(mine, other, threshold=threshold)
+            if score > 0:
+                found.append((report_id, score))
         found.sort(key=lambda r: (-r[1], r[0]))
         return found
+
+    @classmethod
+    def resign(cls, limit=200):
+        """Cron: re-sign the reports whose stored signature is of an older
+        version, oldest first, limit at a time, from their text.  Returns
+        (re-signed, left); safe to stop and run again."""
+        Report = Pool().get('tipline.report')
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*table.select(
+                table.id, table.report, where=cls._outdated(table),
+                order_by=[table.id.asc], limit=limit))
+        rows = cursor.fetchall()
+        with without_check_access():
+            reports = Report.browse([r for _, r in rows])
+            texts = {r.id: r.description or '' for r in reports}
+            signatures = _signer().signatures([texts[r] for _, r in rows])
+            for (sig_id, report_id), signature in zip(rows, signatures):
+                cls._write(sig_id, report_id, signature)
+        cursor.execute(*table.select(
+                Count(Literal('*')), where=cls._outdated(table)))
+        left, = cursor.fetchone()
+        if rows:
+            logger.info(
+                "re-signed %d report signatures to version %d, %d left",
+                len(rows), tipline_core.SIGNATURE_VERSION, left)
+        return len(rows), left
 
 
 class Band(ServerReadonly, AuthorlessRows, ModelSQL):
@@ -166,3 +265,14 @@ class Band(ServerReadonly, AuthorlessRows, ModelSQL):
                 Index(t, (t.band, Index.Equality(cardinality='high'))),
                 Index(t, (t.report, Index.Equality(cardinality='high'))),
                 })
+
+
+class Cron(metaclass=PoolMeta):
+    __name__ = 'ir.cron'
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls.method.selection.append(
+            ('tipline.report.signature|resign',
+                "Re-sign Tipline Reports' Near-Duplicate Signatures"))

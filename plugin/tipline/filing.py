@@ -59,7 +59,8 @@ class Filing:
     reporter_token: str = None
     subject_tokens: str = ''
     receipt: str = None
-    signature: bytes = None
+    signature: bytes = None          # the current version's
+    signatures: list = field(default_factory=list)  # to look up with
     bands: list = field(default_factory=list)
     signals: int = 0
     case: object = None              # an open tipline.case, or None

@@ -6,6 +6,7 @@
 #include <pybind11/stl.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -42,13 +43,14 @@ py::list MatchList(const std::vector<DedupMatch>& matches) {
   return out;
 }
 
-std::vector<MinHashSignature> SignaturesOf(const std::vector<std::string_view>& texts) {
+std::vector<MinHashSignature> SignaturesOf(const std::vector<std::string_view>& texts,
+                                           uint8_t version) {
   std::vector<MinHashSignature> signatures;
   size_t failed = 0;
   Status status;
   {
     py::gil_scoped_release release;
-    status = ComputeSignatures(texts, &signatures, &failed);
+    status = ComputeSignatures(texts, &signatures, &failed, version);
   }
   if (!status.ok()) {
     RaiseStatus(Status(status.code(), "text " + std::to_string(failed) + ": " +
@@ -57,12 +59,12 @@ std::vector<MinHashSignature> SignaturesOf(const std::vector<std::string_view>& 
   return signatures;
 }
 
-std::string Normalize(py::handle text) {
+std::string Normalize(py::handle text, int version) {
   const std::string_view view = TextArg(text);
   Result<std::string> normalized = InternalError("not run");
   {
     py::gil_scoped_release release;
-    normalized = NormalizeForDedup(view);
+    normalized = NormalizeForDedup(view, version);
   }
   return ValueOrRaise(std::move(normalized));
 }
@@ -70,10 +72,16 @@ std::string Normalize(py::handle text) {
 // The Python-visible index: a DedupIndex plus the conversions.
 class PyDedupIndex {
  public:
-  explicit PyDedupIndex(double threshold)
-      : index_(ValueOrRaise(DedupIndex::Create(threshold))) {}
+  PyDedupIndex(std::optional<double> threshold, int version, double containment)
+      : index_(ValueOrRaise(DedupIndex::Create(
+            threshold.value_or(version == 1 ? kDefaultDedupThresholdV1
+                                            : kDefaultDedupThreshold),
+            static_cast<uint8_t>(version == 1 || version == 2 ? version : 0),
+            containment))) {}
 
   double threshold() const { return index_->threshold(); }
+  double containment() const { return index_->containment(); }
+  int version() const { return index_->version(); }
   size_t size() const { return index_->size(); }
   bool contains(int64_t key) const { return index_->Contains(key); }
 
@@ -82,7 +90,7 @@ class PyDedupIndex {
     Result<MinHashSignature> signature = InternalError("not run");
     {
       py::gil_scoped_release release;
-      signature = ComputeSignature(view);
+      signature = ComputeSignature(view, index_->version());
     }
     return SignatureBytes(ValueOrRaise(std::move(signature)));
   }
@@ -90,7 +98,7 @@ class PyDedupIndex {
   py::list signatures(py::handle texts) const {
     py::list owner;
     const std::vector<MinHashSignature> signatures =
-        SignaturesOf(TextsArg(texts, &owner));
+        SignaturesOf(TextsArg(texts, &owner), index_->version());
     py::list out(signatures.size());
     for (size_t i = 0; i < signatures.size(); ++i) {
       out[i] = SignatureBytes(signatures[i]);
@@ -110,8 +118,12 @@ class PyDedupIndex {
 
   void add_signature(int64_t key, py::handle signature) {
     const MinHashSignature decoded = SignatureArg(signature);
-    py::gil_scoped_release release;
-    index_->AddSignature(key, decoded);
+    Status status;
+    {
+      py::gil_scoped_release release;
+      status = index_->AddSignature(key, decoded);
+    }
+    ThrowIfError(status);
   }
 
   void add_many(py::handle keys, py::handle texts) {
@@ -121,9 +133,14 @@ class PyDedupIndex {
     if (key_list.size() != views.size()) {
       RaiseStatus(InvalidArgumentError("add_many needs as many keys as texts"));
     }
-    const std::vector<MinHashSignature> signatures = SignaturesOf(views);
-    py::gil_scoped_release release;
-    index_->AddSignatures(key_list, signatures);
+    const std::vector<MinHashSignature> signatures =
+        SignaturesOf(views, index_->version());
+    Status status;
+    {
+      py::gil_scoped_release release;
+      status = index_->AddSignatures(key_list, signatures);
+    }
+    ThrowIfError(status);
   }
 
   bool remove(int64_t key) {
@@ -154,7 +171,7 @@ class PyDedupIndex {
   py::list query_many(py::handle texts, size_t k) const {
     py::list owner;
     const std::vector<MinHashSignature> signatures =
-        SignaturesOf(TextsArg(texts, &owner));
+        SignaturesOf(TextsArg(texts, &owner), index_->version());
     std::vector<std::vector<DedupMatch>> results;
     {
       py::gil_scoped_release release;
@@ -179,26 +196,76 @@ double Similarity(py::handle a, py::handle b) {
   return EstimateSimilarity(SignatureArg(a), SignatureArg(b));
 }
 
+int VersionOf(py::handle signature) { return SignatureArg(signature).version; }
+
+py::tuple Verify(py::handle a, py::handle b) {
+  const MinHashSignature x = SignatureArg(a);
+  const MinHashSignature y = SignatureArg(b);
+  if (x.version != 2 || y.version != 2) {
+    RaiseStatus(InvalidArgumentError("verify needs two version 2 signatures"));
+  }
+  ShingleOverlap overlap;
+  {
+    py::gil_scoped_release release;
+    overlap = VerifyOverlap(x, y);
+  }
+  return py::make_tuple(overlap.jaccard, overlap.containment);
+}
+
+// The score by which two stored signatures match, 0.0 if they do not: the
+// verified decision for two version-2 signatures, the estimate against
+// threshold_v1 for two version-1 ones; 0.0 across versions.
+double MatchScore(py::handle a, py::handle b, double threshold,
+                  double containment, double threshold_v1) {
+  const MinHashSignature x = SignatureArg(a);
+  const MinHashSignature y = SignatureArg(b);
+  if (x.version != y.version) return 0.0;
+  if (x.version == 1) {
+    const double estimate = EstimateSimilarity(x, y);
+    return estimate >= threshold_v1 ? estimate : 0.0;
+  }
+  py::gil_scoped_release release;
+  return VerifiedScore(VerifyOverlap(x, y), x.cjk && y.cjk, threshold, containment);
+}
+
 }  // namespace
 
 void RegisterDedup(py::module_& m) {
   m.attr("SIGNATURE_SIZE") = kSignatureBytes;
   m.attr("SIGNATURE_VERSION") = kSignatureVersion;
   m.attr("NUM_PERMUTATIONS") = kMinHashPermutations;
-  m.attr("LSH_BANDS") = kLshBands;
-  m.attr("LSH_ROWS") = kLshRows;
+  m.attr("LSH_BANDS") = kLshBandsV2;
+  m.attr("LSH_ROWS") = kLshRowsV2;
+  m.attr("LSH_BANDS_V1") = kLshBands;
   m.attr("DEFAULT_DEDUP_THRESHOLD") = kDefaultDedupThreshold;
+  m.attr("DEFAULT_DEDUP_THRESHOLD_V1") = kDefaultDedupThresholdV1;
+  m.attr("DEFAULT_CONTAINMENT_THRESHOLD") = kDefaultContainmentThreshold;
+  m.attr("MIN_CONTAINMENT_SHINGLES") = kMinContainmentShingles;
+  m.attr("CJK_THRESHOLD_SCALE") = kCjkThresholdScale;
 
   m.def("normalize", &Normalize, py::arg("text"),
-        "The matching form of text (NFKC_Casefold, t2s, punctuation folded).");
+        py::arg("version") = static_cast<int>(kSignatureVersion),
+        "The matching form of text (NFKC_Casefold, tw2sp or t2s, punctuation folded).");
+  m.def("signature_version", &VersionOf, py::arg("signature"));
+  m.def("verify", &Verify, py::arg("sig_a"), py::arg("sig_b"),
+        "(Jaccard, containment) of two version 2 signatures' shingle sets.");
+  m.def("match_score", &MatchScore, py::arg("sig_a"), py::arg("sig_b"),
+        py::arg("threshold") = kDefaultDedupThreshold,
+        py::arg("containment") = kDefaultContainmentThreshold,
+        py::arg("threshold_v1") = kDefaultDedupThresholdV1);
   m.def("band_keys", &BandKeysOf, py::arg("signature"),
         "The LSH band keys of a signature: non-negative 63-bit ints.");
   m.def("estimate_similarity", &Similarity, py::arg("sig_a"), py::arg("sig_b"),
         "Estimated Jaccard similarity of two signatures, in [0, 1].");
 
   py::class_<PyDedupIndex>(m, "DedupIndex")
-      .def(py::init<double>(), py::arg("threshold") = kDefaultDedupThreshold)
+      .def(py::init<std::optional<double>, int, double>(),
+           py::arg("threshold") = py::none(),
+           py::arg("version") = static_cast<int>(kSignatureVersion),
+           py::arg("containment") = kDefaultContainmentThreshold)
       .def_property_readonly("threshold", &PyDedupIndex::threshold)
+      .def_property_readonly("containment", &PyDedupIndex::containment)
+      .def_property_readonly("version", &PyDedupIndex::version)
       .def("__len__", &PyDedupIndex::size)
       .def("__contains__", &PyDedupIndex::contains, py::arg("key"))
       .def("signature", &PyDedupIndex::signature, py::arg("text"))

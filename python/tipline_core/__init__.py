@@ -420,52 +420,111 @@ def create_master_key_file(
 
 # --- Near-duplicates and priority scoring ----------------------------------------
 
+# The MinHash part of a signature (the whole of a version-1 one); a
+# version-2 signature adds its verify set, so its length varies.
 SIGNATURE_SIZE: int = _native.SIGNATURE_SIZE
 SIGNATURE_VERSION: int = _native.SIGNATURE_VERSION
 NUM_PERMUTATIONS: int = _native.NUM_PERMUTATIONS
 LSH_BANDS: int = _native.LSH_BANDS
 LSH_ROWS: int = _native.LSH_ROWS
+LSH_BANDS_V1: int = _native.LSH_BANDS_V1
 DEFAULT_DEDUP_THRESHOLD: float = _native.DEFAULT_DEDUP_THRESHOLD
+DEFAULT_DEDUP_THRESHOLD_V1: float = _native.DEFAULT_DEDUP_THRESHOLD_V1
+DEFAULT_CONTAINMENT_THRESHOLD: float = _native.DEFAULT_CONTAINMENT_THRESHOLD
+MIN_CONTAINMENT_SHINGLES: int = _native.MIN_CONTAINMENT_SHINGLES
+# Two Chinese texts match from threshold * CJK_THRESHOLD_SCALE.
+CJK_THRESHOLD_SCALE: float = _native.CJK_THRESHOLD_SCALE
 
 
 @_translate_errors()
-def normalize(text: str) -> str:
+def normalize(text: str, version: int = SIGNATURE_VERSION) -> str:
     """Return the matching form of ``text``: NFKC_Casefold (full-width and
     case folded, zero-width characters dropped), traditional Chinese mapped
-    to simplified, punctuation and whitespace folded to single spaces."""
-    return _native.normalize(text)
+    to simplified (OpenCC tw2sp, with Taiwan vocabulary; t2s for version 1),
+    punctuation and whitespace folded to single spaces."""
+    return _native.normalize(text, version)
 
 
 @_translate_errors()
 def band_keys(signature: bytes) -> list[int]:
-    """Return the LSH_BANDS band keys of a signature, non-negative 63-bit
-    ints (an SQL BIGINT each; distinct across bands, so one column holds
-    them all). Empty for the signature of a text with no words."""
+    """Return the band keys of a signature (LSH_BANDS of them for version 2,
+    LSH_BANDS_V1 for version 1), non-negative 63-bit ints (an SQL BIGINT
+    each; distinct across bands and versions, so one column holds them all).
+    Empty for the signature of a text with no words."""
     return _native.band_keys(signature)
 
 
 @_translate_errors()
 def estimate_similarity(sig_a: bytes, sig_b: bytes) -> float:
-    """Return the estimated Jaccard similarity of two signatures' texts."""
+    """Return the estimated Jaccard similarity of two signatures' texts
+    (0.0 across versions)."""
     return _native.estimate_similarity(sig_a, sig_b)
 
 
-class DedupIndex:
-    """An in-memory near-duplicate index: integer keys to MinHash signatures.
+@_translate_errors()
+def signature_version(signature: bytes) -> int:
+    """Return the version of a stored signature (1 or 2)."""
+    return _native.signature_version(signature)
 
-    ``query`` returns up to ``k`` (key, estimated similarity) pairs at or
-    above ``threshold``, best first. Thread-safe; the GIL is released while
-    texts are normalised, hashed and looked up."""
+
+@_translate_errors()
+def verify(sig_a: bytes, sig_b: bytes) -> tuple[float, float]:
+    """Return the exact (Jaccard, containment) of two version-2 signatures'
+    shingle sets; containment is the overlap over the smaller set."""
+    return _native.verify(sig_a, sig_b)
+
+
+@_translate_errors()
+def match_score(
+    sig_a: bytes,
+    sig_b: bytes,
+    threshold: float = DEFAULT_DEDUP_THRESHOLD,
+    containment: float = DEFAULT_CONTAINMENT_THRESHOLD,
+    threshold_v1: float = DEFAULT_DEDUP_THRESHOLD_V1,
+) -> float:
+    """Return how two stored signatures match, 0.0 if they are not
+    near-duplicates: for version 2 the verified decision (Jaccard at least
+    ``threshold``, times CJK_THRESHOLD_SCALE for two Chinese texts, or containment at least ``containment`` for texts of
+    MIN_CONTAINMENT_SHINGLES shingles or more), for version 1 the MinHash
+    estimate against ``threshold_v1``; signatures of different versions never
+    match."""
+    return _native.match_score(sig_a, sig_b, threshold, containment, threshold_v1)
+
+
+class DedupIndex:
+    """An in-memory near-duplicate index: integer keys to signatures of
+    one ``version``.
+
+    Version 2 (the default): LSH candidates are verified on their exact
+    shingle sets; ``query`` returns up to ``k`` (key, score) pairs whose
+    Jaccard similarity reaches ``threshold`` (the score is that similarity)
+    or whose containment reaches ``containment`` (the score is the
+    containment), best first. Version 1: the estimated similarity must
+    reach ``threshold`` (default DEFAULT_DEDUP_THRESHOLD_V1). Thread-safe;
+    the GIL is released while texts are normalised, hashed and looked up."""
 
     __slots__ = ("_index",)
 
     @_translate_errors()
-    def __init__(self, threshold: float = DEFAULT_DEDUP_THRESHOLD) -> None:
-        self._index = _native.DedupIndex(threshold)
+    def __init__(
+        self,
+        threshold: float | None = None,
+        version: int = SIGNATURE_VERSION,
+        containment: float = DEFAULT_CONTAINMENT_THRESHOLD,
+    ) -> None:
+        self._index = _native.DedupIndex(threshold, version, containment)
 
     @property
     def threshold(self) -> float:
         return self._index.threshold
+
+    @property
+    def containment(self) -> float:
+        return self._index.containment
+
+    @property
+    def version(self) -> int:
+        return self._index.version
 
     def __len__(self) -> int:
         return len(self._index)
@@ -603,8 +662,16 @@ __all__ += [
     "LSH_BANDS",
     "LSH_ROWS",
     "DEFAULT_DEDUP_THRESHOLD",
+    "DEFAULT_DEDUP_THRESHOLD_V1",
+    "DEFAULT_CONTAINMENT_THRESHOLD",
+    "MIN_CONTAINMENT_SHINGLES",
+    "CJK_THRESHOLD_SCALE",
+    "LSH_BANDS_V1",
     "normalize",
     "band_keys",
+    "signature_version",
+    "verify",
+    "match_score",
     "estimate_similarity",
     "DedupIndex",
     "ScoreWeights",

@@ -3,8 +3,10 @@ against datasketch and rensa (dev requirements only).
 
     PYTHONPATH=python .venv/bin/python tests/bench/dedup_bench.py [--full]
 
-Prints signatures/s (batch from Python, English and Chinese short texts),
-query latency p50/p99 with 100k (and, with --full, 1M) stored signatures,
+Prints signatures/s (batch from Python, English and Chinese short texts,
+version 2 and version 1), query latency p50/p99 with 100k (and, with
+--full, 1M) stored signatures of report-like text (and at 100k, of text
+from a 45-word vocabulary, the worst case for character shingles),
 and the time to score 1M reports plus top-100. With --full the native
 figures of the C++ program tests/bench/dedup_bench.cc (build/tests/dedup_bench:
 1M stored signatures queried without Python, scoring's wall and CPU time)
@@ -21,6 +23,7 @@ same run.
 from __future__ import annotations
 
 import array
+import itertools
 import os
 import pathlib
 import random
@@ -55,6 +58,33 @@ def english(rng: random.Random, n: int) -> list[str]:
     return out
 
 
+def _pseudo_words(count: int) -> list[str]:
+    rng = random.Random(1234)
+    return ["".join(rng.choice("abcdefghijklmnopqrstuvwxyz")
+                    for _ in range(rng.randint(3, 10))) for _ in range(count)]
+
+
+# A report-like vocabulary: the words above and 3,000 more, drawn with
+# Zipf weights (1 / rank). Unrelated texts then share a few character
+# 3-grams (mean exact Jaccard about 0.05), as unrelated reports do; with the
+# 45 words alone every text shares most of its 3-grams with every other
+# (mean 0.20), the worst case for character shingles.
+VOCABULARY = list(WORDS) + _pseudo_words(3000)
+ZIPF_CUMULATIVE = list(itertools.accumulate(
+    1.0 / (rank + 1) for rank in range(len(VOCABULARY))))
+
+
+def report_like(rng: random.Random, n: int) -> list[str]:
+    out = []
+    for _ in range(n):
+        target = rng.randint(100, 300)
+        words = rng.choices(VOCABULARY, cum_weights=ZIPF_CUMULATIVE, k=80)
+        text = " ".join(words)
+        cut = text.find(" ", target)
+        out.append(text if cut < 0 else text[:cut])
+    return out
+
+
 def chinese(rng: random.Random, n: int) -> list[str]:
     return ["".join(rng.choice(HAN) for _ in range(rng.randint(50, 120))) for _ in range(n)]
 
@@ -83,6 +113,9 @@ def bench_signatures(rng: random.Random) -> None:
           f"Chinese {statistics.mean(map(len, zh)):.0f} chars")
     rate = best_rate(lambda: index.signatures(texts), len(texts))
     print(f"tipline signatures (batch, English):  {rate:>10,.0f} /s")
+    old = tipline_core.DedupIndex(version=1)
+    rate = best_rate(lambda: old.signatures(texts), len(texts))
+    print(f"tipline version-1 signatures (batch, English): {rate:>10,.0f} /s")
     rate = best_rate(lambda: index.signatures(zh), len(zh))
     print(f"tipline signatures (batch, Chinese):  {rate:>10,.0f} /s")
     traditional = [t.replace("个", "個").replace("电", "電") for t in zh]
@@ -111,18 +144,19 @@ def bench_signatures(rng: random.Random) -> None:
         print(f"datasketch MinHash.bulk (words):      {rate:>10,.0f} /s")
 
 
-def bench_queries(rng: random.Random, stored: int) -> None:
-    texts = english(rng, stored)
+def bench_queries(rng: random.Random, stored: int, words=report_like,
+                  label: str = "report-like vocabulary") -> None:
+    texts = words(rng, stored)
     index = tipline_core.DedupIndex(0.5)
     start = time.perf_counter()
     for begin in range(0, stored, 100_000):
         index.add_many(range(begin, min(stored, begin + 100_000)), texts[begin:begin + 100_000])
-    print(f"stored {stored:,}: built in {time.perf_counter() - start:.1f} s")
+    print(f"stored {stored:,} ({label}): built in {time.perf_counter() - start:.1f} s")
     near = [t + " again" for t in rng.sample(texts, 1000)]
-    other = english(random.Random(99), 1000)
+    other = words(random.Random(99), 1000)
     queries = near + other
     signatures = index.signatures(queries)
-    for label, function, items in (
+    for item_label, function, items in (
         ("query(text)", index.query, queries),
         ("query_signature(bytes)", index.query_signature, signatures),
     ):
@@ -131,9 +165,11 @@ def bench_queries(rng: random.Random, stored: int) -> None:
             t0 = time.perf_counter_ns()
             function(item)
             samples.append(time.perf_counter_ns() - t0)
-        print(f"  tipline {label:<24} from Python: {percentiles(samples)}")
+        print(f"  tipline {item_label:<24} from Python: {percentiles(samples)}")
     hits = sum(1 for r in index.query_many(near, k=1) if r)
     print(f"  near-duplicates found: {hits}/{len(near)}")
+    if words is not report_like:
+        return
 
     if stored <= 100_000:
         try:
@@ -252,6 +288,8 @@ def main() -> None:
     rng = random.Random(2024)
     bench_signatures(rng)
     bench_queries(rng, 100_000)
+    bench_queries(rng, 100_000, english,
+                  "the 45-word vocabulary, the worst case for character shingles")
     if "--full" in sys.argv:
         bench_queries(rng, 1_000_000)
     bench_scoring(rng)

@@ -7,7 +7,7 @@ the module's own code (tipline.report.signature and tipline.report.band).
         --reports 100000
 
 Creates a database with the tipline module, files --reports report rows
-(English and Chinese texts, one open case per ten reports), stores each
+(report-like English and Chinese texts, one open case per ten reports), stores each
 report's encrypted signature and blinded band keys, then times, per
 submission, the candidate query on the band index alone and the whole
 lookup a filing does (query + decryption + native similarity, open cases
@@ -24,7 +24,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-from dedup_bench import chinese, english  # noqa: E402
+from dedup_bench import chinese, report_like  # noqa: E402
 
 
 def percentiles(samples):
@@ -65,7 +65,7 @@ def main():
 
     rng = random.Random(args.seed)
     half = args.reports // 2
-    texts = english(rng, half) + chinese(rng, args.reports - half)
+    texts = report_like(rng, half) + chinese(rng, args.reports - half)
     rng.shuffle(texts)
 
     started = time.perf_counter()
@@ -147,7 +147,7 @@ def main():
         duplicates = signer.signatures(
             [perturb(rng, texts[i]) for i in picks])
         fresh = signer.signatures(
-            english(rng, args.queries // 2)
+            report_like(rng, args.queries // 2)
             + chinese(rng, args.queries - args.queries // 2))
         for label, queries in (
                 ("near-duplicate", duplicates), ("new text", fresh)):

@@ -218,17 +218,21 @@ def chinese_sources() -> dict[str, list[str]]:
     return sources
 
 
-def language_of(text: str) -> str | None:
+def language_of(text: str, min_words: int = 8, min_han: int = 20,
+                mixed_share: tuple[float, float] = (0.06, 0.6),
+                mixed_words: int = 4) -> str | None:
+    """en, zh or mixed (Chinese with English words), None when unclear; the
+    limits are the report-sized defaults of this benchmark."""
     han = sum(1 for ch in text if is_han(ch))
     words = len(re.findall(r"[A-Za-z][A-Za-z0-9_-]+", text))
     if han == 0:
-        return "en" if words >= 8 else None
-    if han < 20:
+        return "en" if words >= min_words else None
+    if han < min_han:
         return None
     share = words / (words + han)
     if share < 0.02:
         return "zh"
-    if 0.06 <= share <= 0.6 and words >= 4:
+    if mixed_share[0] <= share <= mixed_share[1] and words >= mixed_words:
         return "mixed"
     return None
 

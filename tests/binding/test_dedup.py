@@ -1,5 +1,5 @@
-"""tipline_core near-duplicate API: normalize, signatures, DedupIndex,
-band_keys, estimate_similarity."""
+"""tipline_core near-duplicate API: normalize, signatures (versions 1 and
+2), DedupIndex, band_keys, estimate_similarity, verify, match_score."""
 
 import hashlib
 import struct
@@ -77,14 +77,55 @@ def _permutations():
 
 
 def reference_signature(latin_text: str) -> bytes:
-    """The documented algorithm, for text without CJK characters."""
-    tokens = [xxh64(t.encode()) for t in tipline_core.normalize(latin_text).split(" ")]
+    """The documented version-1 algorithm, for text without CJK characters."""
+    tokens = [xxh64(t.encode()) for t in tipline_core.normalize(latin_text, 1).split(" ")]
     if len(tokens) == 1:
         shingles = [xxh64(struct.pack("<Q", tokens[0]))]
     else:
         shingles = [xxh64(struct.pack("<QQ", a, b)) for a, b in zip(tokens, tokens[1:])]
     values = [min((((a * h + b) & M64) >> 32) for h in shingles) for a, b in _permutations()]
     return bytes([1, 0, 128, 0]) + struct.pack("<128I", *values)
+
+
+SEED_V2 = 0x5469706C696E6532
+MISSING = 0x1FFFFF
+
+
+def _mix64(z):
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & M64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & M64
+    return z ^ (z >> 31)
+
+
+def reference_signature_v2(latin_text: str) -> bytes:
+    """The documented version-2 algorithm, for text without CJK characters:
+    character 3-grams without spaces, one-permutation MinHash with optimal
+    densification, and the verify set."""
+    cps = [ord(c) for c in tipline_core.normalize(latin_text) if c != " "]
+    if len(cps) >= 3:
+        keys = [a | b << 21 | c << 42 for a, b, c in zip(cps, cps[1:], cps[2:])]
+    elif len(cps) == 2:
+        keys = [cps[0] | cps[1] << 21 | MISSING << 42]
+    else:
+        keys = [cps[0] | MISSING << 21 | MISSING << 42] if cps else []
+    hashes = [_mix64(k ^ SEED_V2) for k in keys]
+    bins = {}
+    for h in hashes:
+        b, v = h >> 57, h & 0xFFFFFFFF
+        bins[b] = min(v, bins.get(b, v))
+    values = []
+    for b in range(128):
+        if b in bins or not bins:
+            values.append(bins.get(b, 0xFFFFFFFF))
+            continue
+        attempt = 1
+        while _mix64(SEED_V2 ^ (b << 32 | attempt)) & 127 not in bins:
+            attempt += 1
+        values.append(bins[_mix64(SEED_V2 ^ (b << 32 | attempt)) & 127])
+    verify = sorted({h >> 32 for h in hashes})
+    return (bytes([2, 0, 128, 0]) + struct.pack("<128I", *values)
+            + struct.pack("<II", len(verify), len(verify))
+            + struct.pack(f"<{len(verify)}I", *verify))
 
 
 # --- Normalisation ---------------------------------------------------------------
@@ -117,14 +158,23 @@ def test_normalize_rejects_lone_surrogates_and_non_str():
 
 GOLDEN_TEXT = "The quick brown fox jumps over the lazy dog"
 GOLDEN_PREFIX = bytes.fromhex("01008000" "bab5f91c" "9cbd0405" "0ea5c111")
+# Version 2's (set deliberately when version 2 was introduced).
+GOLDEN_PREFIX_V2 = bytes.fromhex("02008000" "bc787ee7" "6ab9638d" "83a2de51")
 
 
 def test_signature_layout_and_golden_prefix():
-    signature = DedupIndex().signature(GOLDEN_TEXT)
+    signature = DedupIndex(version=1).signature(GOLDEN_TEXT)
     assert len(signature) == tipline_core.SIGNATURE_SIZE == 516
     assert signature[:16] == GOLDEN_PREFIX
     assert tipline_core.NUM_PERMUTATIONS == 128
-    assert tipline_core.LSH_BANDS * tipline_core.LSH_ROWS == 128
+    assert tipline_core.LSH_BANDS_V1 * 4 == 128
+    assert tipline_core.LSH_BANDS * tipline_core.LSH_ROWS <= 128
+    signature = DedupIndex().signature(GOLDEN_TEXT)
+    assert tipline_core.SIGNATURE_VERSION == 2
+    assert signature[:16] == GOLDEN_PREFIX_V2
+    # 33 3-grams, "the" twice: 32 distinct, all in the verify set.
+    assert len(signature) == 516 + 8 + 4 * 32
+    assert tipline_core.signature_version(signature) == 2
 
 
 @pytest.mark.parametrize(
@@ -132,7 +182,32 @@ def test_signature_layout_and_golden_prefix():
     [GOLDEN_TEXT, "one", "Report: user 42 posted my address, twice!", "a b"],
 )
 def test_signature_matches_the_documented_algorithm(text):
-    assert DedupIndex().signature(text) == reference_signature(text)
+    assert DedupIndex(version=1).signature(text) == reference_signature(text)
+    assert DedupIndex().signature(text) == reference_signature_v2(text)
+
+
+def test_verify_is_exact_and_typos_match():
+    a = DedupIndex().signature("I want another RE-WRIT on my CEASAR SALAD!!")
+    b = DedupIndex().signature("I wannt another re-write ｏｎ my ceasar salad!!")
+    jaccard, containment = tipline_core.verify(a, b)
+    sa = set(struct.unpack_from(f"<{(len(a) - 524) // 4}I", a, 524))
+    sb = set(struct.unpack_from(f"<{(len(b) - 524) // 4}I", b, 524))
+    assert jaccard == len(sa & sb) / len(sa | sb)
+    assert containment == len(sa & sb) / min(len(sa), len(sb))
+    assert tipline_core.match_score(a, b) == jaccard > tipline_core.DEFAULT_DEDUP_THRESHOLD
+    old_a = DedupIndex(version=1).signature("I want another RE-WRIT on my CEASAR SALAD!!")
+    old_b = DedupIndex(version=1).signature("I wannt another re-write ｏｎ my ceasar salad!!")
+    assert tipline_core.match_score(old_a, old_b) == 0.0  # version 1 missed it
+    assert tipline_core.match_score(a, old_a) == 0.0  # never across versions
+    with pytest.raises(InvalidInput):
+        tipline_core.verify(a, old_a)
+
+
+def test_taiwan_vocabulary():
+    a = DedupIndex().signature("我的軟體和滑鼠壞了，請幫忙")
+    b = DedupIndex().signature("我的软件和鼠标坏了，请帮忙")
+    assert tipline_core.verify(a, b)[1] == 1.0
+    assert tipline_core.match_score(a, b) > 0
 
 
 def test_batch_signatures_are_stable_across_kernels():
@@ -142,13 +217,18 @@ def test_batch_signatures_are_stable_across_kernels():
              "Mixed 中文 and English, ｆｕｌｌ width", "a b"] + [
         f"report {i} about user {i * 7} posting spam links every night"
         for i in range(200)]
-    digest = hashlib.sha256(b"".join(DedupIndex().signatures(texts))).hexdigest()
+    digest = hashlib.sha256(b"".join(
+        DedupIndex(version=1).signatures(texts))).hexdigest()
     assert digest == (
         "0a48b2780f149377e9c054a31159b7c50178bd660d46597c6d9e9fea2f8f4367")
+    # Version 2 (no kernel clones, but stored all the same).
+    digest = hashlib.sha256(b"".join(DedupIndex().signatures(texts))).hexdigest()
+    assert digest == (
+        "6ec582195c82ede969d3fd724cc20b9e2da4090f078abd982d20a69f7646905d")
 
 
 def test_band_keys_are_documented_and_fit_bigint():
-    signature = DedupIndex().signature(GOLDEN_TEXT)
+    signature = DedupIndex(version=1).signature(GOLDEN_TEXT)
     keys = tipline_core.band_keys(signature)
     assert len(keys) == 32 and len(set(keys)) == 32
     assert all(0 <= key < 2**63 for key in keys)
@@ -157,6 +237,13 @@ def test_band_keys_are_documented_and_fit_bigint():
         rows = values[16 * band:16 * band + 16]
         assert keys[band] == xxh64(bytes([band]) + rows) & (2**63 - 1)
     assert tipline_core.band_keys(DedupIndex().signature("?!")) == []
+    signature = DedupIndex().signature(GOLDEN_TEXT)
+    keys_v2 = tipline_core.band_keys(signature)
+    assert len(set(keys_v2)) == tipline_core.LSH_BANDS == 42
+    assert not set(keys_v2) & set(keys)
+    for band in (0, 20, 41):
+        rows = signature[4 + 12 * band:4 + 12 * band + 12]
+        assert keys_v2[band] == xxh64(bytes([0x80 | band]) + rows) & (2**63 - 1)
 
 
 def test_batch_signatures_equal_single():
@@ -174,7 +261,8 @@ def test_signature_errors():
     with pytest.raises(TypeError):
         index.signatures("not a list")
     good = index.signature(GOLDEN_TEXT)
-    for bad in (b"", good[:-1], good + b"\0", b"\x02" + good[1:], good[:2] + b"\x40\x00" + good[4:]):
+    for bad in (b"", good[:-1], good + b"\0", b"\x03" + good[1:],
+                good[:2] + b"\x40\x00" + good[4:], good[:1] + b"\x07" + good[2:]):
         with pytest.raises(InvalidInput):
             tipline_core.estimate_similarity(bad, good)
         with pytest.raises(InvalidInput):
@@ -226,10 +314,16 @@ def test_query_threshold_k_and_order():
     assert index.query(EN_A, k=0) == []
     assert [key for key, _ in index.query(ZH_B)] == [5, 4]
     assert index.query("nothing like any stored report") == []
-    strict = DedupIndex(threshold=0.99)
+    strict = DedupIndex(threshold=0.99, containment=1.0)
     strict.add_many([1, 2], [EN_A, EN_B])
     assert strict.query(EN_A) == [(1, 1.0)]
     assert index.threshold == 0.5 and DedupIndex().threshold == tipline_core.DEFAULT_DEDUP_THRESHOLD
+    assert DedupIndex(version=1).threshold == tipline_core.DEFAULT_DEDUP_THRESHOLD_V1
+    old = DedupIndex(version=1)
+    with pytest.raises(InvalidInput):
+        old.add_signature(1, index.signature(EN_A))
+    with pytest.raises(InvalidInput):
+        DedupIndex(version=3)
 
 
 def test_query_many_and_query_signature():

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "tipline/minhash.h"
 #include "tipline/normalize.h"
@@ -42,7 +43,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Require(out.empty() || (out.front() != ' ' && out.back() != ' '), "trimmed");
   Require(out.find("  ") == std::string::npos, "single spaces");
   const tipline::MinHashSignature signature = tipline::MinHashOfShingles(
-      tipline::ShingleHashes(out).data(), tipline::ShingleHashes(out).size());
+      tipline::ShingleHashes(out, 1).data(), tipline::ShingleHashes(out, 1).size());
   Require(signature.empty() == out.empty(), "only empty text has no shingles");
+  const std::vector<uint64_t> v2 = tipline::ShingleHashes(out, 2);
+  const tipline::MinHashSignature signature2 =
+      tipline::SignatureOfShingles(v2.data(), v2.size(), 2);
+  Require(signature2.empty() == out.empty(), "only empty text has no v2 shingles");
   return 0;
 }

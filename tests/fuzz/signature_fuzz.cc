@@ -30,9 +30,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!decoded.ok()) {
     Require(decoded.status().code() == tipline::StatusCode::kInvalidArgument,
             "bad signatures are kInvalidArgument");
-    Require(size != tipline::kSignatureBytes || data[0] != tipline::kSignatureVersion ||
+    Require(size != tipline::kSignatureBytes || data[0] != 1 ||
                 data[1] != 0 || data[2] != 128 || data[3] != 0,
-            "only bad headers or lengths are rejected");
+            "a version-1 signature is only rejected for its header or length");
     return 0;
   }
   const tipline::MinHashSignature& signature = decoded.value();
@@ -40,12 +40,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const double self = tipline::EstimateSimilarity(signature, signature);
   Require(self == (signature.empty() ? 0.0 : 1.0), "self-similarity");
   const auto keys = tipline::BandKeys(signature);
-  Require(keys.size() == (signature.empty() ? 0 : tipline::kLshBands), "band count");
+  Require(keys.size() ==
+              (signature.empty() ? 0 : tipline::LshBands(signature.version)),
+          "band count");
   for (const int64_t key : keys) Require(key >= 0, "band keys are non-negative");
+  if (signature.version == 2) {
+    const tipline::ShingleOverlap self_overlap =
+        tipline::VerifyOverlap(signature, signature);
+    Require(signature.shingles.empty() || self_overlap.jaccard == 1.0,
+            "a verify set overlaps itself fully");
+  }
 
-  auto index = std::move(tipline::DedupIndex::Create(0.5)).value();
-  index->AddSignature(1, signature);
-  index->AddSignature(2, signature);
+  auto index = std::move(tipline::DedupIndex::Create(0.5, signature.version)).value();
+  Require(index->AddSignature(1, signature).ok(), "adds");
+  Require(index->AddSignature(2, signature).ok(), "adds again");
   const auto matches = index->QuerySignature(signature, 10);
   Require(matches.size() == (signature.empty() ? 0u : 2u), "finds both copies");
   Require(index->Remove(1) && index->Remove(2) && index->size() == 0, "removes");

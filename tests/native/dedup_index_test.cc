@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <string>
@@ -56,15 +57,19 @@ TEST(DedupIndexTest, UnrelatedTextFindsNothing) {
 }
 
 TEST(DedupIndexTest, ThresholdAndKLimitResults) {
-  auto strict = NewIndex(0.95);
+  // Containment only at 1.0 for the strict index: the variant below shares
+  // 87 % of its shingles with base.
+  auto strict = std::move(DedupIndex::Create(0.95, kSignatureVersion, 1.0)).value();
   auto loose = NewIndex(0.3);
   const std::string base = "the same complaint text repeated by several people in the group";
   for (int i = 0; i < 5; ++i) {
     ASSERT_TRUE(strict->Add(i, base).ok());
     ASSERT_TRUE(loose->Add(i, base).ok());
   }
-  ASSERT_TRUE(strict->Add(9, base + " today").ok());
-  ASSERT_TRUE(loose->Add(9, base + " today").ok());
+  // Not contained in base either way, so only the Jaccard similarity counts.
+  const std::string variant = base.substr(0, base.size() - 5) + "chat";
+  ASSERT_TRUE(strict->Add(9, variant).ok());
+  ASSERT_TRUE(loose->Add(9, variant).ok());
   const auto all = loose->Query(base, 10).value();
   EXPECT_EQ(all.size(), 6u);
   EXPECT_EQ(all.back().key, 9);  // exact copies first, ties by key
@@ -124,11 +129,95 @@ TEST(DedupIndexTest, AddSignaturesEqualsAdd) {
     keys.push_back(i);
     signatures.push_back(ComputeSignature(Report(i)).value());
   }
-  batch->AddSignatures(keys, signatures);
+  ASSERT_TRUE(batch->AddSignatures(keys, signatures).ok());
   const auto queries = batch->QuerySignatures(signatures, 3);
   for (int i = 0; i < 100; i += 9) {
     EXPECT_EQ(queries[i], one->Query(Report(i), 3).value());
   }
+}
+
+TEST(DedupIndexTest, RejectsBadVersionsAndContainment) {
+  EXPECT_FALSE(DedupIndex::Create(0.5, 3).ok());
+  EXPECT_FALSE(DedupIndex::Create(0.5, 0).ok());
+  EXPECT_FALSE(DedupIndex::Create(0.5, 2, 0.0).ok());
+  EXPECT_FALSE(DedupIndex::Create(0.5, 2, 1.5).ok());
+  EXPECT_TRUE(DedupIndex::Create(0.5, 1).ok());
+}
+
+TEST(DedupIndexTest, AnIndexHoldsOneVersion) {
+  auto v2 = NewIndex();
+  auto v1 = std::move(DedupIndex::Create(0.5, kSignatureVersion1)).value();
+  const MinHashSignature old = ComputeSignature(Report(1), 1).value();
+  const MinHashSignature now = ComputeSignature(Report(1)).value();
+  EXPECT_EQ(v2->AddSignature(1, old).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(v1->AddSignature(1, now).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(v2->AddSignatures({1, 2}, {now, old}).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(v2->size(), 0u);
+  ASSERT_TRUE(v1->AddSignature(1, old).ok());
+  ASSERT_TRUE(v2->AddSignature(1, now).ok());
+  // A version-1 index still finds version-1 near-duplicates by estimate.
+  const auto found = v1->Query(Report(1) + " please", 5).value();
+  ASSERT_FALSE(found.empty());
+  EXPECT_EQ(found[0].key, 1);
+  EXPECT_TRUE(v1->QuerySignature(now, 5).empty());
+  EXPECT_TRUE(v2->QuerySignature(old, 5).empty());
+}
+
+TEST(DedupIndexTest, TyposAreFoundAndVerified) {
+  auto index = NewIndex();
+  ASSERT_TRUE(index->Add(1, "I want another RE-WRIT on my CEASAR SALAD!!").ok());
+  ASSERT_TRUE(index->Add(2, "I want another coffee on my desk before noon").ok());
+  const auto found =
+      index->Query("I wannt another re-write \uff4f\uff4e my ceasar salad!!", 10).value();
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].key, 1);
+  EXPECT_GT(found[0].similarity, 0.6);
+}
+
+TEST(DedupIndexTest, ContainmentFindsATruncatedReport) {
+  auto index = NewIndex();
+  const std::string whole =
+      "The seller in the second-hand phone group took my deposit of 300 yuan and "
+      "then blocked me; his account is still selling the same phone to others";
+  ASSERT_TRUE(index->Add(1, whole).ok());
+  const std::string prefix = whole.substr(0, 50);  // Jaccard about 0.35
+  const ShingleOverlap overlap = VerifyOverlap(ComputeSignature(whole).value(),
+                                               ComputeSignature(prefix).value());
+  ASSERT_LT(overlap.jaccard, kDefaultDedupThreshold);
+  ASSERT_GE(overlap.containment, kDefaultContainmentThreshold);
+  const auto found = index->Query(prefix, 10).value();
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_DOUBLE_EQ(found[0].similarity, overlap.containment);
+  // Two short texts never match on containment alone.
+  EXPECT_EQ(VerifiedScore(ShingleOverlap{0.2, 1.0, kMinContainmentShingles - 1}, false,
+                          kDefaultDedupThreshold, kDefaultContainmentThreshold),
+            0.0);
+}
+
+TEST(DedupIndexTest, ChinesePairsUseTheScaledThreshold) {
+  const ShingleOverlap overlap{0.37, 0.5, 40};
+  EXPECT_EQ(VerifiedScore(overlap, false, 0.42, 0.8), 0.0);
+  EXPECT_DOUBLE_EQ(VerifiedScore(overlap, true, 0.42, 0.8), 0.37);
+}
+
+TEST(DedupIndexTest, CommonBucketsAndCandidatesAreBounded) {
+  // 300 copies of one text: every band key is the same, so its buckets fill
+  // at kMaxBucketSlots and a query verifies at most kMaxVerifiedCandidates.
+  auto index = NewIndex();
+  const std::string text = "the same template text pasted by everyone in the group";
+  for (int i = 0; i < 300; ++i) ASSERT_TRUE(index->Add(i, text).ok());
+  EXPECT_EQ(index->size(), 300u);
+  const auto found = index->Query(text, 1000).value();
+  ASSERT_EQ(found.size(), std::min(kMaxBucketSlots, kMaxVerifiedCandidates));
+  for (const DedupMatch& m : found) EXPECT_EQ(m.similarity, 1.0);
+  EXPECT_EQ(found[0].key, 0);
+  // Removing the first copies makes room in the buckets for later adds.
+  for (int i = 0; i < 64; ++i) ASSERT_TRUE(index->Remove(i));
+  ASSERT_TRUE(index->Add(1000, text).ok());
+  const std::vector<DedupMatch> after = index->Query(text, 1000).value();
+  bool later = false;
+  for (const DedupMatch& m : after) later |= m.key == 1000;
+  EXPECT_TRUE(later);
 }
 
 TEST(DedupIndexTest, ConcurrentReadersAndWriterSmokeTest) {

@@ -8,14 +8,30 @@
 namespace tipline {
 namespace {
 
+// Version 2's golden values (set when version 2 was introduced; changing
+// them invalidates every stored version-2 signature).
+constexpr uint64_t kGoldenV2Digest = 0x17CAF6F3DF5F6D59ULL;
+constexpr uint32_t kGoldenV2Value0 = 0xE77E78BCu;
+constexpr int64_t kGoldenV2Band0 = 3491768344116697757LL;
+
 MinHashSignature Signature(const std::string& text) {
   Result<MinHashSignature> result = ComputeSignature(text);
   EXPECT_TRUE(result.ok()) << result.status().ToString();
   return result.ok() ? result.value() : MinHashSignature{};
 }
 
+MinHashSignature SignatureV1(const std::string& text) {
+  Result<MinHashSignature> result = ComputeSignature(text, kSignatureVersion1);
+  EXPECT_TRUE(result.ok()) << result.status().ToString();
+  return result.ok() ? result.value() : MinHashSignature{};
+}
+
 double Similarity(const std::string& a, const std::string& b) {
   return EstimateSimilarity(Signature(a), Signature(b));
+}
+
+double Jaccard(const std::string& a, const std::string& b) {
+  return VerifyOverlap(Signature(a), Signature(b)).jaccard;
 }
 
 TEST(MinHashTest, XxHash64MatchesReferenceVectors) {
@@ -32,10 +48,11 @@ TEST(MinHashTest, XxHash64MatchesReferenceVectors) {
 }
 
 TEST(MinHashTest, GoldenSignatureIsStable) {
-  // Changing the hash, shingling, seeds or layout changes these bytes, and
-  // invalidates every signature stored in a database.
+  // Version 1, still stored by databases until the re-signing cron job has
+  // run: changing the hash, shingling, seeds or layout changes these bytes,
+  // and invalidates every version-1 signature stored in a database.
   const std::string bytes =
-      EncodeSignature(Signature("The quick brown fox jumps over the lazy dog"));
+      EncodeSignature(SignatureV1("The quick brown fox jumps over the lazy dog"));
   ASSERT_EQ(bytes.size(), kSignatureBytes);
   const std::string golden_prefix(
       "\x01\x00\x80\x00"
@@ -44,9 +61,9 @@ TEST(MinHashTest, GoldenSignatureIsStable) {
       "\x0e\xa5\xc1\x11",
       16);
   EXPECT_EQ(bytes.substr(0, 16), golden_prefix);
-  EXPECT_EQ(BandKey(Signature("The quick brown fox jumps over the lazy dog"), 0),
+  EXPECT_EQ(BandKey(SignatureV1("The quick brown fox jumps over the lazy dog"), 0),
             4299783182534612903LL);
-  const MinHashSignature chinese = Signature("我的個人信息被洩露了");
+  const MinHashSignature chinese = SignatureV1("我的個人信息被洩露了");
   EXPECT_EQ(chinese.values[0], 0x06686B42u);
   EXPECT_EQ(chinese.values[1], 0x4264472Au);
 }
@@ -66,8 +83,26 @@ TEST(MinHashTest, WholeSignaturesAreStableOnEveryKernel) {
                     std::to_string(i * 7) + " posting spam links every night");
   }
   std::string all;
-  for (const std::string& text : texts) all += EncodeSignature(Signature(text));
+  for (const std::string& text : texts) all += EncodeSignature(SignatureV1(text));
   EXPECT_EQ(XxHash64(all.data(), all.size(), 0), 0xD857AC2709CC8C8AULL);
+  // Version 2 (set deliberately when version 2 was introduced).
+  all.clear();
+  for (const std::string& text : texts) all += EncodeSignature(Signature(text));
+  EXPECT_EQ(XxHash64(all.data(), all.size(), 0), kGoldenV2Digest);
+}
+
+TEST(MinHashTest, GoldenVersion2SignatureIsStable) {
+  const MinHashSignature signature =
+      Signature("The quick brown fox jumps over the lazy dog");
+  const std::string bytes = EncodeSignature(signature);
+  // 35 letters without spaces: 33 3-grams, "the" twice.
+  ASSERT_EQ(bytes.size(), kSignatureBytes + kVerifyHeaderBytes + 4 * 32);
+  EXPECT_EQ(bytes.substr(0, 4), std::string("\x02\x00\x80\x00", 4));
+  EXPECT_EQ(signature.shingle_count, 32u);
+  EXPECT_EQ(signature.values[0], kGoldenV2Value0);
+  EXPECT_EQ(BandKey(signature, 0), kGoldenV2Band0);
+  EXPECT_TRUE(Signature("我的個人信息被洩露了").cjk);
+  EXPECT_FALSE(signature.cjk);
 }
 
 TEST(MinHashTest, EncodeDecodeRoundTrip) {
@@ -78,7 +113,7 @@ TEST(MinHashTest, EncodeDecodeRoundTrip) {
 }
 
 TEST(MinHashTest, DecodeRejectsBadBytes) {
-  std::string bytes = EncodeSignature(Signature("some text here"));
+  std::string bytes = EncodeSignature(SignatureV1("some text here"));
   EXPECT_FALSE(DecodeSignature(bytes.substr(0, kSignatureBytes - 1)).ok());
   EXPECT_FALSE(DecodeSignature(bytes + "x").ok());
   EXPECT_FALSE(DecodeSignature("").ok());
@@ -89,6 +124,98 @@ TEST(MinHashTest, DecodeRejectsBadBytes) {
     ASSERT_FALSE(result.ok()) << header_byte;
     EXPECT_EQ(result.status().code(), StatusCode::kInvalidArgument);
   }
+}
+
+TEST(MinHashTest, DecodeRejectsBadVerifySets) {
+  const std::string good = EncodeSignature(Signature("some text here, long enough"));
+  ASSERT_TRUE(DecodeSignature(good).ok());
+  EXPECT_FALSE(DecodeSignature(good.substr(0, good.size() - 1)).ok());
+  EXPECT_FALSE(DecodeSignature(good + "abcd").ok());
+  EXPECT_FALSE(DecodeSignature(good.substr(0, kSignatureBytes)).ok());
+  std::string unsorted = good;  // swap the first two set values
+  const size_t first = kSignatureBytes + kVerifyHeaderBytes;
+  for (size_t i = 0; i < 4; ++i) std::swap(unsorted[first + i], unsorted[first + 4 + i]);
+  EXPECT_FALSE(DecodeSignature(unsorted).ok());
+  std::string count = good;  // a stored count that disagrees with the set
+  count[kSignatureBytes] ^= 0x01;
+  EXPECT_FALSE(DecodeSignature(count).ok());
+  std::string flags = good;
+  flags[1] = 2;
+  EXPECT_FALSE(DecodeSignature(flags).ok());
+}
+
+TEST(MinHashTest, Version2SurvivesTyposCaseAndWidth) {
+  // The example: the same complaint, three typos and full width.
+  const std::string a = "I want another RE-WRIT on my CEASAR SALAD!!";
+  const std::string b = "I wannt another re-write \uff4f\uff4e my ceasar salad!!";
+  EXPECT_GT(Jaccard(a, b), 0.6);
+  EXPECT_LT(EstimateSimilarity(SignatureV1(a), SignatureV1(b)), 0.5);
+  EXPECT_LT(Jaccard(a, "Someone keeps posting spam links in the chat"), 0.1);
+}
+
+TEST(MinHashTest, Version2IgnoresSpacingAndPunctuation) {
+  EXPECT_EQ(Signature("spam links, every night!"), Signature("spamlinks every   night"));
+  EXPECT_EQ(Signature("我的 个人 信息"), Signature("我的个人信息。"));
+}
+
+TEST(MinHashTest, Version2MapsTaiwanVocabulary) {
+  // tw2sp maps 軟體 -> 软件 and 滑鼠 -> 鼠标, which t2s leaves as 软体, 滑鼠;
+  // the traditional text keeps both readings, so the simplified one written
+  // with mainland words is contained in it, and so is one that keeps 资料,
+  // which tw2sp would have made 数据.
+  const ShingleOverlap taiwan =
+      VerifyOverlap(Signature("我的軟體和滑鼠壞了"), Signature("我的软件和鼠标坏了"));
+  EXPECT_DOUBLE_EQ(taiwan.containment, 1.0);
+  EXPECT_GT(taiwan.jaccard, 0.5);
+  EXPECT_LT(EstimateSimilarity(SignatureV1("我的軟體和滑鼠壞了"),
+                               SignatureV1("我的软件和鼠标坏了")), 0.5);
+  EXPECT_DOUBLE_EQ(VerifyOverlap(Signature("個人資料被洩露了"),
+                                 Signature("个人资料被泄露了")).containment, 1.0);
+}
+
+TEST(MinHashTest, VerifyOverlapIsExact) {
+  // "abcdef": abc bcd cde def; "abcdefg" adds efg: 4 shared of 5.
+  const ShingleOverlap o = VerifyOverlap(Signature("abcdef"), Signature("abcdefg"));
+  EXPECT_DOUBLE_EQ(o.jaccard, 4.0 / 5.0);
+  EXPECT_DOUBLE_EQ(o.containment, 1.0);
+  EXPECT_EQ(o.smaller, 4u);
+  // Chinese: 3-grams and 2-grams. 中文测试: 2 + 3; 中文测: 1 + 2; shared 3.
+  const ShingleOverlap z = VerifyOverlap(Signature("中文测试"), Signature("中文测"));
+  EXPECT_DOUBLE_EQ(z.jaccard, 3.0 / 5.0);
+  EXPECT_DOUBLE_EQ(z.containment, 1.0);
+  // Across versions, nothing.
+  EXPECT_EQ(VerifyOverlap(Signature("abcdef"), SignatureV1("abcdef")).jaccard, 0.0);
+  EXPECT_EQ(EstimateSimilarity(Signature("abcdef"), SignatureV1("abcdef")), 0.0);
+}
+
+TEST(MinHashTest, LongTextsKeepABottomKSketch) {
+  std::string a, b;
+  uint32_t state = 12345;  // pseudo-random letters: thousands of 3-grams
+  for (int i = 0; i < 20000; ++i) {
+    state = state * 1103515245u + 12345u;
+    a.push_back(static_cast<char>('a' + (state >> 16) % 26));
+  }
+  b = a + "and a short tail";
+  const MinHashSignature x = Signature(a), y = Signature(b);
+  EXPECT_EQ(x.shingles.size(), kMaxVerifyShingles);
+  EXPECT_GT(x.shingle_count, kMaxVerifyShingles);
+  const ShingleOverlap o = VerifyOverlap(x, y);
+  EXPECT_GT(o.jaccard, 0.95);
+  EXPECT_GT(o.containment, 0.95);
+  Result<MinHashSignature> decoded = DecodeSignature(EncodeSignature(x));
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_EQ(decoded.value(), x);
+}
+
+TEST(MinHashTest, VersionsHaveTheirOwnBandKeys) {
+  const std::vector<int64_t> v2 = BandKeys(Signature("a few words for the bands"));
+  const std::vector<int64_t> v1 = BandKeys(SignatureV1("a few words for the bands"));
+  ASSERT_EQ(v2.size(), kLshBandsV2);
+  ASSERT_EQ(v1.size(), kLshBands);
+  for (const int64_t k : v2) {
+    for (const int64_t j : v1) EXPECT_NE(k, j);
+  }
+  EXPECT_FALSE(ComputeSignature("text", 3).ok());
 }
 
 TEST(MinHashTest, NormalisationVariantsHaveEqualSignatures) {
@@ -125,11 +252,21 @@ TEST(MinHashTest, MixedLanguageTextShinglesBothScripts) {
   EXPECT_LT(Similarity(a, "我的iPhone手机被偷了"), 0.8);
 }
 
-TEST(MinHashTest, ShinglesAreTokenBigrams) {
-  EXPECT_EQ(ShingleHashes("one two three").size(), 2u);
-  EXPECT_EQ(ShingleHashes("中文测试").size(), 3u);  // 4 characters, 3 bigrams
-  EXPECT_EQ(ShingleHashes("abc中文").size(), 2u);   // abc|中, 中|文
-  EXPECT_EQ(ShingleHashes("single").size(), 1u);
+TEST(MinHashTest, ShinglesAreTokenBigramsInVersion1) {
+  EXPECT_EQ(ShingleHashes("one two three", 1).size(), 2u);
+  EXPECT_EQ(ShingleHashes("中文测试", 1).size(), 3u);  // 4 characters, 3 bigrams
+  EXPECT_EQ(ShingleHashes("abc中文", 1).size(), 2u);   // abc|中, 中|文
+  EXPECT_EQ(ShingleHashes("single", 1).size(), 1u);
+  EXPECT_TRUE(ShingleHashes("", 1).empty());
+}
+
+TEST(MinHashTest, ShinglesAreCharacterNgramsInVersion2) {
+  EXPECT_EQ(ShingleHashes("one two").size(), 4u);      // one ne2 etw two
+  EXPECT_EQ(ShingleHashes("中文测试").size(), 5u);     // 2 3-grams + 3 2-grams
+  EXPECT_EQ(ShingleHashes("abc中文").size(), 4u);      // 3 3-grams + 中文
+  EXPECT_EQ(ShingleHashes("ab").size(), 1u);
+  EXPECT_EQ(ShingleHashes("a").size(), 1u);
+  EXPECT_EQ(ShingleHashes("中文").size(), 1u);
   EXPECT_TRUE(ShingleHashes("").empty());
 }
 
@@ -142,7 +279,7 @@ TEST(MinHashTest, EmptyTextMatchesNothing) {
 
 TEST(MinHashTest, BandKeysAreNonNegativeAndDistinctAcrossBands) {
   const std::vector<int64_t> keys = BandKeys(Signature("a few words for the bands"));
-  ASSERT_EQ(keys.size(), kLshBands);
+  ASSERT_EQ(keys.size(), kLshBandsV2);
   for (size_t i = 0; i < keys.size(); ++i) {
     EXPECT_GE(keys[i], 0);
     for (size_t j = 0; j < i; ++j) EXPECT_NE(keys[i], keys[j]);

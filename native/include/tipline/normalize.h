@@ -3,8 +3,13 @@
 // NormalizeForDedup maps text that a reader would call "the same" to one
 // string: Unicode NFKC_Casefold (ICU; folds full-width to half-width, case,
 // compatibility forms, and drops default-ignorables such as zero-width
-// spaces), traditional to simplified Chinese (OpenCC t2s), and punctuation,
-// whitespace and control characters to single spaces, trimmed.
+// spaces), traditional to simplified Chinese, and punctuation, whitespace
+// and control characters to single spaces, trimmed. Traditional Chinese is
+// read with OpenCC t2s. Version-2 signatures also shingle the tw2sp reading of
+// a text when it differs (NormalizeForDedupReadings): tw2sp maps Taiwan
+// vocabulary (軟體 -> 软件, 滑鼠 -> 鼠标) that t2s leaves alone, but it also
+// maps words that are the same on both sides (資料 -> 数据), so a traditional
+// text keeps both readings and matches a simplified text written either way.
 #ifndef TIPLINE_NORMALIZE_H_
 #define TIPLINE_NORMALIZE_H_
 
@@ -20,6 +25,8 @@ namespace tipline {
 // variable TIPLINE_OPENCC_T2S if set, else the libopencc-data path found at
 // build time (normally /usr/share/opencc/t2s.json).
 std::string DefaultTraditionalToSimplifiedConfig();
+// The same for tw2sp: TIPLINE_OPENCC_TW2SP, else /usr/share/opencc/tw2sp.json.
+std::string DefaultTaiwanToSimplifiedConfig();
 
 // An OpenCC converter. Convert() is const and safe to call from many threads.
 class ChineseConverter {
@@ -45,11 +52,21 @@ class ChineseConverter {
 // from DefaultTraditionalToSimplifiedConfig(). A load failure is remembered and
 // returned to every caller.
 [[nodiscard]] Result<const ChineseConverter*> TraditionalToSimplified();
+// The same for tw2sp (Taiwan to simplified, with phrases).
+[[nodiscard]] Result<const ChineseConverter*> TaiwanToSimplified();
 
-// The matching form of `utf8` (see above). kInvalidArgument for ill-formed
-// UTF-8; kFailedPrecondition if the text contains Han characters and the
-// OpenCC data is missing. Text without Han characters never needs OpenCC.
-[[nodiscard]] Result<std::string> NormalizeForDedup(std::string_view utf8);
+// The matching form of `utf8` (see above) for signature `version` (1 or 2).
+// kInvalidArgument for ill-formed UTF-8 or an unknown version;
+// kFailedPrecondition if the text contains Han characters and the OpenCC
+// data is missing. Text without Han characters never needs OpenCC.
+[[nodiscard]] Result<std::string> NormalizeForDedup(std::string_view utf8,
+                                                    int version = 2);
+
+// The t2s reading (*primary, as NormalizeForDedup) and, when taiwan is not
+// null, the tw2sp reading (*taiwan, left empty when it equals *primary).
+[[nodiscard]] Status NormalizeForDedupReadings(std::string_view utf8,
+                                               std::string* primary,
+                                               std::string* taiwan);
 
 // Whether `utf8` is well-formed UTF-8 (no surrogates, no overlongs).
 [[nodiscard]] bool IsValidUtf8(std::string_view utf8) noexcept;

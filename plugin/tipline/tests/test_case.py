@@ -120,6 +120,68 @@ class CaseTestCase(unittest.TestCase):
         self.assertEqual(first.case.kind, 'campaign')
         self.assertEqual(len(Signature.search([])), 2)
 
+    def _make_version1(self, report, text):
+        "Store report's signature as a version-1 row without a version"
+        pool = Pool()
+        Signature = pool.get('tipline.report.signature')
+        Band = pool.get('tipline.report.band')
+        Keyset = pool.get('tipline.keyset')
+        from trytond.modules.tipline import dedup
+        old = tipline_core.DedupIndex(version=1).signature(text)
+        self.assertEqual(tipline_core.signature_version(old), 1)
+        row, = Signature.search([('report', '=', report.id)])
+        table, band = Signature.__table__(), Band.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*table.update(
+                [table.signature_enc, table.version],
+                [Signature.signature_enc.sql_format(Keyset.encrypt(
+                            Signature.__name__, 'signature', row.id, old)),
+                    None],
+                where=table.id == row.id))
+        cursor.execute(*band.delete(where=band.report == report.id))
+        cursor.execute(*band.insert([band.report, band.band],
+                [[report.id, k] for k in dedup.blinded_band_keys(old)]))
+
+    @with_transaction()
+    def test_version1_signatures_match_and_are_resigned(self):
+        "Old signatures still find duplicates; the cron re-signs them"
+        pool = Pool()
+        Signature = pool.get('tipline.report.signature')
+        Band = pool.get('tipline.report.band')
+        (a, b, c), _ = self._users()
+        old_leak = self._file(a, self._party("One"), LEAK)
+        old_other = self._file(b, self._party("Three"), OTHER,
+            category=self._category('spam'))
+        self._make_version1(old_leak, LEAK)
+        self._make_version1(old_other, OTHER)
+        self.assertTrue(Signature.has_outdated())
+
+        # Filed under version 2, it finds the version-1 report.
+        new = self._file(c, self._party("Two"), LEAK_REWORDED)
+        self.assertEqual(new.case, old_leak.case)
+        joined, = [e for e in new.history if e.kind == 'case_join']
+        self.assertEqual(json.loads(joined.details)['how'], 'text')
+
+        # Resumable, a batch at a time, with progress.
+        self.assertEqual(Signature.resign(limit=1), (1, 1))
+        self.assertEqual(Signature.resign(limit=1), (1, 0))
+        self.assertEqual(Signature.resign(), (0, 0))
+        self.assertFalse(Signature.has_outdated())
+        versions = {s.version for s in Signature.search([])}
+        self.assertEqual(versions, {tipline_core.SIGNATURE_VERSION})
+        for report in (old_leak, old_other):
+            self.assertEqual(Band.search_count(
+                    [('report', '=', report.id)]), tipline_core.LSH_BANDS)
+        # After re-signing, a version-2 lookup alone finds them.
+        self.assertEqual(
+            len(Signature.query_signatures(LEAK)), 1)
+        found = Signature.similar(
+            Signature.query_signatures(LEAK), 0.42, exclude=new.id)
+        self.assertEqual(found[0][0], old_leak.id)
+        typo = LEAK.replace("treasurer", "tresurer").replace("visible", "visable")
+        again = self._file(a, self._party("Four"), typo)
+        self.assertEqual(again.case, old_leak.case)
+
     @with_transaction()
     def test_campaign_across_two_targets(self):
         "One text pasted against two records is one campaign"
