@@ -21,7 +21,8 @@ from .encrypted import Encrypted, decrypt_values, store_encrypted
 from .exceptions import ReportWorkflowError, SubmissionError
 from .readonly import ServerReadonly
 
-OPEN_STATES = ['submitted', 'acknowledged', 'triaged', 'investigating']
+OPEN_STATES = ['submitted', 'acknowledged', 'triaged', 'investigating',
+    'awaiting_reporter']
 CLOSED_STATES = ['resolved', 'closed']
 TRUTHFULNESS = [
     (None, ""),
