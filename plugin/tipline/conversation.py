@@ -125,7 +125,8 @@ class Message(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
         t = cls.__table__()
         cls._sql_indexes.add(
             Index(t, (t.report, Index.Range()), (t.posted_at, Index.Range())))
-        cls._order = [('posted_at', 'ASC'), ('id', 'ASC')]
+        # Anonymous messages carry the hour only: the order is the ids'.
+        cls._order = [('id', 'ASC')]
 
     @classmethod
     def default_seen(cls):
@@ -315,8 +316,8 @@ class Report(metaclass=PoolMeta):
     messages = fields.One2Many(
         'tipline.message', 'report', "Conversation", readonly=True,
         help="Every message, internal ones included.")
-    shared_messages = fields.Function(fields.One2Many(
-            'tipline.message', None, "Conversation", readonly=True,
+    shared_messages = fields.Function(fields.Many2Many(
+            'tipline.message', None, None, "Conversation", readonly=True,
             help="The messages between the moderators and you."),
         'get_shared_messages')
     unread_replies = fields.Boolean(
@@ -515,7 +516,11 @@ class Report(metaclass=PoolMeta):
         for report in reports:
             if report.state != AWAITING:
                 continue
+            # Whole minutes, as deadlines are kept: they fall early, never
+            # late.
             waited = max(now - (report.awaiting_since or now), dt.timedelta())
+            waited -= dt.timedelta(seconds=waited.seconds % 60,
+                microseconds=waited.microseconds)
             values = {
                 'state': report.resume_state or 'investigating',
                 'resume_state': None,

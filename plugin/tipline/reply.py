@@ -170,6 +170,14 @@ class Reply(SessionlessWizard, Wizard):
         # The host would log the wizard run on the report with the user.
         return None
 
+    @classmethod
+    def check_access(cls):
+        # Reporters may not write reports; the transition reads the report
+        # with the reporter's own rights.
+        with Transaction().set_context(
+                active_model=None, active_id=None, active_ids=None):
+            super().check_access()
+
     def default_start(self, fields):
         context = Transaction().context
         values = {}
