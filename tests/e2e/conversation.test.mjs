@@ -67,7 +67,7 @@ describe('the conversation', () => {
         'Was the driver the same on both delivery notes?', '30-moderator-asks');
       await page.waitForFunction(() => [...document.querySelectorAll(
         '#tabcontent > .tab-pane.active .form [name="state"]')]
-        .some((el) => (el.value || el.textContent).includes('Awaiting')));
+        .some((el) => `${el.value} ${el.textContent}`.toLowerCase().includes('awaiting')));
       await shot(page, '31-moderator-awaiting');
 
       // The anonymous reporter, on a phone, without logging in.
