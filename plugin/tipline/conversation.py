@@ -108,6 +108,7 @@ class Message(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
     question = fields.Boolean("Question", readonly=True,
         help="The moderators asked and wait for the answer.")
     posted_at = fields.DateTime("Posted At", required=True, readonly=True)
+    when = fields.Function(fields.Char("Posted At"), 'get_when')
     reference = fields.Char("Reference", readonly=True,
         help="The report's tracking number and the message's position.")
     seen = fields.Boolean("Read", readonly=True,
@@ -150,6 +151,10 @@ class Message(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
         result = {m.id: None for m in messages}
         result.update(decrypt_values(shown, 'body'))
         return result
+
+    def get_when(self, name):
+        # The web client's lists have no column for date and time.
+        return self.posted_at.strftime('%Y-%m-%d %H:%M UTC')
 
     def get_new(self, name):
         "Unread by whoever reads it now: staff read replies, reporters answers"
@@ -338,7 +343,9 @@ class Report(metaclass=PoolMeta):
         help="The anonymous reporter chose to tell who they are; the "
         "identity is stored encrypted, for the custodians.")
     clock_state = fields.Function(
-        fields.Char("Operational Clock"), 'get_clock_state')
+        fields.Char("Operational Clock",
+            states={'invisible': ~Eval('clock_state')}),
+        'get_clock_state')
 
     @classmethod
     def __setup__(cls):
