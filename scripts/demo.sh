@@ -31,5 +31,11 @@ echo "Tipline is served on http://127.0.0.1:8000/#$NAME (Ctrl-C stops it)"
 echo "The demo's mail is delivered to $MAIL_DIR/new/ (one file a message)"
 # -d loads the database at start; trytond 8.0 cannot log anyone in to a
 # database whose pool a first request registered empty.
+# Mail and the other timed jobs (escalation, rescoring, reviews) run in
+# trytond-cron: requests never send mail themselves.
+.venv/bin/trytond-cron -c manifests/trytond-sqlite.conf -d "$NAME" \
+  --logconf manifests/logging.conf &
+CRON=$!
+trap 'kill $CRON $SINK 2>/dev/null || true' EXIT
 .venv/bin/trytond -c manifests/trytond-sqlite.conf -d "$NAME" \
   --logconf manifests/logging.conf

@@ -15,6 +15,7 @@ from sql import Null
 from sql.aggregate import Count, Max, Min
 from sql.conditionals import Case as SqlCase
 
+from trytond import backend
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, fields
 from trytond.pool import Pool, PoolMeta
@@ -24,13 +25,17 @@ from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 import tipline_core
 
-from .authorless import AuthorlessRows, filer
+from .authorless import AuthorlessRows
 from .clock import now as utcnow
+from .dedup import blinded_band_keys
 from .exceptions import CaseError
 from .readonly import ServerReadonly
 from .report import OPEN_STATES, SEVERITIES, TRUTHFULNESS
 
 EPOCH = dt.datetime(1970, 1, 1)
+# The first key of Tipline's advisory locks (the second hashes the record).
+LOCK_NAMESPACE = 0x7469706c  # 'tipl'
+
 OUTCOMES = [
     (None, ""),
     ('upheld', "Upheld"),
@@ -43,6 +48,17 @@ OUTCOMES = [
 def system():
     "Case bookkeeping is done by the system, never as the reporter"
     return Transaction().set_user(0)
+
+
+def lock_target(target):
+    """Serialise the filings about one record until the transaction ends,
+    so that concurrent filings join one case: a transaction-level advisory
+    lock on PostgreSQL; SQLite has one writer at a time already"""
+    if backend.name != 'postgresql':
+        return
+    cursor = Transaction().connection.cursor()
+    cursor.execute('SELECT pg_advisory_xact_lock(%s, hashtext(%s))',
+        (LOCK_NAMESPACE, target))
 
 
 class Case(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
@@ -224,8 +240,11 @@ class Case(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
             firsts = {r.id: r for r in Report.browse(
                     [row[-1] for row in rows.values()])}
             tokens = defaultdict(set)
-            for r in Report.search([('case', 'in', ids)]):
-                tokens[r.case.id].update((r.subject_tokens or '').split())
+            # One query: the tokens load lazily, one report at a time.
+            cursor.execute(*report.select(report.case, report.subject_tokens,
+                    where=report.case.in_(ids)))
+            for case_id, subject_tokens in cursor:
+                tokens[case_id].update((subject_tokens or '').split())
             to_write = []
             for case in cls.browse(ids):
                 row = rows.get(case.id)
@@ -477,18 +496,79 @@ class Report(metaclass=PoolMeta):
             ('state', 'not in', OPEN_STATES),
             ]
 
+    # Filing's steps (filing.py) ------------------------------------------
+
     @classmethod
-    def _file(cls, target, category, description, anonymous=False,
-            evidence=()):
-        report, receipt = super()._file(
-            target, category, description, anonymous=anonymous,
-            evidence=evidence)
+    def compute_signature(cls, filing):
+        "The near-duplicate signature, its blinded bands, the PII signals"
+        text = filing.description
+        filing.signature = tipline_core.DedupIndex().signature(text)
+        filing.bands = blinded_band_keys(filing.signature)
+        filing.signals = sum(
+            tipline_core.personal_data_signals(text).values())
         # The burst guard's only fact about the author, taken here so that
         # nothing else about an anonymous author is ever looked at.
-        new_reporter = True if anonymous else cls._is_new_account(filer())
-        cls.assign_case(
-            cls(report.id), description, new_reporter=new_reporter)
-        return cls(report.id), receipt
+        filing.new_reporter = (filing.anonymous
+            or cls._is_new_account(filing.filer))
+
+    @classmethod
+    def choose_case(cls, filing):
+        """The open case of the same record, else of a near-identical text
+        (a campaign), else none (filing opens one); and whether the named
+        reporter already reported this record in it.  Filings about one
+        record wait for each other here, so that they join one case."""
+        pool = Pool()
+        Case = pool.get('tipline.case')
+        Signature = pool.get('tipline.report.signature')
+        Configuration = pool.get('tipline.configuration')
+        target = str(filing.target)
+        lock_target(target)
+        same_record = cls.search_read([
+                ('target', '=', target),
+                ('case.state', '=', 'open'),
+                ], order=[('case', 'ASC')], limit=1, fields_names=['case'])
+        if same_record:
+            filing.case = Case(same_record[0]['case'])
+            filing.how = 'record'
+        else:
+            case_table = Case.__table__()
+            open_cases = case_table.select(
+                case_table.id, where=case_table.state == 'open')
+            similar = Signature.similar(filing.signature,
+                Configuration(1).get_dedup_threshold(),
+                bands=filing.bands, where=lambda r: r.case.in_(open_cases))
+            if similar:
+                match = cls(similar[0][0])
+                filing.case, filing.how = match.case, 'text'
+                filing.similarity = similar[0][1]
+        # A named reporter counts once in a case, an anonymous report once
+        # each; the same reporter on the same record is a repeat.
+        filing.reporters = 1
+        if filing.case:
+            earlier = cls.search_read([
+                    ('case', '=', filing.case.id),
+                    ('reporter_token', '=', filing.reporter_token),
+                    ], order=[('target', 'ASC')], fields_names=['target']
+                ) if filing.reporter_token else []
+            filing.repeat = any(e['target'] == target for e in earlier)
+            filing.reporters = (filing.case.reporter_count or 0) + (
+                0 if earlier else 1)
+
+    @classmethod
+    def after_filing(cls, report, filing):
+        """The new report's priority, its case's figures, the burst guard.
+        The case's other reports, whose reporter count may have grown, are
+        rescored outside the request (rescore_later)."""
+        pool = Pool()
+        Case = pool.get('tipline.case')
+        Configuration = pool.get('tipline.configuration')
+        Case.update([filing.case])
+        # A burst needs min_reports reports in the case: most filings stop
+        # here without reading anything more.
+        before = filing.case.report_count or 0 if filing.how != 'new' else 0
+        if before + 1 >= Configuration(1).get_burst_params().min_reports:
+            cls.check_burst(report)
+        cls.rescore_later([filing.case])
 
     @classmethod
     def _is_new_account(cls, user_id):
@@ -596,26 +676,29 @@ class Report(metaclass=PoolMeta):
         if case.released_at:
             # A moderator checked the reports before the release.
             domain.append(('submitted_at', '>', case.released_at))
-        reports = cls.search(domain)
+        # One query for the few columns needed (the token loads lazily).
+        reports = cls.search_read(domain,
+            fields_names=['submitted_at', 'reporter_token', 'new_reporter'])
         # Bombing is many people: a reporter's repeat reports count once.
         seen, distinct = set(), []
-        for r in sorted(reports, key=lambda r: (r.submitted_at, r.id)):
-            if r.reporter_token:
-                if r.reporter_token in seen:
+        for r in sorted(reports, key=lambda r: (r['submitted_at'], r['id'])):
+            token = r['reporter_token']
+            if token:
+                if token in seen:
                     continue
-                seen.add(r.reporter_token)
+                seen.add(token)
             distinct.append(r)
         reports = distinct
         if len(reports) < params.min_reports:
             return False
         history = cls.reporter_history(
-            {r.reporter_token for r in reports if r.reporter_token})
+            {r['reporter_token'] for r in reports if r['reporter_token']})
         timestamps, ages, accuracies = [], [], []
         for r in reports:
-            timestamps.append((r.submitted_at - EPOCH).total_seconds())
-            ages.append(0.0 if r.new_reporter
+            timestamps.append((r['submitted_at'] - EPOCH).total_seconds())
+            ages.append(0.0 if r['new_reporter']
                 else 2 * params.new_account_age_seconds)
-            upheld, not_upheld = history.get(r.reporter_token, (0, 0))
+            upheld, not_upheld = history.get(r['reporter_token'], (0, 0))
             decided = upheld + not_upheld
             accuracies.append(upheld / decided if decided else -1.0)
         burst, _ = tipline_core.detect_report_burst(

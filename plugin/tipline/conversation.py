@@ -22,7 +22,6 @@ from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
 from trytond.pool import Pool, PoolMeta
 from trytond.pyson import Eval
-from trytond.rpc import RPC
 from trytond.transaction import Transaction, without_check_access
 
 from .audit import digest
@@ -377,15 +376,7 @@ class Report(metaclass=PoolMeta):
                     'icon': 'tryton-ok',
                     'depends': ['unread_replies'],
                     },
-                'tipline_reply': {
-                    'icon': 'tryton-comment',
-                    'invisible': Eval('state') == 'closed',
-                    'depends': ['state'],
-                    },
                 })
-        # Reporters may not write reports: opening the reply wizard changes
-        # nothing and leaves no button bookkeeping.
-        cls.__rpc__['tipline_reply'] = RPC(readonly=True, instantiate=0)
 
     @classmethod
     def default_unread_replies(cls):
@@ -399,6 +390,13 @@ class Report(metaclass=PoolMeta):
         if self.identity_disclosed:
             return gettext('tipline.msg_reporter_disclosed')
         return super().get_reporter_display(name)
+
+    @classmethod
+    def check_content(cls, category, description, evidence):
+        "Files at filing: their count, and content matching their name"
+        super().check_content(category, description, evidence)
+        Pool().get('tipline.evidence').check_files(
+            None, [(n, d) for n, d in evidence if d])
 
     @classmethod
     def get_shared_messages(cls, reports, name):
@@ -475,17 +473,6 @@ class Report(metaclass=PoolMeta):
     @ModelView.button_action('tipline.wizard_report_message')
     def post_message(cls, reports):
         pass
-
-    @classmethod
-    def tipline_reply(cls, reports):
-        "The reporter's Reply wizard, for a report the caller may read"
-        pool = Pool()
-        Action = pool.get('ir.action')
-        ModelData = pool.get('ir.model.data')
-        # The caller's record rules decide whose report this is.
-        cls.read([r.id for r in reports], ['id'])
-        return Action.get_action_id(
-            ModelData.get_id('tipline', 'wizard_report_reply'))
 
     @classmethod
     @ModelView.button

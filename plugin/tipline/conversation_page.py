@@ -27,7 +27,8 @@ from .audit import digest
 from .authorless import authorless
 from .encrypted import store_encrypted
 from .exceptions import ConversationError, EvidenceError
-from .status import _language, _render, receipt_holder
+from .status import (
+    _language, _render, receipt_holder, too_many_attempts)
 
 MAX_NAME = 200
 MAX_CONTACT = 500
@@ -95,12 +96,13 @@ def conversation_page(request, pool):
     language = _language(request)
     receipt = (request.form.get('receipt') or '')[:64]
     report, refusal = receipt_holder(pool, request)
-    if refusal == 'limited':
-        return _render(language, status=429, limited=True, report=None,
-            failed=False, number='', receipt='', appeal=None)
-    if refusal:
+    if refusal == 'failed':
         return _render(language, status=403, failed=True, report=None,
             limited=False, number='', receipt='', appeal=None)
+    if refusal:
+        return too_many_attempts(_render(language, limited=True,
+                report=None, failed=False, number='', receipt='',
+                appeal=None), refusal)
     action = request.form.get('action') or 'view'
     body = (request.form.get('body') or '')[:20000]
     values = {'error': None, 'body': '', 'sent': False, 'check': None,
@@ -137,7 +139,12 @@ def conversation_page(request, pool):
                     request.form.get('contact'))
                 values['disclosed'] = True
         except (ConversationError, EvidenceError) as error:
+            # Nothing of a refused message stays; the right receipt is
+            # still no failure of this client.
             Transaction().rollback()
+            Attempt = pool.get('tipline.status_attempt')
+            Attempt.give_back(Attempt.keys_for(
+                    request.remote_addr, report.tracking_number))
             values.update(error=error.message, body=body, check=None)
         report = Report(report.id)
         thread = _thread(report)

@@ -17,7 +17,8 @@ from trytond.transaction import Transaction, without_check_access
 import tipline_core
 
 from .authorless import AuthorlessRows
-from .encrypted import Encrypted
+from .encrypted import Encrypted, encrypt
+from .filing import insert_rows
 from .keys import master_key
 from .readonly import ServerReadonly
 
@@ -88,10 +89,26 @@ class Signature(ServerReadonly, AuthorlessRows, ModelSQL):
         return record
 
     @classmethod
-    def candidates(cls, signature, exclude=None, where=None):
+    def write_filed(cls, signature_id, report_id, signature, bands):
+        """Store a new report's signature (in its reserved row) and its
+        blinded band keys: two inserts"""
+        Band = Pool().get('tipline.report.band')
+        insert_rows(cls, [{
+                    'id': signature_id,
+                    'report': report_id,
+                    'signature_enc': encrypt(
+                        cls.__name__, 'signature', signature_id, signature),
+                    }])
+        band = Band.__table__()
+        Transaction().connection.cursor().execute(*band.insert(
+                [band.report, band.band], [[report_id, key] for key in bands]))
+
+    @classmethod
+    def candidates(cls, signature, exclude=None, where=None, bands=None):
         """[(report id, signature)] of the reports that share a band with
         signature, in one query on the band index.  where is an extra SQL
-        condition on the report table (for example open cases only)."""
+        condition on the report table (for example open cases only); bands
+        are signature's blinded band keys when already computed."""
         pool = Pool()
         Keyset = pool.get('tipline.keyset')
         Band = pool.get('tipline.report.band')
@@ -99,7 +116,7 @@ class Signature(ServerReadonly, AuthorlessRows, ModelSQL):
         band = Band.__table__()
         sig = cls.__table__()
         report = Report.__table__()
-        keys = blinded_band_keys(signature)
+        keys = bands or blinded_band_keys(signature)
         shared = band.select(band.report, where=band.band.in_(keys))
         condition = sig.report.in_(shared)
         if exclude:
@@ -119,11 +136,12 @@ class Signature(ServerReadonly, AuthorlessRows, ModelSQL):
         return result
 
     @classmethod
-    def similar(cls, signature, threshold, exclude=None, where=None):
+    def similar(cls, signature, threshold, exclude=None, where=None,
+            bands=None):
         "[(report id, similarity)] at or above threshold, best first"
         found = []
         for report_id, other in cls.candidates(
-                signature, exclude=exclude, where=where):
+                signature, exclude=exclude, where=where, bands=bands):
             similarity = tipline_core.estimate_similarity(signature, other)
             if similarity >= threshold:
                 found.append((report_id, similarity))

@@ -8,7 +8,7 @@ from trytond.transaction import without_check_access
 from . import metadata
 from .authorless import AuthorlessRows
 from .clock import now as utcnow
-from .encrypted import Encrypted, decrypt_values, store_encrypted
+from .encrypted import Encrypted, decrypt_values, encrypt, store_encrypted
 from .exceptions import EvidenceError
 from .readonly import ServerReadonly
 
@@ -89,13 +89,15 @@ class Evidence(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
     @classmethod
     def check_files(cls, report, files):
         """Refuse files beyond the limits of size and count, or whose
-        content is not what their name says"""
+        content is not what their name says; report is None at filing"""
         pool = Pool()
         Configuration = pool.get('tipline.configuration')
         config = Configuration(1)
         limit = config.max_evidence_size * 1024 * 1024
-        with without_check_access():
-            count = cls.search([('report', '=', report.id)], count=True)
+        count = 0
+        if report is not None:
+            with without_check_access():
+                count = cls.search([('report', '=', report.id)], count=True)
         if count + len(files) > config.max_evidence_files:
             raise EvidenceError(gettext('tipline.msg_evidence_too_many',
                     maximum=config.max_evidence_files))
@@ -108,6 +110,36 @@ class Evidence(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
                         'tipline.msg_submit_evidence_too_large',
                         maximum=config.max_evidence_size))
             metadata.sniff(name, data)
+
+    @classmethod
+    def filing_values(cls, filing, ids):
+        """The rows of a report's evidence as filing writes them: each file
+        cleaned of its metadata, the original kept for custodians"""
+        report_id, = filing.ids['report']
+        rows = []
+        for position, (evidence_id, (name, data)) in enumerate(
+                zip(ids, filing.evidence), 1):
+            data = bytes(data)
+            found = metadata.inspect(name, data)
+            cleaned = metadata.clean(name, data)
+            rows.append({
+                    'id': evidence_id,
+                    'report': report_id,
+                    'origin': 'reporting_person',
+                    'reference': '%s/%d' % (filing.tracking_number, position),
+                    'size': len(cleaned),
+                    'content_type': metadata.sniff(name, data),
+                    'metadata_removed': '\n'.join(sorted(
+                            {key for key, _ in found})) or None,
+                    'added_at': filing.now,
+                    'name_enc': encrypt(cls.__name__, 'name', evidence_id,
+                        name),
+                    'data_enc': encrypt(cls.__name__, 'data', evidence_id,
+                        cleaned),
+                    'original_enc': encrypt(cls.__name__, 'original',
+                        evidence_id, data),
+                    })
+        return rows
 
     @classmethod
     def attach(cls, report, files, origin='reporting_person', message=None):

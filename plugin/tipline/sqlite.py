@@ -35,7 +35,5 @@ def checkpoint(database_name):
     best effort: a reader still holding old pages keeps them a while)"""
     if backend.name != 'sqlite' or database_name == ':memory:':
         return
-    # A new transaction: this runs while the one that wrote is being
-    # stopped, and Transaction() would return (and restart) that one.
     with Transaction(new=True).start(database_name, 0) as transaction:
         transaction.connection.execute('PRAGMA wal_checkpoint(TRUNCATE)')

@@ -37,10 +37,16 @@ async function openReport(page, menu, number) {
     has: page.getByText(number, { exact: true }),
   });
   await row.first().waitFor();
-  await row.first().dblclick();
-  await tab.locator('.form').first().waitFor();
+  await row.first().locator('td').filter({ hasText: number }).first().dblclick();
+  const form = tab.locator('.form').first();
+  await form.waitFor();
+  // The record is loaded when its number shows; a button pressed before
+  // would save a half-loaded record.
+  await page.waitForFunction(([n]) => [...document.querySelectorAll(
+    '#tabcontent > .tab-pane.active .form input[name="tracking_number"]')]
+    .some((i) => i.value === n), [number]);
   await page.waitForLoadState('networkidle');
-  return tab.locator('.form').first();
+  return form;
 }
 
 async function ask(page, form, question, shotName) {
@@ -154,9 +160,12 @@ describe('the conversation', () => {
       const reporter = await newPage();
       try {
         await login(reporter, 'reporter', 'report-demo-1');
-        const mine = await openReport(reporter, ['Tipline', 'My Reports'], number);
+        await openReport(reporter, ['Tipline', 'My Reports'], number);
         await reporter.getByText('Which payment run was it').first().waitFor();
-        await mine.locator('button[name="tipline_reply"]').click();
+        // The record's actions (the toolbar's "Launch action"): Reply.
+        await currentTab(reporter).locator('button[title="Launch action"]').click();
+        await currentTab(reporter).locator('.dropdown-menu:visible a[role="menuitem"]',
+          { hasText: 'Reply to the Moderators' }).click();
         const wizard = topModal(reporter);
         await wizard.locator('textarea[name="body"]').waitFor();
         await wizard.locator('textarea[name="body"]').fill(
