@@ -88,7 +88,7 @@ describe('the conversation', () => {
         await status.click('form:has(#number-input) button[type="submit"]');
         await status.locator('#new-messages').waitFor();
         await shot(status, '32-status-new-message');
-        await status.click('#conversation button');
+        await status.click('#conversation input[type="submit"]');
         await status.locator('#thread').waitFor();
         await status.locator('.new-marker').first().waitFor();
         assert.ok((await status.locator('#thread').innerText())
@@ -114,7 +114,7 @@ describe('the conversation', () => {
         await status.fill('input[name="number"]', number);
         await status.fill('input[name="receipt"]', receipt);
         await status.click('form:has(#number-input) button[type="submit"]');
-        await status.click('#conversation button');
+        await status.click('#conversation input[type="submit"]');
         await status.locator('#thread').waitFor();
         await shot(status, '36-conversation-phone-zh', { docs: 'conversation-status-zh.png' });
       } finally {
