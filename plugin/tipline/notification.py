@@ -37,7 +37,9 @@ from .report import OPEN_STATES
 
 # Acknowledged comes with the acknowledgement mail; closing changes nothing
 # the reporter has to know.
-SILENT_STATES = {'submitted', 'acknowledged', 'closed'}
+SILENT_STATES = {'submitted', 'acknowledged', 'closed',
+    # The conversation's own mail tells of the question.
+    'awaiting_reporter'}
 REPORTER_TEMPLATES = {'acknowledgement', 'status'}
 
 logger = logging.getLogger(__name__)

@@ -23,7 +23,8 @@ from .filing import file_report, identity_json
 from .exceptions import ReportWorkflowError, SubmissionError
 from .readonly import ServerReadonly
 
-OPEN_STATES = ['submitted', 'acknowledged', 'triaged', 'investigating']
+OPEN_STATES = ['submitted', 'acknowledged', 'triaged', 'investigating',
+    'awaiting_reporter']
 CLOSED_STATES = ['resolved', 'closed']
 TRUTHFULNESS = [
     (None, ""),

@@ -339,6 +339,7 @@ def status_page(request, pool):
             'appealable': report.appealable,
             'appeal_deadline': report.appeal_deadline,
             'survey': report.survey_open,
+            'new_messages': report.new_messages,
             }
     return page(report=values, number=report.tracking_number,
         receipt=receipt, appeal=appeal)
