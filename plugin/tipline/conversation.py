@@ -586,13 +586,3 @@ class MailQueue(metaclass=PoolMeta):
                 ('reply', "Reporter's Reply")):
             if code not in dict(cls.template.selection):
                 cls.template.selection.append((code, label))
-
-
-class Cron(metaclass=PoolMeta):
-    __name__ = 'ir.cron'
-
-    @classmethod
-    def __setup__(cls):
-        super().__setup__()
-        cls.method.selection.append(('tipline.report|conversation_cron',
-                "Remind Reporters and Return Unanswered Reports"))

@@ -25,7 +25,7 @@ from sql.aggregate import Count
 from sql.operators import Or
 
 from trytond.model import Index, ModelSQL, fields
-from trytond.pool import Pool, PoolMeta
+from trytond.pool import Pool
 from trytond.transaction import Transaction, without_check_access
 
 import tipline_core
@@ -265,14 +265,3 @@ class Band(ServerReadonly, AuthorlessRows, ModelSQL):
                 Index(t, (t.band, Index.Equality(cardinality='high'))),
                 Index(t, (t.report, Index.Equality(cardinality='high'))),
                 })
-
-
-class Cron(metaclass=PoolMeta):
-    __name__ = 'ir.cron'
-
-    @classmethod
-    def __setup__(cls):
-        super().__setup__()
-        cls.method.selection.append(
-            ('tipline.report.signature|resign',
-                "Re-sign Tipline Reports' Near-Duplicate Signatures"))

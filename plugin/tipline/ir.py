@@ -48,6 +48,10 @@ class Cron(metaclass=PoolMeta):
                 ('tipline.report|index_unfiled',
                     "Index Tipline Reports Filed Before Cases"),
                 ('tipline.review|create_due', "Create Tipline Reviews"),
+                ('tipline.report.signature|resign',
+                    "Re-sign Tipline Reports' Near-Duplicate Signatures"),
+                ('tipline.report|conversation_cron',
+                    "Remind Reporters and Return Unanswered Reports"),
                 ])
 
 
