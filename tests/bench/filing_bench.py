@@ -231,6 +231,7 @@ def ms(values, q=50):
 
 def run(backend, rounds, port):
     work = tempfile.mkdtemp(prefix='filing-bench-')
+    name = None
     try:
         name, env, conf = create_database(backend, work)
         with serve(name, env, conf, port) as url:
@@ -238,7 +239,7 @@ def run(backend, rounds, port):
         counts = statements(name, env, conf)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-        if backend == 'postgresql':
+        if backend == 'postgresql' and name:
             subprocess.run(['dropdb', '-h', '127.0.0.1', '-U', 'postgres',
                     '--if-exists', name])
     print('\n%s, %d interleaved rounds, one trytond process' % (
