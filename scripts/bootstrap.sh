@@ -17,6 +17,7 @@ APT_PACKAGES=(
   postgresql postgresql-client
   chromium fonts-noto-cjk fonts-dejavu-core
   mat2 libimage-exiftool-perl
+  nginx-light
 )
 # The machine may bring its own node and npm instead of Debian's.
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make test: installs what is missing, builds, and runs every test suite:
 # native (plain and ASan/UBSan), binding, the Tryton module on SQLite and on
-# PostgreSQL, the browser end-to-end test and a clean `pip install .`.
+# PostgreSQL, the browser end-to-end test, a clean `pip install .` and the
+# deployment shape (tests/deploy).
 # Prints one line per suite and a closing "N passed, N failed" line.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -64,12 +65,16 @@ native_build() { scripts/build-native.sh; }   # also runs ctest, plain and ASan
 binding_tests() { PYTHONPATH=python .venv/bin/python -m pytest -q tests/binding; }
 sqlite_tests() { module_tests "$ROOT/var/dbcache-sqlite" DB_NAME=:memory:; }
 e2e_tests() { scripts/e2e.sh; }
+# The multi-process shape on PostgreSQL: logging with every start, gunicorn
+# behind nginx, a key rotated across workers, the backup and restore drill.
+deploy_tests() { .venv/bin/python -m pytest -v tests/deploy; }
 pip_install_test() { tests/packaging/test_pip_install.sh; }
 
 together native-build:native_build
 together binding:binding_tests module-sqlite:sqlite_tests \
   module-postgresql:postgresql_tests
-together browser-e2e:e2e_tests pip-install:pip_install_test
+together browser-e2e:e2e_tests pip-install:pip_install_test \
+  deploy:deploy_tests
 
 echo
 [ $failed -eq 0 ] || echo "failed suites: ${failures[*]}"
