@@ -141,13 +141,15 @@ class Keyset(ServerReadonly, AuthorlessRows, ModelSQL):
                 })
 
     @classmethod
-    def cipher(cls):
-        "The FieldCipher of the current keyset, shared by the process"
+    def cipher(cls, reload=False):
+        """The FieldCipher of the current keyset, shared by the process;
+        reload reads the stored keyset again whatever the cache says"""
         database = Transaction().database.name
         version = cls._version_cache.get(database)
         with cls._ciphers_lock:
             cached = cls._ciphers.get(database)
-            if version is not None and cached and cached[0] == version:
+            if (not reload and version is not None and cached
+                    and cached[0] == version):
                 return cached[1]
         _, wrapped = cls._load()
         version = hashlib.sha256(wrapped).hexdigest()
@@ -172,8 +174,16 @@ class Keyset(ServerReadonly, AuthorlessRows, ModelSQL):
         "Plaintext bytes; raises tipline_core.DecryptionError on any failure"
         if ciphertext is None:
             return None
-        return cls.cipher().decrypt(
-            bytes(ciphertext), associated_data(model, field, record_id))
+        ciphertext = bytes(ciphertext)
+        data = associated_data(model, field, record_id)
+        cipher = cls.cipher()
+        key_id = tipline_core.ciphertext_key_id(ciphertext)
+        if key_id is not None and key_id not in cipher.keyset.key_ids:
+            # Written under a key another process rotated in since this one
+            # cached the keyset (the cache is invalidated within [cache]
+            # clean_timeout): read the stored keyset again, once.
+            cipher = cls.cipher(reload=True)
+        return cipher.decrypt(ciphertext, data)
 
     @classmethod
     def reporter_token(cls, user_id):

@@ -450,6 +450,25 @@ class KeysCliTestCase(unittest.TestCase):
         # The scan does see ciphertexts: the declared columns are found.
         self.assertEqual(declared - found, {(SCRATCH.table, SCRATCH.column)})
 
+    def test_unknown_key_reloads_the_keyset(self):
+        """A value written under a key that another process rotated in is
+        read at once: the keyset is read again, not only after the cache
+        expires"""
+        with Transaction().start(DB_NAME, 0) as transaction:
+            Keyset = Pool().get('tipline.keyset')
+            Keyset.cipher()  # this process's cached keyset
+            keyset = Keyset.keyset()
+            keyset.rotate()
+            # Stored by another process: nothing here learns of it.
+            table = Keyset.__table__()
+            transaction.connection.cursor().execute(*table.update(
+                    [table.wrapped], [keyset.to_bytes(keys.master_key())]))
+            value = tipline_core.FieldCipher(keyset).encrypt(
+                b'written elsewhere', keys.associated_data('m', 'f', 1))
+            self.assertEqual(
+                Keyset.decrypt('m', 'f', 1, value), b'written elsewhere')
+            transaction.rollback()
+
     def test_reencrypt_resumes(self):
         "An interrupted re-encryption loses nothing and resumes"
         secrets = self.write_secrets(7)
