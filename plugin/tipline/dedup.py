@@ -20,7 +20,6 @@ job `resign` re-signs old rows from their report's text, a batch at a time,
 oldest first, and can stop and resume anywhere."""
 import logging
 
-from sql import Literal
 from sql.aggregate import Count
 from sql.operators import Or
 
@@ -157,7 +156,7 @@ class Signature(ServerReadonly, AuthorlessRows, ModelSQL):
         # a common band (a shared greeting) cannot make a filing decrypt
         # and compare every report that has it.
         shared = band.select(
-            band.report.as_('report'), Count(Literal('*')).as_('hits'),
+            band.report.as_('report'), Count(band.report).as_('hits'),
             where=band.band.in_(keys), group_by=[band.report])
         condition = report.id == sig.report
         if exclude:
@@ -222,7 +221,7 @@ class Signature(ServerReadonly, AuthorlessRows, ModelSQL):
             for (sig_id, report_id), signature in zip(rows, signatures):
                 cls._write(sig_id, report_id, signature)
         cursor.execute(*table.select(
-                Count(Literal('*')), where=cls._outdated(table)))
+                Count(table.id), where=cls._outdated(table)))
         left, = cursor.fetchone()
         if rows:
             logger.info(
