@@ -110,6 +110,9 @@ setup(
         ],
         # trytond 8.0 talks to PostgreSQL through psycopg 3.
         "postgresql": ["psycopg[binary,pool]>=3.1"],
+        # The scale-out shape: N worker processes serving
+        # trytond.application:app (manifests/gunicorn.conf.py).
+        "server": ["gunicorn>=22"],
     },
     entry_points={
         "trytond.modules": ["tipline = trytond.modules.tipline"],

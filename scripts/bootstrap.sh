@@ -16,6 +16,7 @@ APT_PACKAGES=(
   python3-venv python3-dev
   postgresql postgresql-client
   chromium fonts-noto-cjk fonts-dejavu-core
+  mat2 libimage-exiftool-perl
 )
 # The machine may bring its own node and npm instead of Debian's.
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then

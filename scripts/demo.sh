@@ -7,6 +7,15 @@ cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
 scripts/build-extension.sh
 DB_DIR=$PWD/var/demo NAME=tipline
+# A local mail sink, so that the demo's mail can be read: every message
+# lands as a file in var/demo/mail/new/.
+MAIL_DIR=$DB_DIR/mail MAIL_PORT=${TIPLINE_DEMO_MAIL_PORT:-8025}
+mkdir -p "$MAIL_DIR"/{cur,new,tmp}
+.venv/bin/python -m aiosmtpd -n -l 127.0.0.1:$MAIL_PORT \
+  -c aiosmtpd.handlers.Mailbox "$MAIL_DIR" &
+SINK=$!
+trap 'kill $SINK 2>/dev/null || true' EXIT
+export TRYTOND_EMAIL__URI=smtp://127.0.0.1:$MAIL_PORT
 if [ ! -s "$DB_DIR/$NAME.sqlite" ] || [ "${TIPLINE_DEMO_RESET:-0}" = 1 ]; then
   echo "demo: creating the database $DB_DIR/$NAME.sqlite"
   mkdir -p "$DB_DIR"
@@ -19,7 +28,14 @@ export TRYTOND_TIPLINE__KEY_FILE=$DB_DIR/tipline.key
 export TRYTOND_WEB__ROOT=$PWD/var/sao/package
 echo
 echo "Tipline is served on http://127.0.0.1:8000/#$NAME (Ctrl-C stops it)"
+echo "The demo's mail is delivered to $MAIL_DIR/new/ (one file a message)"
 # -d loads the database at start; trytond 8.0 cannot log anyone in to a
 # database whose pool a first request registered empty.
-exec .venv/bin/trytond -c manifests/trytond-sqlite.conf -d "$NAME" \
+# Mail and the other timed jobs (escalation, rescoring, reviews) run in
+# trytond-cron: requests never send mail themselves.
+.venv/bin/trytond-cron -c manifests/trytond-sqlite.conf -d "$NAME" \
+  --logconf manifests/logging.conf &
+CRON=$!
+trap 'kill $CRON $SINK 2>/dev/null || true' EXIT
+.venv/bin/trytond -c manifests/trytond-sqlite.conf -d "$NAME" \
   --logconf manifests/logging.conf

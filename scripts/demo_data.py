@@ -1,7 +1,8 @@
 """Fill a fresh Tipline database with demo data: a company, users for each
 role, parties, opportunities, reports in the queue (one case raised by two
-reporters, one advert pasted against two records), an answered report and
-the review of the current week."""
+reporters, one advert pasted against two records), an answered report, an
+anonymous report with a question, its answer and a photo cleaned of its
+metadata, and the review of the current week."""
 import argparse
 import datetime as dt
 from decimal import Decimal
@@ -38,6 +39,24 @@ def file_report(party, category, description):
     number = wizard.form.tracking_number
     wizard.execute('end')
     return number
+
+
+def answer_on_status_page(database, number, receipt):
+    "The anonymous reporter's answer, through the status page's own route"
+    import base64
+    from werkzeug.test import Client
+    from trytond.wsgi import app
+    from trytond.modules.tipline.tests.tools import jpeg_with_metadata
+    response = Client(app).post('/%s/tipline/conversation' % database, data={
+            'number': number, 'receipt': receipt, 'lang': 'en',
+            'action': 'reply',
+            'body': "Here it is: the note from the 3rd, signed by the same "
+            "driver as the one from the 10th.",
+            'carried': base64.b64encode(jpeg_with_metadata()).decode(),
+            'carried_name': 'delivery-note.jpg',
+            })
+    if 'id="sent"' not in response.get_data(as_text=True):
+        raise SystemExit("demo: the anonymous answer was refused")
 
 
 def main():
@@ -127,7 +146,31 @@ def main():
         "The advert is a price list the customer asked for; it was sent by "
         "their own account manager. Thank you for keeping an eye out.")
     answered.click('resolve')
+
+    # An anonymous report and its conversation: the moderator asks, the
+    # reporter answers on the status page with a photo, and the moderator
+    # sees the photo without its GPS position and author.
+    set_user(users['reporter2'], config)
+    # Filed as "Other": the queue's first row stays a named report.
+    other, = Category.find([('code', '=', 'other')])
+    wizard = Wizard('tipline.report.submit',
+        [Party(parties["Northwind Traders"].id)])
+    wizard.form.category = str(other.id)
+    wizard.form.description = (
+        "Pallets of shelving were signed for at our warehouse but never "
+        "unloaded; the same delivery note was invoiced twice.")
+    wizard.form.anonymous = True
+    wizard.execute('submit')
+    anonymous = (wizard.form.tracking_number, wizard.form.receipt)
+    wizard.execute('end')
+    set_user(users['moderator'], config)
+    asked, = Report.find([('tracking_number', '=', anonymous[0])])
+    ask = Wizard('tipline.report.ask', [asked])
+    ask.form.body = ("Thank you. Do you have a photo of the delivery note "
+        "that was invoiced twice?")
+    ask.execute('post')
     set_user(1, config)
+    answer_on_status_page(args.database, *anonymous)
 
     # The review of this week, as the cron job will make it next week.
     from trytond.modules.tipline import clock
@@ -139,6 +182,8 @@ def main():
     with clock.travelled(days=7):
         review_cron.click('run_once')
 
+    print("An anonymous report with a conversation, for the status page:")
+    print("  tracking number %s, receipt %s" % anonymous)
     print("Demo users (login / password):")
     print("  admin / %s (everything)" % 'tipline-admin')
     for login, name, password, groups in DEMO_USERS:

@@ -68,7 +68,8 @@ echo "e2e: running the browser tests ($(( $(date +%s) - start )) s so far)"
 status=0
 rm -f "$DIR/anonymous.json"
 (cd tests/e2e && TIPLINE_URL=$URL TIPLINE_DB=$NAME \
-  TIPLINE_E2E_ANONYMOUS=$DIR/anonymous.json node --test \
+  TIPLINE_E2E_ANONYMOUS=$DIR/anonymous.json \
+  TIPLINE_E2E_DEMO_LOG=$DIR/create.log node --test \
   --test-concurrency=1 --test-reporter=spec) </dev/null || status=$?
 stop_server
 # What the reporters typed in the browser must be nowhere at rest: not in
@@ -84,6 +85,11 @@ typed = [
     'account of a temp, access revoked',   # a moderator's internal note
     'changed last night to an account',    # the demo data's reports
     'same discount advert was pasted',
+    'Was the driver the same',             # the conversation's messages
+    'the same driver signed both',
+    'Which payment run was it',
+    'on Tuesday morning',
+    'Pat Warehouse', 'ExamplePhone',       # the photo's metadata
     ]
 found = []
 for path in glob.glob(sys.argv[1] + '*') + [sys.argv[2]]:

@@ -253,13 +253,3 @@ class Appeal(SessionlessWizard, Wizard):
 
     def end(self):
         return 'reload'
-
-
-class Cron(metaclass=PoolMeta):
-    __name__ = 'ir.cron'
-
-    @classmethod
-    def __setup__(cls):
-        super().__setup__()
-        cls.method.selection.append(
-            ('tipline.report|close_decided', "Close Decided Tipline Reports"))

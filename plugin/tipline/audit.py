@@ -121,6 +121,34 @@ class AuditEvent(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
         return event
 
     @classmethod
+    def write_first(cls, report_id, events, ids):
+        """Start the chain of a report being filed with events, a list of
+        (kind, details) by nobody, in their reserved rows ids, in one
+        insert: the links are computed here, from the report's genesis, so
+        nothing is read back"""
+        from .filing import insert_rows
+        now = clock.now()
+        previous = tipline_core.audit_genesis(report_id)
+        rows = []
+        for (kind, details), sequence, event_id in zip(
+                events, range(1, len(events) + 1), ids):
+            details = cls._encode(details)
+            previous = tipline_core.audit_link(
+                previous, report_id, sequence, (now - EPOCH) // MICROSECOND,
+                '', kind, details)
+            rows.append({
+                    'id': event_id,
+                    'report': report_id,
+                    'sequence': sequence,
+                    'timestamp': now,
+                    'actor': '',
+                    'kind': kind,
+                    'details': json.dumps(details, sort_keys=True),
+                    'link_hash': previous,
+                    })
+        insert_rows(cls, rows)
+
+    @classmethod
     def actor_of(cls, report):
         """The login the history shows for the current user acting on
         report: staff by name; never the report's own reporter, nor anyone

@@ -45,7 +45,8 @@ _scopes = WeakKeyDictionary()
 
 
 class _Scope:
-    __slots__ = ('filer', 'anonymous', 'filed_at', 'created', 'written')
+    __slots__ = ('filer', 'anonymous', 'filed_at', 'created', 'written',
+        'whole')
 
     def __init__(self, filer, anonymous, filed_at, created):
         self.filer = filer
@@ -54,6 +55,8 @@ class _Scope:
         # How many rows of each model the transaction had created before.
         self.created = created
         self.written = {}
+        # Rows inserted already authorless (filing.insert_rows).
+        self.whole = {}
 
 
 def coarsen(moment):
@@ -108,6 +111,14 @@ def authorless(anonymous=False):
         del _scopes[transaction]
 
 
+def track_whole(Model, ids):
+    """Remember that Model's rows ids were inserted with no author and the
+    scope's time already: nothing to forget about them"""
+    scope = current()
+    if scope is not None:
+        scope.whole.setdefault(Model.__name__, set()).update(ids)
+
+
 def track_write(Model, ids):
     "Remember that Model's rows ids were written in the open scope"
     scope = current()
@@ -121,7 +132,8 @@ def _forget(transaction, scope):
     pool = Pool()
     created, written = {}, {}
     for name, ids in transaction.create_records.items():
-        new = ids[scope.created.get(name, 0):]
+        new = set(ids[scope.created.get(name, 0):]) - scope.whole.get(
+            name, set())
         if new:
             created.setdefault(name, set()).update(new)
     for name, ids in scope.written.items():

@@ -15,6 +15,7 @@ from sql import Null
 from sql.aggregate import Count, Max, Min
 from sql.conditionals import Case as SqlCase
 
+from trytond import backend
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, fields
 from trytond.pool import Pool, PoolMeta
@@ -24,13 +25,24 @@ from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 import tipline_core
 
-from .authorless import AuthorlessRows, filer
+from .authorless import AuthorlessRows
+from .cache import invalidate
 from .clock import now as utcnow
+from .dedup import blinded_band_keys
 from .exceptions import CaseError
 from .readonly import ServerReadonly
 from .report import OPEN_STATES, SEVERITIES, TRUTHFULNESS
 
 EPOCH = dt.datetime(1970, 1, 1)
+# What Case.update recomputes, and which of those changes the reports'
+# history records (Case.on_modification).
+UPDATED_FIELDS = {'report_count', 'reporter_count', 'target_count',
+    'open_count', 'kind', 'target_label', 'category', 'priority',
+    'first_submitted_at', 'subject_tokens', 'state'}
+LOGGED_FIELDS = {'kind'}
+# The first key of Tipline's advisory locks (the second hashes the record).
+LOCK_NAMESPACE = 0x7469706c  # 'tipl'
+
 OUTCOMES = [
     (None, ""),
     ('upheld', "Upheld"),
@@ -43,6 +55,29 @@ OUTCOMES = [
 def system():
     "Case bookkeeping is done by the system, never as the reporter"
     return Transaction().set_user(0)
+
+
+def _stored(value):
+    "A value as compared with what the database returns"
+    if isinstance(value, str) and value[:4].isdigit() and ' ' in value:
+        try:  # SQLite hands timestamps back as text
+            return dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if isinstance(value, float):
+        return round(value, 6)
+    return value
+
+
+def lock_target(target):
+    """Serialise the filings about one record until the transaction ends,
+    so that concurrent filings join one case: a transaction-level advisory
+    lock on PostgreSQL; SQLite has one writer at a time already"""
+    if backend.name != 'postgresql':
+        return
+    cursor = Transaction().connection.cursor()
+    cursor.execute('SELECT pg_advisory_xact_lock(%s, hashtext(%s))',
+        (LOCK_NAMESPACE, target))
 
 
 class Case(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
@@ -220,64 +255,80 @@ class Case(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
                 where=report.case.in_(ids),
                 group_by=[report.case]))
         rows = {r[0]: r[1:] for r in cursor.fetchall()}
-        with without_check_access():
-            firsts = {r.id: r for r in Report.browse(
-                    [row[-1] for row in rows.values()])}
-            tokens = defaultdict(set)
-            for r in Report.search([('case', 'in', ids)]):
-                tokens[r.case.id].update((r.subject_tokens or '').split())
-            to_write = []
-            for case in cls.browse(ids):
-                row = rows.get(case.id)
-                if not row:
-                    values = {
-                        'report_count': 0, 'reporter_count': 0,
-                        'target_count': 0, 'open_count': 0,
-                        'priority': None,
-                        }
-                    if case.state == 'open':
-                        values['state'] = 'merged'
-                    to_write.extend(([case], values))
-                    continue
+        # The first report's label and category, the subject tokens and the
+        # cases as stored, each in one query (tokens load lazily otherwise,
+        # one report at a time).
+        first_ids = {row[-1] for row in rows.values()}
+        firsts, tokens = {}, defaultdict(set)
+        cursor.execute(*report.select(report.case, report.id,
+                report.target_label, report.category, report.subject_tokens,
+                where=report.case.in_(ids)))
+        for case_id, id_, label, category, subject_tokens in cursor:
+            tokens[case_id].update((subject_tokens or '').split())
+            if id_ in first_ids:
+                firsts[id_] = (label, category)
+        table = cls.__table__()
+        stored = {}
+        names = sorted(UPDATED_FIELDS)
+        cursor.execute(*table.select(table.id,
+                *[getattr(table, n) for n in names],
+                where=table.id.in_(ids)))
+        for case_id, *values in cursor:
+            stored[case_id] = dict(zip(names, values))
+        logged, quiet = [], {}
+        for case_id in ids:
+            current = stored.get(case_id)
+            if current is None:
+                continue
+            row = rows.get(case_id)
+            if not row:
+                values = {
+                    'report_count': 0, 'reporter_count': 0,
+                    'target_count': 0, 'open_count': 0,
+                    'priority': None,
+                    }
+                if current['state'] == 'open':
+                    values['state'] = 'merged'
+            else:
                 (count, named, anonymous, targets, open_, priority,
                     first_at, first_id) = row
-                first = firsts[first_id]
+                label, category = firsts[first_id]
                 values = {
                     'report_count': count,
                     'reporter_count': (named or 0) + (anonymous or 0),
                     'target_count': targets,
                     'open_count': open_ or 0,
                     'kind': 'campaign' if targets > 1 else 'target',
-                    'target_label': first.target_label,
-                    'category': first.category.id,
+                    'target_label': label,
+                    'category': category,
                     'priority': (round(priority, 1)
                         if priority is not None else None),
                     'first_submitted_at': first_at,
-                    'subject_tokens': ' '.join(sorted(tokens[case.id])),
+                    'subject_tokens': ' '.join(sorted(tokens[case_id])),
                     }
-                if case.state != 'merged':
+                if current['state'] != 'merged':
                     values['state'] = 'open' if open_ else 'resolved'
-                to_write.extend(([case], values))
-            to_write = cls._changes_only(to_write)
-            if to_write:
-                cls.write(*to_write)
-
-    @staticmethod
-    def _changes_only(to_write):
-        "The (records, values) pairs of to_write without unchanged values"
-        result = []
-        for records, values in zip(to_write[::2], to_write[1::2]):
-            case, = records
-            changed = {}
-            for name, value in values.items():
-                current = getattr(case, name)
-                if isinstance(current, ModelSQL):
-                    current = current.id
-                if current != value:
-                    changed[name] = value
-            if changed:
-                result.extend(([case], changed))
-        return result
+            changed = {k: v for k, v in values.items()
+                if _stored(current[k]) != _stored(v)}
+            if not changed:
+                continue
+            if changed.keys() & LOGGED_FIELDS:
+                # A change the reports' history records: through the ORM.
+                logged.extend(([cls(case_id)], changed))
+            else:
+                quiet[case_id] = changed
+        # Figures that follow the reports: written as they are, in place.
+        for case_id, changed in quiet.items():
+            cursor.execute(*table.update(
+                    [getattr(table, n) for n in changed],
+                    [cls._fields[n].sql_format(v)
+                        for n, v in changed.items()],
+                    where=table.id == case_id))
+        if quiet:
+            invalidate(cls, list(quiet))
+        if logged:
+            with without_check_access():
+                cls.write(*logged)
 
     @classmethod
     def on_modification(cls, mode, cases, field_names=None):
@@ -477,18 +528,87 @@ class Report(metaclass=PoolMeta):
             ('state', 'not in', OPEN_STATES),
             ]
 
+    # Filing's steps (filing.py) ------------------------------------------
+
     @classmethod
-    def _file(cls, target, category, description, anonymous=False,
-            evidence=()):
-        report, receipt = super()._file(
-            target, category, description, anonymous=anonymous,
-            evidence=evidence)
+    def compute_signature(cls, filing):
+        "The near-duplicate signature, its blinded bands, the PII signals"
+        Signature = Pool().get('tipline.report.signature')
+        text = filing.description
+        # The current version's, and version 1's while old rows remain.
+        filing.signatures = Signature.query_signatures(text)
+        filing.signature = filing.signatures[0]
+        filing.bands = blinded_band_keys(filing.signature)
+        filing.signals = sum(
+            tipline_core.personal_data_signals(text).values())
         # The burst guard's only fact about the author, taken here so that
         # nothing else about an anonymous author is ever looked at.
-        new_reporter = True if anonymous else cls._is_new_account(filer())
-        cls.assign_case(
-            cls(report.id), description, new_reporter=new_reporter)
-        return cls(report.id), receipt
+        filing.new_reporter = (filing.anonymous
+            or cls._is_new_account(filing.filer))
+
+    @classmethod
+    def choose_case(cls, filing):
+        """The open case of the same record, else of a near-identical text
+        (a campaign), else none (filing opens one); and whether the named
+        reporter already reported this record in it.  Filings about one
+        record wait for each other here, so that they join one case."""
+        pool = Pool()
+        Case = pool.get('tipline.case')
+        Signature = pool.get('tipline.report.signature')
+        Configuration = pool.get('tipline.configuration')
+        target = str(filing.target)
+        lock_target(target)
+        report = cls.__table__()
+        case_table = Case.__table__()
+        open_cases = case_table.select(
+            case_table.id, where=case_table.state == 'open')
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*report.select(report.case,
+                where=(report.target == target)
+                & report.case.in_(open_cases),
+                order_by=[report.case.asc], limit=1))
+        same_record = cursor.fetchone()
+        if same_record:
+            filing.case = Case(same_record[0])
+            filing.how = 'record'
+        else:
+            similar = Signature.similar(filing.signatures,
+                Configuration(1).get_dedup_threshold(),
+                where=lambda r: r.case.in_(open_cases))
+            if similar:
+                match = cls(similar[0][0])
+                filing.case, filing.how = match.case, 'text'
+                filing.similarity = similar[0][1]
+        # A named reporter counts once in a case, an anonymous report once
+        # each; the same reporter on the same record is a repeat.
+        filing.reporters = 1
+        if filing.case:
+            earlier = []
+            if filing.reporter_token:
+                cursor.execute(*report.select(report.target,
+                        where=(report.case == filing.case.id)
+                        & (report.reporter_token == filing.reporter_token)))
+                earlier = [t for t, in cursor]
+            filing.repeat = target in earlier
+            filing.reporters = (filing.case.reporter_count or 0) + (
+                0 if earlier else 1)
+            filing.reports = filing.case.report_count or 0
+
+    @classmethod
+    def after_filing(cls, report, filing):
+        """The new report's priority, its case's figures, the burst guard.
+        The case's other reports, whose reporter count may have grown, are
+        rescored outside the request (rescore_later)."""
+        pool = Pool()
+        Case = pool.get('tipline.case')
+        Configuration = pool.get('tipline.configuration')
+        Case.update([filing.case])
+        # A burst needs min_reports reports in the case: most filings stop
+        # here without reading anything more.
+        if filing.reports + 1 >= Configuration(1).get_burst_params(
+                ).min_reports:
+            cls.check_burst(report)
+        cls.rescore_later([filing.case])
 
     @classmethod
     def _is_new_account(cls, user_id):
@@ -582,46 +702,59 @@ class Report(metaclass=PoolMeta):
         pool = Pool()
         Case = pool.get('tipline.case')
         Configuration = pool.get('tipline.configuration')
-        case = report.case
-        if not case or case.quarantined:
+        table = cls.__table__()
+        case_table = Case.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*table.join(case_table,
+                condition=case_table.id == table.case).select(
+                table.case, table.target, table.submitted_at,
+                case_table.quarantined, case_table.released_at,
+                where=table.id == report.id))
+        row = cursor.fetchone()
+        if not row or row[3]:
             return False
+        case_id, target, submitted_at, _, released_at = map(
+            _stored, row)
         params = Configuration(1).get_burst_params()
-        domain = [
-            ('case', '=', case.id),
-            ('target', '=', str(report.target)),
-            ('submitted_at', '>=', report.submitted_at - dt.timedelta(
-                    seconds=params.window_seconds)),
-            ('state', 'in', OPEN_STATES),
-            ]
-        if case.released_at:
+        where = ((table.case == case_id) & (table.target == target)
+            & (table.submitted_at >= submitted_at - dt.timedelta(
+                    seconds=params.window_seconds))
+            & table.state.in_(OPEN_STATES))
+        if released_at:
             # A moderator checked the reports before the release.
-            domain.append(('submitted_at', '>', case.released_at))
-        reports = cls.search(domain)
+            where &= table.submitted_at > released_at
+        # One query for the few columns needed (the token loads lazily).
+        cursor.execute(*table.select(table.id, table.submitted_at,
+                table.reporter_token, table.new_reporter, where=where))
+        reports = [{'id': i, 'submitted_at': _stored(at),
+                'reporter_token': token, 'new_reporter': new}
+            for i, at, token, new in cursor]
         # Bombing is many people: a reporter's repeat reports count once.
         seen, distinct = set(), []
-        for r in sorted(reports, key=lambda r: (r.submitted_at, r.id)):
-            if r.reporter_token:
-                if r.reporter_token in seen:
+        for r in sorted(reports, key=lambda r: (r['submitted_at'], r['id'])):
+            token = r['reporter_token']
+            if token:
+                if token in seen:
                     continue
-                seen.add(r.reporter_token)
+                seen.add(token)
             distinct.append(r)
         reports = distinct
         if len(reports) < params.min_reports:
             return False
         history = cls.reporter_history(
-            {r.reporter_token for r in reports if r.reporter_token})
+            {r['reporter_token'] for r in reports if r['reporter_token']})
         timestamps, ages, accuracies = [], [], []
         for r in reports:
-            timestamps.append((r.submitted_at - EPOCH).total_seconds())
-            ages.append(0.0 if r.new_reporter
+            timestamps.append((r['submitted_at'] - EPOCH).total_seconds())
+            ages.append(0.0 if r['new_reporter']
                 else 2 * params.new_account_age_seconds)
-            upheld, not_upheld = history.get(r.reporter_token, (0, 0))
+            upheld, not_upheld = history.get(r['reporter_token'], (0, 0))
             decided = upheld + not_upheld
             accuracies.append(upheld / decided if decided else -1.0)
         burst, _ = tipline_core.detect_report_burst(
             timestamps, ages, accuracies, params)
         if burst:
-            Case.quarantine([case])
+            Case.quarantine([Case(case_id)])
         return burst
 
     @classmethod

@@ -24,13 +24,14 @@ from sql.aggregate import Count
 from sql.operators import Or
 
 from trytond.model import Index, ModelSQL, fields
-from trytond.pool import Pool, PoolMeta
+from trytond.pool import Pool
 from trytond.transaction import Transaction, without_check_access
 
 import tipline_core
 
 from .authorless import AuthorlessRows
-from .encrypted import Encrypted
+from .encrypted import Encrypted, encrypt
+from .filing import insert_rows
 from .keys import master_key
 from .readonly import ServerReadonly
 
@@ -134,6 +135,22 @@ class Signature(ServerReadonly, AuthorlessRows, ModelSQL):
         cursor.execute(*band.insert(
                 [band.report, band.band],
                 [[report_id, key] for key in blinded_band_keys(signature)]))
+
+    @classmethod
+    def write_filed(cls, signature_id, report_id, signature, bands):
+        """Store a new report's signature (in its reserved row) with its
+        version, and its blinded band keys: two inserts"""
+        Band = Pool().get('tipline.report.band')
+        insert_rows(cls, [{
+                    'id': signature_id,
+                    'report': report_id,
+                    'signature_enc': encrypt(
+                        cls.__name__, 'signature', signature_id, signature),
+                    'version': tipline_core.signature_version(signature),
+                    }])
+        band = Band.__table__()
+        Transaction().connection.cursor().execute(*band.insert(
+                [band.report, band.band], [[report_id, key] for key in bands]))
 
     @classmethod
     def candidates(cls, signature, exclude=None, where=None):
@@ -247,14 +264,3 @@ class Band(ServerReadonly, AuthorlessRows, ModelSQL):
                 Index(t, (t.band, Index.Equality(cardinality='high'))),
                 Index(t, (t.report, Index.Equality(cardinality='high'))),
                 })
-
-
-class Cron(metaclass=PoolMeta):
-    __name__ = 'ir.cron'
-
-    @classmethod
-    def __setup__(cls):
-        super().__setup__()
-        cls.method.selection.append(
-            ('tipline.report.signature|resign',
-                "Re-sign Tipline Reports' Near-Duplicate Signatures"))

@@ -86,13 +86,3 @@ class Report(metaclass=PoolMeta):
     def restart_clock(cls, reports):
         super().restart_clock(reports)
         cls.write(reports, {'escalation_level': 0, 'escalated_at': None})
-
-
-class Cron(metaclass=PoolMeta):
-    __name__ = 'ir.cron'
-
-    @classmethod
-    def __setup__(cls):
-        super().__setup__()
-        cls.method.selection.append(
-            ('tipline.report|escalate', "Escalate Tipline Reports"))

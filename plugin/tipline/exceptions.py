@@ -44,3 +44,11 @@ class CaseError(UserError):
 
 class PriorityWeightError(ValidationError):
     pass
+
+
+class EvidenceError(SubmissionError):
+    "A file was refused: its type, size or count, or it could not be cleaned"
+
+
+class ConversationError(UserError):
+    "A message could not be posted as written"

@@ -32,6 +32,29 @@ class Rule(metaclass=PoolMeta):
         return key
 
 
+class Cron(metaclass=PoolMeta):
+    "Tipline's timed jobs, run by trytond-cron"
+    __name__ = 'ir.cron'
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls.method.selection.extend([
+                ('tipline.mail_queue|send_pending', "Send Tipline Mail"),
+                ('tipline.report|escalate', "Escalate Tipline Reports"),
+                ('tipline.report|close_decided',
+                    "Close Decided Tipline Reports"),
+                ('tipline.report|rescore_open', "Rescore Tipline Reports"),
+                ('tipline.report|index_unfiled',
+                    "Index Tipline Reports Filed Before Cases"),
+                ('tipline.review|create_due', "Create Tipline Reviews"),
+                ('tipline.report.signature|resign',
+                    "Re-sign Tipline Reports' Near-Duplicate Signatures"),
+                ('tipline.report|conversation_cron',
+                    "Remind Reporters and Return Unanswered Reports"),
+                ])
+
+
 class ResourceRefused:
     """The host's notes and attachments are stored in clear and readable by
     whoever reads the record: on Tipline's records they would leak what the

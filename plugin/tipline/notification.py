@@ -30,13 +30,16 @@ from trytond.url import http_base
 
 from .authorless import GRANULARITY, AuthorlessRows, frozen_now
 from .clock import now as utcnow
-from .encrypted import Encrypted, decrypt_values, store_encrypted
+from .encrypted import Encrypted, decrypt_values, encrypt, store_encrypted
+from .filing import insert_rows
 from .readonly import ServerReadonly
 from .report import OPEN_STATES
 
 # Acknowledged comes with the acknowledgement mail; closing changes nothing
 # the reporter has to know.
-SILENT_STATES = {'submitted', 'acknowledged', 'closed'}
+SILENT_STATES = {'submitted', 'acknowledged', 'closed',
+    # The conversation's own mail tells of the question.
+    'awaiting_reporter'}
 REPORTER_TEMPLATES = {'acknowledgement', 'status'}
 
 logger = logging.getLogger(__name__)
@@ -72,54 +75,6 @@ def render(name, language, values):
     subject, _, body = text.lstrip().partition('\n')
     body = re.sub(r'\n{3,}', '\n\n', body).strip() + '\n'
     return subject.strip(), body, html
-
-
-class _MailSender:
-    """Joined to a transaction: after it commits, send the rows it queued.
-    Nothing is sent when the transaction rolls back."""
-
-    def __init__(self, database_name):
-        self.database_name = database_name
-        self.ids = []
-
-    def __eq__(self, other):
-        if not isinstance(other, _MailSender):
-            return NotImplemented
-        return self.database_name == other.database_name
-
-    def put(self, ids):
-        self.ids.extend(ids)
-
-    def abort(self, trans):
-        self.ids = []
-
-    def tpc_begin(self, trans):
-        pass
-
-    def commit(self, trans):
-        pass
-
-    def tpc_vote(self, trans):
-        pass
-
-    def tpc_finish(self, trans):
-        ids, self.ids = self.ids, []
-        if not ids:
-            return
-        try:
-            # Sending is the system's work: its writes name no user.
-            with Transaction().new_transaction() as transaction, \
-                    transaction.set_user(0), without_check_access():
-                Queue = Pool().get('tipline.mail_queue')
-                Queue.send(Queue.browse(ids))
-                transaction.commit()
-        except Exception:
-            # The rows stay pending: the cron sends them later.
-            logger.warning('tipline mail: could not send %d queued mail(s)',
-                len(ids), exc_info=False)
-
-    def tpc_abort(self, trans):
-        self.ids = []
 
 
 class MailQueue(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
@@ -214,11 +169,10 @@ class MailQueue(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
 
     @classmethod
     def enqueue(cls, rows):
-        """Queue rows (dicts of report, recipient, template, language) and
-        send them once the current transaction commits"""
+        """Queue rows (dicts of report, recipient, template, language); they
+        are sent after the transaction, never in it (see dispatch)"""
         if not rows:
             return []
-        transaction = Transaction()
         addresses = [row['recipient'] for row in rows]
         # A notice sent as an anonymous report is filed would time it to
         # the second: it waits for the cron job after the filing's hour.
@@ -232,10 +186,65 @@ class MailQueue(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
             records = cls.create(rows)
         store_encrypted(cls, {record.id: {'recipient': address}
                 for record, address in zip(records, addresses)})
-        if not held:
-            sender = transaction.join(_MailSender(transaction.database.name))
-            sender.put([r.id for r in records])
+        cls.dispatch(records)
         return records
+
+    @classmethod
+    def filing_mail(cls, filing):
+        """The mail a filing queues: the named reporter's acknowledgement
+        and the assignee's notice, as rows still without id or report"""
+        pool = Pool()
+        User = pool.get('res.user')
+        Report = pool.get('tipline.report')
+        rows = []
+        if filing.reporter:
+            rows.append(Report._mail_row(
+                    None, filing.reporter, 'acknowledgement'))
+        if filing.assignee:
+            rows.append(Report._mail_row(
+                    None, User(filing.assignee), 'assignment'))
+        return [r for r in rows if r]
+
+    @classmethod
+    def queue_filed(cls, filing):
+        "Write filing's mail rows in their reserved ids, in one insert"
+        if not filing.mail:
+            return []
+        held = frozen_now()
+        report_id, = filing.ids['report']
+        for row, id_ in zip(filing.mail, filing.ids['mail']):
+            row.update({
+                    'id': id_,
+                    'report': report_id,
+                    'report_state': 'acknowledged',
+                    'report_outcome': None,
+                    'recipient_enc': encrypt(
+                        cls.__name__, 'recipient', id_, row.pop('recipient')),
+                    'state': 'pending',
+                    'attempts': 0,
+                    'next_try': held + GRANULARITY if held else None,
+                    })
+        insert_rows(cls, filing.mail)
+        records = cls.browse(filing.ids['mail'])
+        cls.dispatch(records)
+        return records
+
+    @classmethod
+    def dispatch(cls, records):
+        """Hand queued rows to trytond-worker where one runs ([queue]
+        worker); otherwise the cron job sends them within minutes.  Either
+        way the request that queued them never waits for SMTP."""
+        if records and config.getboolean('queue', 'worker', default=False):
+            cls.__queue__.send_queued(records)
+
+    @classmethod
+    def send_queued(cls, rows):
+        "The queue worker's task: send rows still pending and due"
+        now = utcnow()
+        with without_check_access():
+            cls.send([r for r in cls.browse([r.id for r in rows])
+                    if r.state == 'pending'
+                    and (not r.next_try or r.next_try <= now)])
 
     def values(self):
         "What a template may show: never content, never identity"
@@ -357,27 +366,8 @@ class MailQueue(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
             cls.send(rows)
 
 
-class Cron(metaclass=PoolMeta):
-    __name__ = 'ir.cron'
-
-    @classmethod
-    def __setup__(cls):
-        super().__setup__()
-        cls.method.selection.append(
-            ('tipline.mail_queue|send_pending', "Send Tipline Mail"))
-
-
 class Report(metaclass=PoolMeta):
     __name__ = 'tipline.report'
-
-    @classmethod
-    def _file(cls, *args, **kwargs):
-        report, receipt = super()._file(*args, **kwargs)
-        if not report.anonymous:
-            cls.notify_reporter([report], 'acknowledgement')
-        if report.assigned_to:
-            cls.notify_assignee([report])
-        return report, receipt
 
     @classmethod
     def on_modification(cls, mode, reports, field_names=None):
@@ -396,9 +386,10 @@ class Report(metaclass=PoolMeta):
         if not user or not (user.email or '').strip():
             return None
         return {
-            'report': report.id,
-            'report_state': report.state,
-            'report_outcome': report.outcome,
+            # A report being filed has no row yet: filing fills these in.
+            'report': report.id if report else None,
+            'report_state': report.state if report else None,
+            'report_outcome': report.outcome if report else None,
             'recipient': user.email.strip(),
             'to_reporter': template in REPORTER_TEMPLATES,
             'template': template,

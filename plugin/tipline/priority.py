@@ -20,6 +20,7 @@ from sql import Null
 from sql.aggregate import Count
 from sql.conditionals import Case as SqlCase
 
+from trytond import config
 from trytond.i18n import gettext
 from trytond.model import Index, fields
 from trytond.pool import Pool, PoolMeta
@@ -455,6 +456,39 @@ class Report(metaclass=PoolMeta):
         cls._store_scores([r[0] for r in rows], scores, columns)
 
     @classmethod
+    def score_filing(cls, filing):
+        """The priority of the report being filed, from the same inputs the
+        rescoring reads, computed before its row is written"""
+        Configuration = Pool().get('tipline.configuration')
+        category = filing.category
+        hours = category.hours_to_resolve
+        row = (None, category.severity_weight, category.code,
+            filing.reporters, filing.reporter_token, str(filing.target),
+            filing.signals, filing.now,
+            filing.now + dt.timedelta(hours=hours) if hours else None)
+        columns = cls._columns([row])
+        filing.priority, _ = tipline_core.explain(
+            *(columns[k][0] for k in INPUTS),
+            Configuration(1).get_score_weights())
+        filing.priority_inputs = cls._inputs_text(columns, 0)
+
+    @classmethod
+    def rescore_later(cls, cases):
+        """Rescore the open reports of cases outside the request: at once
+        by trytond-worker where one runs ([queue] worker), else by the
+        rescoring cron job"""
+        if not cases or not config.getboolean(
+                'queue', 'worker', default=False):
+            return
+        with without_check_access():
+            reports = cls.search([
+                    ('case', 'in', [c.id for c in cases]),
+                    ('state', 'in', OPEN_STATES),
+                    ])
+        if reports:
+            cls.__queue__.rescore_reports(reports)
+
+    @classmethod
     def rescore_open(cls):
         """The cron job: every open report rescored in one columnar call.
         Up to RESCORE_CHUNK reports are written at once; more are written by
@@ -543,16 +577,3 @@ def _chunks(values):
 def _parse_datetime(value):
     "SQLite hands raw rows' timestamps over as text"
     return dt.datetime.fromisoformat(value) if value else None
-
-
-class Cron(metaclass=PoolMeta):
-    __name__ = 'ir.cron'
-
-    @classmethod
-    def __setup__(cls):
-        super().__setup__()
-        cls.method.selection.append(
-            ('tipline.report|rescore_open', "Rescore Tipline Reports"))
-        cls.method.selection.append(
-            ('tipline.report|index_unfiled',
-                "Index Tipline Reports Filed Before Cases"))

@@ -1,4 +1,5 @@
 import contextlib
+import copy
 import datetime as dt
 import functools
 import json
@@ -15,13 +16,15 @@ from trytond.transaction import Transaction, without_check_access
 import tipline_core
 
 from .audit import digest
-from .authorless import AuthorlessRows, authorless, filer
+from .authorless import AuthorlessRows, authorless
 from .clock import now as utcnow
-from .encrypted import Encrypted, decrypt_values, store_encrypted
+from .encrypted import Encrypted, decrypt_values, encrypt, store_encrypted
+from .filing import file_report, identity_json
 from .exceptions import ReportWorkflowError, SubmissionError
 from .readonly import ServerReadonly
 
-OPEN_STATES = ['submitted', 'acknowledged', 'triaged', 'investigating']
+OPEN_STATES = ['submitted', 'acknowledged', 'triaged', 'investigating',
+    'awaiting_reporter']
 CLOSED_STATES = ['resolved', 'closed']
 TRUTHFULNESS = [
     (None, ""),
@@ -265,6 +268,11 @@ class Report(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
             ('submitted_at', 'DESC'),
             ('id', 'DESC'),
             ]
+        # An export writes its event in the history: a read-only
+        # transaction (PostgreSQL) could not take the chain's lock.
+        export = copy.copy(cls.__rpc__['export_data'])
+        export.readonly = False
+        cls.__rpc__['export_data'] = export
         cls._transitions |= {
             ('submitted', 'acknowledged'),
             ('acknowledged', 'triaged'),
@@ -663,18 +671,6 @@ class Report(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
     # Filing -----------------------------------------------------------------
 
     @classmethod
-    def new_tracking_number(cls):
-        "A fresh random tracking number that no report uses yet"
-        for _ in range(8):
-            number = tipline_core.new_tracking_number()
-            with without_check_access():
-                if not cls.search([('tracking_number', '=', number)],
-                        limit=1):
-                    return number
-        # 75 random bits make this unreachable unless the CSPRNG is broken.
-        raise SubmissionError(gettext('tipline.msg_report_number_exhausted'))
-
-    @classmethod
     def check_submission(cls, target, category, description, evidence):
         """Refuse a submission that cannot be filed, with a message that says
         what to change; nothing is stored before every check has passed."""
@@ -736,87 +732,85 @@ class Report(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
 
         evidence is a sequence of (file name, bytes).  The description, the
         evidence and the reporter's identity are stored encrypted.  Filing
-        runs in the authorless scope: no row it writes names the reporter,
-        and an anonymous report stores no reporter, no token and only the
-        coarsened time; its author gets the receipt, shown once."""
-        with authorless(anonymous=anonymous):
-            return cls._file(target, category, description,
-                anonymous=anonymous, evidence=evidence)
+        is the pipeline of filing.py, in the authorless scope: no row it
+        writes names the reporter, and an anonymous report stores no
+        reporter, no token and only the coarsened time; its author gets the
+        receipt, shown once."""
+        return file_report(cls, target, category, description,
+            anonymous=anonymous, evidence=evidence)
 
     @classmethod
-    def _file(cls, target, category, description, anonymous=False,
-            evidence=()):
-        "The filing itself, inside the authorless scope; see file"
-        pool = Pool()
-        Keyset = pool.get('tipline.keyset')
-        Evidence = pool.get('tipline.evidence')
-        Event = pool.get('tipline.audit_event')
-        User = pool.get('res.user')
-        evidence = [((n or '').strip(), d) for n, d in evidence if d]
-        cls.check_submission(target, category, description, evidence)
-
-        now = utcnow()
+    def filing_values(cls, filing):
+        "The whole row of the report filing writes (see filing.py)"
+        category = filing.category
         # Deadlines are promised to the minute, which is how they are shown.
-        deadline_base = now.replace(second=0, microsecond=0)
-        user = filer()
-        reporter_token = None if anonymous else Keyset.reporter_token(user)
-        subject_tokens = ' '.join(sorted(
-                Keyset.reporter_token(u) for u in cls.subject_users(target)))
-        receipt = tipline_core.new_receipt() if anonymous else None
-        with without_check_access():
-            assignee = cls.initial_assignee(
-                category, reporter_token, subject_tokens)
-            report, = cls.create([{
-                        'tracking_number': cls.new_tracking_number(),
-                        'target': str(target),
-                        'target_label': target.rec_name,
-                        'category': category.id,
-                        'anonymous': bool(anonymous),
-                        'reporter_token': reporter_token,
-                        'subject_tokens': subject_tokens,
-                        'receipt_hash': (tipline_core.hash_receipt(receipt)
-                            if receipt else None),
-                        # The acknowledgement is immediate: the reporter
-                        # sees the number and the deadline at once.
-                        'state': 'acknowledged',
-                        'submitted_at': now,
-                        'acknowledged_at': now,
-                        'assigned_to': assignee,
-                        'acknowledge_by': deadline_base + dt.timedelta(
-                            hours=category.hours_to_acknowledge),
-                        'resolve_by': deadline_base + dt.timedelta(
-                            hours=category.hours_to_resolve),
-                        'resolve_warning_at': deadline_base + dt.timedelta(
-                            hours=category.hours_to_resolve * 0.75),
-                        'first_response_by': (deadline_base + dt.timedelta(
-                                hours=category.hours_to_first_response)
-                            if category.hours_to_first_response else None),
-                        **cls.statutory_deadlines(category, deadline_base),
-                        }])
-            identity = None
-            if not anonymous:
-                reporter = User(user)
-                identity = json.dumps({
-                        'user': reporter.id,
-                        'login': reporter.login,
-                        'name': reporter.name,
-                        }, sort_keys=True)
-            store_encrypted(cls, {report.id: {
-                        'description': description.strip(),
-                        'reporter_identity': identity,
-                        }})
-            Evidence.attach(report, evidence)
-            Event.append(report, 'submit', {
-                    'category': category.code,
-                    'anonymous': '1' if anonymous else '0',
-                    'evidence': str(len(evidence)),
-                    }, actor='')
-            Event.append(report, 'state',
-                {'to': 'acknowledged', 'outcome': ''}, actor='')
-            if assignee:
-                Event.append(report, 'assign', {
-                        'from': '', 'to': User(assignee).login}, actor='')
-        return cls(report.id), receipt
+        base = filing.now.replace(second=0, microsecond=0)
+        report_id, = filing.ids['report']
+
+        def encrypt_(name, plaintext):
+            return encrypt(cls.__name__, name, report_id, plaintext)
+        hours = category.hours_to_first_response
+        return {
+            'id': report_id,
+            'tracking_number': filing.tracking_number,
+            'target': str(filing.target),
+            'target_label': filing.target.rec_name,
+            'category': category.id,
+            'filed_category': category.id,
+            'anonymous': filing.anonymous,
+            'reporter_token': filing.reporter_token,
+            'subject_tokens': filing.subject_tokens,
+            'receipt_hash': (tipline_core.hash_receipt(filing.receipt)
+                if filing.receipt else None),
+            'description_enc': encrypt_('description', filing.description),
+            'reporter_identity_enc': encrypt_('reporter_identity',
+                identity_json(filing.reporter) if filing.reporter else None),
+            # The acknowledgement is immediate: the reporter sees the number
+            # and the deadline at once.
+            'state': 'acknowledged',
+            'submitted_at': filing.now,
+            'acknowledged_at': filing.now,
+            'assigned_to': filing.assignee,
+            'acknowledge_by': base + dt.timedelta(
+                hours=category.hours_to_acknowledge),
+            'resolve_by': base + dt.timedelta(
+                hours=category.hours_to_resolve),
+            'resolve_warning_at': base + dt.timedelta(
+                hours=category.hours_to_resolve * 0.75),
+            'first_response_by': (base + dt.timedelta(hours=hours)
+                if hours else None),
+            'case': filing.case.id,
+            'repeat_report': filing.repeat,
+            'new_reporter': filing.new_reporter,
+            'personal_data_signals': filing.signals,
+            'priority': filing.priority,
+            'priority_inputs': filing.priority_inputs,
+            **cls.statutory_deadlines(category, base),
+            }
+
+    @staticmethod
+    def filing_events(filing, case_id):
+        "(kind, details) of the history a filing starts in case_id"
+        pool = Pool()
+        User = pool.get('res.user')
+        events = [
+            ('submit', {
+                    'category': filing.category.code,
+                    'anonymous': '1' if filing.anonymous else '0',
+                    'evidence': str(len(filing.evidence)),
+                    }),
+            ('state', {'to': 'acknowledged', 'outcome': ''}),
+            ]
+        if filing.assignee:
+            events.append(('assign', {
+                        'from': '', 'to': User(filing.assignee).login}))
+        details = {'case': str(case_id), 'how': filing.how}
+        if filing.similarity is not None:
+            details['similarity'] = '%.2f' % filing.similarity
+        if filing.repeat:
+            details['repeat'] = '1'
+        events.append(('case_join', details))
+        return events
 
     @classmethod
     def initial_assignee(cls, category, reporter_token, subject_tokens):

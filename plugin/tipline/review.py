@@ -27,7 +27,6 @@ from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import Button, StateView, Wizard
 
 from .authorless import AuthorlessRows
-from .cache import invalidate
 from .clock import now as utcnow
 from .exceptions import ReviewError
 from .readonly import ServerReadonly
@@ -153,18 +152,6 @@ class Report(metaclass=PoolMeta):
         cursor.execute(*table.update(
                 [table.filed_category], [table.category],
                 where=table.filed_category == Null))
-
-    @classmethod
-    def _file(cls, *args, **kwargs):
-        report, receipt = super()._file(*args, **kwargs)
-        # SQL, not write: filing leaves no trace of its author.
-        table = cls.__table__()
-        cursor = Transaction().connection.cursor()
-        cursor.execute(*table.update(
-                [table.filed_category], [report.category.id],
-                where=table.id == report.id))
-        invalidate(cls, [report.id])
-        return cls(report.id), receipt
 
 
 class Review(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
@@ -916,13 +903,3 @@ class ReviewExportResult(ModelView):
 class ReviewPrint(Report_):
     "The printable review"
     __name__ = 'tipline.review'
-
-
-class Cron(metaclass=PoolMeta):
-    __name__ = 'ir.cron'
-
-    @classmethod
-    def __setup__(cls):
-        super().__setup__()
-        cls.method.selection.append(
-            ('tipline.review|create_due', "Create Tipline Reviews"))

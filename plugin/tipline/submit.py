@@ -34,6 +34,14 @@ class SubmitStart(ModelView):
         help="An optional file that supports the report, such as a "
         "screenshot.")
     evidence_name = fields.Char("Evidence File Name")
+    evidence2 = fields.Binary("More Evidence", filename='evidence2_name')
+    evidence2_name = fields.Char("Evidence File Name 2")
+    evidence3 = fields.Binary("More Evidence", filename='evidence3_name')
+    evidence3_name = fields.Char("Evidence File Name 3")
+    evidence_metadata = fields.Text("What the files say about you",
+        readonly=True,
+        help="The metadata found in the files. The moderators see copies "
+        "without it.")
     anonymous = fields.Boolean(
         "Report anonymously",
         help="Keep no link between you and this report.")
@@ -58,10 +66,24 @@ class SubmitStart(ModelView):
                 return categories[0]
 
     def evidence_files(self):
-        "The attached file as the (name, bytes) list that filing takes"
-        if self.evidence:
-            return [(self.evidence_name, self.evidence)]
-        return []
+        "The attached files as the (name, bytes) list that filing takes"
+        return [(name, data) for name, data in (
+                (self.evidence_name, self.evidence),
+                (self.evidence2_name, self.evidence2),
+                (self.evidence3_name, self.evidence3)) if data]
+
+    @fields.depends('evidence', 'evidence_name', 'evidence2',
+        'evidence2_name', 'evidence3', 'evidence3_name')
+    def on_change_with_evidence_metadata(self):
+        from .reply import metadata_notice
+        return metadata_notice(self.evidence_files())
+
+    def forget_evidence(self):
+        "Blank what was written, so that the session keeps none of it"
+        self.description = None
+        for name in ('evidence', 'evidence2', 'evidence3'):
+            setattr(self, name, None)
+            setattr(self, name + '_name', None)
 
     @fields.depends('category')
     def on_change_with_guidance(self):
@@ -170,7 +192,7 @@ class Submit(SessionlessWizard, Wizard):
         # Kept on this object only: the session row must not hold them.
         self._filed = report
         self._receipt = receipt
-        start.description = start.evidence = start.evidence_name = None
+        start.forget_evidence()
         self._forget_session()
         return 'done'
 
@@ -229,7 +251,7 @@ class PracticeSubmit(Submit):
             'anonymous': start.anonymous,
             'message': gettext('tipline.msg_practice_done'),
             }
-        start.description = start.evidence = start.evidence_name = None
+        start.forget_evidence()
         return 'done'
 
     def default_done(self, fields):

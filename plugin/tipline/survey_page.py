@@ -8,7 +8,7 @@ from trytond.transaction import Transaction
 from trytond.wsgi import app
 
 from .exceptions import FeedbackError
-from .status import _language, _render, receipt_holder
+from .status import _language, _render, receipt_holder, too_many_attempts
 
 
 def _answer(form):
@@ -35,12 +35,12 @@ def survey_page(request, pool):
         return Response('Not Found', status=404)
     language = _language(request)
     report, refusal = receipt_holder(pool, request)
-    if refusal == 'limited':
-        return _render(language, status=429, template_name='survey.html',
-            outcome='limited')
-    if refusal:
+    if refusal == 'failed':
         return _render(language, status=403, template_name='survey.html',
             outcome='failed')
+    if refusal:
+        return too_many_attempts(_render(language,
+                template_name='survey.html', outcome='limited'), refusal)
     answer = _answer(request.form)
     if answer is None:
         return _render(language, status=400, template_name='survey.html',

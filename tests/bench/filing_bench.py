@@ -36,23 +36,23 @@ DESCRIPTION = ("Invoices for deliveries that never arrived, sent by this "
 
 
 def create_database(backend, work):
-    "(name, environment) of a fresh demo database"
+    """(name, environment, configuration file) of a fresh demo database"""
     env = dict(os.environ)
-    name = 'filing_bench'
     env['TIPLINE_KEY_FILE'] = os.path.join(work, 'tipline.key')
+    conf = os.path.join(ROOT, 'manifests', 'trytond-sqlite.conf')
+    name = 'filing_bench'
     if backend == 'postgresql':
         name = 'filing_bench_%d' % os.getpid()
-        uri = 'postgresql://postgres@127.0.0.1:5432/'
-        subprocess.run(['dropdb', '-h', '127.0.0.1', '-U', 'postgres',
-                '--if-exists', name], check=True)
-        subprocess.run(['createdb', '-h', '127.0.0.1', '-U', 'postgres',
-                name], check=True)
-        env['TRYTOND_DATABASE__URI'] = uri
+        conf = os.path.join(work, 'postgresql.conf')
+        with open(conf, 'w') as file:
+            file.write('[database]\nuri = postgresql://postgres@127.0.0.1'
+                ':5432/\n[session]\ntimeout = 3600\n')
     subprocess.run([os.path.join(ROOT, 'scripts', 'create_database.sh'),
-            work, name], check=True, env=env, stdout=subprocess.DEVNULL)
+            work, name, conf], check=True, env=env,
+        stdout=subprocess.DEVNULL)
     env['TRYTOND_DATABASE__PATH'] = work
     env['TRYTOND_TIPLINE__KEY_FILE'] = env['TIPLINE_KEY_FILE']
-    return name, env
+    return name, env, conf
 
 
 class Client:
@@ -104,15 +104,13 @@ def wizard_submit(client, party_id, category_id, i, timed):
 
 
 @contextlib.contextmanager
-def serve(name, env, port):
+def serve(name, env, conf, port):
     log = open(os.path.join(env['TRYTOND_DATABASE__PATH'], 'server.log'), 'w')
-    conf = os.path.join(env['TRYTOND_DATABASE__PATH'], 'bench.conf')
-    with open(conf, 'w') as file:
+    listen = os.path.join(env['TRYTOND_DATABASE__PATH'], 'listen.conf')
+    with open(listen, 'w') as file:
         file.write('[web]\nlisten = 127.0.0.1:%d\n' % port)
-    base = os.path.join(ROOT, 'manifests', 'trytond-%s.conf' % (
-            'postgresql' if 'TRYTOND_DATABASE__URI' in env else 'sqlite'))
     server = subprocess.Popen([os.path.join(ROOT, '.venv', 'bin', 'trytond'),
-            '-c', base, conf, '-d', name], env=env, stdout=log,
+            '-c', conf, listen, '-d', name], env=env, stdout=log,
         stderr=subprocess.STDOUT)
     url = 'http://127.0.0.1:%d' % port
     try:
@@ -217,11 +215,9 @@ print(json.dumps({'bare': create(1), 'submit': submit(1),
 """
 
 
-def statements(name, env):
+def statements(name, env, conf):
     process = subprocess.run([PYTHON, '-c', COUNTER, name], env={
-            **env, 'TRYTOND_CONFIG': os.path.join(ROOT, 'manifests',
-                'trytond-%s.conf' % ('postgresql'
-                    if 'TRYTOND_DATABASE__URI' in env else 'sqlite'))},
+            **env, 'TRYTOND_CONFIG': conf},
         capture_output=True, text=True)
     if process.returncode:
         sys.exit('counting failed:\n' + process.stderr[-3000:])
@@ -235,14 +231,15 @@ def ms(values, q=50):
 
 def run(backend, rounds, port):
     work = tempfile.mkdtemp(prefix='filing-bench-')
+    name = None
     try:
-        name, env = create_database(backend, work)
-        with serve(name, env, port) as url:
+        name, env, conf = create_database(backend, work)
+        with serve(name, env, conf, port) as url:
             bare, submit, wizard = latency(url, name, rounds)
-        counts = statements(name, env)
+        counts = statements(name, env, conf)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-        if backend == 'postgresql':
+        if backend == 'postgresql' and name:
             subprocess.run(['dropdb', '-h', '127.0.0.1', '-U', 'postgres',
                     '--if-exists', name])
     print('\n%s, %d interleaved rounds, one trytond process' % (

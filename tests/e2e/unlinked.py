@@ -55,12 +55,16 @@ def main(database, log_path, anonymous_path):
         if b'"anonymous":true' in data:
             problems.append('%s holds a wizard session of an anonymous '
                 'filing' % path)
+    # The log names nobody on any line: neither the login nor the user id
+    # of whoever made a request.
+    named = re.compile(r"\b%s@|\b%d@|login %s\b" % (
+            re.escape(anonymous['login']), user_id,
+            re.escape(anonymous['login'])))
     with open(log_path, encoding='utf-8', errors='replace') as file:
         for line in file:
-            if ('tipline' in line and re.search(
-                        r'\b%s@' % re.escape(anonymous['login']), line)):
-                problems.append('the log names the filer on a Tipline '
-                    'call: %s' % line.strip()[:200])
+            if named.search(line):
+                problems.append('the log names the filer: %s'
+                    % line.strip()[:200])
             if anonymous['tracking'] in line:
                 problems.append('the log names the anonymous report: %s'
                     % line.strip()[:200])

@@ -1,6 +1,6 @@
 // Test helper: a tiny JSON reader (enough for Wycheproof's files: objects,
 // arrays, strings with simple escapes, numbers, literals) and the location of
-// the shared vectors. Header-only; included by the tests that need vectors.
+// the vendored vectors (tests/native/vectors). Header-only; included by the tests that need vectors.
 #ifndef TIPLINE_TESTS_NATIVE_WYCHEPROOF_H_
 #define TIPLINE_TESTS_NATIVE_WYCHEPROOF_H_
 
@@ -179,7 +179,7 @@ class JsonReader {
 };
 
 // $TIPLINE_VECTORS_DIR, else the folder CMake computed
-// (<project>/../shared/vectors).
+// (<project>/tests/native/vectors).
 inline std::string VectorsDir() {
   if (const char* env = std::getenv("TIPLINE_VECTORS_DIR"); env && *env) {
     return env;
@@ -187,7 +187,7 @@ inline std::string VectorsDir() {
 #ifdef TIPLINE_VECTORS_DIR
   return TIPLINE_VECTORS_DIR;
 #else
-  return "../shared/vectors";
+  return "tests/native/vectors";
 #endif
 }
 

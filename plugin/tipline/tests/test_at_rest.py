@@ -15,6 +15,11 @@ MARKERS = {
     'evidence name': 'ATREST-FILENAME-1187',
     'evidence data': 'ATREST-FILEDATA-4410',
     'reporter login': 'atrest-reporter-7731',
+    'message': 'ATREST-MESSAGE-2290',
+    'internal message': 'ATREST-INTERNAL-5187',
+    'reply': 'ATREST-REPLY-8842',
+    'later file name': 'ATREST-LATERNAME-3305',
+    'later file data': 'ATREST-LATERDATA-6612',
     }
 
 
@@ -42,6 +47,19 @@ class AtRestTestCase(RouteTestCase):
                     anonymous=anonymous,
                     evidence=[(MARKERS['evidence name'] + '.txt',
                             MARKERS['evidence data'].encode())])
+        # The conversation on the anonymous one: shared and internal
+        # messages, and an answer with a file.
+        Message = pool.get('tipline.message')
+        report, = Report.search([('anonymous', '=', True)])
+        Message.post_as_moderator(report,
+            "%s: which records?" % MARKERS['message'], ask=True)
+        Message.post_as_moderator(report,
+            "%s: check the export log." % MARKERS['internal message'],
+            visibility='internal')
+        Message.post_as_reporter(Report(report.id),
+            "%s: the supplier records." % MARKERS['reply'],
+            files=[(MARKERS['later file name'] + '.txt',
+                    MARKERS['later file data'].encode())])
 
     def dump(self):
         "Every byte of the committed database, as text"

@@ -14,7 +14,8 @@ from trytond.tests.test_tryton import RouteTestCase
 from trytond.transaction import Transaction
 
 from trytond.modules.tipline.authorless import GRANULARITY
-from trytond.modules.tipline.tests.tools import RPC, use_throwaway_master_key
+from trytond.modules.tipline.tests.tools import (
+    RPC, category, make_party, use_throwaway_master_key)
 
 use_throwaway_master_key()
 
@@ -33,7 +34,6 @@ class AttackTestCase(RouteTestCase):
         User = pool.get('res.user')
         Group = pool.get('res.group')
         ModelData = pool.get('ir.model.data')
-        Party = pool.get('party.party')
 
         def group(xml_id, module='tipline'):
             return ModelData.get_id(module, xml_id)
@@ -59,12 +59,8 @@ class AttackTestCase(RouteTestCase):
         admin = User(1)
         admin.password = PASSWORD
         admin.save()
-        party = Party(name="Attack Target Ltd")
-        party.save()
-        cls.party_id = party.id
-        Category = pool.get('tipline.category')
-        cls.category_id, = [c.id for c in Category.search(
-                [('code', '=', 'data_leak')])]
+        cls.party_id = make_party("Attack Target Ltd").id
+        cls.category_id = category('data_leak').id
 
     @classmethod
     def setUpClass(cls):

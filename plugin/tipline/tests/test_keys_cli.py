@@ -270,14 +270,15 @@ class KeysCliTestCase(unittest.TestCase):
     def fill_every_encrypted_column(self):
         """Store a value in every column declared Encrypted, through the
         module's own code: a report with evidence and its acknowledgement
-        mail, moderators' notes, an appeal, a survey comment and a
-        suggestion"""
+        mail, moderators' notes, a conversation with a file, an appeal, a
+        survey comment and a suggestion"""
         def fill():
             pool = Pool()
             User = pool.get('res.user')
             Report = pool.get('tipline.report')
             Answer = pool.get('tipline.survey.answer')
             Suggestion = pool.get('tipline.suggestion')
+            Message = pool.get('tipline.message')
             run_number = User.search([], count=True)
             reporter, = User.create([{
                         'name': "Lifecycle Reporter",
@@ -295,6 +296,11 @@ class KeysCliTestCase(unittest.TestCase):
                     'severity_assessment': 'medium',
                     'outcome': 'not_upheld',
                     })
+            # The conversation: a message, and a file (cleaned copy and
+            # original) added later.
+            Message.post_as_moderator(report, "Which ledger do you mean?")
+            Message.post_as_reporter(Report(report.id), "The 2025 one.",
+                files=[('ledger.txt', b'ledger bytes')])
             Report.triage([report])
             Report.resolve([report])
             Report.appeal(Report(report.id), "The ledger was changed later.")

@@ -91,7 +91,7 @@ class TiplineTestCase(ModuleTestCase):
         category = self._category('data_leak')
         before = dt.datetime.utcnow().replace(microsecond=0)
         report = self._file(reporter, party, category=category,
-            evidence=[('shot.png', b'\x89PNG fake')])
+            evidence=[('shot.txt', b'seen at 9pm')])
         self.assertEqual(
             tipline_core.parse_tracking_number(report.tracking_number),
             report.tracking_number)
@@ -113,7 +113,7 @@ class TiplineTestCase(ModuleTestCase):
             dt.timedelta(hours=category.hours_to_acknowledge))
         self.assertEqual(
             [(e.name, e.data, e.size) for e in report.evidence],
-            [('shot.png', b'\x89PNG fake', 9)])
+            [('shot.txt', b'seen at 9pm', 11)])
         # The host's "created by" would name the reporter to moderators.
         self.assertIsNone(report.create_uid)
         self.assertIsNone(report.write_uid)

@@ -122,8 +122,17 @@ class NotificationTestCase(unittest.TestCase):
             transaction.commit()
             return report.id, report.tracking_number
 
-    def received(self):
-        "(recipients, text, message) of every mail received so far"
+    def deliver(self):
+        "Run the mail cron job, as trytond-cron does every minute"
+        with Transaction().start(DB_NAME, 0) as transaction:
+            Pool().get('tipline.mail_queue').send_pending()
+            transaction.commit()
+
+    def received(self, deliver=True):
+        """(recipients, text, message) of every mail received so far, once
+        the cron job has sent what is due (unless not deliver)"""
+        if deliver:
+            self.deliver()
         result = []
         for rcpt, raw in self.sink.messages:
             text, msg = text_of(raw)
@@ -208,6 +217,7 @@ class NotificationTestCase(unittest.TestCase):
         "The assigned moderator is told; the reporter gets the result"
         report_id, number = self.file('mail_reporter')
         moderator = self.user_id('mail_moderator')
+        self.deliver()
         self.sink.messages.clear()
         with Transaction().start(DB_NAME, 0, **LOCK) as transaction:
             Report = Pool().get('tipline.report')
@@ -278,12 +288,44 @@ class NotificationTestCase(unittest.TestCase):
             transaction.rollback()
         self.assertEqual(self.received(), [])
 
+    def test_filing_never_sends(self):
+        """The request that files only queues the mail: a dead mail server
+        costs the reporter nothing, and the cron job sends it later"""
+        config.set('email', 'uri', 'smtp://127.0.0.1:%d' % free_port())
+        report_id, number = self.file('mail_reporter')
+        self.assertEqual(self.received(deliver=False), [])
+        self.assertEqual(self.queue(report_id),
+            [('acknowledgement', 'pending', 0, None)])
+        self.use_sink()
+        mails = self.received()
+        self.assertEqual(len(mails), 1)
+        self.assertIn(number, mails[0][2]['Subject'])
+        self.assertEqual(self.queue(report_id)[0][:3],
+            ('acknowledgement', 'sent', 0))
+
+    def test_worker_sends_at_once(self):
+        "With [queue] worker, filing hands the mail to trytond-worker"
+        config.set('queue', 'worker', 'True')
+        self.addCleanup(config.set, 'queue', 'worker', 'False')
+        report_id, number = self.file('mail_reporter')
+        with Transaction().start(DB_NAME, 0) as transaction:
+            Queue = Pool().get('ir.queue')
+            tasks = Queue.search([('dequeued_at', '=', None)])
+            self.assertTrue(tasks)
+            for task in tasks:
+                task.run()
+            transaction.commit()
+        mails = self.received(deliver=False)
+        self.assertEqual(len(mails), 1)
+        self.assertIn(number, mails[0][2]['Subject'])
+
     def test_failure_then_cron(self):
         "A failing server leaves the report filed and the mail pending"
+        report_id, number = self.file('mail_reporter')
         config.set('email', 'uri', 'smtp://127.0.0.1:%d' % free_port())
         with self.assertLogs('trytond.modules.tipline.notification',
                 'WARNING') as logs:
-            report_id, number = self.file('mail_reporter')
+            self.deliver()
         self.assertNotIn(MARKER, '\n'.join(logs.output))
         with Transaction().start(DB_NAME, 0):
             Report = Pool().get('tipline.report')
@@ -292,7 +334,7 @@ class NotificationTestCase(unittest.TestCase):
         self.assertEqual((template, state, attempts), (
                 'acknowledgement', 'pending', 1))
         self.assertTrue(error)
-        self.assertEqual(self.received(), [])
+        self.assertEqual(self.received(deliver=False), [])
 
         self.use_sink()
         with Transaction().start(DB_NAME, 0) as transaction:
@@ -300,12 +342,6 @@ class NotificationTestCase(unittest.TestCase):
             Queue = pool.get('tipline.mail_queue')
             rows = Queue.search([('report', '=', report_id)])
             Queue.write(rows, {'next_try': None})  # due now
-            transaction.commit()
-        with Transaction().start(DB_NAME, 0) as transaction:
-            Cron = Pool().get('ir.cron')
-            cron, = Cron.search(
-                [('method', '=', 'tipline.mail_queue|send_pending')])
-            Pool().get('tipline.mail_queue').send_pending()
             transaction.commit()
         mails = self.received()
         self.assertEqual(len(mails), 1)
@@ -318,16 +354,7 @@ class NotificationTestCase(unittest.TestCase):
         "concurrent transactions need a database server")
     def test_concurrent_senders_send_once(self):
         "A sender skips the mail another one holds: it goes out once"
-        config.set('email', 'uri', 'smtp://127.0.0.1:%d' % free_port())
-        with self.assertLogs('trytond.modules.tipline.notification',
-                'WARNING'):
-            report_id, number = self.file('mail_reporter')
-        self.use_sink()
-        with Transaction().start(DB_NAME, 0) as transaction:
-            Queue = Pool().get('tipline.mail_queue')
-            Queue.write(Queue.search([('report', '=', report_id)]),
-                {'next_try': None})  # due now
-            transaction.commit()
+        report_id, number = self.file('mail_reporter')  # due at once
 
         def cron():
             with Transaction().start(DB_NAME, 0) as transaction:
@@ -343,15 +370,15 @@ class NotificationTestCase(unittest.TestCase):
             other.start()
             other.join(60)
             self.assertFalse(other.is_alive())
-            self.assertEqual(self.received(), [])
+            self.assertEqual(self.received(deliver=False), [])
             Queue.send(rows)
             transaction.commit()
         cron()  # the row is sent now: nothing more goes out
-        mails = self.received()
+        mails = self.received(deliver=False)
         self.assertEqual(len(mails), 1)
         self.assertIn(number, mails[0][2]['Subject'])
         self.assertEqual(self.queue(report_id)[0][:3],
-            ('acknowledgement', 'sent', 1))
+            ('acknowledgement', 'sent', 0))
 
     def test_access_admin_only(self):
         "Only the Tipline Administrator reads the mail queue"

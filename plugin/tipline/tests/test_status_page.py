@@ -1,10 +1,25 @@
+import contextlib
+import os
 import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
 
+from trytond import backend
+from trytond.config import config
 from trytond.pool import Pool
 from trytond.tests.test_tryton import RouteTestCase
 from trytond.transaction import Transaction
+from trytond.modules.tipline import clock, status
 from trytond.modules.tipline.tests.tools import (
-    use_throwaway_master_key)
+    free_port, use_throwaway_master_key)
 
 use_throwaway_master_key()
 
@@ -48,6 +63,7 @@ class StatusPageTestCase(RouteTestCase):
             table = Attempt.__table__()
             transaction.connection.cursor().execute(*table.delete())
             transaction.commit()
+        self.addCleanup(clock.reset)
 
     def url(self):
         return '/%s/tipline/status' % self.db_name
@@ -151,18 +167,203 @@ class StatusPageTestCase(RouteTestCase):
             bodies.add(re.sub(r'value="[^"]*"', '', html))
         self.assertEqual(len(bodies), 1)
 
-    def test_guessing_is_rate_limited_per_number(self):
-        "Repeated wrong receipts for one number lock that number for a while"
-        for i in range(5):
-            response = self.client().post(self.url(), data={
-                    'number': self.number, 'receipt': '9999-0000-0000-000%d' % i},
-                environ_base={'REMOTE_ADDR': '10.1.0.%d' % i})
-            self.assertEqual(response.status_code, 200)
+    def post_wrong(self, number, address, receipt='9999-0000-0000-0000',
+            client=None):
+        return (client or self.client()).post(self.url(), data={
+                'number': number, 'receipt': receipt},
+            environ_base={'REMOTE_ADDR': address})
+
+    def test_guessing_one_number_slows_down(self):
+        """Wrong receipts for one number from one address: a few at once,
+        then each after a wait that doubles"""
+        for i in range(status.FREE_CHECKS_PER_NUMBER):
+            self.assertEqual(self.post_wrong(
+                    self.number, '10.1.0.1').status_code, 200)
+        waits = []
+        for i in range(4):
+            response = self.post_wrong(self.number, '10.1.0.1')
+            self.assertEqual(response.status_code, 429)
+            self.assertIn('Too many attempts', response.get_data(as_text=True))
+            wait = int(response.headers['Retry-After'])
+            waits.append(wait)
+            with clock.travelled(seconds=wait - 1):
+                self.assertEqual(self.post_wrong(
+                        self.number, '10.1.0.1').status_code, 429)
+            clock.travel(seconds=wait)
+            self.assertEqual(self.post_wrong(
+                    self.number, '10.1.0.1').status_code, 200)
+        first = status.FIRST_WAIT.total_seconds()
+        self.assertEqual(waits, [first, 2 * first, 4 * first, 8 * first])
+
+    def test_knowing_the_number_does_not_lock_its_reporter_out(self):
+        "Others' wrong receipts, from any number of addresses, cost nothing"
+        for i in range(40):
+            self.post_wrong(self.number, '10.5.%d.%d' % (i % 4, i))
         response = self.client().post(self.url(), data={
                 'number': self.number, 'receipt': self.receipt},
-            environ_base={'REMOTE_ADDR': '10.1.1.1'})
+            environ_base={'REMOTE_ADDR': '10.5.9.9'})
+        self.assertEqual(response.status_code, 200)
+        self.assertIn('Submitted', response.get_data(as_text=True))
+
+    def test_own_mistakes_cost_a_short_wait(self):
+        """The reporter who mistypes their receipt waits at most
+        FIRST_WAIT for the next try, and the right receipt clears the
+        slow-down"""
+        for i in range(status.FREE_CHECKS_PER_NUMBER):
+            self.post_wrong(self.number, '10.6.0.1')
+        response = self.client().post(self.url(), data={
+                'number': self.number, 'receipt': self.receipt},
+            environ_base={'REMOTE_ADDR': '10.6.0.1'})
         self.assertEqual(response.status_code, 429)
-        self.assertIn('Too many attempts', response.get_data(as_text=True))
+        self.assertLessEqual(int(response.headers['Retry-After']),
+            status.FIRST_WAIT.total_seconds())
+        clock.travel(status.FIRST_WAIT)
+        response = self.client().post(self.url(), data={
+                'number': self.number, 'receipt': self.receipt},
+            environ_base={'REMOTE_ADDR': '10.6.0.1'})
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(self.post_wrong(
+                self.number, '10.6.0.1').status_code, 200)
+
+    @contextlib.contextmanager
+    def shared_database(self):
+        """The name of this test's database as several connections see it:
+        itself on PostgreSQL; on SQLite, where each thread has its own
+        :memory: database, a file copy of it"""
+        if backend.name != 'sqlite' or self.db_name != ':memory:':
+            yield self.db_name
+            return
+        folder = tempfile.mkdtemp(prefix='tipline-status-')
+        name = 'status_concurrency'
+        saved_path = config.get('database', 'path')
+        try:
+            with Transaction().start(self.db_name, 0) as transaction:
+                target = sqlite3.connect(
+                    os.path.join(folder, name + '.sqlite'))
+                transaction.connection.backup(target)
+                target.close()
+            config.set('database', 'path', folder)
+            # As a server does before its first request: threads that all
+            # found no pool would each build it.
+            if name not in Pool.database_list():
+                with Transaction().start(name, 0, readonly=True):
+                    Pool(name).init()
+            yield name
+        finally:
+            config.set('database', 'path', saved_path)
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def post_at_once(self, database, posts):
+        """Send the (number, address) posts of wrong receipts in parallel
+        threads, each with its own connection; their status codes"""
+        barrier = threading.Barrier(len(posts))
+        codes = [None] * len(posts)
+
+        def send(i, number, address):
+            client = self.client()
+            barrier.wait()
+            codes[i] = client.post('/%s/tipline/status' % database, data={
+                    'number': number, 'receipt': '9999-0000-0000-0000'},
+                environ_base={'REMOTE_ADDR': address}).status_code
+        threads = [threading.Thread(target=send, args=(i, *post))
+            for i, post in enumerate(posts)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        self.assertLessEqual(set(codes), {200, 429, 503}, codes)
+        return codes
+
+    def test_parallel_guesses_on_one_number_stay_within_the_limit(self):
+        "40 wrong receipts at once for one number check no more than allowed"
+        with self.shared_database() as database:
+            codes = self.post_at_once(database,
+                [(self.number, '10.7.0.1')] * 40)
+        self.assertLessEqual(codes.count(200), status.FREE_CHECKS_PER_NUMBER)
+        self.assertGreater(codes.count(200), 0)
+
+    def test_parallel_guesses_from_one_client_stay_within_the_limit(self):
+        "40 wrong receipts at once from one address, each for its own number"
+        with self.shared_database() as database:
+            codes = self.post_at_once(database,
+                [('TL-0000-0000-0000-%04d' % i, '10.8.0.1')
+                    for i in range(40)])
+        self.assertLessEqual(
+            codes.count(200), status.MAX_FAILURES_PER_CLIENT)
+        self.assertGreater(codes.count(200), 0)
+
+    @contextlib.contextmanager
+    def two_servers(self, database):
+        """Two trytond processes serving database (as shared_database gives
+        it): their base URLs"""
+        folder = tempfile.mkdtemp(prefix='tipline-servers-')
+        processes, urls = [], []
+        try:
+            for i in range(2):
+                port = free_port()
+                conf = os.path.join(folder, 'trytond-%d.conf' % i)
+                with open(conf, 'w') as file:
+                    file.write('[database]\nuri = %s\n' % config.get(
+                            'database', 'uri'))
+                    if backend.name == 'sqlite':
+                        file.write('path = %s\n' % config.get(
+                                'database', 'path'))
+                    file.write('[web]\nlisten = 127.0.0.1:%d\n' % port)
+                log = open(os.path.join(folder, 'trytond-%d.log' % i), 'w')
+                processes.append(subprocess.Popen([
+                            os.path.join(os.path.dirname(sys.executable),
+                                'trytond'), '-c', conf, '-d', database],
+                        stdout=log, stderr=subprocess.STDOUT))
+                log.close()
+                urls.append('http://127.0.0.1:%d/%s/tipline/status'
+                    % (port, database))
+            for url in urls:
+                # A first GET builds the pool before the burst.
+                deadline = time.monotonic() + 120
+                while True:
+                    try:
+                        with urllib.request.urlopen(url, timeout=30):
+                            break
+                    except OSError:
+                        if time.monotonic() > deadline:
+                            raise
+                        time.sleep(0.5)
+            yield urls
+        finally:
+            for process in processes:
+                process.terminate()
+            for process in processes:
+                process.wait(timeout=30)
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def test_parallel_guesses_across_two_servers_stay_within_the_limit(self):
+        """40 wrong receipts at once for one number, shared between two
+        server processes, check no more than allowed"""
+        with self.shared_database() as database, \
+                self.two_servers(database) as urls:
+            barrier = threading.Barrier(40)
+            codes = [None] * 40
+
+            def send(i):
+                request = urllib.request.Request(urls[i % 2],
+                    data=urllib.parse.urlencode({
+                            'number': self.number,
+                            'receipt': '9999-0000-0000-0000'}).encode())
+                barrier.wait()
+                try:
+                    with urllib.request.urlopen(request, timeout=60) as r:
+                        codes[i] = r.status
+                except urllib.error.HTTPError as error:
+                    codes[i] = error.code
+            threads = [threading.Thread(target=send, args=(i,))
+                for i in range(40)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        self.assertLessEqual(set(codes), {200, 429, 503}, codes)
+        self.assertLessEqual(codes.count(200), status.FREE_CHECKS_PER_NUMBER)
+        self.assertGreater(codes.count(200), 0)
 
     def test_guessing_is_rate_limited_per_client(self):
         "One client guessing many numbers is stopped"

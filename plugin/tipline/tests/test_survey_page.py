@@ -1,7 +1,9 @@
 from trytond.pool import Pool
 from trytond.tests.test_tryton import RouteTestCase
 from trytond.transaction import Transaction
-from trytond.modules.tipline.tests.tools import use_throwaway_master_key
+from trytond.modules.tipline import status
+from trytond.modules.tipline.tests.tools import (
+    resolved_report, use_throwaway_master_key)
 
 use_throwaway_master_key()
 
@@ -19,15 +21,7 @@ class SurveyPageTestCase(RouteTestCase):
         party = Party(name="Survey Page Ltd")
         party.save()
         spam, = Category.search([('code', '=', 'spam')])
-        resolved, receipt = Report.file(
-            party, spam, "Advertising pasted into forty party records.",
-            anonymous=True)
-        Report.write([resolved], {
-                'severity_assessment': 'high', 'truthfulness': 'confirmed'})
-        Report.triage([resolved])
-        Report.investigate([resolved])
-        Report.write([resolved], {'outcome': 'upheld'})
-        Report.resolve([resolved])
+        resolved, receipt = resolved_report(party)
         cls.number, cls.receipt = resolved.tracking_number, receipt
         open_, open_receipt = Report.file(
             party, spam, "More advertising pasted into party records.",
@@ -50,6 +44,25 @@ class SurveyPageTestCase(RouteTestCase):
         values.update(data)
         return self.client().post(
             '/%s/tipline/survey' % self.db_name, data=values)
+
+    def test_wrong_receipts_slow_down_like_the_status_page(self):
+        """The survey checks the receipt under the status page's limits:
+        others' guesses do not keep the reporter out"""
+        for i in range(status.FREE_CHECKS_PER_NUMBER):
+            self.assertEqual(self.answer(
+                    self.open_number, '0000-0000-0000-000%d' % i).status_code,
+                403)
+        response = self.answer(self.open_number, self.open_receipt)
+        self.assertEqual(response.status_code, 429)
+        self.assertIn(int(response.headers['Retry-After']),
+            range(1, int(status.FIRST_WAIT.total_seconds()) + 1))
+        response = self.client().post(
+            '/%s/tipline/survey' % self.db_name, data={
+                'number': self.open_number, 'receipt': self.open_receipt,
+                'satisfaction': '4', 'fair': 'yes', 'again': 'no'},
+            environ_base={'REMOTE_ADDR': '10.9.0.2'})
+        # Checked at once from elsewhere: the report is open, no survey yet.
+        self.assertEqual(response.status_code, 409)
 
     def test_survey_shown_once_answered_once(self):
         "The resolved report's status page offers the survey; one answer"

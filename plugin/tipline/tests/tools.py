@@ -1,8 +1,11 @@
-"Helpers shared by the module's tests"
+"Helpers shared by the module's tests (and the demo's data)"
+import base64
 import email
 import email.policy
 import os
 import socket
+import subprocess
+import tempfile
 
 from trytond.modules.tipline.keys import KEY_ENV
 
@@ -82,9 +85,22 @@ class MailSink:
         for option, value in self._saved.items():
             self._config.set('email', option, value)
 
+    def deliver(self):
+        """Run the mail cron job of the scenario's database, as trytond-cron
+        does every minute: requests only queue mail"""
+        from proteus import config as pconfig
+        from trytond.pool import Pool
+        from trytond.transaction import Transaction
+        name = pconfig.get_config().database_name
+        with Transaction().start(name, 0) as transaction:
+            Pool().get('tipline.mail_queue').send_pending()
+            transaction.commit()
+
     def mails(self, to=None, every=False):
         """[(recipients, subject, text)] received since the last clear(),
-        or ever if every; only those for to if given"""
+        or ever if every, once what is due was sent; only those for to if
+        given"""
+        self.deliver()
         result = []
         for rcpt, raw in self.sink.messages[0 if every else self.since:]:
             if to and to not in rcpt:
@@ -98,6 +114,7 @@ class MailSink:
 
     def clear(self):
         "Forget what arrived so far, except for mails(every=True)"
+        self.deliver()
         self.since = len(self.sink.messages)
 
 
@@ -130,6 +147,22 @@ def file_report(user, target, category, description, anonymous=False,
         report, receipt = Report.file(target, category, description,
             anonymous=anonymous, evidence=evidence)
     return Report(report.id), receipt
+
+
+def resolved_report(target, code='spam'):
+    """An anonymous report on target, upheld and resolved, so that its
+    survey is open: (report, receipt)"""
+    from trytond.pool import Pool
+    Report = Pool().get('tipline.report')
+    report, receipt = Report.file(target, category(code),
+        "Advertising pasted into forty party records.", anonymous=True)
+    Report.write([report], {
+            'severity_assessment': 'high', 'truthfulness': 'confirmed'})
+    Report.triage([report])
+    Report.investigate([report])
+    Report.write([report], {'outcome': 'upheld'})
+    Report.resolve([report])
+    return report, receipt
 
 
 def moderator_group():
@@ -183,3 +216,59 @@ class RPC:
         error = answer['error']
         self.test.assertEqual(error[0], 'UserError', error)
         return error[1][0]
+
+
+# Files with identifying metadata, for the tests and the demo.
+GPS_AUTHOR = 'Jane Marker'
+# An 8x8 JPEG without metadata; exiftool adds the tags under test.
+PLAIN_JPEG = base64.b64decode(
+    '/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDABALDA4MChAODQ4SERATGCgaGBYWGDEjJR0oOjM9'
+    'PDkzODdASFxOQERXRTc4UG1RV19iZ2hnPk1xeXBkeFxlZ2P/2wBDARESEhgVGC8aGi9jQjhC'
+    'Y2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2P/wAAR'
+    'CAAIAAgDASIAAhEBAxEB/8QAHwAAAQUBAQEBAQEAAAAAAAAAAAECAwQFBgcICQoL/8QAtRAA'
+    'AgEDAwIEAwUFBAQAAAF9AQIDAAQRBRIhMUEGE1FhByJxFDKBkaEII0KxwRVS0fAkM2JyggkK'
+    'FhcYGRolJicoKSo0NTY3ODk6Q0RFRkdISUpTVFVWV1hZWmNkZWZnaGlqc3R1dnd4eXqDhIWG'
+    'h4iJipKTlJWWl5iZmqKjpKWmp6ipqrKztLW2t7i5usLDxMXGx8jJytLT1NXW19jZ2uHi4+Tl'
+    '5ufo6erx8vP09fb3+Pn6/8QAHwEAAwEBAQEBAQEBAQAAAAAAAAECAwQFBgcICQoL/8QAtREA'
+    'AgECBAQDBAcFBAQAAQJ3AAECAxEEBSExBhJBUQdhcRMiMoEIFEKRobHBCSMzUvAVYnLRChYk'
+    'NOEl8RcYGRomJygpKjU2Nzg5OkNERUZHSElKU1RVVldYWVpjZGVmZ2hpanN0dXZ3eHl6goOE'
+    'hYaHiImKkpOUlZaXmJmaoqOkpaanqKmqsrO0tba3uLm6wsPExcbHyMnK0tPU1dbX2Nna4uPk'
+    '5ebn6Onq8vP09fb3+Pn6/9oADAMBAAIRAxEAPwCpRRRXrnjH/9k=')
+
+
+def jpeg_with_metadata():
+    "A JPEG whose EXIF holds a GPS position and an author"
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, 'photo.jpg')
+        with open(path, 'wb') as file:
+            file.write(PLAIN_JPEG)
+        subprocess.run(['exiftool', '-q', '-overwrite_original',
+                '-GPSLatitude=48.8584', '-GPSLatitudeRef=N',
+                '-GPSLongitude=2.2945', '-GPSLongitudeRef=E',
+                '-Artist=' + GPS_AUTHOR, '-XPAuthor=' + GPS_AUTHOR, path],
+            check=True)
+        with open(path, 'rb') as file:
+            return file.read()
+
+
+def pdf_with_metadata():
+    "A one-page PDF whose information names an author and a creator"
+    stream = b'0 0 1 rg 20 20 160 160 re f'
+    objects = [
+        b'<< /Type /Catalog /Pages 2 0 R >>',
+        b'<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+        b'<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] '
+        b'/Contents 4 0 R >>',
+        b'<< /Length %d >>\nstream\n%s\nendstream' % (len(stream), stream),
+        b'<< /Author (%s) /Creator (MarkerWriter) >>' % GPS_AUTHOR.encode(),
+        ]
+    out, offsets = b'%PDF-1.4\n', []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b'%d 0 obj\n%s\nendobj\n' % (number, body)
+    xref = len(out)
+    out += b'xref\n0 %d\n0000000000 65535 f \n' % (len(objects) + 1)
+    out += b''.join(b'%010d 00000 n \n' % o for o in offsets)
+    out += (b'trailer\n<< /Size %d /Root 1 0 R /Info 5 0 R >>\n'
+        b'startxref\n%d\n%%%%EOF\n' % (len(objects) + 1, xref))
+    return out

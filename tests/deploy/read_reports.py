@@ -1,0 +1,37 @@
+"""read_reports.py -c CONF -d DATABASE: read every Tipline report through the
+module (decrypting its description and evidence) and print one JSON object
+{tracking number: sha256 of what was read}. Exits non-zero, with trytond's
+or Tipline's message, when the database cannot be opened or a value does
+not decrypt."""
+import argparse
+import hashlib
+import json
+import sys
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument('-c', '--config', required=True)
+    parser.add_argument('-d', '--database', required=True)
+    args = parser.parse_args()
+    from trytond import config
+    config.update_etc(args.config)
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction
+    Pool.start()
+    pool = Pool(args.database)
+    pool.init()
+    digests = {}
+    with Transaction().start(args.database, 0, readonly=True):
+        Report = pool.get('tipline.report')
+        for report in Report.search([], order=[('id', 'ASC')]):
+            digest = hashlib.sha256(report.description.encode())
+            for evidence in report.evidence:
+                digest.update((evidence.name or '').encode())
+                digest.update(bytes(evidence.data or b''))
+            digests[report.tracking_number] = digest.hexdigest()
+    json.dump(digests, sys.stdout)
+
+
+if __name__ == '__main__':
+    main()
