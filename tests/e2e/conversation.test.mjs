@@ -135,7 +135,12 @@ describe('the conversation', () => {
         await mod.getByText('the same driver signed both').first().waitFor();
         await shot(mod, '37-moderator-reads-answer', { docs: 'conversation-moderator.png' });
         await form.locator('.nav-tabs a', { hasText: /^Report$/ }).first().click();
-        // The photo, and the metadata its copy no longer has.
+        // The photo, and the metadata its copy no longer has (sao draws a
+        // list's rows once it is scrolled into view).
+        await mod.evaluate(() => document.querySelectorAll(
+          '#tabcontent > .tab-pane.active .form .treeview').forEach((tree) => {
+          if (tree.offsetParent) tree.scrollIntoView();
+        }));
         await mod.waitForFunction(() => {
           const text = document.querySelector(
             '#tabcontent > .tab-pane.active .form')?.innerText || '';
