@@ -135,8 +135,9 @@ class ReplyStart(_Compose, ModelView):
     "Reply to the moderators"
     __name__ = 'tipline.report.reply.start'
 
-    report = fields.Selection('get_reports', "Report", required=True,
-        sort=False)
+    # Not required: from a report's action menu the report is the active
+    # record, which the web client may not show as chosen.
+    report = fields.Selection('get_reports', "Report", sort=False)
     note = fields.Text("Note", readonly=True)
 
     @classmethod
@@ -191,10 +192,14 @@ class Reply(SessionlessWizard, Wizard):
         pool = Pool()
         Report = pool.get('tipline.report')
         Message = pool.get('tipline.message')
+        context = Transaction().context
+        report_id = self.start.report or (context.get('active_id')
+            if context.get('active_model') == 'tipline.report' else None)
         # Read with the reporter's own rights: only their own reports.
         reports = Report.search([
-                ('id', '=', int(self.start.report or 0)),
+                ('id', '=', int(report_id or 0)),
                 ('mine', '=', True),
+                ('state', '!=', 'closed'),
                 ], limit=1)
         if not reports:
             raise ConversationError(gettext(

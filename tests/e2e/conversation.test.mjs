@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  URL, DB, useBrowser, newPage, shot, assertNoErrorDialog, topModal,
+  URL, DB, FADE, useBrowser, newPage, shot, assertNoErrorDialog, topModal,
   login, openMenu, currentTab, scenario,
 } from './sao.mjs';
 
@@ -52,8 +52,13 @@ async function openReport(page, menu, number) {
 async function ask(page, form, question, shotName) {
   await form.locator('button[name="ask_reporter"]:visible').first().click();
   const wizard = topModal(page);
-  await wizard.locator('textarea[name="body"]').waitFor();
-  await wizard.locator('textarea[name="body"]').fill(question);
+  const body = wizard.locator('textarea[name="body"]');
+  await body.waitFor();
+  // The wizard's defaults arrive after it opens and would blank the text.
+  await page.waitForLoadState('networkidle');
+  await page.waitForTimeout(FADE);
+  await body.fill(question);
+  assert.equal(await body.inputValue(), question);
   if (shotName) {
     await shot(page, shotName, { docs: 'conversation-ask.png' });
   }
@@ -130,8 +135,17 @@ describe('the conversation', () => {
         await mod.getByText('the same driver signed both').first().waitFor();
         await shot(mod, '37-moderator-reads-answer', { docs: 'conversation-moderator.png' });
         await form.locator('.nav-tabs a', { hasText: /^Report$/ }).first().click();
-        await mod.getByText('delivery-note.jpg').first().waitFor();
-        await mod.getByText(/GPSLatitude/).first().waitFor();
+        // The photo, and the metadata its copy no longer has (sao draws a
+        // list's rows once it is scrolled into view).
+        await mod.evaluate(() => document.querySelectorAll(
+          '#tabcontent > .tab-pane.active .form .treeview').forEach((tree) => {
+          if (tree.offsetParent) tree.scrollIntoView();
+        }));
+        await mod.waitForFunction(() => {
+          const text = document.querySelector(
+            '#tabcontent > .tab-pane.active .form')?.innerText || '';
+          return text.includes('delivery-note.jpg') && text.includes('GPSLatitude');
+        });
         await shot(mod, '38-moderator-cleaned-photo');
         await assertNoErrorDialog(mod);
       } finally {
@@ -168,6 +182,8 @@ describe('the conversation', () => {
           { hasText: 'Reply to the Moderators' }).click();
         const wizard = topModal(reporter);
         await wizard.locator('textarea[name="body"]').waitFor();
+        await reporter.waitForLoadState('networkidle');
+        await reporter.waitForTimeout(FADE);
         await wizard.locator('textarea[name="body"]').fill(
           'This week\'s, on Tuesday morning.');
         await shot(reporter, '39-reporter-replies', { docs: 'conversation-reply.png' });
