@@ -607,7 +607,7 @@ class Report(metaclass=PoolMeta):
         # here without reading anything more.
         if filing.reports + 1 >= Configuration(1).get_burst_params(
                 ).min_reports:
-            cls.check_burst(report)
+            cls.check_burst(report, filing)
         cls.rescore_later([filing.case])
 
     @classmethod
@@ -696,21 +696,27 @@ class Report(metaclass=PoolMeta):
         return case
 
     @classmethod
-    def check_burst(cls, report):
+    def check_burst(cls, report, filing=None):
         """Quarantine report's case when the reports against its record in
-        the case form a burst from new or low-accuracy reporters"""
+        the case form a burst from new or low-accuracy reporters; filing,
+        when given, already knows the report and its case"""
         pool = Pool()
         Case = pool.get('tipline.case')
         Configuration = pool.get('tipline.configuration')
         table = cls.__table__()
         case_table = Case.__table__()
         cursor = Transaction().connection.cursor()
-        cursor.execute(*table.join(case_table,
-                condition=case_table.id == table.case).select(
-                table.case, table.target, table.submitted_at,
-                case_table.quarantined, case_table.released_at,
-                where=table.id == report.id))
-        row = cursor.fetchone()
+        if filing:
+            case = filing.case
+            row = (case.id, str(filing.target), filing.now,
+                case.quarantined, case.released_at)
+        else:
+            cursor.execute(*table.join(case_table,
+                    condition=case_table.id == table.case).select(
+                    table.case, table.target, table.submitted_at,
+                    case_table.quarantined, case_table.released_at,
+                    where=table.id == report.id))
+            row = cursor.fetchone()
         if not row or row[3]:
             return False
         case_id, target, submitted_at, _, released_at = map(

@@ -40,6 +40,8 @@ logger = logging.getLogger(__name__)
 BAND_PURPOSE = b'tipline.dedup.band'
 # A blinded band key is cut to 16 bytes (128 bits): equality needs no more.
 BAND_KEY_BYTES = 16
+# Databases whose signatures this process saw all of the current version.
+_all_current = set()
 # A filing verifies at most this many stored signatures.
 MAX_CANDIDATES = 200
 
@@ -92,12 +94,20 @@ class Signature(ServerReadonly, AuthorlessRows, ModelSQL):
 
     @classmethod
     def has_outdated(cls):
-        "Whether any stored signature is of an older version"
+        """Whether any stored signature is of an older version.  Filings
+        store the current version only, so once none is left none comes
+        back: the answer is then remembered by the process."""
+        database = Transaction().database.name
+        if database in _all_current:
+            return False
         table = cls.__table__()
         cursor = Transaction().connection.cursor()
         cursor.execute(*table.select(
                 table.id, where=cls._outdated(table), limit=1))
-        return cursor.fetchone() is not None
+        outdated = cursor.fetchone() is not None
+        if not outdated:
+            _all_current.add(database)
+        return outdated
 
     @classmethod
     def query_signatures(cls, text):
