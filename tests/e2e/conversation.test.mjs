@@ -168,6 +168,11 @@ describe('the conversation', () => {
       await row.dblclick();
       const form = queue.locator('.form').first();
       await form.waitFor();
+      // The record is loaded when its number shows; a button pressed before
+      // would save a half-loaded record (seen on a busy machine).
+      await page.waitForFunction(([n]) => [...document.querySelectorAll(
+        '#tabcontent > .tab-pane.active .form input[name="tracking_number"]')]
+        .some((i) => i.value === n), [number]);
       await page.waitForLoadState('networkidle');
       await ask(page, form, 'Which payment run was it, this week or last?');
 
