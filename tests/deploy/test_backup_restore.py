@@ -10,7 +10,9 @@ import pytest
 
 import stack
 
-EVIDENCE = b'%PDF-1.4 bank details screenshot ' + os.urandom(2048)
+# A plain text file: evidence is sniffed and cleaned of its metadata, so
+# it must be a file of the type its name says.
+EVIDENCE = b'Bank details as pasted: ' + os.urandom(1024).hex().encode()
 
 
 def restore(site, dump, name):
@@ -64,7 +66,7 @@ def dump(site, procs):
     number = stack.file_report(reporter, 'Northwind Traders',
         'Restore drill: invoices re-addressed to a private account, see '
         'the attached statement.',
-        evidence=('statement.pdf', EVIDENCE))['tracking_number']
+        evidence=('statement.txt', EVIDENCE))['tracking_number']
     path = os.path.join(site.state, 'backup.dump')
     stack.run('pg_dump', '-h', '127.0.0.1', '-p', str(site.pg_port),
         '-U', 'postgres', '-Fc', '-f', path, site.database)
