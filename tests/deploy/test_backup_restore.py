@@ -52,7 +52,9 @@ def fingerprint(site, database):
         "SELECT '%s', count(*), md5(coalesce(string_agg(t::text, ',' "
         "ORDER BY t::text), '')) FROM \"%s\" t" % (table, table)
         for table in tables)
-    return stack.psql(site.pg_port, query, database)
+    # UNION ALL keeps no order (PostgreSQL may append in parallel).
+    return '\n'.join(sorted(
+            stack.psql(site.pg_port, query, database).splitlines()))
 
 
 @pytest.fixture
