@@ -15,7 +15,9 @@ mkdir -p "$MAIL_DIR"/{cur,new,tmp}
   -c aiosmtpd.handlers.Mailbox "$MAIL_DIR" &
 SINK=$!
 trap 'kill $SINK 2>/dev/null || true' EXIT
-export TRYTOND_EMAIL__URI=smtp://127.0.0.1:$MAIL_PORT
+# trytond reads the environment first and then its files, so the sink's
+# address goes in a file of its own, read after the shipped one.
+printf '[email]\nuri = smtp://127.0.0.1:%s\n' "$MAIL_PORT" >"$DB_DIR/mail.conf"
 if [ ! -s "$DB_DIR/$NAME.sqlite" ] || [ "${TIPLINE_DEMO_RESET:-0}" = 1 ]; then
   echo "demo: creating the database $DB_DIR/$NAME.sqlite"
   mkdir -p "$DB_DIR"
@@ -33,9 +35,9 @@ echo "The demo's mail is delivered to $MAIL_DIR/new/ (one file a message)"
 # database whose pool a first request registered empty.
 # Mail and the other timed jobs (escalation, rescoring, reviews) run in
 # trytond-cron: requests never send mail themselves.
-.venv/bin/trytond-cron -c manifests/trytond-sqlite.conf -d "$NAME" \
-  --logconf manifests/logging.conf &
+.venv/bin/trytond-cron -c manifests/trytond-sqlite.conf "$DB_DIR/mail.conf" \
+  -d "$NAME" --logconf manifests/logging.conf &
 CRON=$!
 trap 'kill $CRON $SINK 2>/dev/null || true' EXIT
-.venv/bin/trytond -c manifests/trytond-sqlite.conf -d "$NAME" \
-  --logconf manifests/logging.conf
+.venv/bin/trytond -c manifests/trytond-sqlite.conf "$DB_DIR/mail.conf" \
+  -d "$NAME" --logconf manifests/logging.conf
