@@ -149,11 +149,6 @@ def reserve(Report, filing):
         counts.items()}
 
 
-def reserve_ids(Model, count):
-    "count new ids of Model's table (see reserve_many)"
-    return reserve_many({Model: count})[Model._table]
-
-
 def reserve_many(counts):
     """{table: new ids} for {Model: count}, taken from the tables'
     sequences in one statement, so that rows can be written whole later in
