@@ -11,9 +11,12 @@ Encrypted columns (declared once each, with ``encrypted.Encrypted``) hold
 field and the record id: a ciphertext copied into another row or column does
 not decrypt.
 """
+import collections
+import datetime as dt
 import hashlib
 import os
 import threading
+import time
 
 from trytond import config
 from trytond.cache import Cache
@@ -27,9 +30,14 @@ from .readonly import ServerReadonly
 
 KEY_FILE_SECTION, KEY_FILE_OPTION = 'tipline', 'key_file'
 KEY_ENV = 'TIPLINE_MASTER_KEY'
+MALFORMED = 'malformed'  # usage key of values that are not a ciphertext
 
 class MasterKeyMissing(RuntimeError):
     "Raised when no master key is configured; the message names the setting"
+
+
+class ReencryptionConflict(RuntimeError):
+    "Re-encryption kept conflicting with concurrent writes"
 
 
 MISSING_KEY_MESSAGE = (
@@ -192,3 +200,192 @@ class Keyset(ServerReadonly, AuthorlessRows, ModelSQL):
         return tipline_core.blind_index(
             master_key(), b'res.user:%d' % int(user_id),
             purpose=b'reporter').hex()
+
+
+# --- Stored values -----------------------------------------------------------
+
+def key_id_of(prefix):
+    "The key id that a stored value's prefix names, or MALFORMED"
+    key_id = tipline_core.ciphertext_key_id(
+        bytes(prefix) if prefix is not None else b'')
+    return MALFORMED if key_id is None else key_id
+
+
+def stored_encrypted_columns():
+    """The encrypted columns that exist in the database of the current
+    transaction (every field declared Encrypted), and the (model, field) of
+    those whose table is not there yet"""
+    from trytond import backend
+
+    from .encrypted import encrypted_columns
+    columns, skipped = [], []
+    for encrypted in encrypted_columns():
+        if backend.TableHandler.table_exist(encrypted.table):
+            columns.append(encrypted)
+        else:
+            skipped.append((encrypted.model, encrypted.field))
+    return columns, skipped
+
+
+def key_usage(columns):
+    """{column: Counter(key id or MALFORMED: number of values)}
+
+    The database groups by the first 5 bytes, so only those leave it."""
+    from sql import Column, Null, Table
+    from sql.aggregate import Count
+    from sql.functions import Substring
+    cursor = Transaction().connection.cursor()
+    usage = {}
+    for encrypted in columns:
+        table = Table(encrypted.table)
+        value = Column(table, encrypted.column)
+        prefixes = table.select(
+            Substring(value, 1, tipline_core.CIPHERTEXT_PREFIX_SIZE).as_(
+                'prefix'), where=value != Null)
+        cursor.execute(*prefixes.select(
+                prefixes.prefix, Count(prefixes.prefix),
+                group_by=[prefixes.prefix]))
+        counter = collections.Counter()
+        for prefix, count in cursor:
+            counter[key_id_of(prefix)] += count
+        usage[encrypted] = counter
+    return usage
+
+
+def total_usage(usage):
+    total = collections.Counter()
+    for counter in usage.values():
+        total.update(counter)
+    return total
+
+
+def pending_count(usage, primary_id):
+    "How many stored values are not under the primary key"
+    return sum(
+        count for key_id, count in total_usage(usage).items()
+        if key_id != primary_id)
+
+
+def cache_clean_timeout():
+    return config.getint('cache', 'clean_timeout', default=0) or 0
+
+
+def servers_may_still_use_old_keys(database):
+    """Seconds to wait until every trytond process has reloaded the keyset
+    last stored: a process rereads it when Tryton's cache is invalidated,
+    which happens within [cache] clean_timeout (at once when that is 0)."""
+    from trytond.pool import Pool
+    delay = cache_clean_timeout()
+    if not delay:
+        return 0
+    Keyset = Pool().get('tipline.keyset')
+    table = Keyset.__table__()
+    cursor = Transaction().connection.cursor()
+    cursor.execute(*table.select(
+            table.write_date, order_by=table.id.asc, limit=1))
+    row = cursor.fetchone()
+    changed = row and row[0]
+    if not changed:  # never changed since the module created it
+        return 0
+    if isinstance(changed, str):  # SQLite without type detection
+        changed = dt.datetime.fromisoformat(changed)
+    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    age = (now - changed).total_seconds()
+    return max(0, int(delay - age + 1))
+
+
+# --- Re-encryption -----------------------------------------------------------
+
+class ReencryptResult:
+    def __init__(self):
+        self.reencrypted = 0
+        self.failed = []  # (model, field, id): never the value
+        self.batches = 0
+        self.complete = False
+
+
+def reencrypt(database, columns, batch_size=100, max_batches=None,
+        progress=None):
+    """Re-encrypt every value of columns that is not under the primary key.
+
+    Each batch is its own transaction and commits, so no long transaction
+    holds locks and a crash loses at most one batch.  A run that stopped
+    resumes by itself: it selects what is still under an old key.  Within a
+    run the ids only go up, so a value that does not decrypt is reported
+    once and skipped."""
+    result = ReencryptResult()
+    for encrypted in columns:
+        last_id = 0
+        while True:
+            if max_batches is not None and result.batches >= max_batches:
+                return result
+            count, last_id, done, failed = _retrying(
+                reencrypt_batch, database, encrypted, last_id, batch_size)
+            if not count:
+                break
+            result.batches += 1
+            result.reencrypted += done
+            result.failed.extend(failed)
+            if progress:
+                progress.update(count)
+    result.complete = True
+    return result
+
+
+def _retrying(function, *args, attempts=5):
+    """function(*args), again when a concurrent write made the database
+    abort its transaction (a serialization failure on PostgreSQL)"""
+    from trytond import backend
+    for attempt in range(attempts):
+        try:
+            return function(*args)
+        except backend.DatabaseOperationalError:
+            if attempt == attempts - 1:
+                raise ReencryptionConflict(
+                    "the re-encryption kept conflicting with other writes; "
+                    "run it again") from None
+            time.sleep(0.1 * (attempt + 1))
+
+
+def reencrypt_batch(database, encrypted, last_id, batch_size):
+    """Re-encrypt the next batch_size values of encrypted after last_id that
+    are not under the primary key, in one committed transaction.
+    Returns (values read, last id read, values re-encrypted, failures)."""
+    from sql import Column, Null, Table
+    from sql.functions import Substring
+    from trytond.pool import Pool
+    table = Table(encrypted.table)
+    value = Column(table, encrypted.column)
+    with Transaction().start(database, 0) as transaction:
+        # Reloaded per batch: a rotation during the run is followed, not
+        # undone.
+        keyset = Pool().get('tipline.keyset').keyset()
+        cipher = tipline_core.FieldCipher(keyset)
+        cursor = transaction.connection.cursor()
+        cursor.execute(*table.select(
+                table.id, value,
+                where=(value != Null)
+                & (Substring(value, 1, tipline_core.CIPHERTEXT_PREFIX_SIZE)
+                    != tipline_core.ciphertext_prefix(keyset.primary_id))
+                & (table.id > last_id),
+                order_by=table.id.asc, limit=batch_size))
+        rows = cursor.fetchall()
+        done, failed = 0, []
+        for record_id, ciphertext in rows:
+            ciphertext = bytes(ciphertext)
+            data = associated_data(
+                encrypted.model, encrypted.field, record_id)
+            try:
+                plaintext = cipher.decrypt(ciphertext, data)
+            except tipline_core.DecryptionError:
+                failed.append(
+                    (encrypted.model, encrypted.field, record_id))
+                continue
+            # Only if unchanged since read: a value written meanwhile is the
+            # server's, under the primary key.
+            cursor.execute(*table.update(
+                    [value], [cipher.encrypt(plaintext, data)],
+                    where=(table.id == record_id) & (value == ciphertext)))
+            done += 1
+        transaction.commit()
+    return len(rows), rows[-1][0] if rows else last_id, done, failed

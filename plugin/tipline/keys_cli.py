@@ -13,106 +13,43 @@ TIPLINE_MASTER_KEY, exactly as for the server.  Nothing here prints key bytes
 or the plaintext of a stored value.
 """
 import argparse
-import collections
 import contextlib
 import os
 import sys
-import time
 
 import tipline_core
 
+from .cli import (
+    CommandError, Progress, add_database_arguments, check_master_key, keys,
+    open_database, run)
+
 EXIT_OK, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 130
-MALFORMED = 'malformed'  # usage key of values that are not a ciphertext
-
-class CommandError(Exception):
-    "A failure the user can act on: printed as one line, no traceback"
 
 
-def key_id_of(prefix):
-    "The key id that a stored value's prefix names, or MALFORMED"
-    key_id = tipline_core.ciphertext_key_id(
-        bytes(prefix) if prefix is not None else b'')
-    return MALFORMED if key_id is None else key_id
-
-
-# --- Opening the database ----------------------------------------------------
-
-def open_database(config_file, database):
-    """Configure trytond and load the pool of database.
-
-    trytond's backend is chosen from the configuration when it is first
-    imported, so nothing that imports it may run before update_etc."""
-    from trytond import config
-    if config_file:
-        if not os.path.isfile(config_file):
-            raise CommandError(
-                "the configuration file %s does not exist" % config_file)
-        config.update_etc(config_file)
-    from trytond.pool import Pool
-    if database not in Pool.database_list():
-        keys = _keys()
-        check_master_key(keys)
-        Pool.start()
-        try:
-            Pool(database).init()
-        except keys.MasterKeyMissing as exception:
-            raise CommandError(str(exception)) from None
-        except tipline_core.MasterKeyError as exception:
-            raise CommandError(exception.message) from None
-        except Exception as exception:
-            raise CommandError(
-                "cannot open the database %s: %s" % (database, exception)
-                ) from None
-    pool = Pool(database)
-    try:
-        pool.get('tipline.keyset')
-    except KeyError:
-        raise CommandError(
-            "Tipline is not activated in the database %s; run trytond-admin "
-            "-c CONF -d %s -u tipline" % (database, database)) from None
-    return pool
-
-
-def _keys():
-    # Imported late: it imports trytond.model, hence the backend.
-    from trytond.modules.tipline import keys
-    return keys
-
-
-def check_master_key(keys):
-    try:
-        keys.check_master_key()
-    except keys.MasterKeyMissing as exception:
-        raise CommandError(str(exception)) from None
-    except tipline_core.MasterKeyError as exception:
-        raise CommandError(exception.message) from None
-
-
-def master_key_source(keys):
+def master_key_source():
     "Where the master key comes from, for messages (never its value)"
     from trytond import config
     path = config.get(
-        keys.KEY_FILE_SECTION, keys.KEY_FILE_OPTION, default=None)
+        keys().KEY_FILE_SECTION, keys().KEY_FILE_OPTION, default=None)
     if path:
         return "key file %s" % path
-    return "environment variable %s" % keys.KEY_ENV
+    return "environment variable %s" % keys().KEY_ENV
 
 
 def load_keyset(database):
     "The stored keyset, in the current transaction"
     from trytond.pool import Pool
-    keys = _keys()
-    check_master_key(keys)
+    check_master_key()
     Keyset = Pool().get('tipline.keyset')
     try:
         return Keyset.keyset()
-    except keys.MasterKeyMissing as exception:
+    except keys().MasterKeyMissing as exception:
         raise CommandError(str(exception)) from None
     except tipline_core.DecryptionError:
         raise CommandError(
             "this master key (%s) does not open the keyset stored in %s: "
             "use the key file the database was created with" % (
-                master_key_source(keys), database)) from None
+                master_key_source(), database)) from None
 
 
 def store_keyset(keyset):
@@ -139,35 +76,10 @@ def keyset_transaction(database):
         yield transaction
 
 
-def cache_clean_timeout():
-    from trytond import config
-    return config.getint('cache', 'clean_timeout', default=0) or 0
-
-
-def servers_may_still_use_old_keys(database):
-    """Seconds to wait until every trytond process has reloaded the keyset
-    last stored: a process rereads it when Tryton's cache is invalidated,
-    which happens within [cache] clean_timeout (at once when that is 0)."""
-    import datetime as dt
-    from trytond.pool import Pool
-    from trytond.transaction import Transaction
-    delay = cache_clean_timeout()
-    if not delay:
-        return 0
-    Keyset = Pool().get('tipline.keyset')
-    table = Keyset.__table__()
-    cursor = Transaction().connection.cursor()
-    cursor.execute(*table.select(
-            table.write_date, order_by=table.id.asc, limit=1))
-    row = cursor.fetchone()
-    changed = row and row[0]
-    if not changed:  # never changed since the module created it
-        return 0
-    if isinstance(changed, str):  # SQLite without type detection
-        changed = dt.datetime.fromisoformat(changed)
-    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-    age = (now - changed).total_seconds()
-    return max(0, int(delay - age + 1))
+def keys_in_use(key_id):
+    "How many stored values use key_id"
+    columns, _ = keys().stored_encrypted_columns()
+    return keys().total_usage(keys().key_usage(columns))[key_id]
 
 
 def check_key_exists(keyset, key_id):
@@ -175,208 +87,6 @@ def check_key_exists(keyset, key_id):
         raise CommandError(
             "there is no key %d; the keys are %s" % (
                 key_id, ', '.join(map(str, keyset.key_ids))))
-
-
-# --- Stored values -----------------------------------------------------------
-
-def encrypted_columns():
-    """The encrypted columns that exist in the database of the current
-    transaction (every field declared Encrypted), and the (model, field) of
-    those whose table is not there yet"""
-    from trytond import backend
-    from trytond.modules.tipline.encrypted import encrypted_columns
-    columns, skipped = [], []
-    for encrypted in encrypted_columns():
-        if backend.TableHandler.table_exist(encrypted.table):
-            columns.append(encrypted)
-        else:
-            skipped.append((encrypted.model, encrypted.field))
-    return columns, skipped
-
-
-def key_usage(columns):
-    """{column: Counter(key id or MALFORMED: number of values)}
-
-    The database groups by the first 5 bytes, so only those leave it."""
-    from sql import Column, Null, Table
-    from sql.aggregate import Count
-    from sql.functions import Substring
-    from trytond.transaction import Transaction
-    cursor = Transaction().connection.cursor()
-    usage = {}
-    for encrypted in columns:
-        table = Table(encrypted.table)
-        value = Column(table, encrypted.column)
-        prefixes = table.select(
-            Substring(value, 1, tipline_core.CIPHERTEXT_PREFIX_SIZE).as_(
-                'prefix'), where=value != Null)
-        cursor.execute(*prefixes.select(
-                prefixes.prefix, Count(prefixes.prefix),
-                group_by=[prefixes.prefix]))
-        counter = collections.Counter()
-        for prefix, count in cursor:
-            counter[key_id_of(prefix)] += count
-        usage[encrypted] = counter
-    return usage
-
-
-def total_usage(usage):
-    total = collections.Counter()
-    for counter in usage.values():
-        total.update(counter)
-    return total
-
-
-def pending_count(usage, primary_id):
-    "How many stored values are not under the primary key"
-    return sum(
-        count for key_id, count in total_usage(usage).items()
-        if key_id != primary_id)
-
-
-# --- Progress ----------------------------------------------------------------
-
-class Progress:
-    """A text progress bar on a terminal; silent elsewhere but for the final
-    line, so that logs of cron jobs stay readable."""
-
-    width = 30
-
-    def __init__(self, total, stream=None, label="re-encrypting"):
-        self.total = max(total, 0)
-        self.stream = stream if stream is not None else sys.stderr
-        self.label = label
-        self.done = 0
-        self.started = time.monotonic()
-        self._drawn = 0.0
-        self.interactive = bool(
-            getattr(self.stream, 'isatty', None) and self.stream.isatty())
-
-    def rate(self):
-        elapsed = time.monotonic() - self.started
-        return self.done / elapsed if elapsed > 0 else 0.0
-
-    def line(self):
-        total = max(self.total, self.done)
-        fraction = self.done / total if total else 1.0
-        filled = int(round(fraction * self.width))
-        return "%s [%s%s] %d/%d %3d%% %.0f/s" % (
-            self.label, '#' * filled, '-' * (self.width - filled),
-            self.done, total, fraction * 100, self.rate())
-
-    def update(self, count):
-        self.done += count
-        now = time.monotonic()
-        if self.interactive and now - self._drawn >= 0.1:
-            self._drawn = now
-            self.stream.write('\r' + self.line())
-            self.stream.flush()
-
-    def finish(self, message=None):
-        if self.interactive:
-            self.stream.write('\r' + self.line() + '\n')
-        elapsed = time.monotonic() - self.started
-        self.stream.write("%s %d values in %.1f s (%.0f/s)\n" % (
-                message or "re-encrypted", self.done, elapsed, self.rate()))
-        self.stream.flush()
-
-
-# --- Re-encryption -----------------------------------------------------------
-
-class ReencryptResult:
-    def __init__(self):
-        self.reencrypted = 0
-        self.failed = []  # (model, field, id): never the value
-        self.batches = 0
-        self.complete = False
-
-
-def reencrypt(database, columns, batch_size=100, max_batches=None,
-        progress=None):
-    """Re-encrypt every value of columns that is not under the primary key.
-
-    Each batch is its own transaction and commits, so no long transaction
-    holds locks and a crash loses at most one batch.  A run that stopped
-    resumes by itself: it selects what is still under an old key.  Within a
-    run the ids only go up, so a value that does not decrypt is reported
-    once and skipped."""
-    result = ReencryptResult()
-    for encrypted in columns:
-        last_id = 0
-        while True:
-            if max_batches is not None and result.batches >= max_batches:
-                return result
-            count, last_id, done, failed = _retrying(
-                reencrypt_batch, database, encrypted, last_id, batch_size)
-            if not count:
-                break
-            result.batches += 1
-            result.reencrypted += done
-            result.failed.extend(failed)
-            if progress:
-                progress.update(count)
-    result.complete = True
-    return result
-
-
-def _retrying(function, *args, attempts=5):
-    """function(*args), again when a concurrent write made the database
-    abort its transaction (a serialization failure on PostgreSQL)"""
-    from trytond import backend
-    for attempt in range(attempts):
-        try:
-            return function(*args)
-        except backend.DatabaseOperationalError:
-            if attempt == attempts - 1:
-                raise CommandError(
-                    "the re-encryption kept conflicting with other writes; "
-                    "run it again") from None
-            time.sleep(0.1 * (attempt + 1))
-
-
-def reencrypt_batch(database, encrypted, last_id, batch_size):
-    """Re-encrypt the next batch_size values of encrypted after last_id that
-    are not under the primary key, in one committed transaction.
-    Returns (values read, last id read, values re-encrypted, failures)."""
-    from sql import Column, Null, Table
-    from sql.functions import Substring
-    from trytond.transaction import Transaction
-    keys = _keys()
-    table = Table(encrypted.table)
-    value = Column(table, encrypted.column)
-    with Transaction().start(database, 0) as transaction:
-        # Reloaded per batch: a rotation during the run is followed, not
-        # undone.
-        keyset = load_keyset(database)
-        cipher = tipline_core.FieldCipher(keyset)
-        cursor = transaction.connection.cursor()
-        cursor.execute(*table.select(
-                table.id, value,
-                where=(value != Null)
-                & (Substring(value, 1, tipline_core.CIPHERTEXT_PREFIX_SIZE)
-                    != tipline_core.ciphertext_prefix(keyset.primary_id))
-                & (table.id > last_id),
-                order_by=table.id.asc, limit=batch_size))
-        rows = cursor.fetchall()
-        done, failed = 0, []
-        for record_id, ciphertext in rows:
-            ciphertext = bytes(ciphertext)
-            associated_data = keys.associated_data(
-                encrypted.model, encrypted.field, record_id)
-            try:
-                plaintext = cipher.decrypt(ciphertext, associated_data)
-            except tipline_core.DecryptionError:
-                failed.append(
-                    (encrypted.model, encrypted.field, record_id))
-                continue
-            # Only if unchanged since read: a value written meanwhile is the
-            # server's, under the primary key.
-            cursor.execute(*table.update(
-                    [value], [cipher.encrypt(plaintext, associated_data)],
-                    where=(table.id == record_id) & (value == ciphertext)))
-            done += 1
-        transaction.commit()
-    return len(rows), rows[-1][0] if rows else last_id, done, failed
 
 
 # --- Commands ----------------------------------------------------------------
@@ -403,16 +113,15 @@ def command_create(args, out):
 
 def command_status(args, out):
     from trytond.transaction import Transaction
-    keys = _keys()
     open_database(args.config, args.database)
     with Transaction().start(args.database, 0, readonly=True):
         keyset = load_keyset(args.database)
-        columns, skipped = encrypted_columns()
-        usage = key_usage(columns)
-    total = total_usage(usage)
+        columns, skipped = keys().stored_encrypted_columns()
+        usage = keys().key_usage(columns)
+    total = keys().total_usage(usage)
     primary = keyset.primary_id
     out.write("Database %s, master key from the %s\n\n" % (
-            args.database, master_key_source(keys)))
+            args.database, master_key_source()))
     out.write("%6s  %-8s  %-7s  %s\n" % ('key', 'state', 'primary', 'values'))
     for key_id in keyset.key_ids:
         out.write("%6d  %-8s  %-7s  %d\n" % (
@@ -432,16 +141,16 @@ def command_status(args, out):
                 '%s.%s' % (model_name, field)))
     unknown = {
         key_id: count for key_id, count in total.items()
-        if key_id != MALFORMED and key_id not in keyset.key_ids}
+        if key_id != keys().MALFORMED and key_id not in keyset.key_ids}
     if unknown:
         out.write(
             "\nUnreadable: values under keys that no longer exist: %s\n"
             % ', '.join(
                 "key %d: %d" % item for item in sorted(unknown.items())))
-    if total[MALFORMED]:
+    if total[keys().MALFORMED]:
         out.write("\nUnreadable: %d values are not Tipline ciphertexts\n"
-            % total[MALFORMED])
-    pending = pending_count(usage, primary)
+            % total[keys().MALFORMED])
+    pending = keys().pending_count(usage, primary)
     if pending:
         out.write(
             "\nRe-encryption pending: %d values are not under the primary "
@@ -475,13 +184,16 @@ def command_reencrypt(args, out):
     open_database(args.config, args.database)
     with Transaction().start(args.database, 0, readonly=True):
         keyset = load_keyset(args.database)
-        columns, _ = encrypted_columns()
-        pending = pending_count(key_usage(columns), keyset.primary_id)
+        columns, _ = keys().stored_encrypted_columns()
+        pending = keys().pending_count(
+            keys().key_usage(columns), keyset.primary_id)
     progress = Progress(pending, stream=args.progress_stream)
     try:
-        result = reencrypt(
+        result = keys().reencrypt(
             args.database, columns, batch_size=args.batch_size,
             max_batches=args.max_batches, progress=progress)
+    except keys().ReencryptionConflict as exception:
+        raise CommandError(str(exception)) from None
     except KeyboardInterrupt:
         progress.finish("interrupted after re-encrypting")
         out.write("Interrupted; the batches done are committed. Run the "
@@ -490,9 +202,9 @@ def command_reencrypt(args, out):
     progress.finish()
     with Transaction().start(args.database, 0, readonly=True):
         keyset = load_keyset(args.database)
-        usage = key_usage(columns)
+        usage = keys().key_usage(columns)
     primary = keyset.primary_id
-    left = pending_count(usage, primary)
+    left = keys().pending_count(usage, primary)
     if result.failed:
         out.write("%d values did not decrypt and were left as they are:\n"
             % len(result.failed))
@@ -531,8 +243,7 @@ def _change_key_state(args, out, action):
                 raise CommandError(
                     "key %d is the primary key and cannot be disabled; "
                     "run tipline-keys rotate first" % args.key_id)
-            columns, _ = encrypted_columns()
-            in_use = total_usage(key_usage(columns))[args.key_id]
+            in_use = keys_in_use(args.key_id)
             if in_use and not args.force:
                 raise CommandError(
                     "%d stored values still use key %d and would become "
@@ -579,13 +290,13 @@ def command_destroy(args, out):
                 "key %d is the primary key and cannot be destroyed; run "
                 "tipline-keys rotate and tipline-keys reencrypt first"
                 % args.key_id)
-        columns, _ = encrypted_columns()
-        in_use = total_usage(key_usage(columns))[args.key_id]
+        in_use = keys_in_use(args.key_id)
         if in_use:
             raise CommandError(
                 "%d stored values still use key %d; run tipline-keys "
                 "reencrypt first, then destroy it" % (in_use, args.key_id))
-        wait = servers_may_still_use_old_keys(args.database)
+        wait = keys().servers_may_still_use_old_keys(
+            args.database)
         if wait:
             # A server that has not reloaded the keyset may still encrypt
             # under an old primary key: destroying it now could lose data.
@@ -616,13 +327,7 @@ def build_parser():
     commands.required = True
 
     database = argparse.ArgumentParser(add_help=False)
-    database.add_argument(
-        '-c', '--config', default=os.environ.get('TRYTOND_CONFIG'),
-        metavar='CONF',
-        help="the trytond configuration (default: $TRYTOND_CONFIG)")
-    database.add_argument(
-        '-d', '--database', required=True, metavar='DB',
-        help="the database name")
+    add_database_arguments(database)
 
     create = commands.add_parser(
         'create', help="create a new master key file (mode 0600)")
@@ -677,14 +382,8 @@ def main(argv=None, out=None, progress_stream=None):
     args = build_parser().parse_args(argv)
     args.progress_stream = progress_stream
     out = out if out is not None else sys.stdout
-    try:
-        return args.func(args, out)
-    except CommandError as exception:
-        sys.stderr.write("tipline-keys: error: %s\n" % exception)
-        return EXIT_ERROR
-    except KeyboardInterrupt:
-        sys.stderr.write("tipline-keys: interrupted\n")
-        return EXIT_INTERRUPTED
+    return run('tipline-keys', args.func, args, out, EXIT_ERROR,
+        EXIT_INTERRUPTED)
 
 
 if __name__ == '__main__':

@@ -19,7 +19,7 @@ from trytond.transaction import Transaction, TransactionError
 
 import tipline_core
 
-from trytond.modules.tipline import keys, keys_cli
+from trytond.modules.tipline import cli, keys, keys_cli
 from trytond.modules.tipline.encrypted import (
     EncryptedColumn, encrypted_columns)
 from trytond.modules.tipline.tests import tools
@@ -131,7 +131,7 @@ class ProgressTestCase(unittest.TestCase):
     def test_quiet_without_terminal(self):
         "Without a terminal only the final line is written"
         stream = io.StringIO()
-        progress = keys_cli.Progress(10, stream=stream)
+        progress = cli.Progress(10, stream=stream)
         progress.update(4)
         progress.update(6)
         self.assertEqual(stream.getvalue(), '')
@@ -142,7 +142,7 @@ class ProgressTestCase(unittest.TestCase):
     def test_bar_on_terminal(self):
         "On a terminal the bar shows the counts and the rate"
         stream = self.Terminal()
-        progress = keys_cli.Progress(4, stream=stream)
+        progress = cli.Progress(4, stream=stream)
         progress.update(1)
         progress.finish()
         self.assertIn('\r', stream.getvalue())
@@ -168,20 +168,20 @@ class KeysCliTestCase(unittest.TestCase):
 
     def setUp(self):
         super().setUp()
-        real_columns = keys_cli.encrypted_columns
+        real_columns = keys.stored_encrypted_columns
 
         def with_scratch():
             columns, skipped = real_columns()
             return columns + [SCRATCH], skipped
         patcher = mock.patch.object(
-            keys_cli, 'encrypted_columns', with_scratch)
+            keys, 'stored_encrypted_columns', with_scratch)
         patcher.start()
         self.addCleanup(patcher.stop)
         # No server runs beside the tests: no process can hold old keys.
         self.servers_may_still_use_old_keys = (
-            keys_cli.servers_may_still_use_old_keys)
+            keys.servers_may_still_use_old_keys)
         patcher = mock.patch.object(
-            keys_cli, 'servers_may_still_use_old_keys', lambda db: 0)
+            keys, 'servers_may_still_use_old_keys', lambda db: 0)
         patcher.start()
         self.addCleanup(patcher.stop)
         with Transaction().start(DB_NAME, 0) as transaction:
@@ -232,11 +232,11 @@ class KeysCliTestCase(unittest.TestCase):
     def usage(self):
         "Counter of stored values per key id, over every encrypted column"
         with Transaction().start(DB_NAME, 0, readonly=True):
-            columns, _ = keys_cli.encrypted_columns()
-            return keys_cli.total_usage(keys_cli.key_usage(columns))
+            columns, _ = keys.stored_encrypted_columns()
+            return keys.total_usage(keys.key_usage(columns))
 
     def pending(self):
-        return keys_cli.pending_count(
+        return keys.pending_count(
             {None: self.usage()}, self.keyset().primary_id)
 
     def file_report(self):
@@ -497,7 +497,7 @@ class KeysCliTestCase(unittest.TestCase):
             return real_associated_data(*args)
         with mock.patch.object(keys, 'associated_data', crashing), \
                 self.assertRaises(RuntimeError):
-            keys_cli.reencrypt(DB_NAME, [SCRATCH], batch_size=2)
+            keys.reencrypt(DB_NAME, [SCRATCH], batch_size=2)
         self.assertEqual(self.pending(), pending - 2)
         self.assertEqual(self.read_secrets(), secrets)
 
@@ -562,10 +562,10 @@ class KeysCliTestCase(unittest.TestCase):
 
         def destroy(clean_timeout):
             with mock.patch.object(
-                    keys_cli, 'servers_may_still_use_old_keys',
+                    keys, 'servers_may_still_use_old_keys',
                     self.servers_may_still_use_old_keys), \
                     mock.patch.object(
-                        keys_cli, 'cache_clean_timeout',
+                        keys, 'cache_clean_timeout',
                         lambda: clean_timeout):
                 return run('destroy', str(old), '--yes', '-d', DB_NAME)
 
