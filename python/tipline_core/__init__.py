@@ -28,6 +28,9 @@ __all__ = [
     "MasterKeyError",
     "Keyset",
     "FieldCipher",
+    "DataKey",
+    "DATA_KEY_ID",
+    "WRAPPED_DATA_KEY_SIZE",
     "CIPHERTEXT_PREFIX_SIZE",
     "CIPHERTEXT_OVERHEAD",
     "ciphertext_key_id",
@@ -284,6 +287,72 @@ class FieldCipher:
     def decrypt(self, ciphertext: bytes, associated_data: bytes) -> bytes:
         return self._native.decrypt(ciphertext, associated_data)
 
+
+class DataKey:
+    """A record's own AES-256-GCM key (envelope encryption): it encrypts
+    every value of the record, and is stored only wrapped by a FieldCipher
+    under the keyset's primary key, bound to the record by the associated
+    data. Destroying the wrapped key makes every value of the record
+    unreadable; a rotation rewraps the key instead of re-encrypting the
+    values.
+
+    Its ciphertexts have the FieldCipher format with key id DATA_KEY_ID (0),
+    which no keyset issues. The key bytes never leave the native core:
+    ``wrap``, ``unwrap`` and ``rewrap`` deal in the wrapped form only.
+    """
+
+    __slots__ = ("_native",)
+
+    def __init__(self, native: _native.DataKey) -> None:
+        if not isinstance(native, _native.DataKey):
+            raise TypeError("use DataKey.generate() or DataKey.unwrap()")
+        self._native = native
+
+    @classmethod
+    @_translate_errors()
+    def generate(cls) -> DataKey:
+        """A new key from the CSPRNG."""
+        return cls(_native.DataKey.generate())
+
+    @classmethod
+    @_translate_errors()
+    def unwrap(
+        cls, cipher: FieldCipher, wrapped: bytes, associated_data: bytes
+    ) -> DataKey:
+        """The key ``wrap`` wrapped with the same associated data;
+        DecryptionError for any failure."""
+        return cls(
+            _native.DataKey.unwrap(cipher._native, wrapped, associated_data)
+        )
+
+    @staticmethod
+    @_translate_errors()
+    def rewrap(
+        cipher: FieldCipher, wrapped: bytes, associated_data: bytes
+    ) -> bytes:
+        """The wrapped key, wrapped again under the cipher's primary key."""
+        return _native.DataKey.rewrap(cipher._native, wrapped, associated_data)
+
+    @_translate_errors()
+    def wrap(self, cipher: FieldCipher, associated_data: bytes) -> bytes:
+        """The key wrapped under the cipher's primary key."""
+        return self._native.wrap(cipher._native, associated_data)
+
+    @_translate_errors()
+    def encrypt(self, plaintext: bytes, associated_data: bytes) -> bytes:
+        return self._native.encrypt(plaintext, associated_data)
+
+    @_translate_errors()
+    def decrypt(self, ciphertext: bytes, associated_data: bytes) -> bytes:
+        return self._native.decrypt(ciphertext, associated_data)
+
+    def __repr__(self) -> str:
+        return "<tipline_core.DataKey>"
+
+
+#: The key id of values under a record's data key; the size of a wrapped one.
+DATA_KEY_ID: int = _native.DATA_KEY_ID
+WRAPPED_DATA_KEY_SIZE: int = _native.WRAPPED_DATA_KEY_SIZE
 
 #: Bytes of a ciphertext's prefix (version byte and key id), and of all that a
 #: ciphertext adds to its plaintext; the format is ciphertext_format.h's.
