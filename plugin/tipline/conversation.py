@@ -102,7 +102,7 @@ class Message(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
     visibility = fields.Selection(
         VISIBILITIES, "Visibility", required=True, readonly=True)
     author = fields.Selection(AUTHORS, "From", required=True, readonly=True)
-    body_enc = Encrypted("Encrypted Message", 'body')
+    body_enc = Encrypted("Encrypted Message", 'body', report='report')
     body = fields.Function(fields.Text("Message"), 'get_body')
     question = fields.Boolean("Question", readonly=True,
         help="The moderators asked and wait for the answer.")

@@ -18,6 +18,8 @@ import os
 import threading
 import time
 
+from sql import Null
+
 from trytond import config
 from trytond.cache import Cache
 from trytond.model import ModelSQL, fields
@@ -26,6 +28,7 @@ from trytond.transaction import Transaction
 import tipline_core
 
 from .authorless import AuthorlessRows
+from .cache import invalidate
 from .readonly import ServerReadonly
 
 KEY_FILE_SECTION, KEY_FILE_OPTION = 'tipline', 'key_file'
@@ -85,6 +88,11 @@ def check_master_key():
 def associated_data(model, field, record_id):
     return b'tipline\x00%s\x00%s\x00%d' % (
         model.encode(), field.encode(), int(record_id))
+
+
+def data_key_associated_data(report_id):
+    "What binds a report's wrapped data key to its row"
+    return associated_data('tipline.report', 'data_key', report_id)
 
 
 class Keyset(ServerReadonly, AuthorlessRows, ModelSQL):
@@ -169,21 +177,21 @@ class Keyset(ServerReadonly, AuthorlessRows, ModelSQL):
         return cipher
 
     @classmethod
-    def encrypt(cls, model, field, record_id, plaintext):
+    def encrypt(cls, model, field, record_id, plaintext, data_key=None):
+        """The ciphertext of plaintext in its place, under data_key (a
+        report's) or else the keyset's primary key"""
         if plaintext is None:
             return None
         if isinstance(plaintext, str):
             plaintext = plaintext.encode('utf-8')
-        return cls.cipher().encrypt(
-            bytes(plaintext), associated_data(model, field, record_id))
+        data = associated_data(model, field, record_id)
+        if data_key is not None:
+            return data_key.encrypt(bytes(plaintext), data)
+        return cls.cipher().encrypt(bytes(plaintext), data)
 
     @classmethod
-    def decrypt(cls, model, field, record_id, ciphertext):
-        "Plaintext bytes; raises tipline_core.DecryptionError on any failure"
-        if ciphertext is None:
-            return None
-        ciphertext = bytes(ciphertext)
-        data = associated_data(model, field, record_id)
+    def _cipher_for(cls, ciphertext):
+        "The cipher that knows the key ciphertext names, reloaded if need be"
         cipher = cls.cipher()
         key_id = tipline_core.ciphertext_key_id(ciphertext)
         if key_id is not None and key_id not in cipher.keyset.key_ids:
@@ -191,7 +199,86 @@ class Keyset(ServerReadonly, AuthorlessRows, ModelSQL):
             # cached the keyset (the cache is invalidated within [cache]
             # clean_timeout): read the stored keyset again, once.
             cipher = cls.cipher(reload=True)
-        return cipher.decrypt(ciphertext, data)
+        return cipher
+
+    @classmethod
+    def decrypt(cls, model, field, record_id, ciphertext, data_key=None):
+        """Plaintext bytes; raises tipline_core.DecryptionError on any
+        failure.  A value under a report's key (key id 0) needs data_key;
+        one written before data keys is under the keyset."""
+        if ciphertext is None:
+            return None
+        ciphertext = bytes(ciphertext)
+        data = associated_data(model, field, record_id)
+        if (tipline_core.ciphertext_key_id(ciphertext)
+                == tipline_core.DATA_KEY_ID):
+            if data_key is None:
+                raise tipline_core.DecryptionError("decryption failed")
+            return data_key.decrypt(ciphertext, data)
+        return cls._cipher_for(ciphertext).decrypt(ciphertext, data)
+
+    # A report's data key ----------------------------------------------------
+
+    @classmethod
+    def new_data_key(cls, report_id):
+        """(a new data key for the report report_id, the wrapped form to
+        store in the report's row)"""
+        key = tipline_core.DataKey.generate()
+        return key, key.wrap(cls.cipher(), data_key_associated_data(report_id))
+
+    @classmethod
+    def unwrap_data_key(cls, report_id, wrapped):
+        "The data key of report_id from its wrapped form; None for None"
+        if wrapped is None:
+            return None
+        wrapped = bytes(wrapped)
+        return tipline_core.DataKey.unwrap(cls._cipher_for(wrapped), wrapped,
+            data_key_associated_data(report_id))
+
+    @classmethod
+    def data_keys(cls, report_ids, create=False):
+        """{report id: its DataKey} of the reports that have one, read
+        behind the ORM.  create gives a key to each report that has none
+        (filed before data keys) and stores it; a purged report never gets
+        one again (KeyError)."""
+        from trytond.pool import Pool
+        Report = Pool().get('tipline.report')
+        table = Report.__table__()
+        cursor = Transaction().connection.cursor()
+        report_ids = sorted(set(report_ids))
+        result, missing = {}, []
+        for start in range(0, len(report_ids), 1000):
+            cursor.execute(*table.select(
+                    table.id, table.data_key_enc, table.purged_at,
+                    where=table.id.in_(report_ids[start:start + 1000])))
+            for report_id, wrapped, purged_at in cursor.fetchall():
+                if wrapped is not None:
+                    result[report_id] = cls.unwrap_data_key(
+                        report_id, wrapped)
+                elif purged_at is not None:
+                    if create:
+                        raise KeyError(
+                            "report %d was purged: it holds nothing"
+                            % report_id)
+                else:
+                    missing.append(report_id)
+        if create:
+            for report_id in missing:
+                key, wrapped = cls.new_data_key(report_id)
+                # Only where still none: a concurrent writer's key wins (on
+                # PostgreSQL the losing transaction fails to serialize and
+                # is retried).
+                cursor.execute(*table.update(
+                        [table.data_key_enc], [wrapped],
+                        where=(table.id == report_id)
+                        & (table.data_key_enc == Null)))
+                if cursor.rowcount:
+                    result[report_id] = key
+                else:
+                    result.update(cls.data_keys([report_id]))
+            if missing:
+                invalidate(Report, missing)
+        return result
 
     @classmethod
     def reporter_token(cls, user_id):
@@ -259,11 +346,19 @@ def total_usage(usage):
     return total
 
 
+def target_key_id(column, primary_id):
+    """The key id every value of column should be under: its report's data
+    key, or the keyset's primary key"""
+    return tipline_core.DATA_KEY_ID if column.report else primary_id
+
+
 def pending_count(usage, primary_id):
-    "How many stored values are not under the primary key"
+    """How many stored values are not under the key they should be: the
+    primary key, or their report's data key"""
     return sum(
-        count for key_id, count in total_usage(usage).items()
-        if key_id != primary_id)
+        count for column, counter in usage.items()
+        for key_id, count in counter.items()
+        if key_id != target_key_id(column, primary_id))
 
 
 def cache_clean_timeout():
@@ -348,10 +443,13 @@ def _retrying(function, *args, attempts=5):
 
 
 def reencrypt_batch(database, encrypted, last_id, batch_size):
-    """Re-encrypt the next batch_size values of encrypted after last_id that
-    are not under the primary key, in one committed transaction.
-    Returns (values read, last id read, values re-encrypted, failures)."""
-    from sql import Column, Null, Table
+    """Move the next batch_size values of encrypted after last_id that are
+    not under the key they should be, in one committed transaction:
+    re-encrypt a keyset value under the primary key, rewrap a report's data
+    key under it, and move a report's value written before data keys under
+    the report's own key.
+    Returns (values read, last id read, values moved, failures)."""
+    from sql import Column, Table
     from sql.functions import Substring
     from trytond.pool import Pool
     table = Table(encrypted.table)
@@ -359,32 +457,50 @@ def reencrypt_batch(database, encrypted, last_id, batch_size):
     with Transaction().start(database, 0) as transaction:
         # Reloaded per batch: a rotation during the run is followed, not
         # undone.
-        keyset = Pool().get('tipline.keyset').keyset()
+        Keyset = Pool().get('tipline.keyset')
+        keyset = Keyset.keyset()
         cipher = tipline_core.FieldCipher(keyset)
+        target = target_key_id(encrypted, keyset.primary_id)
+        report = table.id
+        if encrypted.report and encrypted.report != 'id':
+            report = Column(table, encrypted.report)
         cursor = transaction.connection.cursor()
         cursor.execute(*table.select(
-                table.id, value,
+                table.id, report, value,
                 where=(value != Null)
                 & (Substring(value, 1, tipline_core.CIPHERTEXT_PREFIX_SIZE)
-                    != tipline_core.ciphertext_prefix(keyset.primary_id))
+                    != tipline_core.ciphertext_prefix(target))
                 & (table.id > last_id),
                 order_by=table.id.asc, limit=batch_size))
         rows = cursor.fetchall()
+        data_keys = {}
+        if encrypted.report:
+            data_keys = Keyset.data_keys(
+                {r for _, r, _ in rows}, create=True)
         done, failed = 0, []
-        for record_id, ciphertext in rows:
+        for record_id, report_id, ciphertext in rows:
             ciphertext = bytes(ciphertext)
             data = associated_data(
                 encrypted.model, encrypted.field, record_id)
             try:
-                plaintext = cipher.decrypt(ciphertext, data)
+                if encrypted.wraps_keys:
+                    # The key's bytes stay in the native core.
+                    moved = tipline_core.DataKey.rewrap(
+                        cipher, ciphertext, data)
+                else:
+                    plaintext = cipher.decrypt(ciphertext, data)
+                    if encrypted.report:
+                        moved = data_keys[report_id].encrypt(plaintext, data)
+                    else:
+                        moved = cipher.encrypt(plaintext, data)
             except tipline_core.DecryptionError:
                 failed.append(
                     (encrypted.model, encrypted.field, record_id))
                 continue
             # Only if unchanged since read: a value written meanwhile is the
-            # server's, under the primary key.
+            # server's, under the right key.
             cursor.execute(*table.update(
-                    [value], [cipher.encrypt(plaintext, data)],
+                    [value], [moved],
                     where=(table.id == record_id) & (value == ciphertext)))
             done += 1
         transaction.commit()

@@ -127,11 +127,17 @@ def command_status(args, out):
         out.write("%6d  %-8s  %-7s  %d\n" % (
                 key_id, keyset.key_status(key_id),
                 'primary' if key_id == primary else '', total[key_id]))
+    data_key_id = tipline_core.DATA_KEY_ID
+    wrapped = sum(sum(usage[c].values()) for c in columns if c.wraps_keys)
+    out.write("\n%d values are under the own data keys of %d reports; "
+        "those keys are wrapped under the keys above.\n" % (
+            total[data_key_id], wrapped))
     out.write("\nStored values by column:\n")
     for encrypted in columns:
         counter = usage[encrypted]
         detail = ', '.join(
-            "key %s: %d" % (key_id, count)
+            ("report key: %d" if key_id == data_key_id else "key %s: %d")
+            % ((count,) if key_id == data_key_id else (key_id, count))
             for key_id, count in sorted(counter.items(), key=str))
         out.write("  %-36s %8d%s\n" % (
                 '%s.%s' % (encrypted.model, encrypted.field),
@@ -141,7 +147,8 @@ def command_status(args, out):
                 '%s.%s' % (model_name, field)))
     unknown = {
         key_id: count for key_id, count in total.items()
-        if key_id != keys().MALFORMED and key_id not in keyset.key_ids}
+        if key_id not in {keys().MALFORMED, data_key_id}
+        and key_id not in keyset.key_ids}
     if unknown:
         out.write(
             "\nUnreadable: values under keys that no longer exist: %s\n"
@@ -154,10 +161,11 @@ def command_status(args, out):
     if pending:
         out.write(
             "\nRe-encryption pending: %d values are not under the primary "
-            "key %d; run tipline-keys reencrypt\n" % (pending, primary))
+            "key %d nor their report's own key; run tipline-keys "
+            "reencrypt\n" % (pending, primary))
     else:
         out.write("\nNo re-encryption pending: every value is under the "
-            "primary key %d\n" % primary)
+            "primary key %d or its report's own key\n" % primary)
     return EXIT_OK
 
 
@@ -217,8 +225,8 @@ def command_reencrypt(args, out):
     elif not left and not result.failed:
         unused = [
             key_id for key_id in keyset.key_ids if key_id != primary]
-        out.write("Every stored value is under the primary key %d.\n"
-            % primary)
+        out.write("Every stored value is under the primary key %d or its "
+            "report's own key.\n" % primary)
         if unused:
             out.write("No value uses key%s %s any more: tipline-keys "
                 "destroy ID removes %s.\n" % (

@@ -86,7 +86,8 @@ class MailQueue(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
         ondelete='CASCADE')
     # A reporter's address would tell the administrator who reported: it is
     # stored encrypted, shown as "the reporter" and dropped once sent.
-    recipient_enc = Encrypted("Encrypted Recipient", 'recipient')
+    recipient_enc = Encrypted(
+        "Encrypted Recipient", 'recipient', report='report')
     to_reporter = fields.Boolean("To the Reporter", readonly=True)
     recipient = fields.Function(fields.Char("Recipient"), 'get_recipient')
     template = fields.Selection([
@@ -219,7 +220,8 @@ class MailQueue(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
                     'report_state': 'acknowledged',
                     'report_outcome': None,
                     'recipient_enc': encrypt(
-                        cls.__name__, 'recipient', id_, row.pop('recipient')),
+                        cls.__name__, 'recipient', id_, row.pop('recipient'),
+                        data_key=filing.data_key),
                     'state': 'pending',
                     'attempts': 0,
                     'next_try': held + GRANULARITY if held else None,

@@ -102,7 +102,11 @@ class Report(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
         'tipline.category', "Category", required=True, ondelete='RESTRICT',
         states=_moderated,
         context={'active_test': False})
-    description_enc = Encrypted("Encrypted Description", 'description')
+    # The report's own data key, wrapped under the keyset: every encrypted
+    # value of the report is under it, and the purge destroys it.
+    data_key_enc = Encrypted("Wrapped Data Key", 'data_key', wraps_keys=True)
+    description_enc = Encrypted(
+        "Encrypted Description", 'description', report='id')
     description = fields.Function(
         fields.Text("Description"), 'get_description')
     evidence = fields.One2Many(
@@ -115,7 +119,7 @@ class Report(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
         help="A keyed hash that stands for the reporter; empty when "
         "anonymous.")
     reporter_identity_enc = Encrypted(
-        "Encrypted Reporter Identity", 'reporter_identity')
+        "Encrypted Reporter Identity", 'reporter_identity', report='id')
     reporter_display = fields.Function(
         fields.Char("Reporter"), 'get_reporter_display')
     subject_tokens = fields.Char(
@@ -147,6 +151,10 @@ class Report(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
         help="When the reporter first had an answer: a message or the "
         "result.")
     closed_at = fields.DateTime("Closed At", readonly=True)
+    purged_at = fields.DateTime(
+        "Deleted At", readonly=True,
+        help="When the report's content was deleted under the retention "
+        "policy; only its record remains.")
     acknowledge_by = fields.DateTime(
         "Acknowledge By", readonly=True, format='%H:%M',
         help="Deadline for acknowledging the report.")
@@ -210,13 +218,13 @@ class Report(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
     severity_assessment_string = severity_assessment.translated(
         'severity_assessment')
     evidence_notes_enc = Encrypted(
-        "Encrypted Evidence Notes", 'evidence_notes')
+        "Encrypted Evidence Notes", 'evidence_notes', report='id')
     evidence_notes = fields.Function(
         fields.Text("Evidence Notes", states=_moderated,
             help="What the evidence shows; for moderators only."),
         'get_notes', setter='set_notes')
     internal_notes_enc = Encrypted(
-        "Encrypted Internal Notes", 'internal_notes')
+        "Encrypted Internal Notes", 'internal_notes', report='id')
     internal_notes = fields.Function(
         fields.Text("Internal Notes", states=_moderated,
             help="Never shown to the reporter."),
@@ -748,7 +756,8 @@ class Report(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
         report_id, = filing.ids['report']
 
         def encrypt_(name, plaintext):
-            return encrypt(cls.__name__, name, report_id, plaintext)
+            return encrypt(cls.__name__, name, report_id, plaintext,
+                data_key=filing.data_key)
         hours = category.hours_to_first_response
         return {
             'id': report_id,
@@ -762,6 +771,7 @@ class Report(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
             'subject_tokens': filing.subject_tokens,
             'receipt_hash': (tipline_core.hash_receipt(filing.receipt)
                 if filing.receipt else None),
+            'data_key_enc': filing.wrapped_data_key,
             'description_enc': encrypt_('description', filing.description),
             'reporter_identity_enc': encrypt_('reporter_identity',
                 identity_json(filing.reporter) if filing.reporter else None),

@@ -21,10 +21,11 @@ import tipline_core
 
 from trytond.modules.tipline import cli, keys, keys_cli
 from trytond.modules.tipline.encrypted import (
-    EncryptedColumn, encrypted_columns)
+    EncryptedColumn, encrypted_columns, read_column)
 from trytond.modules.tipline.tests import tools
 
 tools.use_throwaway_master_key()
+DATA_KEY_ID = tipline_core.DATA_KEY_ID
 
 SCRATCH = EncryptedColumn(
     'tipline.keys_cli_test', 'secret', 'tipline_keys_cli_test', 'secret_enc')
@@ -236,12 +237,17 @@ class KeysCliTestCase(unittest.TestCase):
             return keys.total_usage(keys.key_usage(columns))
 
     def pending(self):
-        return keys.pending_count(
-            {None: self.usage()}, self.keyset().primary_id)
+        with Transaction().start(DB_NAME, 0, readonly=True):
+            columns, _ = keys.stored_encrypted_columns()
+            return keys.pending_count(keys.key_usage(columns),
+                Pool().get('tipline.keyset').keyset().primary_id)
 
     def file_report(self):
         "(id, description) of a report with evidence, as a user files it"
-        with Transaction().start(DB_NAME, 1) as transaction:
+        description = "Threatening messages sent to a supplier contact."
+        filed = []
+
+        def file():
             pool = Pool()
             Report = pool.get('tipline.report')
             Party = pool.get('party.party')
@@ -249,13 +255,12 @@ class KeysCliTestCase(unittest.TestCase):
             party = Party(name="Key Rotation Ltd")
             party.save()
             category = Category.search([], limit=1)[0]
-            description = "Threatening messages sent to a supplier contact."
-            result = Report.file(
-                party, category, description,
-                evidence=[('notes.txt', b'evidence bytes')])
-            report = result[0] if isinstance(result, tuple) else result
-            transaction.commit()
-            return report.id, description
+            with Transaction().set_user(1):
+                report, _ = Report.file(party, category, description,
+                    evidence=[('notes.txt', b'evidence bytes')])
+            filed[:] = [report.id]
+        in_committed_transaction(file)
+        return filed[0], description
 
     def read_report(self, report_id):
         "(description, [(evidence name, data)]) read through the models"
@@ -311,20 +316,16 @@ class KeysCliTestCase(unittest.TestCase):
 
     def stored_plaintexts(self):
         """{(model, field, id): plaintext} of every value of every column
-        declared Encrypted, decrypted as the module does"""
-        with Transaction().start(DB_NAME, 0, readonly=True) as transaction:
-            Keyset = Pool().get('tipline.keyset')
-            cursor = transaction.connection.cursor()
+        declared Encrypted, decrypted as the module does (wrapped keys are
+        never unwrapped into Python)"""
+        with Transaction().start(DB_NAME, 0, readonly=True):
             result = {}
             for encrypted in encrypted_columns():
-                table = Table(encrypted.table)
-                value = Column(table, encrypted.column)
-                cursor.execute(*table.select(
-                        table.id, value, where=value != Null))
-                for record_id, ciphertext in cursor.fetchall():
+                if encrypted.wraps_keys:
+                    continue
+                for record_id, plaintext in read_column(encrypted).items():
                     result[(encrypted.model, encrypted.field, record_id)] = (
-                        Keyset.decrypt(encrypted.model, encrypted.field,
-                            record_id, ciphertext))
+                        plaintext)
             return result
 
     # Tests
@@ -378,7 +379,7 @@ class KeysCliTestCase(unittest.TestCase):
         self.assertIn(
             "Every stored value is under the primary key %d" % new, out)
         self.assertRegex(err, r'^re-encrypted \d+ values in ')
-        self.assertEqual(set(self.usage()), {new})
+        self.assertEqual(set(self.usage()) - {DATA_KEY_ID}, {new})
 
         status, out, err = run('destroy', str(old), '--yes', '-d', DB_NAME)
         self.assertEqual((status, err), (0, ''))
@@ -408,7 +409,8 @@ class KeysCliTestCase(unittest.TestCase):
         self.fill_every_encrypted_column()
         before = self.stored_plaintexts()
         with Transaction().start(DB_NAME, 0, readonly=True):
-            declared = {(c.model, c.field) for c in encrypted_columns()}
+            declared = {(c.model, c.field) for c in encrypted_columns()
+                if not c.wraps_keys}
         self.assertEqual({k[:2] for k in before}, declared,
             "fill_every_encrypted_column must fill each declared column")
         old = self.keyset().primary_id
@@ -422,6 +424,135 @@ class KeysCliTestCase(unittest.TestCase):
         status, out, _ = run('status', '-d', DB_NAME)
         for model, field in declared:
             self.assertIn('%s.%s' % (model, field), out)
+
+    def stored_ciphertexts(self):
+        "{(table, column, id): ciphertext} of every encrypted column"
+        with Transaction().start(DB_NAME, 0, readonly=True) as transaction:
+            cursor = transaction.connection.cursor()
+            result = {}
+            for encrypted in encrypted_columns():
+                table = Table(encrypted.table)
+                value = Column(table, encrypted.column)
+                cursor.execute(*table.select(
+                        table.id, value, where=value != Null))
+                for record_id, ciphertext in cursor:
+                    result[(encrypted, record_id)] = bytes(ciphertext)
+            return result
+
+    def test_report_values_are_under_the_reports_own_key(self):
+        """Every value that belongs to a report is under its own data key;
+        the wrapped keys and the values of no report are under the
+        keyset's primary key"""
+        self.fill_every_encrypted_column()
+        primary = self.keyset().primary_id
+        stored = self.stored_ciphertexts()
+        self.assertTrue(stored)
+        for (encrypted, record_id), ciphertext in stored.items():
+            self.assertEqual(tipline_core.ciphertext_key_id(ciphertext),
+                DATA_KEY_ID if encrypted.report else primary,
+                (encrypted, record_id))
+
+    def test_rotation_rewraps_report_keys_without_touching_values(self):
+        """rotate, reencrypt and destroying the old key rewrap each report's
+        data key; not one value of a report is rewritten, and all read"""
+        self.fill_every_encrypted_column()
+        before = self.stored_plaintexts()
+        ciphertexts = self.stored_ciphertexts()
+        old = self.keyset().primary_id
+        for argv in (('rotate',), ('reencrypt',), ('disable', str(old)),
+                ('destroy', str(old), '--yes')):
+            status, out, err = run(*argv, '-d', DB_NAME)
+            self.assertEqual(status, 0, (argv, out, err))
+        after = self.stored_ciphertexts()
+        self.assertEqual(self.stored_plaintexts(), before)
+        new = self.keyset().primary_id
+        for (encrypted, record_id), ciphertext in ciphertexts.items():
+            if encrypted.report:
+                self.assertEqual(after[(encrypted, record_id)], ciphertext,
+                    (encrypted, record_id))
+            else:
+                self.assertEqual(tipline_core.ciphertext_key_id(
+                        after[(encrypted, record_id)]), new)
+
+    def legacy_report(self):
+        """A report with evidence whose values are under the keyset, as
+        stored before data keys, and no data key: its id"""
+        report_id, _ = self.file_report()
+        with Transaction().start(DB_NAME, 0) as transaction:
+            Keyset = Pool().get('tipline.keyset')
+            cursor = transaction.connection.cursor()
+            for encrypted in encrypted_columns():
+                if not encrypted.report:
+                    continue
+                owner = 'id' if encrypted.report == 'id' else encrypted.report
+                values = read_column(encrypted, where=lambda t: Column(
+                        t, owner) == report_id)
+                table = Table(encrypted.table)
+                for record_id, plaintext in values.items():
+                    cursor.execute(*table.update(
+                            [Column(table, encrypted.column)],
+                            [Keyset.encrypt(encrypted.model, encrypted.field,
+                                    record_id, plaintext)],
+                            where=table.id == record_id))
+            table = Table('tipline_report')
+            cursor.execute(*table.update([table.data_key_enc], [None],
+                    where=table.id == report_id))
+            transaction.commit()
+        return report_id
+
+    def test_reports_filed_before_data_keys_read_and_migrate(self):
+        """A report stored under the keyset still reads; reencrypt gives it
+        its own key and moves its values there, resumably"""
+        report_id = self.legacy_report()
+        expected = self.read_report(report_id)
+        self.assertEqual(expected[1], [('notes.txt', b'evidence bytes')])
+        self.assertGreater(self.pending(), 0)
+        status, out, _ = run('status', '-d', DB_NAME)
+        self.assertIn("nor their report's own key", out)
+
+        status, out, err = run(
+            'reencrypt', '--batch-size', '1', '--max-batches', '1',
+            '-d', DB_NAME)
+        self.assertEqual(status, 0, out + err)
+        self.assertEqual(self.read_report(report_id), expected)
+        status, out, err = run('reencrypt', '-d', DB_NAME)
+        self.assertEqual(status, 0, out + err)
+        self.assertEqual(self.pending(), 0)
+        self.assertEqual(self.read_report(report_id), expected)
+        with Transaction().start(DB_NAME, 0, readonly=True):
+            keys_ = Pool().get('tipline.keyset').data_keys([report_id])
+        self.assertIn(report_id, keys_)
+
+    def test_destroying_a_reports_key_shreds_every_value_of_it(self):
+        "Without its wrapped key no value of the report decrypts; others do"
+        shredded, _ = self.file_report()
+        kept, kept_description = self.file_report()
+        with Transaction().start(DB_NAME, 0) as transaction:
+            cursor = transaction.connection.cursor()
+            table = Table('tipline_report')
+            cursor.execute(*table.update([table.data_key_enc], [None],
+                    where=table.id == shredded))
+            unreadable = set()
+            for encrypted in encrypted_columns():
+                if not encrypted.report:
+                    continue
+                owner = 'id' if encrypted.report == 'id' else encrypted.report
+
+                def of_shredded(table):
+                    return Column(table, owner) == shredded
+                table = Table(encrypted.table)
+                value = Column(table, encrypted.column)
+                cursor.execute(*table.select(table.id,
+                        where=of_shredded(table) & (value != Null)))
+                for record_id, in cursor.fetchall():
+                    with self.assertRaises(tipline_core.DecryptionError):
+                        read_column(encrypted, where=lambda t: (
+                                t.id == record_id))
+                    unreadable.add(encrypted.field)
+            transaction.rollback()
+        self.assertLessEqual({'description', 'name', 'data', 'original',
+                'signature'}, unreadable)
+        self.assertEqual(self.read_report(kept)[0], kept_description)
 
     def test_no_ciphertext_outside_declared_columns(self):
         """Every column of the database that holds ciphertexts is declared
@@ -443,7 +574,7 @@ class KeysCliTestCase(unittest.TestCase):
                     stored = bytes(stored)
                     if (len(stored) >= tipline_core.CIPHERTEXT_OVERHEAD
                             and tipline_core.ciphertext_key_id(stored)
-                            in key_ids):
+                            in key_ids | {DATA_KEY_ID}):
                         found.add((table_name, column_name))
                         break
         self.assertEqual(found - declared, set())
@@ -504,7 +635,7 @@ class KeysCliTestCase(unittest.TestCase):
         status, out, err = run('reencrypt', '-d', DB_NAME)
         self.assertEqual(status, 0, out + err)
         self.assertEqual(self.pending(), 0)
-        self.assertEqual(set(self.usage()), {primary})
+        self.assertEqual(set(self.usage()) - {DATA_KEY_ID}, {primary})
         self.assertEqual(self.read_secrets(), secrets)
 
     def test_reencrypt_reports_values_that_do_not_decrypt(self):
