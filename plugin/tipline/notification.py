@@ -45,7 +45,8 @@ REPORTER_TEMPLATES = {'acknowledgement', 'status'}
 logger = logging.getLogger(__name__)
 
 TEMPLATE_DIR = os.path.join(os.path.dirname(__file__), 'templates', 'mail')
-TEMPLATES = ('acknowledgement', 'status', 'assignment', 'escalation')
+TEMPLATES = ('acknowledgement', 'status', 'assignment', 'escalation',
+    'retention')
 LANGUAGES = ('en', 'zh_CN')
 RETRY_DELAYS = [5, 15, 60, 240, 720]  # minutes after each failed attempt
 
@@ -95,6 +96,7 @@ class MailQueue(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
             ('status', "Status Change"),
             ('assignment', "Assignment"),
             ('escalation', "Escalation"),
+            ('retention', "Expiry Reminder"),
             ], "Template", required=True, readonly=True)
     language = fields.Char("Language", required=True, readonly=True)
     report_state = fields.Char("Report State", readonly=True,
@@ -275,8 +277,13 @@ class MailQueue(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
             'deadline': (report.resolve_by.strftime('%Y-%m-%d %H:%M UTC')
                 if report.resolve_by and state_code in OPEN_STATES
                 else ''),
-            'link': '%s#%s/model/tipline.report/%d' % (
-                http_base(), database, report.id),
+            # Administrators open the report's retention, not the report.
+            'link': '%s#%s/model/%s/%d' % (
+                http_base(), database, 'tipline.report.retention'
+                if self.template == 'retention' else 'tipline.report',
+                report.id),
+            'expires': (report.expires_at.strftime('%Y-%m-%d %H:%M UTC')
+                if report.expires_at else ''),
             }
 
     def build(self):

@@ -15,6 +15,7 @@ from trytond.transaction import Transaction, without_check_access
 
 import tipline_core
 
+from . import retention
 from .audit import digest
 from .authorless import AuthorlessRows, authorless
 from .clock import now as utcnow
@@ -151,10 +152,28 @@ class Report(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
         help="When the reporter first had an answer: a message or the "
         "result.")
     closed_at = fields.DateTime("Closed At", readonly=True)
+    # Retention (retention.py)
+    expires_at = fields.DateTime(
+        "Expires At", readonly=True,
+        help="When the retention policy deletes the report's content; empty "
+        "while it is open or when no rule applies.")
+    retention_rule = fields.Many2One(
+        'tipline.retention.rule', "Retention Rule", readonly=True,
+        ondelete='SET NULL')
+    retention_reminded_at = fields.DateTime(
+        "Expiry Reminder Sent At", readonly=True)
+    legal_hold = fields.Boolean(
+        "Legal Hold", readonly=True,
+        help="Kept past its expiry until the hold is released.")
+    legal_hold_reason = fields.Text("Legal Hold Reason", readonly=True)
     purged_at = fields.DateTime(
         "Deleted At", readonly=True,
         help="When the report's content was deleted under the retention "
         "policy; only its record remains.")
+    retention_status = fields.Function(
+        fields.Char("Retention",
+            states={'invisible': ~Eval('retention_status')}),
+        'get_retention_status')
     acknowledge_by = fields.DateTime(
         "Acknowledge By", readonly=True, format='%H:%M',
         help="Deadline for acknowledging the report.")
@@ -345,6 +364,8 @@ class Report(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
         cursor.execute(*table.update(
                 [table.state, table.outcome], ['resolved', 'not_upheld'],
                 where=table.state == 'rejected'))
+        cursor.execute(*table.update(
+                [table.legal_hold], [False], where=table.legal_hold == Null))
 
     @classmethod
     def default_state(cls):
@@ -352,6 +373,10 @@ class Report(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
 
     @classmethod
     def default_anonymous(cls):
+        return False
+
+    @classmethod
+    def default_legal_hold(cls):
         return False
 
     @classmethod
@@ -427,6 +452,13 @@ class Report(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
     def set_notes(cls, reports, name, value):
         value = (value or '').strip() or None
         store_encrypted(cls, {r.id: {name: value} for r in reports})
+
+    def get_retention_status(self, name):
+        "What the reporter reads once the content is gone"
+        if not self.purged_at:
+            return None
+        return gettext('tipline.msg_report_purged_status',
+            date=self.purged_at.strftime('%Y-%m-%d'))
 
     def get_reporter_display(self, name):
         if self.anonymous:
@@ -942,6 +974,13 @@ class Report(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
     @Workflow.transition('closed')
     def close(cls, reports):
         cls.write(reports, {'closed_at': utcnow()})
+        retention.set_expiries(cls.browse(reports))
+
+    @classmethod
+    def apply_retention(cls):
+        """Cron: the expiries, the reminders and the purge of the retention
+        policy (retention.py)"""
+        return retention.apply(cls)
 
     @classmethod
     @ModelView.button

@@ -15,7 +15,7 @@ from sql import Column, Null, Table
 from trytond import config
 from trytond.pool import Pool
 from trytond.tests.test_tryton import DB_NAME, activate_module, drop_db
-from trytond.transaction import Transaction, TransactionError
+from trytond.transaction import Transaction
 
 import tipline_core
 
@@ -32,19 +32,8 @@ SCRATCH = EncryptedColumn(
 
 
 def in_committed_transaction(function):
-    """Run function as root and commit, restarting the transaction with the
-    locks it asks for, as trytond's dispatcher does"""
-    extras = {}
-    while True:
-        with Transaction().start(DB_NAME, 0, **extras) as transaction:
-            try:
-                function()
-            except TransactionError as error:
-                transaction.rollback()
-                error.fix(extras)
-                continue
-            transaction.commit()
-            return
+    "function() as root, committed (tools.in_committed_transaction)"
+    return tools.in_committed_transaction(DB_NAME, function)
 
 
 def binary_columns(transaction):

@@ -30,6 +30,24 @@ def use_throwaway_master_key():
             file.write(os.environ[KEY_ENV])
 
 
+def in_committed_transaction(database, function, user=0):
+    """function() in a transaction of user on database, committed; started
+    again with the locks it asks for, as trytond's dispatcher does.
+    Returns what function returns."""
+    from trytond.transaction import Transaction, TransactionError
+    extras = {}
+    while True:
+        with Transaction().start(database, user, **extras) as transaction:
+            try:
+                result = function()
+            except TransactionError as error:
+                transaction.rollback()
+                error.fix(extras)
+                continue
+            transaction.commit()
+            return result
+
+
 class Sink:
     "An aiosmtpd handler that keeps every message it receives"
 
