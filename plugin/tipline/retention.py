@@ -27,7 +27,7 @@ import datetime as dt
 import hashlib
 
 from dateutil.relativedelta import relativedelta
-from sql import Column, Literal, Null, Table
+from sql import Column, Null, Table
 from sql.aggregate import Count, Max
 
 from trytond.i18n import gettext
@@ -362,7 +362,7 @@ def _content_figures(ids):
     for model, name in (('tipline.message', 'messages'),
             ('tipline.evidence', 'files')):
         table = pool.get(model).__table__()
-        cursor.execute(*table.select(table.report, Count(Literal('*')),
+        cursor.execute(*table.select(table.report, Count(table.id),
                 where=table.report.in_(ids), group_by=[table.report]))
         for report_id, count in cursor:
             figures[report_id][name] = str(count)
