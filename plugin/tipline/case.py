@@ -31,7 +31,7 @@ from .clock import now as utcnow
 from .dedup import blinded_band_keys
 from .exceptions import CaseError
 from .readonly import ServerReadonly
-from .report import OPEN_STATES, SEVERITIES, TRUTHFULNESS
+from .states import OPEN_STATES, SEVERITIES, TRUTHFULNESS
 
 EPOCH = dt.datetime(1970, 1, 1)
 # What Case.update recomputes, and which of those changes the reports'
@@ -469,8 +469,9 @@ class Case(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
         return new
 
 
-class Report(metaclass=PoolMeta):
-    __name__ = 'tipline.report'
+class CaseMixin:
+    "tipline.report's case: the signature, the case it joins, bursts"
+    __slots__ = ()
 
     # Moderation facts, read by staff only (field access in case.xml):
     # loaded lazily, so reading a report's other fields never asks for them.

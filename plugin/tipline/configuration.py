@@ -1,8 +1,13 @@
 from trytond.model import ModelSingleton, ModelSQL, ModelView, fields
 from trytond.pyson import Eval
 
+from .appeal import AppealConfigurationMixin
+from .assignment import AssignmentConfigurationMixin
 from .authorless import AuthorlessRows
+from .conversation import ConversationConfigurationMixin
+from .priority import PriorityConfigurationMixin
 from .readonly import ServerReadonly
+from .review import ReviewConfigurationMixin
 
 DEFAULT_MIN_DESCRIPTION = 20
 DEFAULT_MAX_DESCRIPTION = 10000
@@ -11,8 +16,15 @@ DEFAULT_RETENTION_REMINDER_DAYS = 30
 DEFAULT_RECEIPT_ACCESS_DAYS = 180
 
 
-class Configuration(ServerReadonly, AuthorlessRows,
-        ModelSingleton, ModelSQL, ModelView):
+class Configuration(
+        ConversationConfigurationMixin,
+        PriorityConfigurationMixin,
+        ReviewConfigurationMixin,
+        AppealConfigurationMixin,
+        AssignmentConfigurationMixin,
+        ServerReadonly, AuthorlessRows, ModelSingleton, ModelSQL, ModelView):
+    """Tipline's settings; each concept keeps its own in the file named after
+    it, as a mixin listed here"""
     __name__ = 'tipline.configuration'
 
     min_description_length = fields.Integer(

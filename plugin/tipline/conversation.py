@@ -31,7 +31,8 @@ from .clock import now as utcnow
 from .encrypted import Encrypted, decrypt_values, store_encrypted
 from .exceptions import ConversationError, RetentionError
 from .readonly import ServerReadonly
-from .report import format_duration, in_groups
+from .access import in_groups
+from .clock import format_duration
 
 AWAITING = 'awaiting_reporter'
 # The states a moderator may ask the reporter from.
@@ -47,8 +48,9 @@ AUTHORS = [
 MAX_MESSAGE_LENGTH = 10000
 
 
-class Configuration(metaclass=PoolMeta):
-    __name__ = 'tipline.configuration'
+class ConversationConfigurationMixin:
+    "The conversation's limits and the reporter's time to answer"
+    __slots__ = ()
 
     reporter_answer_days = fields.Integer(
         "Days to Answer", required=True,
@@ -321,8 +323,9 @@ class Message(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
                     ('visibility', '=', 'shared')])
 
 
-class Report(metaclass=PoolMeta):
-    __name__ = 'tipline.report'
+class ConversationMixin:
+    "tipline.report's conversation: messages, the reporter's turn and its clock"
+    __slots__ = ()
 
     messages = fields.One2Many(
         'tipline.message', 'report', "Conversation", readonly=True,

@@ -35,7 +35,7 @@ from .encrypted import (
     Encrypted, decrypt, decrypt_values, store_encrypted)
 from .exceptions import FeedbackError
 from .readonly import ServerReadonly
-from .report import CLOSED_STATES
+from .states import CLOSED_STATES
 from .review import week_start
 
 SATISFACTION = [
@@ -75,8 +75,9 @@ def _anonymise(Model, records):
                 where=table.id == record.id))
 
 
-class Report(metaclass=PoolMeta):
-    __name__ = 'tipline.report'
+class SurveyMixin:
+    "tipline.report's survey: the invitation after resolution and the answer"
+    __slots__ = ()
 
     survey_invited = fields.Boolean(
         "Survey Invited", readonly=True,
