@@ -7,13 +7,12 @@ from .authorless import AuthorlessRows
 from .conversation import ConversationConfigurationMixin
 from .priority import PriorityConfigurationMixin
 from .readonly import ServerReadonly
+from .retention import RetentionConfigurationMixin
 from .review import ReviewConfigurationMixin
 
 DEFAULT_MIN_DESCRIPTION = 20
 DEFAULT_MAX_DESCRIPTION = 10000
 DEFAULT_MAX_EVIDENCE_MIB = 10
-DEFAULT_RETENTION_REMINDER_DAYS = 30
-DEFAULT_RECEIPT_ACCESS_DAYS = 180
 
 
 class Configuration(
@@ -22,6 +21,7 @@ class Configuration(
         ReviewConfigurationMixin,
         AppealConfigurationMixin,
         AssignmentConfigurationMixin,
+        RetentionConfigurationMixin,
         ServerReadonly, AuthorlessRows, ModelSingleton, ModelSQL, ModelView):
     """Tipline's settings; each concept keeps its own in the file named after
     it, as a mixin listed here"""
@@ -44,17 +44,6 @@ class Configuration(
         "Maximum Evidence Size (MiB)", required=True,
         domain=[('max_evidence_size', '>=', 1)],
         help="Largest file a reporter may attach as evidence.")
-    retention_reminder_days = fields.Integer(
-        "Expiry Reminder (days)", required=True,
-        domain=[('retention_reminder_days', '>=', 0)],
-        help="How many days before a report's content is deleted the "
-        "administrators are reminded by mail; no report is deleted sooner "
-        "after its reminder.")
-    receipt_access_days = fields.Integer(
-        "Status Page Access (days)", required=True,
-        domain=[('receipt_access_days', '>=', 0)],
-        help="How long after closure an anonymous reporter's receipt still "
-        "opens the status page; 0 for no end. Separate from retention.")
 
     @classmethod
     def default_min_description_length(cls):
@@ -67,11 +56,3 @@ class Configuration(
     @classmethod
     def default_max_evidence_size(cls):
         return DEFAULT_MAX_EVIDENCE_MIB
-
-    @classmethod
-    def default_retention_reminder_days(cls):
-        return DEFAULT_RETENTION_REMINDER_DAYS
-
-    @classmethod
-    def default_receipt_access_days(cls):
-        return DEFAULT_RECEIPT_ACCESS_DAYS

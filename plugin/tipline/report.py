@@ -15,7 +15,6 @@ from trytond.transaction import Transaction, without_check_access
 
 import tipline_core
 
-from . import retention
 from .audit import digest
 from .authorless import AuthorlessRows, authorless
 from .clock import now as utcnow
@@ -34,6 +33,7 @@ from .escalation import EscalationMixin
 from .feedback import SurveyMixin
 from .notification import NotificationMixin
 from .priority import PriorityMixin
+from .retention import RetentionMixin
 from .review import ReviewMixin
 
 __all__ = ['Report', 'OPEN_STATES', 'CLOSED_STATES', 'SEVERITIES',
@@ -123,28 +123,6 @@ class ReportCore(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
         help="When the reporter first had an answer: a message or the "
         "result.")
     closed_at = fields.DateTime("Closed At", readonly=True)
-    # Retention (retention.py)
-    expires_at = fields.DateTime(
-        "Expires At", readonly=True,
-        help="When the retention policy deletes the report's content; empty "
-        "while it is open or when no rule applies.")
-    retention_rule = fields.Many2One(
-        'tipline.retention.rule', "Retention Rule", readonly=True,
-        ondelete='SET NULL')
-    retention_reminded_at = fields.DateTime(
-        "Expiry Reminder Sent At", readonly=True)
-    legal_hold = fields.Boolean(
-        "Legal Hold", readonly=True,
-        help="Kept past its expiry until the hold is released.")
-    legal_hold_reason = fields.Text("Legal Hold Reason", readonly=True)
-    purged_at = fields.DateTime(
-        "Deleted At", readonly=True,
-        help="When the report's content was deleted under the retention "
-        "policy; only its record remains.")
-    retention_status = fields.Function(
-        fields.Char("Retention",
-            states={'invisible': ~Eval('retention_status')}),
-        'get_retention_status')
     acknowledge_by = fields.DateTime(
         "Acknowledge By", readonly=True, format='%H:%M',
         help="Deadline for acknowledging the report.")
@@ -335,8 +313,6 @@ class ReportCore(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
         cursor.execute(*table.update(
                 [table.state, table.outcome], ['resolved', 'not_upheld'],
                 where=table.state == 'rejected'))
-        cursor.execute(*table.update(
-                [table.legal_hold], [False], where=table.legal_hold == Null))
 
     @classmethod
     def default_state(cls):
@@ -344,10 +320,6 @@ class ReportCore(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
 
     @classmethod
     def default_anonymous(cls):
-        return False
-
-    @classmethod
-    def default_legal_hold(cls):
         return False
 
     @classmethod
@@ -423,13 +395,6 @@ class ReportCore(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
     def set_notes(cls, reports, name, value):
         value = (value or '').strip() or None
         store_encrypted(cls, {r.id: {name: value} for r in reports})
-
-    def get_retention_status(self, name):
-        "What the reporter reads once the content is gone"
-        if not self.purged_at:
-            return None
-        return gettext('tipline.msg_report_purged_status',
-            date=self.purged_at.strftime('%Y-%m-%d'))
 
     def get_reporter_display(self, name):
         if self.anonymous:
@@ -945,13 +910,6 @@ class ReportCore(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
     @Workflow.transition('closed')
     def close(cls, reports):
         cls.write(reports, {'closed_at': utcnow()})
-        retention.set_expiries(cls.browse(reports))
-
-    @classmethod
-    def apply_retention(cls):
-        """Cron: the expiries, the reminders and the purge of the retention
-        policy (retention.py)"""
-        return retention.apply(cls)
 
     @classmethod
     @ModelView.button
@@ -1003,6 +961,7 @@ class Report(
         AssignmentMixin,
         EscalationMixin,
         NotificationMixin,
+        RetentionMixin,
         ReportCore):
     """A report of abuse against a record, tracked until the reporter has an
     answer.

@@ -31,13 +31,15 @@ from sql import Column, Null, Table
 from sql.aggregate import Count, Max
 
 from trytond.i18n import gettext
-from trytond.model import ModelSQL, ModelView, fields, sequence_ordered
+from trytond.model import (
+    ModelSQL, ModelView, Workflow, fields, sequence_ordered)
 from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from . import sqlite
+from .access import in_groups
 from .audit import digest
 from .authorless import AuthorlessRows
 from .cache import invalidate
@@ -71,6 +73,91 @@ PURGED_REPORT_COLUMNS = {
     'legal_hold_reason': None, 'subject_tokens': '',
     }
 PURGE_BATCH = 100
+DEFAULT_REMINDER_DAYS = 30
+DEFAULT_RECEIPT_ACCESS_DAYS = 180
+
+
+class RetentionConfigurationMixin:
+    "The reminder before expiry, and how long receipts open the status page"
+    __slots__ = ()
+
+    retention_reminder_days = fields.Integer(
+        "Expiry Reminder (days)", required=True,
+        domain=[('retention_reminder_days', '>=', 0)],
+        help="How many days before a report's content is deleted the "
+        "administrators are reminded by mail; no report is deleted sooner "
+        "after its reminder.")
+    receipt_access_days = fields.Integer(
+        "Status Page Access (days)", required=True,
+        domain=[('receipt_access_days', '>=', 0)],
+        help="How long after closure an anonymous reporter's receipt still "
+        "opens the status page; 0 for no end. Separate from retention.")
+
+    @classmethod
+    def default_retention_reminder_days(cls):
+        return DEFAULT_REMINDER_DAYS
+
+    @classmethod
+    def default_receipt_access_days(cls):
+        return DEFAULT_RECEIPT_ACCESS_DAYS
+
+
+class RetentionMixin:
+    """tipline.report's retention: its expiry, a legal hold, and the
+    tombstone the purge leaves"""
+    __slots__ = ()
+
+    expires_at = fields.DateTime(
+        "Expires At", readonly=True,
+        help="When the retention policy deletes the report's content; empty "
+        "while it is open or when no rule applies.")
+    retention_rule = fields.Many2One(
+        'tipline.retention.rule', "Retention Rule", readonly=True,
+        ondelete='SET NULL')
+    retention_reminded_at = fields.DateTime(
+        "Expiry Reminder Sent At", readonly=True)
+    legal_hold = fields.Boolean(
+        "Legal Hold", readonly=True,
+        help="Kept past its expiry until the hold is released.")
+    legal_hold_reason = fields.Text("Legal Hold Reason", readonly=True)
+    purged_at = fields.DateTime(
+        "Deleted At", readonly=True,
+        help="When the report's content was deleted under the retention "
+        "policy; only its record remains.")
+    retention_status = fields.Function(
+        fields.Char("Retention",
+            states={'invisible': ~Eval('retention_status')}),
+        'get_retention_status')
+
+    @classmethod
+    def __register__(cls, module_name):
+        super().__register__(module_name)
+        table = cls.__table__()
+        Transaction().connection.cursor().execute(*table.update(
+                [table.legal_hold], [False], where=table.legal_hold == Null))
+
+    @classmethod
+    def default_legal_hold(cls):
+        return False
+
+    def get_retention_status(self, name):
+        "What the reporter reads once the content is gone"
+        if not self.purged_at:
+            return None
+        return gettext('tipline.msg_report_purged_status',
+            date=self.purged_at.strftime('%Y-%m-%d'))
+
+    @classmethod
+    @ModelView.button
+    @Workflow.transition('closed')
+    def close(cls, reports):
+        super().close(reports)
+        set_expiries(cls.browse(reports))
+
+    @classmethod
+    def apply_retention(cls):
+        "Cron: the expiries, the reminders and the purge that are due"
+        return apply(cls)
 
 
 class RetentionRule(ServerReadonly, AuthorlessRows, sequence_ordered(),
@@ -597,7 +684,6 @@ class Hold(Wizard):
     hold = StateTransition()
 
     def transition_hold(self):
-        from .report import in_groups
         if not in_groups('group_tipline_admin'):
             raise RetentionError(gettext('tipline.msg_retention_admin_only'))
         Retention = Pool().get('tipline.report.retention')
