@@ -821,7 +821,8 @@ class ReportCore(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
     @classmethod
     def status_for_receipt(cls, number, receipt):
         """The public status of the anonymous report number, if receipt is
-        its receipt; None for any wrong answer, whatever was wrong."""
+        its receipt and still opens it (retention.py); None for any wrong
+        answer, whatever was wrong."""
         try:
             number = tipline_core.parse_tracking_number(number or '')
         except tipline_core.InvalidInput:
@@ -841,7 +842,7 @@ class ReportCore(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
                 receipt or '', bytes(stored) if stored else dummy_receipt_hash())
         except tipline_core.InvalidInput:
             valid = False
-        if not (valid and stored):
+        if not (valid and stored) or reports[0].receipt_access_ended():
             return None
         return reports[0]
 

@@ -147,6 +147,14 @@ class RetentionMixin:
         return gettext('tipline.msg_report_purged_status',
             date=self.purged_at.strftime('%Y-%m-%d'))
 
+    def receipt_access_ended(self):
+        """Whether the receipt no longer opens the status page: the
+        configured days after closure have passed"""
+        Configuration = Pool().get('tipline.configuration')
+        days = Configuration(1).receipt_access_days
+        return bool(days and self.closed_at
+            and utcnow() >= self.closed_at + dt.timedelta(days=days))
+
     @classmethod
     @ModelView.button
     @Workflow.transition('closed')

@@ -19,6 +19,7 @@ from trytond.wsgi import app
 
 import tipline_core
 
+from . import subject_access
 from .authorless import AuthorlessRows
 from .clock import now as utcnow
 from .exceptions import AppealError
@@ -232,16 +233,8 @@ def _template(name):
         return MarkupTemplate(file, filename=name)
 
 
-def _render(language, status=200, template_name='status.html', **values):
-    template = _template(template_name)
-    with Transaction().set_context(language=language):
-        def _(name, **variables):
-            return gettext('tipline.msg_status_' + name, **variables)
-        body = template.generate(
-            _=_, language=language, languages=LANGUAGES, **values).render(
-            'html', doctype='html5', encoding='utf-8')
-    response = Response(body, status=status,
-        content_type='text/html; charset=utf-8')
+def _secure(response):
+    "The headers every public page's answer carries"
     response.headers['Cache-Control'] = 'no-store'
     response.headers['X-Frame-Options'] = 'DENY'
     response.headers['X-Content-Type-Options'] = 'nosniff'
@@ -252,6 +245,26 @@ def _render(language, status=200, template_name='status.html', **values):
         "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
         "frame-ancestors 'none'")
     return response
+
+
+def _attachment(filename, content):
+    "A text file to save, not to show"
+    response = Response(content, content_type='text/plain; charset=utf-8')
+    response.headers['Content-Disposition'] = (
+        'attachment; filename="%s"' % filename)
+    return _secure(response)
+
+
+def _render(language, status=200, template_name='status.html', **values):
+    template = _template(template_name)
+    with Transaction().set_context(language=language):
+        def _(name, **variables):
+            return gettext('tipline.msg_status_' + name, **variables)
+        body = template.generate(
+            _=_, language=language, languages=LANGUAGES, **values).render(
+            'html', doctype='html5', encoding='utf-8')
+    return _secure(Response(body, status=status,
+            content_type='text/html; charset=utf-8'))
 
 
 def receipt_holder(pool, request):
@@ -313,6 +326,11 @@ def status_page(request, pool):
         return page(failed=True, number=number)
     if refusal:
         return too_many_attempts(page(limited=True, number=number), refusal)
+    if request.form.get('action') == 'download':
+        # What Tipline holds about the report (GDPR Art. 15), behind the
+        # same receipt check and limits as the page.
+        with Transaction().set_context(language=language):
+            return _attachment(*subject_access.download(report, language))
     appeal = {'error': None, 'reason': '', 'done': False}
     if request.form.get('action') == 'appeal':
         reason = (request.form.get('reason') or '')[:20000]
@@ -340,6 +358,7 @@ def status_page(request, pool):
             'appeal_deadline': report.appeal_deadline,
             'survey': report.survey_open,
             'new_messages': report.new_messages,
+            'deleted': report.retention_status,
             }
     return page(report=values, number=report.tracking_number,
         receipt=receipt, appeal=appeal)

@@ -161,6 +161,8 @@ class RetentionTestCase(unittest.TestCase):
         config_ = Configuration(1)
         config_.default_jurisdiction = eu
         config_.retention_reminder_days = REMINDER.days
+        # The status page stays open longer than the content is kept.
+        config_.receipt_access_days = 730
         config_.save()
         Rule.create([{
                     'jurisdiction': eu.id, 'period': 1,
@@ -476,6 +478,28 @@ class RetentionTestCase(unittest.TestCase):
         self.assertTrue("Deleted under the retention policy" in page,
             page[page.find('<main>'):][:600])
 
+    def test_the_anonymous_reporter_downloads_from_the_status_page(self):
+        "With the receipt only, behind the status page's check"
+        report_id, receipt = self.reports['held']
+        number = self.committed(lambda: self.report('held').tracking_number)
+        client = Client(app, Response)
+        url = '/%s/tipline/status' % self.db
+        response = client.post(url, data={
+                'number': number, 'receipt': receipt, 'action': 'download'})
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response.headers['Content-Disposition'],
+            'attachment; filename="tipline-%s.txt"' % number)
+        self.assertEqual(response.headers['Cache-Control'], 'no-store')
+        text = response.get_data(as_text=True)
+        self.assertIn("Payments to a company owned by a manager.", text)
+        self.assertIn("You reported anonymously", text)
+        self.assertNotIn("proceedings", text)  # the hold is not the reporter's
+
+        wrong = client.post(url, data={'number': number,
+                'receipt': '0000-0000-0000-0000', 'action': 'download'})
+        self.assertNotIn('Content-Disposition', wrong.headers)
+        self.assertNotIn("Payments to a company", wrong.get_data(as_text=True))
+
     def test_a_legal_hold_stops_the_purge_and_is_recorded(self):
         def held():
             report = self.report('held')
@@ -585,4 +609,128 @@ class RetentionAccessTestCase(unittest.TestCase):
             with self.assertRaises(KeyError):
                 Pool().get('tipline.keyset').data_keys(
                     [report.id], create=True)
+            transaction.rollback()
+
+
+class SubjectAccessTestCase(unittest.TestCase):
+    """The reporter's copy of what Tipline holds (GDPR Art. 15): their own
+    report and nothing else"""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        drop_db()
+        activate_module(['tipline'])
+        cls.addClassCleanup(drop_db)
+
+    def setUp(self):
+        self.addCleanup(clock.reset)
+
+    def users(self):
+        pool = Pool()
+        User = pool.get('res.user')
+        ModelData = pool.get('ir.model.data')
+        return User.create([{
+                    'name': "SAR-REPORTER-NAME", 'login': 'sar-reporter',
+                    }, {
+                    'name': "Other Reporter", 'login': 'sar-OTHER-REPORTER',
+                    }, {
+                    'name': "Moderator", 'login': 'sar-MODERATOR-LOGIN',
+                    'groups': [('add', [tools.moderator_group()])],
+                    }, {
+                    'name': "Custodian", 'login': 'sar-CUSTODIAN-LOGIN',
+                    'groups': [('add', [ModelData.get_id(
+                                    'tipline', 'group_tipline_custodian')])],
+                    }])
+
+    def test_the_file_holds_the_reporters_own_report_only(self):
+        with Transaction().start(DB_NAME, 0) as transaction:
+            pool = Pool()
+            Report = pool.get('tipline.report')
+            Message = pool.get('tipline.message')
+            Access = pool.get('tipline.identity_access')
+            Event = pool.get('tipline.audit_event')
+            SubjectAccess = pool.get(
+                'tipline.report.subject_access', type='report')
+            reporter, other, moderator, custodian = self.users()
+            party = tools.make_party("SAR Supplier")
+            fraud = tools.category('fraud')
+            report, _ = tools.file_report(reporter, party, fraud,
+                "SAR-DESCRIPTION: invoices for work never done.",
+                evidence=[('SAR-FILE.txt', b'file')])
+            tools.file_report(other, party, fraud,
+                "SAR-OTHER-DESCRIPTION: the same invoices, again.")
+            Report.write([report], {
+                    'assigned_to': moderator.id,
+                    'internal_notes': "SAR-INTERNAL-NOTE",
+                    'evidence_notes': "SAR-EVIDENCE-NOTE",
+                    'reporter_message': "SAR-ANSWER",
+                    })
+            with Transaction().set_user(moderator.id):
+                Message.post_as_moderator(report, "SAR-SHARED-MESSAGE")
+                Message.post_as_moderator(report, "SAR-INTERNAL-MESSAGE",
+                    visibility='internal',
+                    files=[('SAR-INTERNAL-FILE.txt', b'internal')])
+            Access.create([{'report': report.id, 'custodian': custodian.id,
+                        'accessed_at': clock.now(),
+                        'reason': "SAR-REVEAL-REASON"}])
+
+            with Transaction().set_user(reporter.id), check_access():
+                ext, content, _, name = SubjectAccess.execute(
+                    [report.id], {})
+            text = content.decode('utf-8')
+            self.assertEqual(ext, 'txt')
+            self.assertIn(report.tracking_number, name)
+            for present in ("SAR-DESCRIPTION", "SAR-FILE.txt",
+                    "SAR-SHARED-MESSAGE", "SAR-ANSWER", "SAR-REPORTER-NAME",
+                    "sar-reporter", report.tracking_number,
+                    "revealed to a custodian on"):
+                self.assertIn(present, text)
+            for absent in ("SAR-OTHER", "SAR-MODERATOR", "MODERATOR-LOGIN",
+                    "SAR-CUSTODIAN", "SAR-INTERNAL", "SAR-EVIDENCE-NOTE",
+                    "SAR-REVEAL-REASON"):
+                self.assertNotIn(absent, text)
+            # The internal message and its file are not even counted.
+            self.assertEqual(text.count("  Message\n"), 1, text)
+            self.assertNotIn("File added", text.split("HISTORY")[1]
+                .split("Message")[1], text)
+            kinds = [e.kind for e in Event.search(
+                    [('report', '=', report.id)])]
+            self.assertEqual(kinds[-1], 'subject_access')
+
+            # Nobody else gets it: not the moderator, not the other
+            # reporter.
+            for user in (moderator, other):
+                with Transaction().set_user(user.id), check_access(), \
+                        self.assertRaises(Exception):
+                    SubjectAccess.execute([report.id], {})
+            transaction.rollback()
+
+    def test_the_receipt_stops_opening_the_status_page(self):
+        "Access ends the configured days after closure, whatever retention"
+        with Transaction().start(DB_NAME, 0,
+                _lock_tables=['tipline_report', 'tipline_configuration']
+                ) as transaction:
+            pool = Pool()
+            Report = pool.get('tipline.report')
+            Configuration = pool.get('tipline.configuration')
+            config_ = Configuration(1)
+            config_.receipt_access_days = 30
+            config_.save()
+            report, receipt = Report.file(tools.make_party("Receipt Ltd"),
+                tools.category('fraud'), "A contract signed twice.",
+                anonymous=True)
+            number = report.tracking_number
+            self.assertEqual(Report.status_for_receipt(number, receipt),
+                report)
+            Report.write([report], {'severity_assessment': 'low'})
+            Report.triage([report])
+            Report.write([report], {'outcome': 'not_upheld'})
+            Report.resolve([report])
+            Report.close([report])
+            clock.travel(days=29)
+            self.assertEqual(Report.status_for_receipt(number, receipt),
+                report)
+            clock.travel(days=2)
+            self.assertIsNone(Report.status_for_receipt(number, receipt))
             transaction.rollback()
