@@ -37,6 +37,7 @@ __all__ = [
     "ciphertext_prefix",
     "BlindIndexer",
     "blind_index",
+    "blind_index_key",
     "new_receipt",
     "hash_receipt",
     "verify_receipt",
@@ -394,6 +395,17 @@ class BlindIndexer:
     def __init__(self, master_key: bytes) -> None:
         self._native = _native.BlindIndexer(master_key)
 
+    @classmethod
+    @_translate_errors()
+    def from_key(cls, index_key: bytes) -> BlindIndexer:
+        """An indexer over an index key kept apart from the master key
+        (``blind_index_key(master_key)`` gives the same indexes as
+        ``BlindIndexer(master_key)``), so that indexes survive a change of
+        master key."""
+        indexer = cls.__new__(cls)
+        indexer._native = _native.BlindIndexer.from_key(index_key)
+        return indexer
+
     @_translate_errors()
     def index(self, value: bytes, purpose: bytes | str = b"reporter") -> bytes:
         """The index of ``value``; ``purpose`` (1-256 bytes, a str is UTF-8
@@ -407,6 +419,12 @@ def blind_index(
 ) -> bytes:
     """One-off ``BlindIndexer(master_key).index(value, purpose)``."""
     return _native.BlindIndexer(master_key).index(value, _purpose_bytes(purpose))
+
+
+@_translate_errors()
+def blind_index_key(master_key: bytes) -> bytes:
+    """The 32-byte index key that ``BlindIndexer(master_key)`` derives."""
+    return _native.blind_index_key(master_key)
 
 
 # --- Receipts ------------------------------------------------------------------

@@ -404,3 +404,12 @@ def test_data_key_rewrap_survives_destroying_the_old_keyset_key(
         ciphertext, AAD) == b"kept"
     with pytest.raises(TypeError):
         tipline_core.DataKey(None)
+
+
+def test_blind_index_from_a_kept_index_key():
+    master = tipline_core.new_master_key()
+    kept = BlindIndexer.from_key(tipline_core.blind_index_key(master))
+    assert kept.index(b"alice", "reporter") == BlindIndexer(master).index(
+        b"alice", "reporter")
+    with pytest.raises(InvalidInput):
+        BlindIndexer.from_key(b"short")
