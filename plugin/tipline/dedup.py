@@ -32,7 +32,6 @@ import tipline_core
 from .authorless import AuthorlessRows
 from .encrypted import Encrypted, encrypt
 from .filing import insert_rows
-from .keys import master_key
 from .readonly import ServerReadonly
 
 logger = logging.getLogger(__name__)
@@ -62,7 +61,7 @@ def _signer(version=tipline_core.SIGNATURE_VERSION):
 
 def blinded_band_keys(signature):
     "The band keys of signature, blinded under the master key, as hex"
-    indexer = tipline_core.BlindIndexer(master_key())
+    indexer = Pool().get('tipline.keyset').indexer()
     return [indexer.index(key.to_bytes(8, 'little'), BAND_PURPOSE)[
             :BAND_KEY_BYTES].hex()
         for key in tipline_core.band_keys(signature)]

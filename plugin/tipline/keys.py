@@ -19,6 +19,7 @@ import threading
 import time
 
 from sql import Null
+from sql.conditionals import Coalesce
 
 from trytond import config
 from trytond.cache import Cache
@@ -29,6 +30,7 @@ import tipline_core
 
 from .authorless import AuthorlessRows
 from .cache import invalidate
+from .encrypted import Encrypted
 from .readonly import ServerReadonly
 
 KEY_FILE_SECTION, KEY_FILE_OPTION = 'tipline', 'key_file'
@@ -41,6 +43,10 @@ class MasterKeyMissing(RuntimeError):
 
 class ReencryptionConflict(RuntimeError):
     "Re-encryption kept conflicting with concurrent writes"
+
+
+class EpochChangePending(RuntimeError):
+    "A master-key epoch change forbids this step for now"
 
 
 MISSING_KEY_MESSAGE = (
@@ -95,11 +101,36 @@ def data_key_associated_data(report_id):
     return associated_data('tipline.report', 'data_key', report_id)
 
 
+def index_key_associated_data(record_id):
+    "What binds the encrypted blind-index key to the keyset's row"
+    return associated_data('tipline.keyset', 'index_key', record_id)
+
+
 class Keyset(ServerReadonly, AuthorlessRows, ModelSQL):
-    "The data keys, wrapped under the master key"
+    """The data keys, wrapped under the master key, and the blind-index key.
+
+    Master-key epochs: tipline-keys new-epoch wraps the keyset under a new
+    master key and keeps the wrap under the previous one until every
+    server has moved to the new key (tipline-keys end-epoch); the keyset
+    cannot change in between.  The blind-index key is kept here, encrypted
+    under the keyset, so that reporter tokens and band keys survive a new
+    master key and the old one can be destroyed once the backups made under
+    it have expired."""
     __name__ = 'tipline.keyset'
 
     wrapped = fields.Binary("Wrapped Keyset", required=True)
+    previous_wrapped = fields.Binary(
+        "Keyset Under the Previous Master Key",
+        help="Kept while an epoch change is under way, for the servers "
+        "that still use the previous master key.")
+    epoch = fields.Integer("Master Key Epoch")
+    epoch_started_at = fields.DateTime("Epoch Started At")
+    previous_epoch_ended_at = fields.DateTime(
+        "Previous Epoch Ended At",
+        help="Backups made before this hold the keyset under the previous "
+        "master key.")
+    index_key_enc = Encrypted(
+        "Encrypted Blind Index Key", 'index_key', wraps_keys=True)
 
     _version_cache = Cache('tipline.keyset.version', context=False)
     _ciphers = {}
@@ -117,11 +148,29 @@ class Keyset(ServerReadonly, AuthorlessRows, ModelSQL):
         super().__register__(module_name)
         table = cls.__table__()
         cursor = Transaction().connection.cursor()
-        cursor.execute(*table.select(table.id, limit=1))
-        if not cursor.fetchone():
+        cursor.execute(*table.select(table.id, table.index_key_enc, limit=1))
+        row = cursor.fetchone()
+        now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+        if not row:
             keyset = tipline_core.Keyset.generate()
             cursor.execute(*table.insert(
-                    [table.wrapped], [[keyset.to_bytes(master_key())]]))
+                    [table.wrapped, table.epoch, table.epoch_started_at],
+                    [[keyset.to_bytes(master_key()), 1, now]]))
+            cursor.execute(*table.select(table.id, limit=1))
+            (record_id,), index_key = cursor.fetchone(), os.urandom(32)
+        elif row[1] is None:
+            # Databases made before: the key derived from the master key,
+            # so that every stored index stays valid.
+            record_id = row[0]
+            index_key = tipline_core.blind_index_key(master_key())
+        else:
+            return
+        cipher = tipline_core.FieldCipher(cls.keyset())
+        cursor.execute(*table.update(
+                [table.index_key_enc, table.epoch],
+                [cipher.encrypt(index_key, index_key_associated_data(
+                            record_id)), Coalesce(table.epoch, 1)],
+                where=table.id == record_id))
 
     @classmethod
     def on_modification(cls, mode, records, field_names=None):
@@ -129,29 +178,59 @@ class Keyset(ServerReadonly, AuthorlessRows, ModelSQL):
         cls._version_cache.clear()
 
     @classmethod
-    def _load(cls):
-        "The stored row: (id, wrapped bytes)"
+    def _row(cls):
+        "The stored row (a browse record read behind the rules)"
         table = cls.__table__()
         cursor = Transaction().connection.cursor()
         cursor.execute(*table.select(
-                table.id, table.wrapped, order_by=table.id.asc, limit=1))
+                table.id, order_by=table.id.asc, limit=1))
         row = cursor.fetchone()
         if not row:
             raise MasterKeyMissing(
                 "The Tipline keyset is missing from the database; "
                 "run trytond-admin -u tipline to create it.")
-        return row[0], bytes(row[1])
+        return row[0]
+
+    @classmethod
+    def _load(cls):
+        """The stored row: (id, wrapped bytes, the wrap under the previous
+        master key or None, the encrypted index key)"""
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*table.select(
+                table.id, table.wrapped, table.previous_wrapped,
+                table.index_key_enc, where=table.id == cls._row()))
+        record_id, wrapped, previous, index_key = cursor.fetchone()
+        return (record_id, bytes(wrapped),
+            bytes(previous) if previous is not None else None,
+            bytes(index_key) if index_key is not None else None)
+
+    @staticmethod
+    def _unwrap(wrapped, previous):
+        """The keyset under this process's master key: the current wrap, or
+        while an epoch change is under way the previous one"""
+        try:
+            return tipline_core.Keyset.from_bytes(wrapped, master_key())
+        except tipline_core.DecryptionError:
+            if previous is None:
+                raise
+            return tipline_core.Keyset.from_bytes(previous, master_key())
 
     @classmethod
     def keyset(cls):
         "The current keyset, as stored (a fresh object the caller may change)"
-        _, wrapped = cls._load()
-        return tipline_core.Keyset.from_bytes(wrapped, master_key())
+        _, wrapped, previous, _ = cls._load()
+        return cls._unwrap(wrapped, previous)
 
     @classmethod
     def store(cls, keyset):
         "Replace the stored keyset by keyset, wrapped under the master key"
-        record_id, _ = cls._load()
+        record_id, _, previous, _ = cls._load()
+        if previous is not None:
+            raise EpochChangePending(
+                "a master-key epoch change is under way: run tipline-keys "
+                "end-epoch once every server uses the new key file, then "
+                "change the keys")
         cls.write([cls(record_id)], {
                 'wrapped': keyset.to_bytes(master_key()),
                 })
@@ -160,21 +239,86 @@ class Keyset(ServerReadonly, AuthorlessRows, ModelSQL):
     def cipher(cls, reload=False):
         """The FieldCipher of the current keyset, shared by the process;
         reload reads the stored keyset again whatever the cache says"""
+        return cls._cached(reload)[0]
+
+    @classmethod
+    def indexer(cls):
+        "The BlindIndexer of the stored index key, shared by the process"
+        return cls._cached()[1]
+
+    @classmethod
+    def _cached(cls, reload=False):
+        "(FieldCipher, BlindIndexer) of the stored row, cached per database"
         database = Transaction().database.name
         version = cls._version_cache.get(database)
         with cls._ciphers_lock:
             cached = cls._ciphers.get(database)
             if (not reload and version is not None and cached
                     and cached[0] == version):
-                return cached[1]
-        _, wrapped = cls._load()
-        version = hashlib.sha256(wrapped).hexdigest()
-        cipher = tipline_core.FieldCipher(
-            tipline_core.Keyset.from_bytes(wrapped, master_key()))
+                return cached[1:]
+        record_id, wrapped, previous, index_key = cls._load()
+        version = hashlib.sha256(
+            wrapped + (previous or b'') + (index_key or b'')).hexdigest()
+        cipher = tipline_core.FieldCipher(cls._unwrap(wrapped, previous))
+        if index_key is not None:
+            indexer = tipline_core.BlindIndexer.from_key(cipher.decrypt(
+                    index_key, index_key_associated_data(record_id)))
+        else:  # before trytond-admin -u tipline stored it
+            indexer = tipline_core.BlindIndexer(master_key())
         with cls._ciphers_lock:
-            cls._ciphers[database] = (version, cipher)
+            cls._ciphers[database] = (version, cipher, indexer)
         cls._version_cache.set(database, version)
-        return cipher
+        return cipher, indexer
+
+    # Master-key epochs ------------------------------------------------------
+
+    @classmethod
+    def epoch_state(cls):
+        "(epoch, started at, previous wrap pending, previous epoch ended at)"
+        record = cls(cls._row())
+        return (record.epoch or 1, record.epoch_started_at,
+            record.previous_wrapped is not None,
+            record.previous_epoch_ended_at)
+
+    @classmethod
+    def new_epoch(cls, new_master_key):
+        """Wrap the keyset under new_master_key as well; the wrap under the
+        current master key stays until end_epoch.  Returns the new epoch."""
+        record_id, wrapped, previous, _ = cls._load()
+        if previous is not None:
+            raise EpochChangePending(
+                "an epoch change is already under way: finish it with "
+                "tipline-keys end-epoch first")
+        # Only from the current master key, which must open the keyset.
+        keyset = tipline_core.Keyset.from_bytes(wrapped, master_key())
+        if new_master_key == master_key():
+            raise EpochChangePending(
+                "the new master key is the one in use")
+        record = cls(record_id)
+        epoch = (record.epoch or 1) + 1
+        cls.write([record], {
+                'previous_wrapped': wrapped,
+                'wrapped': keyset.to_bytes(new_master_key),
+                'epoch': epoch,
+                'epoch_started_at': dt.datetime.now(
+                    dt.timezone.utc).replace(tzinfo=None),
+                })
+        return epoch
+
+    @classmethod
+    def end_epoch(cls):
+        """Forget the wrap under the previous master key; only from a
+        process whose master key opens the current wrap.  Returns when."""
+        record_id, wrapped, previous, _ = cls._load()
+        if previous is None:
+            raise EpochChangePending("no epoch change is under way")
+        tipline_core.Keyset.from_bytes(wrapped, master_key())
+        now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+        cls.write([cls(record_id)], {
+                'previous_wrapped': None,
+                'previous_epoch_ended_at': now,
+                })
+        return now
 
     @classmethod
     def encrypt(cls, model, field, record_id, plaintext, data_key=None):
@@ -283,10 +427,9 @@ class Keyset(ServerReadonly, AuthorlessRows, ModelSQL):
     @classmethod
     def reporter_token(cls, user_id):
         """The blind index that stands for a reporter: stable for a user,
-        meaningless without the master key."""
-        return tipline_core.blind_index(
-            master_key(), b'res.user:%d' % int(user_id),
-            purpose=b'reporter').hex()
+        meaningless without the index key."""
+        return cls.indexer().index(
+            b'res.user:%d' % int(user_id), b'reporter').hex()
 
 
 # --- Stored values -----------------------------------------------------------

@@ -7,6 +7,8 @@
     tipline-keys disable ID -c CONF -d DB
     tipline-keys enable ID  -c CONF -d DB
     tipline-keys destroy ID -c CONF -d DB [--yes]
+    tipline-keys new-epoch NEW_KEY_FILE -c CONF -d DB
+    tipline-keys end-epoch -c CONF -d DB
 
 The master key comes from ``[tipline] key_file`` of the configuration or from
 TIPLINE_MASTER_KEY, exactly as for the server.  Nothing here prints key bytes
@@ -54,7 +56,44 @@ def load_keyset(database):
 
 def store_keyset(keyset):
     from trytond.pool import Pool
-    Pool().get('tipline.keyset').store(keyset)
+    try:
+        Pool().get('tipline.keyset').store(keyset)
+    except keys().EpochChangePending as exception:
+        raise CommandError(str(exception)) from None
+
+
+def epoch_settings():
+    """([tipline] master_key_epoch_days, [tipline] backup_retention_days):
+    how often the master key should change, how long backups are kept"""
+    from trytond import config
+    return tuple(config.getint('tipline', name, default=0) or 0
+        for name in ('master_key_epoch_days', 'backup_retention_days'))
+
+
+def write_epoch_status(out, state, now):
+    "The master-key epoch lines of tipline-keys status"
+    import datetime as dt
+    epoch, started, pending, previous_ended = state
+    every, backups = epoch_settings()
+    out.write("\nMaster key epoch %d%s.\n" % (epoch,
+            ", since %s" % started.strftime('%Y-%m-%d') if started else ''))
+    if pending:
+        out.write("The keyset is also wrapped under the previous master key: "
+            "once every server uses the new key file, run tipline-keys "
+            "end-epoch.\n")
+    elif previous_ended:
+        out.write("Backups made before %s hold the keyset under the "
+            "previous master key" % previous_ended.strftime('%Y-%m-%d'))
+        if backups:
+            out.write("; destroy every copy of that key after %s, when the "
+                "last of them has expired" % (
+                    previous_ended + dt.timedelta(days=backups)).strftime(
+                    '%Y-%m-%d'))
+        out.write(".\n")
+    if every and started and now - started >= dt.timedelta(days=every):
+        out.write("A new master-key epoch is due (every %d days): "
+            "tipline-keys create NEW_FILE, then tipline-keys new-epoch "
+            "NEW_FILE.\n" % every)
 
 
 @contextlib.contextmanager
@@ -112,12 +151,17 @@ def command_create(args, out):
 
 
 def command_status(args, out):
+    from trytond.pool import Pool
     from trytond.transaction import Transaction
+
+    from trytond.modules.tipline.clock import now as utcnow
     open_database(args.config, args.database)
     with Transaction().start(args.database, 0, readonly=True):
         keyset = load_keyset(args.database)
         columns, skipped = keys().stored_encrypted_columns()
         usage = keys().key_usage(columns)
+        epoch_state = Pool().get('tipline.keyset').epoch_state()
+        now = utcnow()
     total = keys().total_usage(usage)
     primary = keyset.primary_id
     out.write("Database %s, master key from the %s\n\n" % (
@@ -157,6 +201,7 @@ def command_status(args, out):
     if total[keys().MALFORMED]:
         out.write("\nUnreadable: %d values are not Tipline ciphertexts\n"
             % total[keys().MALFORMED])
+    write_epoch_status(out, epoch_state, now)
     pending = keys().pending_count(usage, primary)
     if pending:
         out.write(
@@ -324,6 +369,68 @@ def command_destroy(args, out):
     return EXIT_OK
 
 
+def command_new_epoch(args, out):
+    from trytond.pool import Pool
+    path = os.path.abspath(args.file)
+    try:
+        new_key = tipline_core.load_master_key_file(path)
+    except tipline_core.MasterKeyError as exception:
+        raise CommandError(exception.message) from None
+    open_database(args.config, args.database)
+    with keyset_transaction(args.database) as transaction:
+        load_keyset(args.database)
+        Keyset = Pool().get('tipline.keyset')
+        try:
+            epoch = Keyset.new_epoch(new_key)
+        except keys().EpochChangePending as exception:
+            raise CommandError(str(exception)) from None
+        except tipline_core.DecryptionError:
+            raise CommandError(
+                "an epoch starts from the current master key: this one (%s) "
+                "only opens the keyset under the previous one"
+                % master_key_source()) from None
+        transaction.commit()
+    out.write(
+        "Master key epoch %(epoch)d: the keyset is now wrapped under\n"
+        "%(path)s, and still under the old master key for the servers that\n"
+        "use it. Now:\n"
+        "  1. point key_file at %(path)s in the configuration of every\n"
+        "     trytond process, and restart them;\n"
+        "  2. run tipline-keys end-epoch with that configuration;\n"
+        "  3. keep the old key file until the last backup made before step 2\n"
+        "     has expired, then destroy every copy of it: those backups can\n"
+        "     then never be read.\n" % {'epoch': epoch, 'path': path})
+    return EXIT_OK
+
+
+def command_end_epoch(args, out):
+    from trytond.pool import Pool
+
+    from trytond.modules.tipline.sqlite import reclaim
+    open_database(args.config, args.database)
+    with keyset_transaction(args.database) as transaction:
+        Keyset = Pool().get('tipline.keyset')
+        try:
+            ended = Keyset.end_epoch()
+        except keys().EpochChangePending as exception:
+            raise CommandError(str(exception)) from None
+        except tipline_core.DecryptionError:
+            raise CommandError(
+                "this master key (%s) is the previous one: point key_file at "
+                "the new key file first" % master_key_source()) from None
+        transaction.commit()
+    # The old wrap's bytes out of the file and its log as well.
+    reclaim(args.database)
+    _, backups = epoch_settings()
+    out.write("The keyset is wrapped under the new master key only. Backups "
+        "made before %s need the old key file; destroy every copy of it "
+        "once the last of them has expired%s.\n" % (
+            ended.strftime('%Y-%m-%d %H:%M UTC'),
+            " (after %d days, [tipline] backup_retention_days)" % backups
+            if backups else ""))
+    return EXIT_OK
+
+
 # --- Command line ------------------------------------------------------------
 
 def build_parser():
@@ -363,6 +470,19 @@ def build_parser():
         '--max-batches', type=int, default=None, metavar='N',
         help="stop after N batches; run again to go on")
     reencrypt_parser.set_defaults(func=command_reencrypt)
+
+    new_epoch = commands.add_parser(
+        'new-epoch', parents=[database],
+        help="wrap the keyset under a new master key (from a key file made "
+        "with create); servers on the old key go on until end-epoch")
+    new_epoch.add_argument('file', metavar='NEW_KEY_FILE')
+    new_epoch.set_defaults(func=command_new_epoch)
+
+    end_epoch = commands.add_parser(
+        'end-epoch', parents=[database],
+        help="forget the wrap under the previous master key, once every "
+        "server uses the new one")
+    end_epoch.set_defaults(func=command_end_epoch)
 
     for name, function, text in [
             ('disable', command_disable,

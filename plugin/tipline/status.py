@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 from trytond import backend
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, Unique, fields
+from trytond.pool import Pool
 from trytond.protocols.wrappers import with_pool, with_transaction
 from trytond.transaction import Transaction
 from trytond.wsgi import app
@@ -23,7 +24,6 @@ from . import subject_access
 from .authorless import AuthorlessRows
 from .clock import now as utcnow
 from .exceptions import AppealError
-from .keys import master_key
 from .readonly import ServerReadonly
 
 # Rate limits of the status page (and of the survey, which checks the same
@@ -122,14 +122,12 @@ class StatusAttempt(ServerReadonly, AuthorlessRows, ModelSQL):
     def keys_for(client, number):
         """Blind indexes of the client address and of the number with the
         client address: neither addresses nor numbers are stored in clear"""
-        master = master_key()
+        indexer = Pool().get('tipline.keyset').indexer()
         client = (client or '').encode()
         return (
-            tipline_core.blind_index(
-                master, client, purpose=b'status client').hex(),
-            tipline_core.blind_index(
-                master, (number or '').encode() + b'\0' + client,
-                purpose=b'status number and client').hex())
+            indexer.index(client, b'status client').hex(),
+            indexer.index((number or '').encode() + b'\0' + client,
+                b'status number and client').hex())
 
     @classmethod
     def take_check(cls, keys):

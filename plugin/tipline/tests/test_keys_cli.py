@@ -543,6 +543,99 @@ class KeysCliTestCase(unittest.TestCase):
                 'signature'}, unreadable)
         self.assertEqual(self.read_report(kept)[0], kept_description)
 
+    def key_file(self, directory, name, key=None):
+        "A master key file in directory: (path, its key as hex)"
+        path = os.path.join(directory, name)
+        tipline_core.create_master_key_file(path, master_key=key)
+        return path, tipline_core.load_master_key_file(path).hex()
+
+    def backup(self, report_id):
+        """What a backup holds of report_id: the wrapped keyset, the
+        report's wrapped data key and its description"""
+        with Transaction().start(DB_NAME, 0, readonly=True) as transaction:
+            cursor = transaction.connection.cursor()
+            keyset, report = Table('tipline_keyset'), Table('tipline_report')
+            cursor.execute(*keyset.select(keyset.wrapped))
+            wrapped, = cursor.fetchone()
+            cursor.execute(*report.select(
+                    report.data_key_enc, report.description_enc,
+                    where=report.id == report_id))
+            data_key, description = cursor.fetchone()
+            return bytes(wrapped), bytes(data_key), bytes(description)
+
+    @staticmethod
+    def read_backup(backup, report_id, master):
+        "The description in backup, opened with master (bytes)"
+        wrapped, data_key, description = backup
+        keyset = tipline_core.Keyset.from_bytes(wrapped, master)
+        key = tipline_core.DataKey.unwrap(tipline_core.FieldCipher(keyset),
+            data_key, keys.data_key_associated_data(report_id))
+        return key.decrypt(description, keys.associated_data(
+                'tipline.report', 'description', report_id))
+
+    def tokens(self):
+        "The blind indexes of user 1 and of every stored band"
+        with Transaction().start(DB_NAME, 0, readonly=True) as transaction:
+            band = Table('tipline_report_band')
+            cursor = transaction.connection.cursor()
+            cursor.execute(*band.select(band.band))
+            return (Pool().get('tipline.keyset').reporter_token(1),
+                sorted(b for b, in cursor))
+
+    def test_master_key_epoch_shreds_the_backups_made_before(self):
+        """new-epoch, the servers' move, end-epoch: the database reads under
+        the new master key alone, every blind index still matches, and a
+        backup made before reads only with the old key, which may then be
+        destroyed"""
+        if config.get(keys.KEY_FILE_SECTION, keys.KEY_FILE_OPTION):
+            self.skipTest("the master key comes from a key file")
+        report_id, description = self.file_report()
+        expected = self.read_report(report_id)
+        tokens = self.tokens()
+        backup = self.backup(report_id)
+        directory = tempfile.TemporaryDirectory()
+        self.addCleanup(directory.cleanup)
+        old_hex = os.environ[keys.KEY_ENV]
+        old_path, _ = self.key_file(
+            directory.name, 'old.key', bytes.fromhex(old_hex))
+        new_path, new_hex = self.key_file(directory.name, 'new.key')
+
+        status, out, err = run('new-epoch', new_path, '-d', DB_NAME)
+        self.assertEqual((status, err), (0, ''))
+        self.assertIn("Master key epoch 2", out)
+        # Servers still on the old key read on; the keys cannot change.
+        self.assertEqual(self.read_report(report_id), expected)
+        status, _, err = run('rotate', '-d', DB_NAME)
+        self.assertEqual(status, 1)
+        self.assertIn("end-epoch", err)
+        # end-epoch from the old key is refused: it would lock servers out.
+        status, _, err = run('end-epoch', '-d', DB_NAME)
+        self.assertEqual(status, 1)
+        self.assertIn("point key_file at the new key file", err)
+
+        with mock.patch.dict(os.environ, {keys.KEY_ENV: new_hex}):
+            self.assertEqual(self.read_report(report_id), expected)
+            status, out, err = run('end-epoch', '-d', DB_NAME)
+            self.assertEqual((status, err), (0, ''), out)
+            self.assertEqual(self.read_report(report_id), expected)
+            self.assertEqual(self.tokens(), tokens)
+            status, out, _ = run('status', '-d', DB_NAME)
+            self.assertIn("Master key epoch 2", out)
+            self.assertIn("Backups made before", out)
+            # Back to the old key for the other tests, by the same steps.
+            self.addCleanup(run, 'end-epoch', '-d', DB_NAME)
+            status, _, err = run('new-epoch', old_path, '-d', DB_NAME)
+            self.assertEqual((status, err), (0, ''))
+
+        # The backup made before the epoch: readable with the old key ...
+        self.assertEqual(self.read_backup(
+                backup, report_id, bytes.fromhex(old_hex)),
+            description.encode())
+        # ... and, once it is destroyed, with nothing left: the new key
+        # does not open it.
+        with self.assertRaises(tipline_core.DecryptionError):
+            self.read_backup(backup, report_id, bytes.fromhex(new_hex))
+
     def test_no_ciphertext_outside_declared_columns(self):
         """Every column of the database that holds ciphertexts is declared
         Encrypted, so that the key commands see it"""
@@ -554,8 +647,10 @@ class KeysCliTestCase(unittest.TestCase):
             cursor = transaction.connection.cursor()
             found = set()
             for table_name, column_name in binary_columns(transaction):
-                if table_name == 'tipline_keyset':  # the wrapped keys
-                    continue
+                if (table_name, column_name) in {
+                        ('tipline_keyset', 'wrapped'),
+                        ('tipline_keyset', 'previous_wrapped')}:
+                    continue  # under the master key, not the keyset
                 table = Table(table_name)
                 value = Column(table, column_name)
                 cursor.execute(*table.select(value, where=value != Null))
