@@ -526,7 +526,9 @@ class RetentionTestCase(unittest.TestCase):
 
 
 class RetentionAccessTestCase(unittest.TestCase):
-    "Who may see and change retention, over RPC"
+    """Who may see and change retention, over RPC; rules; receipt expiry;
+    the reporter's copy of what Tipline holds (GDPR Art. 15): their own
+    report and nothing else"""
 
     @classmethod
     def setUpClass(cls):
@@ -610,21 +612,6 @@ class RetentionAccessTestCase(unittest.TestCase):
                 Pool().get('tipline.keyset').data_keys(
                     [report.id], create=True)
             transaction.rollback()
-
-
-class SubjectAccessTestCase(unittest.TestCase):
-    """The reporter's copy of what Tipline holds (GDPR Art. 15): their own
-    report and nothing else"""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        drop_db()
-        activate_module(['tipline'])
-        cls.addClassCleanup(drop_db)
-
-    def setUp(self):
-        self.addCleanup(clock.reset)
 
     def users(self):
         pool = Pool()
