@@ -75,15 +75,7 @@ Status DataKey::EncryptInto(std::string_view plaintext,
 
 Result<std::string> DataKey::Encrypt(std::string_view plaintext,
                                      std::string_view associated_data) const {
-  if (plaintext.size() > FieldCipher::kMaxPlaintextSize) {
-    return InvalidArgumentError("the plaintext is larger than 1 GiB");
-  }
-  std::string out(FieldCipher::CiphertextSize(plaintext.size()), '\0');
-  Status status = EncryptInto(plaintext, associated_data,
-                              reinterpret_cast<uint8_t*>(out.data()),
-                              out.size());
-  if (!status.ok()) return status;
-  return out;
+  return internal::EncryptToString(*this, plaintext, associated_data);
 }
 
 Status DataKey::DecryptInto(std::string_view ciphertext,
@@ -109,13 +101,7 @@ Status DataKey::DecryptInto(std::string_view ciphertext,
 
 Result<std::string> DataKey::Decrypt(std::string_view ciphertext,
                                      std::string_view associated_data) const {
-  if (ciphertext.size() < kCiphertextOverhead) return Opaque();
-  std::string out(ciphertext.size() - kCiphertextOverhead, '\0');
-  Status status = DecryptInto(ciphertext, associated_data,
-                              reinterpret_cast<uint8_t*>(out.data()),
-                              out.size());
-  if (!status.ok()) return status;
-  return out;
+  return internal::DecryptToString(*this, ciphertext, associated_data);
 }
 
 }  // namespace tipline

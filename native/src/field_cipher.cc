@@ -84,15 +84,7 @@ Status FieldCipher::EncryptInto(std::string_view plaintext,
 
 Result<std::string> FieldCipher::Encrypt(
     std::string_view plaintext, std::string_view associated_data) const {
-  if (plaintext.size() > kMaxPlaintextSize) {
-    return InvalidArgumentError("the plaintext is larger than 1 GiB");
-  }
-  std::string out(CiphertextSize(plaintext.size()), '\0');
-  Status status = EncryptInto(plaintext, associated_data,
-                              reinterpret_cast<uint8_t*>(out.data()),
-                              out.size());
-  if (!status.ok()) return status;
-  return out;
+  return internal::EncryptToString(*this, plaintext, associated_data);
 }
 
 Status FieldCipher::DecryptInto(std::string_view ciphertext,
@@ -121,13 +113,7 @@ Status FieldCipher::DecryptInto(std::string_view ciphertext,
 
 Result<std::string> FieldCipher::Decrypt(
     std::string_view ciphertext, std::string_view associated_data) const {
-  if (ciphertext.size() < kCiphertextOverhead) return Opaque();
-  std::string out(ciphertext.size() - kCiphertextOverhead, '\0');
-  Status status = DecryptInto(ciphertext, associated_data,
-                              reinterpret_cast<uint8_t*>(out.data()),
-                              out.size());
-  if (!status.ok()) return status;
-  return out;
+  return internal::DecryptToString(*this, ciphertext, associated_data);
 }
 
 }  // namespace tipline

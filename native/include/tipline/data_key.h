@@ -44,6 +44,7 @@ class DataKey {
   // The wrapped form is a FieldCipher ciphertext of the 32 key bytes.
   static constexpr size_t kWrappedSize =
       FieldCipher::CiphertextSize(32);  // 65
+  static constexpr size_t kMaxPlaintextSize = FieldCipher::kMaxPlaintextSize;
 
   // A new key from the CSPRNG.
   [[nodiscard]] static Result<std::unique_ptr<DataKey>> Generate();

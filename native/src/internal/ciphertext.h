@@ -6,9 +6,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "internal/aes_gcm.h"
+#include "tipline/ciphertext_format.h"
 #include "tipline/status.h"
 
 namespace tipline::internal {
@@ -28,6 +30,38 @@ namespace tipline::internal {
                                   std::string_view ciphertext,
                                   std::string_view associated_data,
                                   uint8_t* out);
+
+// Cipher::EncryptInto and DecryptInto into a new string: what FieldCipher's
+// and DataKey's Encrypt and Decrypt return.
+template <class Cipher>
+Result<std::string> EncryptToString(const Cipher& cipher,
+                                    std::string_view plaintext,
+                                    std::string_view associated_data) {
+  if (plaintext.size() > Cipher::kMaxPlaintextSize) {
+    return InvalidArgumentError("the plaintext is larger than 1 GiB");
+  }
+  std::string out(plaintext.size() + kCiphertextOverhead, '\0');
+  Status status = cipher.EncryptInto(plaintext, associated_data,
+                                     reinterpret_cast<uint8_t*>(out.data()),
+                                     out.size());
+  if (!status.ok()) return status;
+  return out;
+}
+
+template <class Cipher>
+Result<std::string> DecryptToString(const Cipher& cipher,
+                                    std::string_view ciphertext,
+                                    std::string_view associated_data) {
+  if (ciphertext.size() < kCiphertextOverhead) {
+    return DecryptionFailedError("decryption failed");
+  }
+  std::string out(ciphertext.size() - kCiphertextOverhead, '\0');
+  Status status = cipher.DecryptInto(ciphertext, associated_data,
+                                     reinterpret_cast<uint8_t*>(out.data()),
+                                     out.size());
+  if (!status.ok()) return status;
+  return out;
+}
 
 }  // namespace tipline::internal
 

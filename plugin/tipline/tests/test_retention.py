@@ -28,9 +28,8 @@ from trytond.tests.test_tryton import DB_NAME, activate_module, drop_db
 from trytond.transaction import Transaction, check_access
 from trytond.wsgi import app
 
-import tipline_core
 
-from trytond.modules.tipline import audit_cli, clock
+from trytond.modules.tipline import audit_cli, clock, retention
 from trytond.modules.tipline.encrypted import encrypted_columns
 from trytond.modules.tipline.tests import tools
 
@@ -549,6 +548,16 @@ class RetentionAccessTestCase(unittest.TestCase):
                     'groups': [('add', [tools.moderator_group()])]}])
         return user
 
+    @staticmethod
+    def decide_and_close(report):
+        "report triaged, resolved as not upheld and closed"
+        Report = Pool().get('tipline.report')
+        Report.write([report], {'severity_assessment': 'low'})
+        Report.triage([report])
+        Report.write([report], {'outcome': 'not_upheld'})
+        Report.resolve([report])
+        Report.close([report])
+
     def test_rules_name_themselves(self):
         def names():
             pool = Pool()
@@ -594,12 +603,7 @@ class RetentionAccessTestCase(unittest.TestCase):
             report, _ = Report.file(tools.make_party("Purged Ltd"),
                 tools.category('fraud'), "A purchase order signed twice.",
                 anonymous=True)
-            from trytond.modules.tipline import retention
-            Report.write([report], {'severity_assessment': 'low'})
-            Report.triage([report])
-            Report.write([report], {'outcome': 'not_upheld'})
-            Report.resolve([report])
-            Report.close([report])
+            self.decide_and_close(report)
             retention.purge([Report(report.id)])
             report = Report(report.id)
             self.assertTrue(report.purged_at)
@@ -710,11 +714,7 @@ class RetentionAccessTestCase(unittest.TestCase):
             number = report.tracking_number
             self.assertEqual(Report.status_for_receipt(number, receipt),
                 report)
-            Report.write([report], {'severity_assessment': 'low'})
-            Report.triage([report])
-            Report.write([report], {'outcome': 'not_upheld'})
-            Report.resolve([report])
-            Report.close([report])
+            self.decide_and_close(report)
             clock.travel(days=29)
             self.assertEqual(Report.status_for_receipt(number, receipt),
                 report)
