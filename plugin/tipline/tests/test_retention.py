@@ -28,14 +28,12 @@ from trytond.tests.test_tryton import DB_NAME, activate_module, drop_db
 from trytond.transaction import Transaction, check_access
 from trytond.wsgi import app
 
-
 from trytond.modules.tipline import audit_cli, clock, retention
 from trytond.modules.tipline.encrypted import encrypted_columns
 from trytond.modules.tipline.tests import tools
 
 tools.use_throwaway_master_key()
 
-PERIOD = dt.timedelta(days=365)
 REMINDER = dt.timedelta(days=30)
 # One marker per place a purged report keeps something: every encrypted
 # field (messages and files included) and the clear columns the purge
@@ -589,6 +587,9 @@ class RetentionAccessTestCase(unittest.TestCase):
                 with self.assertRaises(Exception) as context:
                     Report.read([report.id], ['data_key_enc'])
                 self.assertIn('AccessError', type(context.exception).__name__)
+                for name in ('data_key_enc', 'legal_hold_reason'):
+                    with self.assertRaises(Exception, msg=name):
+                        Report.read([report.id], [name])
                 with self.assertRaises(Exception):
                     Retention.search([])
                 with self.assertRaises(Exception):
