@@ -119,7 +119,9 @@ class RetentionMixin:
     legal_hold = fields.Boolean(
         "Legal Hold", readonly=True,
         help="Kept past its expiry until the hold is released.")
-    legal_hold_reason = fields.Text("Legal Hold Reason", readonly=True)
+    # Lazy: read by administrators only (field access), never with the rest.
+    legal_hold_reason = fields.Text(
+        "Legal Hold Reason", readonly=True, loading='lazy')
     purged_at = fields.DateTime(
         "Deleted At", readonly=True,
         help="When the report's content was deleted under the retention "
@@ -603,7 +605,9 @@ class ReportRetention(ModelSQL, ModelView):
         'tipline.retention.rule', "Rule", readonly=True)
     reminded_at = fields.DateTime("Reminded At", readonly=True)
     legal_hold = fields.Boolean("Legal Hold", readonly=True)
-    legal_hold_reason = fields.Text("Legal Hold Reason", readonly=True)
+    # Lazy: read by administrators only (field access), never with the rest.
+    legal_hold_reason = fields.Text(
+        "Legal Hold Reason", readonly=True, loading='lazy')
     purged_at = fields.DateTime("Deleted At", readonly=True)
 
     @classmethod
