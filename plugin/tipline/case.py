@@ -857,15 +857,3 @@ class CaseSplit(Wizard):
         Case.split(list(self.records))
         return 'end'
 
-
-class SubmitDone(metaclass=PoolMeta):
-    __name__ = 'tipline.report.submit'
-
-    def default_done(self, fields):
-        values = super().default_done(fields)
-        report = getattr(self, '_filed', None)
-        if report is not None and report.repeat_report:
-            values['message'] = '%s\n\n%s' % (
-                values.get('message') or '',
-                gettext('tipline.msg_submit_already_handled'))
-        return values

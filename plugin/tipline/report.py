@@ -11,6 +11,7 @@ from trytond.model import (
     Index, ModelSQL, ModelView, Unique, Workflow, fields)
 from trytond.pool import Pool
 from trytond.pyson import Eval, If
+from trytond.rpc import RPC
 from trytond.transaction import Transaction, without_check_access
 
 import tipline_core
@@ -240,6 +241,17 @@ class Report(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
         fields.Boolean("Overdue"), 'get_overdue', searcher='search_overdue')
     time_left = fields.Function(
         fields.Char("Time Left"), 'get_time_left')
+    # The survey after resolution (survey.py): only whether it was offered
+    # and answered; the answer itself is not linked to the report.
+    survey_invited = fields.Boolean(
+        "Survey Invited", readonly=True,
+        help="The reporter is invited to say how the report was handled.")
+    survey_answered = fields.Boolean(
+        "Survey Answered", readonly=True,
+        help="Only that an answer was given: the answer itself is not "
+        "linked to the report.")
+    survey_open = fields.Function(
+        fields.Boolean("Survey Open"), 'get_survey_open')
 
     del _moderated
 
@@ -318,7 +330,15 @@ class Report(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
                 'verify_history': {
                     'icon': 'tryton-search',
                     },
+                'tipline_survey': {
+                    'icon': 'tryton-ok',
+                    'invisible': ~Eval('survey_open', False),
+                    'depends': ['survey_open'],
+                    },
                 })
+        # Reporters may not write reports: opening the survey changes
+        # nothing and leaves no button bookkeeping.
+        cls.__rpc__['tipline_survey'] = RPC(readonly=True, instantiate=0)
 
     @classmethod
     def __register__(cls, module_name):
@@ -350,6 +370,14 @@ class Report(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
     def default_subject_tokens(cls):
         # Never NULL: the record rule matches it with NOT LIKE.
         return ''
+
+    @classmethod
+    def default_survey_invited(cls):
+        return False
+
+    @classmethod
+    def default_survey_answered(cls):
+        return False
 
     @classmethod
     def subject_users(cls, target):
@@ -535,6 +563,21 @@ class Report(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
                 duration=format_duration(delta))
         return gettext('tipline.msg_time_left',
             duration=format_duration(delta))
+
+    def get_survey_open(self, name):
+        return bool(self.survey_invited and not self.survey_answered
+            and self.state in CLOSED_STATES)
+
+    @classmethod
+    def tipline_survey(cls, reports):
+        "The survey wizard (survey.py), on the caller's own report only"
+        pool = Pool()
+        Action = pool.get('ir.action')
+        ModelData = pool.get('ir.model.data')
+        # The caller's record rules decide whose report this is.
+        cls.read([r.id for r in reports], ['id'])
+        return Action.get_action_id(
+            ModelData.get_id('tipline', 'wizard_survey'))
 
     def get_time_left(self, name):
         if self.state not in OPEN_STATES or not self.resolve_by:
@@ -925,6 +968,8 @@ class Report(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
             report.resolved_at = now
             if not report.first_response_at:
                 report.first_response_at = now
+            # The reporter is asked once how it went (survey.py).
+            report.survey_invited = True
         cls.save(reports)
 
     @classmethod

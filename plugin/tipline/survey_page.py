@@ -46,7 +46,7 @@ def survey_page(request, pool):
         return _render(language, status=400, template_name='survey.html',
             outcome='incomplete')
     try:
-        Report(report.id).answer_survey(*answer)
+        pool.get('tipline.survey.answer').answer(Report(report.id), *answer)
     except FeedbackError:
         Transaction().rollback()
         return _render(language, status=409, template_name='survey.html',

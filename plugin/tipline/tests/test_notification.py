@@ -288,6 +288,47 @@ class NotificationTestCase(unittest.TestCase):
             transaction.rollback()
         self.assertEqual(self.received(), [])
 
+    def test_invitation_through_the_queue(self):
+        """A review's invitations are queued like every other mail: none
+        leaves if the transaction rolls back, the cron job sends each once,
+        in its recipient's language, and forgets the address"""
+        import datetime as dt
+        self.file('mail_reporter')
+        self.file('mail_reporter_zh')
+        self.received()
+        self.sink.messages.clear()
+
+        def invite(commit):
+            with Transaction().start(DB_NAME, 0) as transaction:
+                Review = Pool().get('tipline.review')
+                reviews = Review.search([('period', '=', 'weekly')])
+                review = reviews[0] if reviews else Review.make(
+                    'weekly', dt.date.today())
+                Review.invite([review])
+                name = review.rec_name
+                if commit:
+                    transaction.commit()
+                else:
+                    transaction.rollback()
+                return name
+        invite(commit=False)
+        self.assertEqual(self.received(), [])
+        period = invite(commit=True)
+        invite(commit=True)
+        mails = sorted(self.received(), key=lambda m: m[0])
+        self.assertEqual([m[0] for m in mails],
+            [['rita@example.com'], ['wangwei@example.com']])
+        (_, english, _), (_, chinese, _) = mails
+        self.assertIn('tell us what you think of reporting', english)
+        self.assertIn(period, english)
+        self.assertIn('意见箱', chinese)
+        self.assertClean(mails)
+        with Transaction().start(DB_NAME, 0):
+            Queue = Pool().get('tipline.mail_queue')
+            rows = Queue.search([('template', '=', 'invitation')])
+            self.assertEqual([(r.state, r.recipient_enc) for r in rows],
+                [('sent', None)] * 2)
+
     def test_filing_never_sends(self):
         """The request that files only queues the mail: a dead mail server
         costs the reporter nothing, and the cron job sends it later"""

@@ -2,7 +2,6 @@ import csv
 import datetime as dt
 import io
 import zipfile
-from unittest.mock import patch
 
 from trytond.exceptions import UserError
 from trytond.model.exceptions import AccessError
@@ -458,13 +457,21 @@ class ReviewTestCase(ModuleTestCase):
         reporter, other, _ = self._users()
         self._file(reporter, self._party("ACME"))
         self._file(other, self._party("Anonymous Target"), anonymous=True)
+        Queue = pool.get('tipline.mail_queue')
         review = Review.make('weekly', dt.date.today())
-        with patch('trytond.modules.tipline.feedback.'
-                'sendmail_transactional') as sendmail:
-            Review.invite([review])
-            Review.invite([review])
-        self.assertEqual(sendmail.call_count, 1)
-        self.assertEqual(sendmail.call_args[0][1], ['reporter@example.com'])
+        Review.invite([review])
+        Review.invite([review])
+        # One mail, queued like every other: the queue sends it.
+        mail, = Queue.search([('template', '=', 'invitation')])
+        self.assertEqual(mail.review, review)
+        self.assertIsNone(mail.report)
+        self.assertEqual(mail.address(), 'reporter@example.com')
+        self.assertTrue(mail.to_reporter)
+        self.assertNotIn(b'reporter@example.com', bytes(mail.recipient_enc))
+        message = mail.build()
+        self.assertEqual(message['To'], 'reporter@example.com')
+        self.assertIn(review.rec_name,
+            message.get_body(('plain',)).get_content())
         invitation, = Invitation.search([])
         self.assertIsNone(invitation.create_uid)
         self.assertNotIn('user', Invitation._fields)
