@@ -17,6 +17,7 @@ Whatever the reporter does here runs in the authorless scope, as filing
 does: no row names them, and for an anonymous report every time is coarse.
 """
 import datetime as dt
+import json
 
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
@@ -44,6 +45,9 @@ AUTHORS = [
     ('reporting_person', "Reporter"),
     ]
 MAX_MESSAGE_LENGTH = 10000
+# What an anonymous reporter who discloses who they are may write.
+MAX_NAME = 200
+MAX_CONTACT = 500
 
 
 class Configuration(metaclass=PoolMeta):
@@ -426,6 +430,24 @@ class Report(metaclass=PoolMeta):
         if self.state != AWAITING or not self.resolve_by:
             return None
         return self.resolve_by - (self.awaiting_since or utcnow())
+
+    @classmethod
+    def disclose_identity(cls, report, name, contact):
+        """An anonymous reporter tells who they are (from the conversation
+        page): stored as a named reporter's identity is, encrypted; the
+        history records the choice, not the identity"""
+        Event = Pool().get('tipline.audit_event')
+        name, contact = (name or '').strip(), (contact or '').strip()
+        if not name:
+            raise ConversationError(gettext('tipline.msg_disclose_no_name'))
+        with authorless(anonymous=True), without_check_access():
+            identity = json.dumps({'disclosed': True,
+                    'name': name[:MAX_NAME],
+                    'contact': contact[:MAX_CONTACT]}, sort_keys=True)
+            store_encrypted(cls, {report.id: {'reporter_identity': identity}})
+            cls.write([report], {'identity_disclosed': True})
+            Event.append(report, 'disclose', {'sha256': digest(identity)},
+                actor='')
 
     def get_clock_state(self, name):
         left = self.paused_time_left()

@@ -1,7 +1,7 @@
 from trytond.pool import Pool
 from trytond.tests.test_tryton import RouteTestCase
 from trytond.transaction import Transaction
-from trytond.modules.tipline import status
+from trytond.modules.tipline import rate_limit
 from trytond.modules.tipline.tests.tools import (
     resolved_report, use_throwaway_master_key)
 
@@ -48,14 +48,14 @@ class SurveyPageTestCase(RouteTestCase):
     def test_wrong_receipts_slow_down_like_the_status_page(self):
         """The survey checks the receipt under the status page's limits:
         others' guesses do not keep the reporter out"""
-        for i in range(status.FREE_CHECKS_PER_NUMBER):
+        for i in range(rate_limit.FREE_CHECKS_PER_NUMBER):
             self.assertEqual(self.answer(
                     self.open_number, '0000-0000-0000-000%d' % i).status_code,
                 403)
         response = self.answer(self.open_number, self.open_receipt)
         self.assertEqual(response.status_code, 429)
         self.assertIn(int(response.headers['Retry-After']),
-            range(1, int(status.FIRST_WAIT.total_seconds()) + 1))
+            range(1, int(rate_limit.FIRST_WAIT.total_seconds()) + 1))
         response = self.client().post(
             '/%s/tipline/survey' % self.db_name, data={
                 'number': self.open_number, 'receipt': self.open_receipt,
