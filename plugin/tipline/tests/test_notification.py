@@ -12,7 +12,7 @@ from trytond.tests.test_tryton import DB_NAME, activate_module, drop_db
 from trytond.transaction import Transaction
 
 from trytond.modules.tipline.tests.tools import (
-    Sink, free_port, text_of, use_throwaway_master_key)
+    Sink, free_port, resolve_reports, text_of, use_throwaway_master_key)
 
 use_throwaway_master_key()
 
@@ -193,16 +193,8 @@ class NotificationTestCase(unittest.TestCase):
         moderator = self.user_id('mail_moderator')
         with Transaction().start(DB_NAME, moderator, **LOCK) as transaction:
             Report = Pool().get('tipline.report')
-            report = Report(report_id)
-            report.severity_assessment = 'low'
-            report.truthfulness = 'confirmed'
-            report.save()
-            Report.triage([report])
-            Report.investigate([report])
-            report.outcome = 'upheld'
-            report.reporter_message = "Dealt with."
-            report.save()
-            Report.resolve([report])
+            resolve_reports([Report(report_id)], message="Dealt with.",
+                severity='low')
             transaction.commit()
         self.assertEqual(self.received(), [])
         self.assertEqual(self.queue(report_id), [])
@@ -233,17 +225,10 @@ class NotificationTestCase(unittest.TestCase):
         self.sink.messages.clear()
         with Transaction().start(DB_NAME, moderator, **LOCK) as transaction:
             Report = Pool().get('tipline.report')
-            report = Report(report_id)
-            report.severity_assessment = 'high'
-            report.truthfulness = 'confirmed'
-            report.save()
-            Report.triage([report])
-            Report.investigate([report])
-            report.outcome = 'upheld'
-            report.reporter_message = "We removed the adverts."
-            report.internal_notes = "INTERNAL-ONLY: the sender is a rival."
-            report.save()
-            Report.resolve([report])
+            Report.write([Report(report_id)], {
+                    'internal_notes': "INTERNAL-ONLY: the sender is a rival."})
+            resolve_reports([Report(report_id)],
+                message="We removed the adverts.")
             transaction.commit()
         mails = self.received()
         # Triaged is quiet? No: investigating and resolved both reach the

@@ -10,8 +10,8 @@ from trytond.tests.test_tryton import ModuleTestCase, with_transaction
 from trytond.transaction import Transaction, check_access
 
 from trytond.modules.tipline.tests.tools import (
-    category, file_report, make_party, moderator_group,
-    use_throwaway_master_key)
+    category, file_report, make_party,
+    reporter_other_moderator, resolve_reports, use_throwaway_master_key)
 
 use_throwaway_master_key()
 
@@ -22,14 +22,7 @@ class ReviewTestCase(ModuleTestCase):
     extras = ['sale_opportunity']
 
     def _users(self):
-        User = Pool().get('res.user')
-        return User.create([
-                {'name': "Reporter", 'login': 'reporter',
-                    'email': 'reporter@example.com'},
-                {'name': "Other", 'login': 'other'},
-                {'name': "Moderator", 'login': 'moderator',
-                    'groups': [('add', [moderator_group()])]},
-                ])
+        return reporter_other_moderator('reporter@example.com')
 
     def _category(self, code):
         return category(code)
@@ -44,16 +37,7 @@ class ReviewTestCase(ModuleTestCase):
         return report
 
     def _resolve(self, reports, outcome='upheld'):
-        "Take reports through the moderation workflow to resolved"
-        Report = Pool().get('tipline.report')
-        reports = Report.browse(reports)
-        Report.write(reports, {
-                'severity_assessment': 'high', 'truthfulness': 'confirmed'})
-        Report.triage(reports)
-        Report.investigate(reports)
-        Report.write(reports, {'outcome': outcome})
-        Report.resolve(reports)
-        return Report.browse(reports)
+        return resolve_reports(reports, outcome)
 
     @staticmethod
     def _month(day):

@@ -19,7 +19,8 @@ from trytond.tests.test_tryton import RouteTestCase
 from trytond.transaction import Transaction
 from trytond.modules.tipline import clock, rate_limit
 from trytond.modules.tipline.tests.tools import (
-    free_port, use_throwaway_master_key)
+    category, forget_rate_limits, free_port, make_party,
+    use_throwaway_master_key)
 
 use_throwaway_master_key()
 
@@ -30,13 +31,9 @@ class StatusPageTestCase(RouteTestCase):
 
     @classmethod
     def setUpDatabase(cls):
-        pool = Pool()
-        Party = pool.get('party.party')
-        Category = pool.get('tipline.category')
-        Report = pool.get('tipline.report')
-        party = Party(name="Status Page Ltd")
-        party.save()
-        spam, = Category.search([('code', '=', 'spam')])
+        Report = Pool().get('tipline.report')
+        party = make_party("Status Page Ltd")
+        spam = category('spam')
         report, receipt = Report.file(
             party, spam, "Advertising pasted into forty party records.",
             anonymous=True)
@@ -58,11 +55,7 @@ class StatusPageTestCase(RouteTestCase):
     def setUp(self):
         super().setUp()
         # Each test starts with no failed attempts on record.
-        with Transaction().start(self.db_name, 0) as transaction:
-            Attempt = Pool().get('tipline.status_attempt')
-            table = Attempt.__table__()
-            transaction.connection.cursor().execute(*table.delete())
-            transaction.commit()
+        forget_rate_limits(self.db_name)
         self.addCleanup(clock.reset)
 
     def url(self):

@@ -3,7 +3,8 @@ from trytond.tests.test_tryton import RouteTestCase
 from trytond.transaction import Transaction
 from trytond.modules.tipline import rate_limit
 from trytond.modules.tipline.tests.tools import (
-    resolved_report, use_throwaway_master_key)
+    category, forget_rate_limits, make_party, resolved_report,
+    use_throwaway_master_key)
 
 use_throwaway_master_key()
 
@@ -14,28 +15,20 @@ class SurveyPageTestCase(RouteTestCase):
 
     @classmethod
     def setUpDatabase(cls):
-        pool = Pool()
-        Party = pool.get('party.party')
-        Category = pool.get('tipline.category')
-        Report = pool.get('tipline.report')
-        party = Party(name="Survey Page Ltd")
-        party.save()
-        spam, = Category.search([('code', '=', 'spam')])
+        Report = Pool().get('tipline.report')
+        party = make_party("Survey Page Ltd")
         resolved, receipt = resolved_report(party)
         cls.number, cls.receipt = resolved.tracking_number, receipt
         open_, open_receipt = Report.file(
-            party, spam, "More advertising pasted into party records.",
+            party, category('spam'),
+            "More advertising pasted into party records.",
             anonymous=True)
         cls.open_number, cls.open_receipt = (
             open_.tracking_number, open_receipt)
 
     def setUp(self):
         super().setUp()
-        with Transaction().start(self.db_name, 0) as transaction:
-            Attempt = Pool().get('tipline.status_attempt')
-            table = Attempt.__table__()
-            transaction.connection.cursor().execute(*table.delete())
-            transaction.commit()
+        forget_rate_limits(self.db_name)
 
     def answer(self, number, receipt, **data):
         values = {'number': number, 'receipt': receipt,
