@@ -596,15 +596,3 @@ class Report(metaclass=PoolMeta):
             # Anonymous reporters read the reminder on the status page.
             cls.notify_reporter(remind, 'conversation')
             cls.write(remind, {'reporter_reminded_at': now})
-
-
-class MailQueue(metaclass=PoolMeta):
-    __name__ = 'tipline.mail_queue'
-
-    @classmethod
-    def __setup__(cls):
-        super().__setup__()
-        for code, label in (('conversation', "New Message"),
-                ('reply', "Reporter's Reply")):
-            if code not in dict(cls.template.selection):
-                cls.template.selection.append((code, label))

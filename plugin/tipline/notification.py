@@ -96,6 +96,9 @@ class MailQueue(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
             ('status', "Status Change"),
             ('assignment', "Assignment"),
             ('escalation', "Escalation"),
+            # The conversation's (conversation.py)
+            ('conversation', "New Message"),
+            ('reply', "Reporter's Reply"),
             ('invitation', "Feedback Invitation"),
             ], "Template", required=True, readonly=True)
     language = fields.Char("Language", required=True, readonly=True)
