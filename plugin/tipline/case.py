@@ -27,7 +27,7 @@ from trytond import backend
 from trytond.backend import MAX_QUERY_PARAMS
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
-from trytond.pool import Pool, PoolMeta
+from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction, without_check_access
@@ -41,7 +41,7 @@ from .clock import now as utcnow
 from .dedup import blinded_band_keys
 from .exceptions import CaseError
 from .readonly import ServerReadonly
-from .report import OPEN_STATES, SEVERITIES, TRUTHFULNESS
+from .states import OPEN_STATES, SEVERITIES, TRUTHFULNESS
 
 EPOCH = dt.datetime(1970, 1, 1)
 # What Case.update recomputes, and which of those changes the reports'
@@ -536,8 +536,9 @@ class Case(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
         return new
 
 
-class Report(metaclass=PoolMeta):
-    __name__ = 'tipline.report'
+class CaseMixin:
+    "tipline.report's case: the signature, the case it joins, bursts"
+    __slots__ = ()
 
     # Moderation facts, read by staff only (field access in case.xml):
     # loaded lazily, so reading a report's other fields never asks for them.

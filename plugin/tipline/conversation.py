@@ -21,7 +21,7 @@ import json
 
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
-from trytond.pool import Pool, PoolMeta
+from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.transaction import Transaction, without_check_access
 
@@ -31,7 +31,8 @@ from .clock import now as utcnow
 from .encrypted import Encrypted, decrypt_values, store_encrypted
 from .exceptions import ConversationError
 from .readonly import ServerReadonly
-from .report import format_duration, in_groups
+from .access import in_groups
+from .clock import format_duration
 
 AWAITING = 'awaiting_reporter'
 # The states a moderator may ask the reporter from.
@@ -50,8 +51,9 @@ MAX_NAME = 200
 MAX_CONTACT = 500
 
 
-class Configuration(metaclass=PoolMeta):
-    __name__ = 'tipline.configuration'
+class ConversationConfigurationMixin:
+    "The conversation's limits and the reporter's time to answer"
+    __slots__ = ()
 
     reporter_answer_days = fields.Integer(
         "Days to Answer", required=True,
@@ -318,8 +320,9 @@ class Message(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
                     ('visibility', '=', 'shared')])
 
 
-class Report(metaclass=PoolMeta):
-    __name__ = 'tipline.report'
+class ConversationMixin:
+    "tipline.report's conversation: messages, the reporter's turn and its clock"
+    __slots__ = ()
 
     messages = fields.One2Many(
         'tipline.message', 'report', "Conversation", readonly=True,

@@ -22,7 +22,7 @@ import trytond.config as config
 from trytond.backend import MAX_QUERY_PARAMS
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, fields
-from trytond.pool import Pool, PoolMeta
+from trytond.pool import Pool
 from trytond.sendmail import sendmail
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction, without_check_access
@@ -33,7 +33,7 @@ from .clock import now as utcnow
 from .encrypted import Encrypted, decrypt_values, encrypt, store_encrypted
 from .filing import insert_rows
 from .readonly import ServerReadonly
-from .report import OPEN_STATES
+from .states import OPEN_STATES
 
 # Acknowledged comes with the acknowledgement mail; closing changes nothing
 # the reporter has to know.
@@ -380,8 +380,9 @@ class MailQueue(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
             cls.send(rows)
 
 
-class Report(metaclass=PoolMeta):
-    __name__ = 'tipline.report'
+class NotificationMixin:
+    "tipline.report's mail to reporters and assignees"
+    __slots__ = ()
 
     @classmethod
     def on_modification(cls, mode, reports, field_names=None):

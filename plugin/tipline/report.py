@@ -11,7 +11,6 @@ from trytond.model import (
     Index, ModelSQL, ModelView, Unique, Workflow, fields)
 from trytond.pool import Pool
 from trytond.pyson import Eval, If
-from trytond.rpc import RPC
 from trytond.transaction import Transaction, without_check_access
 
 import tipline_core
@@ -23,24 +22,22 @@ from .encrypted import Encrypted, decrypt_values, encrypt, store_encrypted
 from .filing import file_report, identity_json
 from .exceptions import ReportWorkflowError, SubmissionError
 from .readonly import ServerReadonly
+from .states import CLOSED_STATES, OPEN_STATES, SEVERITIES, TRUTHFULNESS
+from .access import in_groups
+from .clock import format_duration
+from .appeal import AppealMixin
+from .assignment import AssignmentMixin
+from .case import CaseMixin
+from .conversation import ConversationMixin
+from .escalation import EscalationMixin
+from .survey import SurveyMixin
+from .notification import NotificationMixin
+from .priority import PriorityMixin
+from .review import ReviewMixin
 
-OPEN_STATES = ['submitted', 'acknowledged', 'triaged', 'investigating',
-    'awaiting_reporter']
-CLOSED_STATES = ['resolved', 'closed']
-TRUTHFULNESS = [
-    (None, ""),
-    ('confirmed', "Confirmed"),
-    ('partly_confirmed', "Partly confirmed"),
-    ('unconfirmed', "Could not be confirmed"),
-    ('false', "Found false"),
-    ]
-SEVERITIES = [
-    (None, ""),
-    ('low', "Low"),
-    ('medium', "Medium"),
-    ('high', "High"),
-    ('critical', "Critical"),
-    ]
+__all__ = ['Report', 'OPEN_STATES', 'CLOSED_STATES', 'SEVERITIES',
+    'TRUTHFULNESS', 'in_groups', 'format_duration', 'utcnow']
+
 # The moderators' own notes: stored encrypted, read by moderators only.
 NOTE_FIELDS = ('evidence_notes', 'internal_notes')
 
@@ -51,36 +48,9 @@ def dummy_receipt_hash():
     return tipline_core.hash_receipt('0000-0000-0000-0000')
 
 
-
-
-def in_groups(*xml_ids):
-    """Whether the current user is in one of Tipline's groups xml_ids; the
-    system (user 0) always is"""
-    pool = Pool()
-    ModelData = pool.get('ir.model.data')
-    User = pool.get('res.user')
-    if not Transaction().user:
-        return True
-    return bool(set(User.get_groups())
-        & {ModelData.get_id('tipline', x) for x in xml_ids})
-
-
-def format_duration(delta):
-    "A short human reading of a timedelta such as '2 d 5 h' or '40 min'"
-    minutes = int(abs(delta).total_seconds() // 60)
-    days, minutes = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(minutes, 60)
-    if days:
-        return gettext('tipline.msg_duration_days_hours',
-            days=days, hours=hours)
-    if hours:
-        return gettext('tipline.msg_duration_hours_minutes',
-            hours=hours, minutes=minutes)
-    return gettext('tipline.msg_duration_minutes', minutes=minutes)
-
-
-class Report(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
-    "A report of abuse against a record, tracked until the reporter has an answer"
+class ReportCore(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
+    """The report's own fields and workflow, under the concepts that make up
+    tipline.report (see Report at the end of this file)"""
     __name__ = 'tipline.report'
     _rec_name = 'tracking_number'
     # The host's model log records the user behind every change; Tipline
@@ -241,17 +211,6 @@ class Report(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
         fields.Boolean("Overdue"), 'get_overdue', searcher='search_overdue')
     time_left = fields.Function(
         fields.Char("Time Left"), 'get_time_left')
-    # The survey after resolution (survey.py): only whether it was offered
-    # and answered; the answer itself is not linked to the report.
-    survey_invited = fields.Boolean(
-        "Survey Invited", readonly=True,
-        help="The reporter is invited to say how the report was handled.")
-    survey_answered = fields.Boolean(
-        "Survey Answered", readonly=True,
-        help="Only that an answer was given: the answer itself is not "
-        "linked to the report.")
-    survey_open = fields.Function(
-        fields.Boolean("Survey Open"), 'get_survey_open')
 
     del _moderated
 
@@ -330,15 +289,7 @@ class Report(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
                 'verify_history': {
                     'icon': 'tryton-search',
                     },
-                'tipline_survey': {
-                    'icon': 'tryton-ok',
-                    'invisible': ~Eval('survey_open', False),
-                    'depends': ['survey_open'],
-                    },
                 })
-        # Reporters may not write reports: opening the survey changes
-        # nothing and leaves no button bookkeeping.
-        cls.__rpc__['tipline_survey'] = RPC(readonly=True, instantiate=0)
 
     @classmethod
     def __register__(cls, module_name):
@@ -370,14 +321,6 @@ class Report(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
     def default_subject_tokens(cls):
         # Never NULL: the record rule matches it with NOT LIKE.
         return ''
-
-    @classmethod
-    def default_survey_invited(cls):
-        return False
-
-    @classmethod
-    def default_survey_answered(cls):
-        return False
 
     @classmethod
     def subject_users(cls, target):
@@ -563,21 +506,6 @@ class Report(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
                 duration=format_duration(delta))
         return gettext('tipline.msg_time_left',
             duration=format_duration(delta))
-
-    def get_survey_open(self, name):
-        return bool(self.survey_invited and not self.survey_answered
-            and self.state in CLOSED_STATES)
-
-    @classmethod
-    def tipline_survey(cls, reports):
-        "The survey wizard (survey.py), on the caller's own report only"
-        pool = Pool()
-        Action = pool.get('ir.action')
-        ModelData = pool.get('ir.model.data')
-        # The caller's record rules decide whose report this is.
-        cls.read([r.id for r in reports], ['id'])
-        return Action.get_action_id(
-            ModelData.get_id('tipline', 'wizard_survey'))
 
     def get_time_left(self, name):
         if self.state not in OPEN_STATES or not self.resolve_by:
@@ -968,8 +896,6 @@ class Report(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
             report.resolved_at = now
             if not report.first_response_at:
                 report.first_response_at = now
-            # The reporter is asked once how it went (survey.py).
-            report.survey_invited = True
         cls.save(reports)
 
     @classmethod
@@ -1016,3 +942,24 @@ class Report(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
                     'resolve_warning_at': now + dt.timedelta(
                         hours=hours * 0.75),
                     })
+
+
+class Report(
+        ConversationMixin,
+        CaseMixin,
+        PriorityMixin,
+        SurveyMixin,
+        ReviewMixin,
+        AppealMixin,
+        AssignmentMixin,
+        EscalationMixin,
+        NotificationMixin,
+        ReportCore):
+    """A report of abuse against a record, tracked until the reporter has an
+    answer.
+
+    Each concept that a report takes part in keeps its fields and steps in
+    the file named after it, as a mixin; this list composes them, in the
+    order their methods run: a mixin's method comes before those below it
+    and reaches them with super(). Filing is one pipeline (filing.py)."""
+    __name__ = 'tipline.report'

@@ -148,7 +148,6 @@ def survey_answer(form):
 def survey_page(request, pool):
     try:
         Report = pool.get('tipline.report')
-        Answer = pool.get('tipline.survey.answer')
     except KeyError:
         return not_found()
     language = page_language(request)
@@ -165,7 +164,7 @@ def survey_page(request, pool):
     if answer is None:
         return page('incomplete', status=400)
     try:
-        Answer.answer(Report(report.id), *answer)
+        Report(report.id).answer_survey(*answer)
     except FeedbackError:
         Transaction().rollback()
         return page('closed', status=409)

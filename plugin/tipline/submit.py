@@ -11,7 +11,7 @@ from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from .authorless import SessionlessWizard
 from .exceptions import SubmissionError
-from .report import utcnow
+from .clock import now as utcnow
 
 
 class SubmitStart(ModelView):

@@ -4,8 +4,8 @@ for an anonymous reporter (routes.py).
 
 An answer keeps no link to its author or its report: it is stored by user 0,
 dated only by the Monday of its week, and its comment is encrypted.  The
-report only carries a flag that its survey was answered (report.py), so that
-each report gets exactly one answer."""
+report only carries a flag that its survey was answered (SurveyMixin, part
+of tipline.report), so that each report gets exactly one answer."""
 from sql import Literal, Null
 from sql.aggregate import Avg, Count, Sum
 from sql.conditionals import Case
@@ -13,6 +13,8 @@ from sql.conditionals import Case
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, fields
 from trytond.pool import Pool
+from trytond.pyson import Eval
+from trytond.rpc import RPC
 from trytond.transaction import (
     Transaction, check_access, without_check_access)
 from trytond.wizard import Button, StateTransition, StateView, Wizard
@@ -25,6 +27,7 @@ from .encrypted import Encrypted, decrypt, store_encrypted
 from .exceptions import FeedbackError
 from .readonly import ServerReadonly
 from .review import week_start
+from .states import CLOSED_STATES
 
 SATISFACTION = [
     (None, ""),
@@ -41,6 +44,101 @@ YES_NO = [
     ]
 # The longest comment or suggestion kept.
 MAX_COMMENT = 2000
+
+
+class SurveyMixin:
+    "tipline.report's survey: the invitation after resolution and the answer"
+    __slots__ = ()
+
+    survey_invited = fields.Boolean(
+        "Survey Invited", readonly=True,
+        help="The reporter is invited to say how the report was handled.")
+    survey_answered = fields.Boolean(
+        "Survey Answered", readonly=True,
+        help="Only that an answer was given: the answer itself is not "
+        "linked to the report.")
+    survey_open = fields.Function(
+        fields.Boolean("Survey Open"), 'get_survey_open')
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls._buttons.update({
+                'tipline_survey': {
+                    'icon': 'tryton-ok',
+                    'invisible': ~Eval('survey_open', False),
+                    'depends': ['survey_open'],
+                    },
+                })
+        # Reporters may not write reports: opening the survey changes
+        # nothing and leaves no button bookkeeping.
+        cls.__rpc__['tipline_survey'] = RPC(readonly=True, instantiate=0)
+
+    @classmethod
+    def default_survey_invited(cls):
+        return False
+
+    @classmethod
+    def default_survey_answered(cls):
+        return False
+
+    def get_survey_open(self, name):
+        return bool(self.survey_invited and not self.survey_answered
+            and self.state in CLOSED_STATES)
+
+    @classmethod
+    def on_modification(cls, mode, reports, field_names=None):
+        super().on_modification(mode, reports, field_names=field_names)
+        if mode != 'write' or not field_names or 'state' not in field_names:
+            return
+        resolved = [r for r in reports
+            if r.state == 'resolved' and not r.survey_invited]
+        if resolved:
+            # SQL: the flag is not a moderation change to log.
+            table = cls.__table__()
+            cursor = Transaction().connection.cursor()
+            cursor.execute(*table.update(
+                    [table.survey_invited], [True],
+                    where=table.id.in_([r.id for r in resolved])))
+            invalidate(cls, [r.id for r in resolved])
+
+    @classmethod
+    def tipline_survey(cls, reports):
+        "The survey wizard, on the caller's own report only"
+        pool = Pool()
+        Action = pool.get('ir.action')
+        ModelData = pool.get('ir.model.data')
+        # The caller's record rules decide whose report this is.
+        cls.read([r.id for r in reports], ['id'])
+        return Action.get_action_id(
+            ModelData.get_id('tipline', 'wizard_survey'))
+
+    def answer_survey(self, satisfaction, fair, again, comment=None):
+        """Store the one answer of this report's survey, unlinked from it;
+        refuse a second one.  Like filing, it runs in the authorless
+        scope."""
+        Answer = Pool().get('tipline.survey.answer')
+        if not self.survey_open:
+            raise FeedbackError(gettext('tipline.msg_survey_closed'))
+        with authorless(anonymous=self.anonymous):
+            Answer.check_answer(satisfaction, fair, again, comment)
+            self._close_survey()
+            return Answer.record(
+                self.category, satisfaction, fair, again, comment)
+
+    def _close_survey(self):
+        "Flag the survey answered, or refuse if it was already"
+        table = self.__table__()
+        cursor = Transaction().connection.cursor()
+        # Guarded on the flag: two concurrent answers cannot both pass.
+        cursor.execute(*table.update(
+                [table.survey_answered], [True],
+                where=(table.id == self.id)
+                & ((table.survey_answered == Null)
+                    | (table.survey_answered == Literal(False)))))
+        if cursor.rowcount == 0:
+            raise FeedbackError(gettext('tipline.msg_survey_closed'))
+        invalidate(self.__class__, [self.id])
 
 
 class SurveyAnswer(ServerReadonly, AuthorlessRows, ModelSQL):
@@ -62,33 +160,6 @@ class SurveyAnswer(ServerReadonly, AuthorlessRows, ModelSQL):
         super().__setup__()
         t = cls.__table__()
         cls._sql_indexes.add(Index(t, (t.week, Index.Range())))
-
-    @classmethod
-    def answer(cls, report, satisfaction, fair, again, comment=None):
-        """Store the one answer of report's survey, unlinked from it; refuse
-        a second one.  Like filing, it runs in the authorless scope."""
-        if not report.survey_open:
-            raise FeedbackError(gettext('tipline.msg_survey_closed'))
-        with authorless(anonymous=report.anonymous):
-            cls.check_answer(satisfaction, fair, again, comment)
-            cls._close_survey(report)
-            return cls.record(
-                report.category, satisfaction, fair, again, comment)
-
-    @staticmethod
-    def _close_survey(report):
-        "Flag report's survey answered, or refuse if it was already"
-        table = report.__table__()
-        cursor = Transaction().connection.cursor()
-        # Guarded on the flag: two concurrent answers cannot both pass.
-        cursor.execute(*table.update(
-                [table.survey_answered], [True],
-                where=(table.id == report.id)
-                & ((table.survey_answered == Null)
-                    | (table.survey_answered == Literal(False)))))
-        if cursor.rowcount == 0:
-            raise FeedbackError(gettext('tipline.msg_survey_closed'))
-        invalidate(report.__class__, [report.id])
 
     @classmethod
     def check_answer(cls, satisfaction, fair, again, comment):
@@ -214,10 +285,9 @@ class Survey(SessionlessWizard, Wizard):
         return {}
 
     def transition_send(self):
-        Answer = Pool().get('tipline.survey.answer')
         report = self._report()
         with without_check_access():
-            Answer.answer(report,
+            report.answer_survey(
                 int(self.start.satisfaction),
                 self.start.handled_fairly == 'yes',
                 self.start.would_report_again == 'yes',

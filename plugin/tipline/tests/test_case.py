@@ -14,7 +14,7 @@ from trytond.transaction import Transaction, check_access
 
 import tipline_core
 from trytond.modules.tipline import clock, priority
-from trytond.modules.tipline.report import CLOSED_STATES, OPEN_STATES
+from trytond.modules.tipline.states import CLOSED_STATES, OPEN_STATES
 from trytond.modules.tipline.tests.tools import (
     category, file_report, make_party, moderator_group,
     use_throwaway_master_key)
