@@ -12,6 +12,7 @@ reached through the request's pool only: importing this module loads none
 of them."""
 import base64
 import binascii
+import functools
 
 from werkzeug.wrappers import Response
 
@@ -32,9 +33,24 @@ from .pages import render, too_many_attempts
 MAX_NAME = 200
 
 
-def not_found():
-    "Routes exist for every database; Tipline may not be active there"
-    return Response('Not Found', status=404)
+def public_page(path, methods, readonly=None):
+    """Register func as the page /<database>/tipline/<path>, called with the
+    request and the database's pool in a transaction of user 0; a database
+    where Tipline is not activated answers 404"""
+    def decorator(func):
+        @app.route('/<database_name>/tipline/' + path, methods=methods)
+        @with_pool
+        @with_transaction(readonly=readonly)
+        @functools.wraps(func)
+        def page(request, pool):
+            try:
+                pool.get('tipline.report')
+            except KeyError:
+                # Routes exist for every database of the server.
+                return Response('Not Found', status=404)
+            return func(request, pool)
+        return page
+    return decorator
 
 
 def receipt_holder(pool, request):
@@ -88,14 +104,9 @@ def status_render(language, status=200, **values):
     return render(language, 'status.html', status=status, **values)
 
 
-@app.route('/<database_name>/tipline/status', methods=['GET', 'POST'])
-@with_pool
-@with_transaction(readonly=False)
+@public_page('status', ['GET', 'POST'], readonly=False)
 def status_page(request, pool):
-    try:
-        Report = pool.get('tipline.report')
-    except KeyError:
-        return not_found()
+    Report = pool.get('tipline.report')
     language = page_language(request)
     if request.method == 'GET':
         return status_render(language)
@@ -142,14 +153,9 @@ def survey_answer(form):
         (form.get('comment') or '')[:2000])
 
 
-@app.route('/<database_name>/tipline/survey', methods=['POST'])
-@with_pool
-@with_transaction(readonly=False)
+@public_page('survey', ['POST'], readonly=False)
 def survey_page(request, pool):
-    try:
-        Report = pool.get('tipline.report')
-    except KeyError:
-        return not_found()
+    Report = pool.get('tipline.report')
     language = page_language(request)
 
     def page(outcome, status=200):
@@ -203,9 +209,7 @@ def uploaded_file(request):
     return None
 
 
-@app.route('/<database_name>/tipline/conversation', methods=['POST'])
-@with_pool
-@with_transaction(readonly=False)
+@public_page('conversation', ['POST'], readonly=False)
 def conversation_page(request, pool):
     """The anonymous reporter's side of the conversation (conversation.py).
 
@@ -215,12 +219,9 @@ def conversation_page(request, pool):
     is shown to its sender before it is stored: the first post inspects it
     and returns the page with the metadata found, the file carried back in
     the form; the second post sends it.  Nothing is stored in between."""
-    try:
-        Report = pool.get('tipline.report')
-        Message = pool.get('tipline.message')
-        Evidence = pool.get('tipline.evidence')
-    except KeyError:
-        return not_found()
+    Report = pool.get('tipline.report')
+    Message = pool.get('tipline.message')
+    Evidence = pool.get('tipline.evidence')
     language = page_language(request)
     receipt = (request.form.get('receipt') or '')[:64]
     report, refusal = receipt_holder(pool, request)
@@ -288,14 +289,9 @@ def conversation_page(request, pool):
 
 # The help page ---------------------------------------------------------------
 
-@app.route('/<database_name>/tipline/help', methods=['GET'])
-@with_pool
-@with_transaction()
+@public_page('help', ['GET'])
 def help_page(request, pool):
-    try:
-        Category = pool.get('tipline.category')
-    except KeyError:
-        return not_found()
+    Category = pool.get('tipline.category')
     language = page_language(request)
     with Transaction().set_context(language=language):
         categories = [{'name': c.name, 'guidance': c.guidance or ''}
