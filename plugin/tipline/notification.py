@@ -82,9 +82,11 @@ class MailQueue(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
     "A notification e-mail waiting to be sent, sent, or failing"
     __name__ = 'tipline.mail_queue'
 
+    # A mail about a report, or an invitation of a review (invitation.py).
     report = fields.Many2One(
-        'tipline.report', "Report", required=True, readonly=True,
-        ondelete='CASCADE')
+        'tipline.report', "Report", readonly=True, ondelete='CASCADE')
+    review = fields.Many2One(
+        'tipline.review', "Review", readonly=True, ondelete='CASCADE')
     # A reporter's address would tell the administrator who reported: it is
     # stored encrypted, shown as "the reporter" and dropped once sent.
     recipient_enc = Encrypted(
@@ -96,6 +98,11 @@ class MailQueue(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
             ('status', "Status Change"),
             ('assignment', "Assignment"),
             ('escalation', "Escalation"),
+            # The conversation's (conversation.py)
+            ('conversation', "New Message"),
+            ('reply', "Reporter's Reply"),
+            ('invitation', "Feedback Invitation"),
+            # The administrators' reminder before expiry (retention.py)
             ('retention', "Expiry Reminder"),
             ], "Template", required=True, readonly=True)
     language = fields.Char("Language", required=True, readonly=True)
@@ -254,6 +261,12 @@ class MailQueue(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
         "What a template may show: never content, never identity"
         pool = Pool()
         Report = pool.get('tipline.report')
+        database = Transaction().database.name
+        if self.template == 'invitation':
+            return {
+                'review': self.review.rec_name,
+                'link': '%s#%s' % (http_base(), database),
+                }
         with Transaction().set_context(language=self.language):
             report = Report(self.report.id)
             state_code = self.report_state or report.state
@@ -264,7 +277,6 @@ class MailQueue(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
                 state_code, state_code)
             outcome = dict(labels['outcome']['selection']).get(
                 outcome_code, '') if outcome_code else ''
-        database = Transaction().database.name
         return {
             'number': report.tracking_number,
             'state': state_code,
@@ -284,6 +296,8 @@ class MailQueue(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
                 report.id),
             'expires': (report.expires_at.strftime('%Y-%m-%d %H:%M UTC')
                 if report.expires_at else ''),
+            # The survey after resolution (survey.py), offered once.
+            'survey': bool(report.survey_open),
             }
 
     def build(self):
@@ -349,8 +363,9 @@ class MailQueue(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
                 else:
                     row.next_try = now + dt.timedelta(
                         minutes=RETRY_DELAYS[row.attempts - 1])
-                logger.warning('tipline mail %d (%s) for report %d failed: '
-                    '%s, attempt %d', row.id, row.template, row.report.id,
+                logger.warning('tipline mail %d (%s) for report %s failed: '
+                    '%s, attempt %d', row.id, row.template,
+                    row.report.id if row.report else '-',
                     row.last_error, row.attempts)
             else:
                 row.state = 'sent'

@@ -30,7 +30,7 @@ from .assignment import AssignmentMixin
 from .case import CaseMixin
 from .conversation import ConversationMixin
 from .escalation import EscalationMixin
-from .feedback import SurveyMixin
+from .survey import SurveyMixin
 from .notification import NotificationMixin
 from .priority import PriorityMixin
 from .retention import RetentionMixin

@@ -134,13 +134,6 @@ def record_download(report):
         Event.append(report, 'subject_access', {}, actor='')
 
 
-def download(report, language):
-    "The file of report, recorded; for the status page"
-    result = render(report, language)
-    record_download(report)
-    return result
-
-
 class SubjectAccess(Report_):
     "What Tipline holds about the report, for its reporter"
     __name__ = 'tipline.report.subject_access'
@@ -150,6 +143,13 @@ class SubjectAccess(Report_):
         super().__setup__()
         # Each download is written in the report's history.
         cls.__rpc__['execute'] = RPC(readonly=False)
+
+    @classmethod
+    def download(cls, report, language):
+        "(file name, bytes) of report's file, recorded; for the status page"
+        result = render(report, language)
+        record_download(report)
+        return result
 
     @classmethod
     def _execute(cls, records, header, data, action):
