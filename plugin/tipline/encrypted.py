@@ -14,7 +14,8 @@ not decrypt.
 ``report`` names the column that holds the id of the report the value
 belongs to (``'id'`` on the report itself): such values are encrypted under
 that report's own data key (keys.py), so destroying the report's wrapped key
-shreds all of them at once.  Values that belong to no report (survey
+shreds all of them at once.  A row whose report column is empty (a mail
+about a review) keeps its value under the keyset.  Values that belong to no report (survey
 comments, suggestions) and the wrapped data keys themselves are under the
 keyset.
 
@@ -122,7 +123,7 @@ def decrypt_values(records, name, text=True):
             == tipline_core.DATA_KEY_ID
             for c in ciphertexts.values() if c is not None):
         owners = report_ids(Model, field, list(ciphertexts))
-        keys = _keyset().data_keys(set(owners.values()))
+        keys = _keyset().data_keys(set(owners.values()) - {None})
     result = {}
     for record_id, ciphertext in ciphertexts.items():
         value = decrypt(Model.__name__, name, record_id, ciphertext,
@@ -146,13 +147,14 @@ def store_encrypted(Model, values):
         if field.report:
             owners = report_ids(Model, field, list(values))
             break
-    keys = (_keyset().data_keys(set(owners.values()), create=True)
+    keys = (_keyset().data_keys(set(owners.values()) - {None}, create=True)
         if owners else {})
     for record_id, names in values.items():
         columns, sql_values = [], []
         for name, plaintext in names.items():
             field = _column(Model, name)
-            data_key = keys[owners[record_id]] if field.report else None
+            # A row of no report is under the keyset.
+            data_key = keys.get(owners.get(record_id))
             columns.append(getattr(table, name + '_enc'))
             sql_values.append(field.sql_format(encrypt(
                         Model.__name__, name, record_id, plaintext,
@@ -199,7 +201,7 @@ def read_column(column, where=None):
         cursor.execute(*table.select(table.id, report, value,
                 where=condition))
         rows = cursor.fetchall()
-        keys = _keyset().data_keys({r for _, r, _ in rows})
+        keys = _keyset().data_keys({r for _, r, _ in rows} - {None})
     else:
         cursor.execute(*table.select(table.id, value, where=condition))
         rows = [(id_, None, ciphertext) for id_, ciphertext in cursor]

@@ -457,42 +457,68 @@ def stored_encrypted_columns():
     return columns, skipped
 
 
+def _owner(table, encrypted):
+    "The SQL column naming the report of encrypted's rows, or None"
+    from sql import Column
+    if not encrypted.report:
+        return None
+    return table.id if encrypted.report == 'id' else Column(
+        table, encrypted.report)
+
+
 def key_usage(columns):
-    """{column: Counter(key id or MALFORMED: number of values)}
+    """{column: Counter((key id or MALFORMED, owned): number of values)},
+    owned telling whether the row belongs to a report (then its value
+    belongs under the report's own key)
 
     The database groups by the first 5 bytes, so only those leave it."""
-    from sql import Column, Null, Table
+    from sql import Column, Literal, Table
     from sql.aggregate import Count
+    from sql.conditionals import Case
     from sql.functions import Substring
     cursor = Transaction().connection.cursor()
     usage = {}
     for encrypted in columns:
         table = Table(encrypted.table)
         value = Column(table, encrypted.column)
+        owner = _owner(table, encrypted)
+        owned = (Case((owner != Null, Literal(1)), else_=Literal(0))
+            if owner is not None else Literal(0))
         prefixes = table.select(
             Substring(value, 1, tipline_core.CIPHERTEXT_PREFIX_SIZE).as_(
-                'prefix'), where=value != Null)
+                'prefix'), owned.as_('owned'), where=value != Null)
         cursor.execute(*prefixes.select(
-                prefixes.prefix, Count(prefixes.prefix),
-                group_by=[prefixes.prefix]))
+                prefixes.prefix, prefixes.owned, Count(prefixes.owned),
+                group_by=[prefixes.prefix, prefixes.owned]))
         counter = collections.Counter()
-        for prefix, count in cursor:
-            counter[key_id_of(prefix)] += count
+        for prefix, is_owned, count in cursor:
+            counter[(key_id_of(prefix), bool(is_owned))] += count
         usage[encrypted] = counter
     return usage
 
 
-def total_usage(usage):
+def by_key(counter):
+    "Counter(key id: values) of one column's usage"
     total = collections.Counter()
-    for counter in usage.values():
-        total.update(counter)
+    for (key_id, _), count in counter.items():
+        total[key_id] += count
     return total
 
 
-def target_key_id(column, primary_id):
-    """The key id every value of column should be under: its report's data
-    key, or the keyset's primary key"""
-    return tipline_core.DATA_KEY_ID if column.report else primary_id
+def total_usage(usage):
+    "Counter(key id: values) over every column"
+    total = collections.Counter()
+    for counter in usage.values():
+        total.update(by_key(counter))
+    return total
+
+
+def target_key_id(column, primary_id, owned=True):
+    """The key id a value of column should be under: its report's data key
+    when its row belongs to a report, else the keyset's primary key"""
+    if column.report and owned:
+        return tipline_core.DATA_KEY_ID
+    return primary_id
 
 
 def pending_count(usage, primary_id):
@@ -500,8 +526,8 @@ def pending_count(usage, primary_id):
     primary key, or their report's data key"""
     return sum(
         count for column, counter in usage.items()
-        for key_id, count in counter.items()
-        if key_id != target_key_id(column, primary_id))
+        for (key_id, owned), count in counter.items()
+        if key_id != target_key_id(column, primary_id, owned))
 
 
 def cache_clean_timeout():
@@ -603,25 +629,28 @@ def reencrypt_batch(database, encrypted, last_id, batch_size):
         Keyset = Pool().get('tipline.keyset')
         keyset = Keyset.keyset()
         cipher = tipline_core.FieldCipher(keyset)
-        target = target_key_id(encrypted, keyset.primary_id)
-        report = table.id
-        if encrypted.report and encrypted.report != 'id':
-            report = Column(table, encrypted.report)
+        prefix = Substring(value, 1, tipline_core.CIPHERTEXT_PREFIX_SIZE)
+        primary = tipline_core.ciphertext_prefix(keyset.primary_id)
+        owner = _owner(table, encrypted)
+        if owner is None:
+            misplaced = prefix != primary
+            selected = [table.id, value]
+        else:
+            misplaced = (((owner != Null) & (prefix != tipline_core
+                        .ciphertext_prefix(tipline_core.DATA_KEY_ID)))
+                | ((owner == Null) & (prefix != primary)))
+            selected = [table.id, value, owner]
         cursor = transaction.connection.cursor()
-        cursor.execute(*table.select(
-                table.id, report, value,
-                where=(value != Null)
-                & (Substring(value, 1, tipline_core.CIPHERTEXT_PREFIX_SIZE)
-                    != tipline_core.ciphertext_prefix(target))
-                & (table.id > last_id),
+        cursor.execute(*table.select(*selected,
+                where=(value != Null) & misplaced & (table.id > last_id),
                 order_by=table.id.asc, limit=batch_size))
-        rows = cursor.fetchall()
-        data_keys = {}
-        if encrypted.report:
-            data_keys = Keyset.data_keys(
-                {r for _, r, _ in rows}, create=True)
+        # (id, ciphertext, report id or None)
+        rows = [tuple(row) + (None,) * (3 - len(row))
+            for row in cursor.fetchall()]
+        data_keys = Keyset.data_keys(
+            {r for _, _, r in rows} - {None}, create=True)
         done, failed = 0, []
-        for record_id, report_id, ciphertext in rows:
+        for record_id, ciphertext, report_id in rows:
             ciphertext = bytes(ciphertext)
             data = associated_data(
                 encrypted.model, encrypted.field, record_id)
@@ -632,7 +661,7 @@ def reencrypt_batch(database, encrypted, last_id, batch_size):
                         cipher, ciphertext, data)
                 else:
                     plaintext = cipher.decrypt(ciphertext, data)
-                    if encrypted.report:
+                    if report_id is not None:
                         moved = data_keys[report_id].encrypt(plaintext, data)
                     else:
                         moved = cipher.encrypt(plaintext, data)

@@ -178,7 +178,7 @@ def command_status(args, out):
             total[data_key_id], wrapped))
     out.write("\nStored values by column:\n")
     for encrypted in columns:
-        counter = usage[encrypted]
+        counter = keys().by_key(usage[encrypted])
         detail = ', '.join(
             ("report key: %d" if key_id == data_key_id else "key %s: %d")
             % ((count,) if key_id == data_key_id else (key_id, count))
