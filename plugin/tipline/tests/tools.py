@@ -59,6 +59,19 @@ class Sink:
         return '250 OK'
 
 
+def pg_dump(database, text=False):
+    "A dump of the PostgreSQL database, as the test's server holds it"
+    import shutil
+    from trytond import config
+    command = shutil.which('pg_dump')
+    if not command:
+        raise AssertionError("pg_dump is needed for this test")
+    uri = config.get('database', 'uri')
+    return subprocess.run(
+        [command, '--dbname', uri.rstrip('/') + '/' + database],
+        check=True, capture_output=True, text=text).stdout
+
+
 def free_port():
     with socket.socket() as sock:
         sock.bind(('127.0.0.1', 0))
