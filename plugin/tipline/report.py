@@ -896,6 +896,8 @@ class ReportCore(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
             report.resolved_at = now
             if not report.first_response_at:
                 report.first_response_at = now
+        # The appeal window (appeal.py) is saved with the decision.
+        cls.open_appeal_window(reports, now)
         cls.save(reports)
 
     @classmethod

@@ -19,7 +19,7 @@ from trytond.transaction import Transaction, check_access
 
 import tipline_core
 from trytond.modules.tipline.tests.tools import (
-    category, file_report, investigate_reports, make_party,
+    category, counting, file_report, investigate_reports, make_party,
     reporter_other_moderator, use_throwaway_master_key)
 
 use_throwaway_master_key()
@@ -955,6 +955,29 @@ class TiplineTestCase(ModuleTestCase):
             with self.assertRaises(UserError):
                 Report.appeal(Report(report.id), "Too late for this one.")
             self.assertEqual(Report.close_decided(), [Report(report.id)])
+
+    @with_transaction()
+    def test_resolve_writes_the_appeal_window_with_the_decision(self):
+        """Resolve saves the decision and its appeal window in one UPDATE
+        and runs no statement over an empty list of reports"""
+        pool = Pool()
+        Report = pool.get('tipline.report')
+        reporter, _, moderator = self._users()
+        report = self._file(reporter, self._party())
+        with Transaction().set_user(moderator.id), check_access():
+            self._investigate(report)
+            Report.write([Report(report.id)], {'outcome': 'duplicate'})
+            with counting() as statements:
+                Report.resolve([Report(report.id)])
+        self.assertEqual(
+            [s for s in statements if 'IN ()' in s.upper()], [])
+        windows = [s for s in statements if s.startswith('UPDATE')
+            and '"appeal_deadline"' in s]
+        self.assertEqual(len(windows), 1, windows)
+        self.assertIn('"resolved_at"', windows[0])
+        report = Report(report.id)
+        self.assertEqual(report.state, 'resolved')
+        self.assertTrue(report.appeal_deadline)
 
     @with_transaction()
     def test_overdue(self):
