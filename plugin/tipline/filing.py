@@ -24,7 +24,6 @@ in which order they run.  Mail is only queued here: the cron job, or
 trytond-worker where one runs, sends it after the reporter has the answer.
 """
 import datetime as dt
-import json
 from dataclasses import dataclass, field
 
 from sql.functions import CurrentTimestamp
@@ -247,13 +246,3 @@ def insert_rows(Model, rows):
 
 def follow_up(Report, filing):
     Report.after_filing(Report(filing.ids['report'][0]), filing)
-
-
-def identity_json(user):
-    "The reporter's identity as stored (encrypted) on a named report"
-    return json.dumps({
-            'user': user.id,
-            'login': user.login,
-            'name': user.name,
-            }, sort_keys=True)
-

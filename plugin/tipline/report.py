@@ -19,7 +19,7 @@ from .audit import digest
 from .authorless import AuthorlessRows, authorless
 from .clock import now as utcnow
 from .encrypted import Encrypted, decrypt_values, encrypt, store_encrypted
-from .filing import file_report, identity_json
+from .filing import file_report
 from .exceptions import ReportWorkflowError, SubmissionError
 from .readonly import ServerReadonly
 from .states import CLOSED_STATES, OPEN_STATES, SEVERITIES, TRUTHFULNESS
@@ -40,6 +40,15 @@ __all__ = ['Report', 'OPEN_STATES', 'CLOSED_STATES', 'SEVERITIES',
 
 # The moderators' own notes: stored encrypted, read by moderators only.
 NOTE_FIELDS = ('evidence_notes', 'internal_notes')
+
+
+def identity_json(user):
+    "The reporter's identity as stored (encrypted) on a named report"
+    return json.dumps({
+            'user': user.id,
+            'login': user.login,
+            'name': user.name,
+            }, sort_keys=True)
 
 
 @functools.cache
