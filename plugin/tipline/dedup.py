@@ -119,6 +119,15 @@ class Signature(ServerReadonly, AuthorlessRows, ModelSQL):
         return signatures
 
     @classmethod
+    def sign_filing(cls, filing):
+        """Filing's step (filing.py): from the plaintext in memory, the
+        signatures the filing looks up with, its own (the current
+        version's) and its blinded band keys"""
+        filing.signatures = cls.query_signatures(filing.description)
+        filing.signature = filing.signatures[0]
+        filing.bands = blinded_band_keys(filing.signature)
+
+    @classmethod
     def store(cls, report, signature):
         "Store the signature of report and its blinded band keys"
         with without_check_access():

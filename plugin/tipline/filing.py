@@ -18,9 +18,11 @@
 
 It all runs in the authorless scope (authorless.py): no row names the
 reporter, and an anonymous filing stores only the hour.  Each concept keeps
-its own code in its own file (case.py chooses the case, assignment.py the
-assignee, notification.py the mail, audit.py the chain); this file only says
-in which order they run.  Mail is only queued here: the cron job, or
+its own code in its own file (dedup.py signs the text, priority.py counts
+its personal data and scores it, burst.py knows whether the author is
+unvetted and guards the case, case.py chooses the case, assignment.py the
+assignee, notification.py the mail, audit.py the chain); this file only
+says in which order they run.  Mail is only queued here: the cron job, or
 trytond-worker where one runs, sends it after the reporter has the answer.
 """
 import datetime as dt
@@ -104,6 +106,7 @@ def validate(Report, filing):
 def compute(Report, filing):
     pool = Pool()
     Keyset = pool.get('tipline.keyset')
+    Signature = pool.get('tipline.report.signature')
     User = pool.get('res.user')
     filing.filer = filer()
     filing.now = utcnow()
@@ -116,7 +119,9 @@ def compute(Report, filing):
         filing.reporter_token = Keyset.reporter_token(filing.filer)
     filing.subject_tokens = ' '.join(sorted(Keyset.reporter_token(u)
             for u in Report.subject_users(filing.target)))
-    Report.compute_signature(filing)
+    Signature.sign_filing(filing)
+    filing.signals = Report.count_personal_data(filing.description)
+    filing.new_reporter = Report.unvetted_reporter(filing)
 
 
 # 3. choose -------------------------------------------------------------------
@@ -245,4 +250,9 @@ def insert_rows(Model, rows):
 # 6. follow up ----------------------------------------------------------------
 
 def follow_up(Report, filing):
-    Report.after_filing(Report(filing.ids['report'][0]), filing)
+    Case = Pool().get('tipline.case')
+    report = Report(filing.ids['report'][0])
+    Case.update([filing.case])
+    Report.check_burst(report, filing)
+    # The case's other reports, whose reporter count may have grown.
+    Report.rescore_later([filing.case])

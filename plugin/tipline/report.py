@@ -27,6 +27,7 @@ from .access import in_groups
 from .clock import format_duration
 from .appeal import AppealMixin
 from .assignment import AssignmentMixin
+from .burst import BurstMixin
 from .case import CaseMixin
 from .conversation import ConversationMixin
 from .escalation import EscalationMixin
@@ -768,8 +769,8 @@ class ReportCore(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
             **cls.statutory_deadlines(category, base),
             }
 
-    @staticmethod
-    def filing_events(filing, case_id):
+    @classmethod
+    def filing_events(cls, filing, case_id):
         "(kind, details) of the history a filing starts in case_id"
         pool = Pool()
         User = pool.get('res.user')
@@ -784,12 +785,8 @@ class ReportCore(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
         if filing.assignee:
             events.append(('assign', {
                         'from': '', 'to': User(filing.assignee).login}))
-        details = {'case': str(case_id), 'how': filing.how}
-        if filing.similarity is not None:
-            details['similarity'] = '%.2f' % filing.similarity
-        if filing.repeat:
-            details['repeat'] = '1'
-        events.append(('case_join', details))
+        events.append(
+            ('case_join', cls.case_join_details(filing, case_id)))
         return events
 
     @classmethod
@@ -958,6 +955,7 @@ class ReportCore(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
 class Report(
         ConversationMixin,
         CaseMixin,
+        BurstMixin,
         PriorityMixin,
         SurveyMixin,
         ReviewMixin,
