@@ -33,12 +33,11 @@ from trytond.tools import grouped_slice
 from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
-import tipline_core
-
 from .authorless import AuthorlessRows
 from .cache import invalidate
 from .clock import now as utcnow
 from .exceptions import CaseError
+from .filing import Filing
 from .readonly import ServerReadonly
 from .states import OPEN_STATES, SEVERITIES, TRUTHFULNESS
 
@@ -623,8 +622,8 @@ class CaseMixin:
 
     @classmethod
     def index_unfiled(cls, limit=500):
-        """Cron: give open reports filed before the near-duplicate index
-        existed their signature and case, oldest first, limit at a time"""
+        """Cron: put open reports filed before cases existed in their case,
+        oldest first, limit at a time"""
         with system(), without_check_access():
             reports = cls.search([
                     ('case', '=', None),
@@ -632,68 +631,38 @@ class CaseMixin:
                     ], order=[('submitted_at', 'ASC'), ('id', 'ASC')],
                 limit=limit)
             for report in reports:
-                cls.assign_case(report, report.description)
+                cls.join_case(report)
         return reports
 
     @classmethod
-    def assign_case(cls, report, text, new_reporter=False):
-        """Store report's signature, then put it in the open case of the
-        same record or of a near-identical text, or in a new case"""
+    def join_case(cls, report):
+        """Give a stored report without a case its signature and its case
+        through filing's own steps, from its stored text"""
         pool = Pool()
         Case = pool.get('tipline.case')
         Signature = pool.get('tipline.report.signature')
-        Configuration = pool.get('tipline.configuration')
         Event = pool.get('tipline.audit_event')
-        config = Configuration(1)
-        signatures = Signature.query_signatures(text)
-        Signature.store(report, signatures[0])
-        signals = sum(tipline_core.personal_data_signals(text or '').values())
-
-        case, how, similarity = None, 'new', None
-        same_record = cls.search([
-                ('target', '=', str(report.target) if report.target
-                    else None),
-                ('id', '!=', report.id),
-                ('case.state', '=', 'open'),
-                ], order=[('case', 'ASC')], limit=1)
-        if same_record:
-            case, how = same_record[0].case, 'record'
-        else:
-            case_table = Case.__table__()
-            open_cases = case_table.select(
-                case_table.id, where=case_table.state == 'open')
-            similar = Signature.similar(
-                signatures, config.get_dedup_threshold(),
-                exclude=report.id,
-                where=lambda r: r.case.in_(open_cases))
-            if similar:
-                match = cls(similar[0][0])
-                case, how, similarity = match.case, 'text', similar[0][1]
-        if case is None:
-            case, = Case.create([{'state': 'open'}])
-        repeat = bool(report.reporter_token) and bool(cls.search([
-                    ('case', '=', case.id),
-                    ('target', '=', str(report.target)),
-                    ('reporter_token', '=', report.reporter_token),
-                    ('id', '!=', report.id),
-                    ], limit=1))
+        filing = Filing(report.target, report.category,
+            report.description or '', report.anonymous, [],
+            now=report.submitted_at, reporter_token=report.reporter_token)
+        Signature.sign_filing(filing)
+        cls.choose_case(filing)
+        if filing.case is None:
+            filing.case, = Case.create([{'state': 'open'}])
+        Signature.store(report, filing.signature)
         cls.write([report], {
-                'case': case.id,
-                'repeat_report': repeat,
-                'new_reporter': new_reporter,
-                'personal_data_signals': signals,
+                'case': filing.case.id,
+                'repeat_report': filing.repeat,
+                'personal_data_signals': cls.count_personal_data(
+                    filing.description),
                 })
-        details = {'case': str(case.id), 'how': how}
-        if similarity is not None:
-            details['similarity'] = '%.2f' % similarity
-        if repeat:
-            details['repeat'] = '1'
-        Event.append(report, 'case_join', details, actor='')
-        Case.update([case])
-        cls.rescore_reports(Case(case.id).reports)
-        Case.update([case])
+        Event.append(report, 'case_join',
+            cls.case_join_details(filing, filing.case.id), actor='')
+        Case.update([filing.case])
+        cls.rescore_reports(Case(filing.case.id).reports)
+        Case.update([filing.case])
         cls.check_burst(cls(report.id))
-        return case
+        return filing.case
 
     @classmethod
     def resolve_from_case(cls, reports):
