@@ -8,6 +8,7 @@ author for this is whether they were unvetted when filing: anonymous, or an
 account younger than the configured age."""
 import datetime as dt
 
+from trytond.i18n import gettext
 from trytond.model import fields
 from trytond.pool import Pool
 from trytond.transaction import Transaction, without_check_access
@@ -16,9 +17,69 @@ import tipline_core
 
 from .case import as_stored
 from .clock import now as utcnow
+from .exceptions import BurstSettingsError
 from .states import OPEN_STATES
 
 EPOCH = dt.datetime(1970, 1, 1)
+DEFAULT_BURST = tipline_core.BurstParams()
+
+
+class BurstConfigurationMixin:
+    "The burst guard's window, size and what makes a reporter unvetted"
+    __slots__ = ()
+
+    burst_window = fields.Integer(
+        "Burst Window (minutes)", required=True,
+        help="The burst guard counts reports against one record within "
+        "this many minutes.")
+    burst_min_reports = fields.Integer(
+        "Burst Size", required=True,
+        help="This many reports in the window from unvetted or "
+        "low-accuracy reporters put the case in quarantine.")
+    burst_new_account_days = fields.Integer(
+        "New Account (days)", required=True,
+        help="Accounts younger than this are unvetted reporters.")
+    burst_min_accuracy = fields.Float(
+        "Low Accuracy Below", required=True,
+        help="Reporters whose share of upheld reports is below this "
+        "(0 to 1) count towards a burst.")
+
+    @classmethod
+    def default_burst_window(cls):
+        return int(DEFAULT_BURST.window_seconds // 60)
+
+    @classmethod
+    def default_burst_min_reports(cls):
+        return DEFAULT_BURST.min_reports
+
+    @classmethod
+    def default_burst_new_account_days(cls):
+        return int(DEFAULT_BURST.new_account_age_seconds // 86400)
+
+    @classmethod
+    def default_burst_min_accuracy(cls):
+        return DEFAULT_BURST.min_accuracy
+
+    def get_burst_params(self):
+        return tipline_core.BurstParams(
+            window_seconds=60.0 * self._value('burst_window'),
+            min_reports=int(self._value('burst_min_reports')),
+            new_account_age_seconds=86400.0 * self._value(
+                'burst_new_account_days'),
+            min_accuracy=float(self._value('burst_min_accuracy')))
+
+    @classmethod
+    def validate_fields(cls, configurations, field_names):
+        super().validate_fields(configurations, field_names)
+        for configuration in configurations:
+            configuration.check_burst_settings()
+
+    def check_burst_settings(self):
+        if (self._value('burst_window') < 1
+                or self._value('burst_min_reports') < 2
+                or self._value('burst_new_account_days') < 0
+                or not 0 <= self._value('burst_min_accuracy') <= 1):
+            raise BurstSettingsError(gettext('tipline.msg_burst_range'))
 
 
 class BurstMixin:
