@@ -3,7 +3,7 @@
     1. validate  the input, with the messages the reporter reads;
     2. compute   from the plaintext in memory, once: the tokens, the receipt,
                  the identity, the near-duplicate signature and its bands,
-                 the personal-data signals;
+                 the personal-data signals, whether the author is unvetted;
     3. choose    the case (under a lock on the reported record), whether it
                  repeats the reporter's own report, the assignee and the
                  priority;
