@@ -31,8 +31,7 @@ from sql import Column, Null, Table
 from sql.aggregate import Count, Max
 
 from trytond.i18n import gettext
-from trytond.model import (
-    ModelSQL, ModelView, Workflow, fields, sequence_ordered)
+from trytond.model import ModelSQL, ModelView, fields, sequence_ordered
 from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.transaction import Transaction, without_check_access
@@ -158,10 +157,8 @@ class RetentionMixin:
             and utcnow() >= self.closed_at + dt.timedelta(days=days))
 
     @classmethod
-    @ModelView.button
-    @Workflow.transition('closed')
-    def close(cls, reports):
-        super().close(reports)
+    def set_retention_expiries(cls, reports):
+        "Close's step: each report's expiry under the rule that governs it"
         set_expiries(cls.browse(reports))
 
     @classmethod
