@@ -3,6 +3,7 @@ import datetime as dt
 import json
 from unittest.mock import patch
 
+from trytond import config
 from trytond.exceptions import UserError
 from trytond.model.exceptions import AccessError, ValidationError
 from trytond.pool import Pool
@@ -443,6 +444,43 @@ class CaseTestCase(unittest.TestCase):
         queue = Report.search([('state', 'in', OPEN_STATES)], order=order)
         self.assertEqual([r.priority for r in queue],
             sorted([r.priority for r in queue], reverse=True))
+
+    @with_transaction()
+    def test_decision_rescores_other_reports_in_a_task(self):
+        """With a queue worker, a decision rescores the other open reports
+        of its reporter and record in a queued task, not in the button's
+        transaction: rewriting them there made concurrent moderators'
+        buttons and filings conflict until trytond answered 503"""
+        pool = Pool()
+        Report = pool.get('tipline.report')
+        Queue = pool.get('ir.queue')
+        (a, b, _), moderator = self._users()
+        one, two = self._party("One"), self._party("Two")
+        decided = self._file(a, one, LEAK)
+        pending = self._file(b, one, OTHER)
+        other = self._file(a, two, SPAM, category=self._category('spam'))
+        before = Report(pending.id).priority
+        config.set('queue', 'worker', 'True')
+        self.addCleanup(config.set, 'queue', 'worker', 'False')
+        Queue.delete(Queue.search([]))
+        with Transaction().set_user(moderator.id), check_access():
+            decided = Report(decided.id)
+            decided.outcome = 'upheld'
+            decided.truthfulness = 'confirmed'
+            decided.severity_assessment = 'high'
+            decided.reporter_message = "Removed."
+            decided.save()
+            Report.resolve_from_case([decided])
+        self.assertEqual(Report(pending.id).priority, before)
+        # A task at each step the case's resolution takes (triage, resolve).
+        tasks = [t for t in Queue.search([])
+            if t.data['method'] == 'rescore_reports']
+        self.assertTrue(tasks)
+        for task in tasks:
+            self.assertCountEqual(
+                task.data['instances'], [pending.id, other.id])
+            task.run()
+        self.assertGreater(Report(pending.id).priority, before)
 
     @with_transaction()
     def test_reporters_do_not_see_ranking(self):
