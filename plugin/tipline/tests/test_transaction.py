@@ -1,18 +1,26 @@
-"""Every button is all or nothing: a transaction that fails after a button
-changed a report's state leaves no trace of it, so the retry that trytond
-makes (or the moderator's second press) finds the report as it was.
+"""Transactions: every button is all or nothing, and concurrent filings,
+each in its own transaction as trytond's workers run them, join one case
+and take their turns.
+
+A transaction that fails after a button changed a report's state leaves no
+trace of it, so the retry that trytond makes (or the moderator's second
+press) finds the report as it was.
 
 Run with ``[cache] clean_timeout = 0`` too: on SQLite, trytond's cache
 synchronisation switched the connection of the running transaction to
 autocommit, so each statement of a button committed on its own (the state
 changed, then the retry answered "You can not call ..." and the history
 event, the appeal deadline and the survey flag were lost)."""
+import collections
+import threading
+import time
 import unittest
 
 import trytond.config as config
+from trytond import backend
 from trytond.pool import Pool
 from trytond.tests.test_tryton import DB_NAME, activate_module, drop_db
-from trytond.transaction import Transaction
+from trytond.transaction import Transaction, TransactionError
 
 from trytond.modules.tipline.tests.tools import (
     category, file_report, make_party, moderator_group,
@@ -53,11 +61,13 @@ class ButtonAtomicityTestCase(unittest.TestCase):
 
     def setUp(self):
         super().setUp()
-        saved = config.get('cache', 'clean_timeout')
-        self.addCleanup(config.set, 'cache', 'clean_timeout', saved)
-        # Every transaction synchronises the cache, as with several
-        # processes on one SQLite file.
-        config.set('cache', 'clean_timeout', '0')
+        if backend.name == 'sqlite':
+            # Every transaction synchronises the cache, as with several
+            # processes on one SQLite file.  (PostgreSQL would listen on a
+            # channel instead, in a thread holding a connection.)
+            saved = config.get('cache', 'clean_timeout')
+            self.addCleanup(config.set, 'cache', 'clean_timeout', saved)
+            config.set('cache', 'clean_timeout', '0')
 
     def snapshot(self):
         "What a button changes, read in a transaction of its own"
@@ -122,6 +132,112 @@ class ButtonAtomicityTestCase(unittest.TestCase):
         self.assertTrue(after['resolved_at'])
         self.assertTrue(after['appeal_deadline'])
         self.assertTrue(after['survey_invited'])
+
+
+def as_dispatched(function, *args, user=0):
+    """Run function in a committed transaction as trytond's dispatcher runs
+    a request: started again with the locks it asked for, and again after a
+    transient database error"""
+    retry = config.getint('database', 'retry')
+    count, extras = 0, {}
+    while True:
+        if count:
+            time.sleep(0.02 * count)
+        with Transaction().start(DB_NAME, user, **extras) as transaction:
+            try:
+                result = function(*args)
+            except TransactionError as error:
+                transaction.rollback()
+                error.fix(extras)
+                continue
+            except backend.DatabaseOperationalError:
+                if count == retry:
+                    raise
+                transaction.rollback()
+                count += 1
+                continue
+            transaction.commit()
+            return result, count
+
+
+@unittest.skipUnless(backend.name == 'postgresql',
+    "concurrent transactions need a database server")
+class ConcurrentFilingTestCase(unittest.TestCase):
+    """Filings at the same moment, in transactions of their own, as
+    several trytond processes run them on one PostgreSQL database"""
+    FILINGS = 8
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        drop_db()
+        activate_module(['tipline'])
+        cls.addClassCleanup(drop_db)
+        with Transaction().start(DB_NAME, 0,
+                _lock_tables=['tipline_configuration']) as transaction:
+            pool = Pool()
+            User = pool.get('res.user')
+            Configuration = pool.get('tipline.configuration')
+            cls.reporters = [u.id for u in User.create([{
+                            'login': 'concurrent_reporter%d' % i,
+                            'name': "Reporter %d" % i}
+                        for i in range(cls.FILINGS)])]
+            User.create([{
+                        'login': 'concurrent_moderator%d' % i,
+                        'name': "Moderator %d" % i,
+                        'groups': [('add', [moderator_group()])]}
+                    for i in range(3)])
+            cls.moderators = [u.id for u in User.search(
+                    [('groups', '=', moderator_group())])]
+            cls.party = make_party("Concurrent Ltd").id
+            cls.category = category('fraud').id
+            Configuration.write([Configuration(1)],
+                {'assignment_method': 'round_robin'})
+            transaction.commit()
+
+    def file(self, reporter, start):
+        def filing():
+            pool = Pool()
+            Report = pool.get('tipline.report')
+            User = pool.get('res.user')
+            report, _ = file_report(User(reporter),
+                pool.get('party.party')(self.party),
+                pool.get('tipline.category')(self.category),
+                "The supplier's bank details were changed twice this week "
+                "by reporter %d's account." % reporter)
+            return report.id, report.case.id, report.assigned_to.id
+        start.wait(60)
+        return as_dispatched(filing)
+
+    def test_filings_about_one_record_join_one_case_and_take_turns(self):
+        """Eight filings about one record at once: all filed, one case, the
+        moderators' turns taken in order, none lost or given twice"""
+        start = threading.Barrier(self.FILINGS)
+        results, errors = [], []
+
+        def run(reporter):
+            try:
+                results.append(self.file(reporter, start))
+            except Exception as error:
+                errors.append(error)
+        threads = [threading.Thread(target=run, args=(r,))
+            for r in self.reporters]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)
+        self.assertEqual(errors, [])
+        self.assertEqual(len(results), self.FILINGS)
+        cases = {case for (_, case, _), _ in results}
+        self.assertEqual(len(cases), 1, results)
+        turns = collections.Counter(user for (_, _, user), _ in results)
+        self.assertEqual(set(turns), set(self.moderators))
+        self.assertLessEqual(max(turns.values()) - min(turns.values()), 1)
+        with Transaction().start(DB_NAME, 0):
+            Case = Pool().get('tipline.case')
+            case, = Case.browse(list(cases))
+            self.assertEqual(case.report_count, self.FILINGS)
+            self.assertEqual(case.reporter_count, self.FILINGS)
 
 
 if __name__ == '__main__':
