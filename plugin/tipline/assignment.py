@@ -148,9 +148,15 @@ class Report(metaclass=PoolMeta):
         on: filings in any process then never wait for each other's commit
         (held to the commit, the cursor's lock made them fail with 503 once
         trytond's lock retries ran out), and a filing that fails afterwards
-        costs its moderator one turn.  SQLite has one writer at a time."""
+        costs its moderator one turn.  SQLite has one writer at a time, and a
+        team or moderators created in this transaction are seen by no other:
+        then the turn is taken here."""
         Cursor = Pool().get('tipline.team_cursor')
-        if backend.name != 'postgresql':
+        created = Transaction().create_records
+        if (backend.name != 'postgresql'
+                # Rows this transaction created are seen by no other.
+                or (team and team.id in created['res.group'])
+                or set(members) & set(created['res.user'])):
             return Cursor.take_turn(team, members)
         for attempt in range(TURN_TRIES):
             try:

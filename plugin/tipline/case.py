@@ -41,8 +41,6 @@ UPDATED_FIELDS = {'report_count', 'reporter_count', 'target_count',
     'open_count', 'kind', 'target_label', 'category', 'priority',
     'first_submitted_at', 'subject_tokens', 'state'}
 LOGGED_FIELDS = {'kind'}
-# The first key of Tipline's advisory locks (the second hashes the record).
-LOCK_NAMESPACE = 0x7469706c  # 'tipl'
 SERIALIZATION_FAILURE = '40001'  # SQLSTATE
 
 OUTCOMES = [
@@ -80,21 +78,19 @@ def lock_target(target):
     """Serialise the filings about one record until the transaction ends,
     so that concurrent filings join one case.
 
-    On PostgreSQL a transaction-level advisory lock makes them wait for each
-    other; but trytond's REPEATABLE READ transaction took its snapshot
-    before it waited, and would not see the case the previous filing
-    opened.  Each filing therefore also counts itself in the record's row of
-    tipline.case.record: one whose snapshot misses an earlier filing's
-    commit fails to serialize there, and starts again (FiledMeanwhile: like
-    trytond's own lock errors, not one of its few retries) with a snapshot
-    that sees the case.  Filing takes this lock before its work, so a
-    start again costs little.  SQLite has one writer at a time."""
+    On PostgreSQL each filing counts itself in the record's row of
+    tipline.case.record, and holds that row until it commits: the next
+    filing about the record waits there.  trytond's REPEATABLE READ
+    transaction took its snapshot before it waited, and would not see the
+    case the previous filing opened; but its count then fails to serialize,
+    and the request starts again (FiledMeanwhile: like trytond's own lock
+    errors, not one of its few retries) with a snapshot that sees the case.
+    (An advisory lock alone let eight filings at once open eight cases.)
+    Filing counts itself before its work, so a start again costs little.
+    SQLite has one writer at a time."""
     if backend.name != 'postgresql':
         return
     CaseRecord = Pool().get('tipline.case.record')
-    cursor = Transaction().connection.cursor()
-    cursor.execute('SELECT pg_advisory_xact_lock(%s, hashtext(%s))',
-        (LOCK_NAMESPACE, target))
     try:
         CaseRecord.count_filing(target)
     except backend.DatabaseOperationalError as error:
@@ -105,7 +101,7 @@ def lock_target(target):
 
 class CaseRecord(ModelSQL):
     """The filings about one record, counted: every filing about it writes
-    this row while it holds the record's lock (see lock_target)"""
+    this row, and the next one waits for it (see lock_target)"""
     __name__ = 'tipline.case.record'
     _table = 'tipline_case_record'
 
