@@ -64,6 +64,19 @@ class CaseTestCase(unittest.TestCase):
     def _category(self, code='data_leak'):
         return category(code)
 
+    def _uphold(self, report, moderator):
+        "Resolve report as upheld, as moderator does: the report"
+        Report = Pool().get('tipline.report')
+        with Transaction().set_user(moderator.id), check_access():
+            report = Report(report.id)
+            report.outcome = 'upheld'
+            report.truthfulness = 'confirmed'
+            report.severity_assessment = 'high'
+            report.reporter_message = "Removed."
+            report.save()
+            Report.resolve_from_case([report])
+        return report
+
     def _file(self, user, target, description, anonymous=False,
             category=None):
         report, _ = file_report(user, target,
@@ -400,14 +413,7 @@ class CaseTestCase(unittest.TestCase):
         other = self._file(a, two, SPAM, category=self._category('spam'))
         before = Report(pending.id).priority
         other_before = Report(other.id).priority
-        with Transaction().set_user(moderator.id), check_access():
-            earlier = Report(earlier.id)
-            earlier.outcome = 'upheld'
-            earlier.truthfulness = 'confirmed'
-            earlier.severity_assessment = 'high'
-            earlier.reporter_message = "Removed."
-            earlier.save()
-            Report.resolve_from_case([earlier])
+        earlier = self._uphold(earlier, moderator)
         self.assertEqual(Report(earlier.id).state, 'resolved')
         # Reporter b's open report: the record now has an upheld report.
         self.assertGreater(Report(pending.id).priority, before)
@@ -463,14 +469,7 @@ class CaseTestCase(unittest.TestCase):
         config.set('queue', 'worker', 'True')
         self.addCleanup(config.set, 'queue', 'worker', 'False')
         Queue.delete(Queue.search([]))
-        with Transaction().set_user(moderator.id), check_access():
-            decided = Report(decided.id)
-            decided.outcome = 'upheld'
-            decided.truthfulness = 'confirmed'
-            decided.severity_assessment = 'high'
-            decided.reporter_message = "Removed."
-            decided.save()
-            Report.resolve_from_case([decided])
+        self._uphold(decided, moderator)
         self.assertEqual(Report(pending.id).priority, before)
         # A task at each step the case's resolution takes (triage, resolve).
         tasks = [t for t in Queue.search([])

@@ -31,6 +31,14 @@ use_throwaway_master_key()
 LOCK = {'_lock_tables': ['tipline_report']}
 
 
+def fresh_database(test_class):
+    """A database of its own for a test class that commits (dropped after
+    it), so that no other test sees what it did"""
+    drop_db()
+    activate_module(['tipline'])
+    test_class.addClassCleanup(drop_db)
+
+
 class Failure(Exception):
     "What fails after the button: a locked database, a lost connection"
 
@@ -41,9 +49,7 @@ class ButtonAtomicityTestCase(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        drop_db()
-        activate_module(['tipline'])
-        cls.addClassCleanup(drop_db)
+        fresh_database(cls)
         with Transaction().start(DB_NAME, 0) as transaction:
             User = Pool().get('res.user')
             reporter, moderator = User.create([{
@@ -170,9 +176,7 @@ class ConcurrentFilingTestCase(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        drop_db()
-        activate_module(['tipline'])
-        cls.addClassCleanup(drop_db)
+        fresh_database(cls)
         with Transaction().start(DB_NAME, 0,
                 _lock_tables=['tipline_configuration']) as transaction:
             pool = Pool()
