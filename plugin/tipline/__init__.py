@@ -14,7 +14,7 @@ from . import log_redaction
 
 def install():
     "The public pages' routes and the SQLite hooks, once the backend is set"
-    from . import conversation_page, sqlite, status, survey_page  # noqa: F401
+    from . import routes, sqlite  # noqa: F401  (routes registers the pages)
     sqlite.install()
 
 

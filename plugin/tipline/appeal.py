@@ -10,7 +10,7 @@ import datetime as dt
 
 from trytond.i18n import gettext
 from trytond.model import ModelView, Workflow, fields
-from trytond.pool import Pool, PoolMeta
+from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import Button, StateTransition, StateView, Wizard
@@ -25,8 +25,9 @@ MIN_REASON_LENGTH = 10
 DEFAULT_APPEAL_DAYS = 14
 
 
-class Configuration(metaclass=PoolMeta):
-    __name__ = 'tipline.configuration'
+class AppealConfigurationMixin:
+    "The appeal window"
+    __slots__ = ()
 
     appeal_window_days = fields.Integer(
         "Appeal Window (days)", required=True,
@@ -39,8 +40,9 @@ class Configuration(metaclass=PoolMeta):
         return DEFAULT_APPEAL_DAYS
 
 
-class Report(metaclass=PoolMeta):
-    __name__ = 'tipline.report'
+class AppealMixin:
+    "tipline.report's appeal: the window after resolution and the appeal"
+    __slots__ = ()
 
     appeal_deadline = fields.DateTime(
         "Appeal Until", readonly=True, format='%H:%M',

@@ -12,12 +12,12 @@ from sql.conditionals import Coalesce
 
 from trytond import backend
 from trytond.model import ModelSQL, fields
-from trytond.pool import Pool, PoolMeta
+from trytond.pool import Pool
 from trytond.transaction import Transaction, without_check_access
 
 from .authorless import AuthorlessRows, filer
 from .readonly import ServerReadonly
-from .report import OPEN_STATES
+from .states import OPEN_STATES
 
 STRATEGIES = [
     ('manual', "Manual"),
@@ -28,8 +28,9 @@ STRATEGIES = [
 TURN_TRIES = 10
 
 
-class Configuration(metaclass=PoolMeta):
-    __name__ = 'tipline.configuration'
+class AssignmentConfigurationMixin:
+    "How new reports are assigned"
+    __slots__ = ()
 
     assignment_method = fields.Selection(
         STRATEGIES, "Assignment", required=True, sort=False,
@@ -43,8 +44,9 @@ class Configuration(metaclass=PoolMeta):
         return 'least_loaded'
 
 
-class Category(metaclass=PoolMeta):
-    __name__ = 'tipline.category'
+class AssignmentCategoryMixin:
+    "The team that receives a category's reports"
+    __slots__ = ()
 
     team = fields.Many2One(
         'res.group', "Moderator Team", ondelete='RESTRICT',
@@ -93,8 +95,9 @@ class TeamCursor(ServerReadonly, AuthorlessRows, ModelSQL):
         return chosen
 
 
-class Report(metaclass=PoolMeta):
-    __name__ = 'tipline.report'
+class AssignmentMixin:
+    "tipline.report's assignment: round robin or least loaded in the team"
+    __slots__ = ()
 
     @classmethod
     def team_members(cls, category, reporter_token=None, subject_tokens=''):

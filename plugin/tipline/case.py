@@ -7,7 +7,15 @@ case a campaign once it spans several records; failing that, it opens a new
 case.  Moderators resolve a case once and every report in it is resolved
 with that outcome, so every reporter hears it.  They correct the grouping
 with the merge and split wizards.  A burst of reports against one record
-from new or low-accuracy reporters puts the case in quarantine."""
+from new or low-accuracy reporters puts the case in quarantine.
+
+A case's state is a workflow (_transitions): open -> resolved when a
+moderator resolves it (the Resolve button) or when its last open report is
+resolved on its own (settle); resolved -> open when one of its reports opens
+again (reopen: an appeal, a moderator reopening); open or resolved -> merged
+when its reports move to another case (merge, split).  Case.update keeps the
+figures current in SQL and asks for the settle and reopen transitions the
+reports call for; the state is never written otherwise."""
 import datetime as dt
 from collections import defaultdict
 
@@ -16,10 +24,13 @@ from sql.aggregate import Count, Max, Min
 from sql.conditionals import Case as SqlCase
 
 from trytond import backend
+from trytond.backend import MAX_QUERY_PARAMS
 from trytond.i18n import gettext
-from trytond.model import Index, ModelSQL, ModelView, Unique, fields
-from trytond.pool import Pool, PoolMeta
+from trytond.model import (
+    Index, ModelSQL, ModelView, Unique, Workflow, fields)
+from trytond.pool import Pool
 from trytond.pyson import Eval
+from trytond.tools import grouped_slice
 from trytond.transaction import (
     Transaction, TransactionError, without_check_access)
 from trytond.wizard import Button, StateTransition, StateView, Wizard
@@ -32,14 +43,15 @@ from .clock import now as utcnow
 from .dedup import blinded_band_keys
 from .exceptions import CaseError
 from .readonly import ServerReadonly
-from .report import OPEN_STATES, SEVERITIES, TRUTHFULNESS
+from .states import OPEN_STATES, SEVERITIES, TRUTHFULNESS
 
 EPOCH = dt.datetime(1970, 1, 1)
 # What Case.update recomputes, and which of those changes the reports'
-# history records (Case.on_modification).
+# history records (Case.on_modification).  The state follows through the
+# workflow's transitions.
 UPDATED_FIELDS = {'report_count', 'reporter_count', 'target_count',
     'open_count', 'kind', 'target_label', 'category', 'priority',
-    'first_submitted_at', 'subject_tokens', 'state'}
+    'first_submitted_at', 'subject_tokens'}
 LOGGED_FIELDS = {'kind'}
 SERIALIZATION_FAILURE = '40001'  # SQLSTATE
 
@@ -130,9 +142,13 @@ class CaseRecord(ModelSQL):
                     values=[table.filings + 1])))
 
 
-class Case(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
+class Case(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
     "Reports about one matter: the same record, or the same text (campaign)"
     __name__ = 'tipline.case'
+    # As for reports: the reports' own history records what happens to a
+    # case, and the host's log would time a reporter's appeal, which
+    # reopens the case, to the second.
+    _log = False
 
     _resolvable = {
         'readonly': Eval('state') != 'open',
@@ -216,6 +232,15 @@ class Case(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
             ('priority', 'DESC NULLS LAST'),
             ('id', 'DESC'),
             ]
+        cls._transitions |= {
+            # resolve (a moderator) or settle (the last open report)
+            ('open', 'resolved'),
+            # reopen: a report of the case is open again
+            ('resolved', 'open'),
+            # mark_merged: the reports went to another case
+            ('open', 'merged'),
+            ('resolved', 'merged'),
+            }
         cls._buttons.update({
                 'resolve': {
                     'invisible': Eval('state') != 'open',
@@ -280,8 +305,9 @@ class Case(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
 
     @classmethod
     def update(cls, cases):
-        """Recompute the counts, kind, state and priority of cases from their
-        reports, in one aggregate query"""
+        """Recompute the counts, kind and priority of cases from their
+        reports, in one aggregate query, and take the cases whose reports
+        are all closed, or open again, through settle and reopen"""
         pool = Pool()
         Report = pool.get('tipline.report')
         ids = list({c.id for c in cases})
@@ -319,13 +345,14 @@ class Case(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
                 firsts[id_] = (label, category)
         table = cls.__table__()
         stored = {}
-        names = sorted(UPDATED_FIELDS)
+        names = sorted(UPDATED_FIELDS | {'state'})
         cursor.execute(*table.select(table.id,
                 *[getattr(table, n) for n in names],
                 where=table.id.in_(ids)))
         for case_id, *values in cursor:
             stored[case_id] = dict(zip(names, values))
         logged, quiet = [], {}
+        to_settle, to_reopen = [], []
         for case_id in ids:
             current = stored.get(case_id)
             if current is None:
@@ -337,8 +364,6 @@ class Case(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
                     'target_count': 0, 'open_count': 0,
                     'priority': None,
                     }
-                if current['state'] == 'open':
-                    values['state'] = 'merged'
             else:
                 (count, named, anonymous, targets, open_, priority,
                     first_at, first_id) = row
@@ -356,8 +381,10 @@ class Case(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
                     'first_submitted_at': first_at,
                     'subject_tokens': ' '.join(sorted(tokens[case_id])),
                     }
-                if current['state'] != 'merged':
-                    values['state'] = 'open' if open_ else 'resolved'
+                if current['state'] == 'open' and not open_:
+                    to_settle.append(case_id)
+                elif current['state'] == 'resolved' and open_:
+                    to_reopen.append(case_id)
             changed = {k: v for k, v in values.items()
                 if _stored(current[k]) != _stored(v)}
             if not changed:
@@ -376,6 +403,10 @@ class Case(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
                     where=table.id == case_id))
         if quiet:
             invalidate(cls, list(quiet))
+        if to_settle:
+            cls.settle(cls.browse(to_settle))
+        if to_reopen:
+            cls.reopen(cls.browse(to_reopen))
         if logged:
             with without_check_access():
                 cls.write(*logged)
@@ -408,11 +439,11 @@ class Case(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
 
     @classmethod
     @ModelView.button
+    @Workflow.transition('resolved')
     def resolve(cls, cases):
         "Resolve every open report of cases with the case's outcome"
         pool = Pool()
         Report = pool.get('tipline.report')
-        cases = [c for c in cases if c.state == 'open']
         for case in cases:
             if not case.outcome:
                 raise CaseError(gettext(
@@ -452,6 +483,39 @@ class Case(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
         cls.update(cases)
 
     @classmethod
+    def settle(cls, cases):
+        "The last open reports of cases were resolved one by one"
+        cls._follow_reports(cases, 'resolved')
+
+    @classmethod
+    def reopen(cls, cases):
+        "A report of cases is open again: an appeal, or a moderator's reopen"
+        cls._follow_reports(cases, 'open')
+
+    @classmethod
+    def _follow_reports(cls, cases, state):
+        """Move cases to state as Workflow.transition would, only from the
+        states _transitions allows, but in one UPDATE: this bookkeeping
+        follows every report's change, and nobody acts on the case (no
+        write_uid, nothing for the reports' history)."""
+        sources = sorted(
+            f for f, t in cls._transitions if t == state and f != state)
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        for sub_ids in grouped_slice(
+                [c.id for c in cases], MAX_QUERY_PARAMS):
+            cursor.execute(*table.update([table.state], [state],
+                    where=table.id.in_(list(sub_ids))
+                    & table.state.in_(sources)))
+        invalidate(cls, [c.id for c in cases])
+
+    @classmethod
+    @Workflow.transition('merged')
+    def mark_merged(cls, cases, into):
+        "The reports of cases went to the case into"
+        cls.write(cases, {'merged_into': into.id})
+
+    @classmethod
     @ModelView.button
     def release(cls, cases):
         "A moderator checked a quarantined case: it rejoins the queue"
@@ -469,14 +533,14 @@ class Case(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
 
     @classmethod
     def merge(cls, cases, into):
-        "Move the reports of cases into the case into"
+        "Move the reports of cases, into excepted, into the case into"
         pool = Pool()
         Report = pool.get('tipline.report')
         Event = pool.get('tipline.audit_event')
         others = [c for c in cases if c.id != into.id]
         if not others:
             raise CaseError(gettext('tipline.msg_case_merge_two'))
-        for case in cases:
+        for case in others + [into]:
             if case.state == 'merged':
                 raise CaseError(gettext(
                         'tipline.msg_case_already_merged',
@@ -484,7 +548,7 @@ class Case(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
         moved = [r for c in others for r in c.reports]
         with without_check_access():
             Report.write(moved, {'case': into.id})
-            cls.write(others, {'merged_into': into.id})
+            cls.mark_merged(others, into)
             for report in moved:
                 Event.append(report, 'case_merge', {
                         'case': str(into.id)})
@@ -512,6 +576,10 @@ class Case(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
             Report.write(list(reports), {'case': new.id})
             for report in reports:
                 Event.append(report, 'case_split', {'case': str(new.id)})
+            # A case whose every report moved is merged into the new one.
+            emptied = [c for c in old if not cls(c.id).reports]
+            if emptied:
+                cls.mark_merged(cls.browse(emptied), new)
         cls.update(list(old) + [new])
         affected = [r for c in list(old) + [new] for r in c.reports]
         Report.rescore_reports(affected)
@@ -519,8 +587,9 @@ class Case(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
         return new
 
 
-class Report(metaclass=PoolMeta):
-    __name__ = 'tipline.report'
+class CaseMixin:
+    "tipline.report's case: the signature, the case it joins, bursts"
+    __slots__ = ()
 
     # Moderation facts, read by staff only (field access in case.xml):
     # loaded lazily, so reading a report's other fields never asks for them.
@@ -912,15 +981,3 @@ class CaseSplit(Wizard):
         Case.split(list(self.records))
         return 'end'
 
-
-class SubmitDone(metaclass=PoolMeta):
-    __name__ = 'tipline.report.submit'
-
-    def default_done(self, fields):
-        values = super().default_done(fields)
-        report = getattr(self, '_filed', None)
-        if report is not None and report.repeat_report:
-            values['message'] = '%s\n\n%s' % (
-                values.get('message') or '',
-                gettext('tipline.msg_submit_already_handled'))
-        return values

@@ -1,16 +1,28 @@
 from trytond.model import ModelSingleton, ModelSQL, ModelView, fields
 from trytond.pyson import Eval
 
+from .appeal import AppealConfigurationMixin
+from .assignment import AssignmentConfigurationMixin
 from .authorless import AuthorlessRows
+from .conversation import ConversationConfigurationMixin
+from .priority import PriorityConfigurationMixin
 from .readonly import ServerReadonly
+from .review import ReviewConfigurationMixin
 
 DEFAULT_MIN_DESCRIPTION = 20
 DEFAULT_MAX_DESCRIPTION = 10000
 DEFAULT_MAX_EVIDENCE_MIB = 10
 
 
-class Configuration(ServerReadonly, AuthorlessRows,
-        ModelSingleton, ModelSQL, ModelView):
+class Configuration(
+        ConversationConfigurationMixin,
+        PriorityConfigurationMixin,
+        ReviewConfigurationMixin,
+        AppealConfigurationMixin,
+        AssignmentConfigurationMixin,
+        ServerReadonly, AuthorlessRows, ModelSingleton, ModelSQL, ModelView):
+    """Tipline's settings; each concept keeps its own in the file named after
+    it, as a mixin listed here"""
     __name__ = 'tipline.configuration'
 
     min_description_length = fields.Integer(

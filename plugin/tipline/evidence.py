@@ -81,7 +81,7 @@ class Evidence(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
 
     @classmethod
     def get_original(cls, evidences, name):
-        from .report import in_groups
+        from .access import in_groups
         if not in_groups('group_tipline_custodian'):
             return {e.id: None for e in evidences}
         return decrypt_values(evidences, 'original', text=False)

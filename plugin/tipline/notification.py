@@ -40,7 +40,7 @@ from trytond import backend
 from trytond.backend import MAX_QUERY_PARAMS
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, fields
-from trytond.pool import Pool, PoolMeta
+from trytond.pool import Pool
 from trytond.sendmail import sendmail
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction, without_check_access
@@ -51,7 +51,7 @@ from .clock import now as utcnow
 from .encrypted import Encrypted, decrypt_values, encrypt, store_encrypted
 from .filing import insert_rows
 from .readonly import ServerReadonly
-from .report import OPEN_STATES
+from .states import OPEN_STATES
 
 # Acknowledged comes with the acknowledgement mail; closing changes nothing
 # the reporter has to know.
@@ -120,9 +120,11 @@ class MailQueue(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
     "A notification e-mail waiting to be sent, sent, or failing"
     __name__ = 'tipline.mail_queue'
 
+    # A mail about a report, or an invitation of a review (invitation.py).
     report = fields.Many2One(
-        'tipline.report', "Report", required=True, readonly=True,
-        ondelete='CASCADE')
+        'tipline.report', "Report", readonly=True, ondelete='CASCADE')
+    review = fields.Many2One(
+        'tipline.review', "Review", readonly=True, ondelete='CASCADE')
     # A reporter's address would tell the administrator who reported: it is
     # stored encrypted, shown as "the reporter" and dropped once sent.
     recipient_enc = Encrypted("Encrypted Recipient", 'recipient')
@@ -133,6 +135,10 @@ class MailQueue(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
             ('status', "Status Change"),
             ('assignment', "Assignment"),
             ('escalation', "Escalation"),
+            # The conversation's (conversation.py)
+            ('conversation', "New Message"),
+            ('reply', "Reporter's Reply"),
+            ('invitation', "Feedback Invitation"),
             ], "Template", required=True, readonly=True)
     language = fields.Char("Language", required=True, readonly=True)
     report_state = fields.Char("Report State", readonly=True,
@@ -305,6 +311,12 @@ class MailQueue(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
         "What a template may show: never content, never identity"
         pool = Pool()
         Report = pool.get('tipline.report')
+        database = Transaction().database.name
+        if self.template == 'invitation':
+            return {
+                'review': self.review.rec_name,
+                'link': '%s#%s' % (http_base(), database),
+                }
         with Transaction().set_context(language=self.language):
             report = Report(self.report.id)
             state_code = self.report_state or report.state
@@ -315,7 +327,6 @@ class MailQueue(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
                 state_code, state_code)
             outcome = dict(labels['outcome']['selection']).get(
                 outcome_code, '') if outcome_code else ''
-        database = Transaction().database.name
         return {
             'number': report.tracking_number,
             'state': state_code,
@@ -330,6 +341,8 @@ class MailQueue(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
                 else ''),
             'link': '%s#%s/model/tipline.report/%d' % (
                 http_base(), database, report.id),
+            # The survey after resolution (survey.py), offered once.
+            'survey': bool(report.survey_open),
             }
 
     def build(self):
@@ -516,8 +529,9 @@ class MailQueue(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
             cls.send(rows)
 
 
-class Report(metaclass=PoolMeta):
-    __name__ = 'tipline.report'
+class NotificationMixin:
+    "tipline.report's mail to reporters and assignees"
+    __slots__ = ()
 
     @classmethod
     def on_modification(cls, mode, reports, field_names=None):

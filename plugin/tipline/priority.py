@@ -23,7 +23,7 @@ from sql.conditionals import Case as SqlCase
 from trytond import config
 from trytond.i18n import gettext
 from trytond.model import Index, fields
-from trytond.pool import Pool, PoolMeta
+from trytond.pool import Pool
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction, without_check_access
 
@@ -32,7 +32,8 @@ import tipline_core
 from .cache import invalidate
 from .clock import now as utcnow
 from .exceptions import PriorityWeightError
-from .report import OPEN_STATES, in_groups
+from .access import in_groups
+from .states import OPEN_STATES
 
 logger = logging.getLogger(__name__)
 
@@ -53,8 +54,9 @@ def is_staff():
     return in_groups('group_tipline_moderator', 'group_tipline_custodian')
 
 
-class Configuration(metaclass=PoolMeta):
-    __name__ = 'tipline.configuration'
+class PriorityConfigurationMixin:
+    "The priority's weights, the duplicate threshold and the burst check"
+    __slots__ = ()
 
     weight_severity = fields.Float(
         "Category Severity", required=True,
@@ -203,8 +205,9 @@ class Configuration(metaclass=PoolMeta):
             Report.rescore_open()
 
 
-class Category(metaclass=PoolMeta):
-    __name__ = 'tipline.category'
+class PriorityCategoryMixin:
+    "A category's weight in the priority"
+    __slots__ = ()
 
     @classmethod
     def on_modification(cls, mode, categories, field_names=None):
@@ -220,8 +223,9 @@ class Category(metaclass=PoolMeta):
                             ]))
 
 
-class Report(metaclass=PoolMeta):
-    __name__ = 'tipline.report'
+class PriorityMixin:
+    "tipline.report's priority: the explained score and its rescoring"
+    __slots__ = ()
 
     # Moderation facts, read by staff only (field access in case.xml):
     # loaded lazily, so reading a report's other fields never asks for them.

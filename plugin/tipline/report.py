@@ -22,24 +22,22 @@ from .encrypted import Encrypted, decrypt_values, encrypt, store_encrypted
 from .filing import file_report, identity_json
 from .exceptions import ReportWorkflowError, SubmissionError
 from .readonly import ServerReadonly
+from .states import CLOSED_STATES, OPEN_STATES, SEVERITIES, TRUTHFULNESS
+from .access import in_groups
+from .clock import format_duration
+from .appeal import AppealMixin
+from .assignment import AssignmentMixin
+from .case import CaseMixin
+from .conversation import ConversationMixin
+from .escalation import EscalationMixin
+from .survey import SurveyMixin
+from .notification import NotificationMixin
+from .priority import PriorityMixin
+from .review import ReviewMixin
 
-OPEN_STATES = ['submitted', 'acknowledged', 'triaged', 'investigating',
-    'awaiting_reporter']
-CLOSED_STATES = ['resolved', 'closed']
-TRUTHFULNESS = [
-    (None, ""),
-    ('confirmed', "Confirmed"),
-    ('partly_confirmed', "Partly confirmed"),
-    ('unconfirmed', "Could not be confirmed"),
-    ('false', "Found false"),
-    ]
-SEVERITIES = [
-    (None, ""),
-    ('low', "Low"),
-    ('medium', "Medium"),
-    ('high', "High"),
-    ('critical', "Critical"),
-    ]
+__all__ = ['Report', 'OPEN_STATES', 'CLOSED_STATES', 'SEVERITIES',
+    'TRUTHFULNESS', 'in_groups', 'format_duration', 'utcnow']
+
 # The moderators' own notes: stored encrypted, read by moderators only.
 NOTE_FIELDS = ('evidence_notes', 'internal_notes')
 
@@ -50,36 +48,9 @@ def dummy_receipt_hash():
     return tipline_core.hash_receipt('0000-0000-0000-0000')
 
 
-
-
-def in_groups(*xml_ids):
-    """Whether the current user is in one of Tipline's groups xml_ids; the
-    system (user 0) always is"""
-    pool = Pool()
-    ModelData = pool.get('ir.model.data')
-    User = pool.get('res.user')
-    if not Transaction().user:
-        return True
-    return bool(set(User.get_groups())
-        & {ModelData.get_id('tipline', x) for x in xml_ids})
-
-
-def format_duration(delta):
-    "A short human reading of a timedelta such as '2 d 5 h' or '40 min'"
-    minutes = int(abs(delta).total_seconds() // 60)
-    days, minutes = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(minutes, 60)
-    if days:
-        return gettext('tipline.msg_duration_days_hours',
-            days=days, hours=hours)
-    if hours:
-        return gettext('tipline.msg_duration_hours_minutes',
-            hours=hours, minutes=minutes)
-    return gettext('tipline.msg_duration_minutes', minutes=minutes)
-
-
-class Report(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
-    "A report of abuse against a record, tracked until the reporter has an answer"
+class ReportCore(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
+    """The report's own fields and workflow, under the concepts that make up
+    tipline.report (see Report at the end of this file)"""
     __name__ = 'tipline.report'
     _rec_name = 'tracking_number'
     # The host's model log records the user behind every change; Tipline
@@ -971,3 +942,24 @@ class Report(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
                     'resolve_warning_at': now + dt.timedelta(
                         hours=hours * 0.75),
                     })
+
+
+class Report(
+        ConversationMixin,
+        CaseMixin,
+        PriorityMixin,
+        SurveyMixin,
+        ReviewMixin,
+        AppealMixin,
+        AssignmentMixin,
+        EscalationMixin,
+        NotificationMixin,
+        ReportCore):
+    """A report of abuse against a record, tracked until the reporter has an
+    answer.
+
+    Each concept that a report takes part in keeps its fields and steps in
+    the file named after it, as a mixin; this list composes them, in the
+    order their methods run: a mixin's method comes before those below it
+    and reaches them with super(). Filing is one pipeline (filing.py)."""
+    __name__ = 'tipline.report'

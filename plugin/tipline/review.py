@@ -20,7 +20,7 @@ from trytond import backend
 from trytond.i18n import gettext
 from trytond.model import (
     Index, ModelSQL, ModelView, Unique, Workflow, fields)
-from trytond.pool import Pool, PoolMeta
+from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.report import Report as Report_
 from trytond.transaction import Transaction, without_check_access
@@ -97,8 +97,9 @@ def share(part, whole):
     return round(100.0 * part / whole, 1)
 
 
-class Configuration(metaclass=PoolMeta):
-    __name__ = 'tipline.configuration'
+class ReviewConfigurationMixin:
+    "The periodic review's period and alert thresholds"
+    __slots__ = ()
 
     review_period = fields.Selection(
         PERIODS, "Review Period", required=True,
@@ -135,8 +136,9 @@ class Configuration(metaclass=PoolMeta):
         return 5
 
 
-class Report(metaclass=PoolMeta):
-    __name__ = 'tipline.report'
+class ReviewMixin:
+    "tipline.report's part in the periodic review"
+    __slots__ = ()
 
     filed_category = fields.Many2One(
         'tipline.category', "Filed Category", readonly=True,

@@ -101,19 +101,27 @@ _ERRORS_BY_CODE: dict[str, type[TiplineError]] = {
 
 
 def _public_error(
-    error: _native.Error, invalid_input: type[InvalidInput] = InvalidInput
+    error: _native.Error,
+    invalid_input: type[InvalidInput] = InvalidInput,
+    every_code: type[TiplineError] | None = None,
 ) -> TiplineError:
     code = getattr(error, "code", "internal")
     message = getattr(error, "message", str(error))
+    if every_code is not None:
+        return every_code(message, code)
     cls = _ERRORS_BY_CODE.get(code, TiplineError)
     if cls is InvalidInput:
         cls = invalid_input
     return cls(message, code)
 
 
-def _translate_errors(invalid_input: type[InvalidInput] = InvalidInput):
-    """Decorator: re-raise ``_native.Error`` as the public exception for its
-    code (``invalid_argument`` as ``invalid_input``)."""
+def _translate_errors(
+    invalid_input: type[InvalidInput] = InvalidInput,
+    every_code: type[TiplineError] | None = None,
+):
+    """Decorator, and the one place where ``_native.Error`` becomes a public
+    exception: the class of its code (``invalid_argument`` as
+    ``invalid_input``), or ``every_code`` for every code."""
 
     def decorate(function):
         @functools.wraps(function)
@@ -121,7 +129,7 @@ def _translate_errors(invalid_input: type[InvalidInput] = InvalidInput):
             try:
                 return function(*args, **kwargs)
             except _native.Error as error:
-                raise _public_error(error, invalid_input) from None
+                raise _public_error(error, invalid_input, every_code) from None
 
         return wrapper
 
@@ -268,17 +276,13 @@ class FieldCipher:
         self.keyset = keyset
         self._native = _native.FieldCipher(keyset._native)
 
+    @_translate_errors()
     def encrypt(self, plaintext: bytes, associated_data: bytes) -> bytes:
-        try:
-            return self._native.encrypt(plaintext, associated_data)
-        except _native.Error as error:
-            raise _public_error(error) from None
+        return self._native.encrypt(plaintext, associated_data)
 
+    @_translate_errors()
     def decrypt(self, ciphertext: bytes, associated_data: bytes) -> bytes:
-        try:
-            return self._native.decrypt(ciphertext, associated_data)
-        except _native.Error as error:
-            raise _public_error(error) from None
+        return self._native.decrypt(ciphertext, associated_data)
 
 
 #: Bytes of a ciphertext's prefix (version byte and key id), and of all that a
@@ -365,18 +369,8 @@ def verify_receipt(receipt: str, stored: bytes) -> bool:
 # --- Master key sources ----------------------------------------------------------
 
 
-def _master_key_errors(function):
-    @functools.wraps(function)
-    def wrapper(*args, **kwargs):
-        try:
-            return function(*args, **kwargs)
-        except _native.Error as error:
-            raise MasterKeyError(
-                getattr(error, "message", str(error)),
-                getattr(error, "code", "internal"),
-            ) from None
-
-    return wrapper
+# Every failure of a master key source is a MasterKeyError, whatever its code.
+_master_key_errors = _translate_errors(every_code=MasterKeyError)
 
 
 @_master_key_errors

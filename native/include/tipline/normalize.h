@@ -18,6 +18,7 @@
 #include <string_view>
 
 #include "tipline/status.h"
+#include "tipline/utf8.h"  // IsValidUtf8, for the callers of NormalizeForDedup
 
 namespace tipline {
 
@@ -67,9 +68,6 @@ class ChineseConverter {
 [[nodiscard]] Status NormalizeForDedupReadings(std::string_view utf8,
                                                std::string* primary,
                                                std::string* taiwan);
-
-// Whether `utf8` is well-formed UTF-8 (no surrogates, no overlongs).
-[[nodiscard]] bool IsValidUtf8(std::string_view utf8) noexcept;
 
 }  // namespace tipline
 

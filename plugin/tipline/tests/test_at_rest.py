@@ -6,7 +6,7 @@ from trytond.pool import Pool
 from trytond.tests.test_tryton import RouteTestCase
 from trytond.transaction import Transaction
 from trytond.modules.tipline.tests.tools import (
-    use_throwaway_master_key)
+    category, make_party, use_throwaway_master_key)
 
 use_throwaway_master_key()
 
@@ -31,15 +31,12 @@ class AtRestTestCase(RouteTestCase):
     def setUpDatabase(cls):
         pool = Pool()
         User = pool.get('res.user')
-        Party = pool.get('party.party')
-        Category = pool.get('tipline.category')
         Report = pool.get('tipline.report')
         reporter, = User.create([{
                     'name': "At Rest Reporter",
                     'login': MARKERS['reporter login']}])
-        party = Party(name="At Rest Ltd")
-        party.save()
-        leak, = Category.search([('code', '=', 'data_leak')])
+        party = make_party("At Rest Ltd")
+        leak = category('data_leak')
         for anonymous in (False, True):
             with Transaction().set_user(reporter.id):
                 Report.file(party, leak,

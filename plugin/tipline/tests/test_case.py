@@ -15,7 +15,7 @@ from trytond.transaction import Transaction, check_access
 
 import tipline_core
 from trytond.modules.tipline import clock, priority
-from trytond.modules.tipline.report import CLOSED_STATES, OPEN_STATES
+from trytond.modules.tipline.states import CLOSED_STATES, OPEN_STATES
 from trytond.modules.tipline.tests.tools import (
     category, file_report, make_party, moderator_group,
     use_throwaway_master_key)
@@ -321,6 +321,59 @@ class CaseTestCase(unittest.TestCase):
         self.assertIn('case_split', [e.kind for e in r1.history])
         with self.assertRaises(UserError):
             Case.split([r1])
+
+    @with_transaction()
+    def test_case_workflow(self):
+        """A case's state moves only through its transitions: settled with
+        its last report, reopened with it, merged; anything else is refused"""
+        pool = Pool()
+        Case = pool.get('tipline.case')
+        Report = pool.get('tipline.report')
+        self.assertEqual(Case._transitions, {
+                ('open', 'resolved'), ('resolved', 'open'),
+                ('open', 'merged'), ('resolved', 'merged')})
+        (a, b, _), moderator = self._users()
+        report = self._file(a, self._party("One"), LEAK)
+        other = self._file(b, self._party("Two"), SPAM,
+            category=self._category('spam'))
+        case = report.case
+        self.assertEqual(case.state, 'open')
+
+        # The last open report resolved on its own settles the case.
+        Report.write([report], {
+                'severity_assessment': 'high', 'truthfulness': 'confirmed'})
+        Report.triage([report])
+        Report.write([report], {'outcome': 'upheld'})
+        Report.resolve([report])
+        self.assertEqual(Case(case.id).state, 'resolved')
+        self.assertEqual(Case(case.id).open_count, 0)
+        # Reopening the report reopens the case.
+        Report.reopen_for_investigation([Report(report.id)])
+        self.assertEqual(Case(case.id).state, 'open')
+        self.assertEqual(Case(case.id).open_count, 1)
+
+        Case.merge([Case(case.id)], Case(other.case.id))
+        merged = Case(case.id)
+        self.assertEqual(merged.state, 'merged')
+        self.assertEqual(merged.merged_into, other.case)
+
+        with Transaction().set_user(moderator.id), check_access():
+            # An RPC write of the state is refused, whoever asks.
+            with self.assertRaises(AccessError):
+                Case.write([Case(other.case.id)], {'state': 'resolved'})
+            # The Resolve button is refused on a case that is not open.
+            with self.assertRaises(UserError):
+                Case.resolve([Case(case.id)])
+        # No transition leaves merged, even called by the system.
+        Case.write([merged], {'outcome': 'upheld', 'reporter_message': "x"})
+        for transition in (Case.resolve, Case.settle, Case.reopen):
+            transition([Case(case.id)])
+            self.assertEqual(Case(case.id).state, 'merged')
+        # An open case is not reopened, nor a merged one merged again.
+        Case.reopen([Case(other.case.id)])
+        self.assertEqual(Case(other.case.id).state, 'open')
+        with self.assertRaises(UserError):
+            Case.merge([Case(case.id)], Case(other.case.id))
 
     @with_transaction()
     def test_case_resolution_reaches_every_reporter(self):

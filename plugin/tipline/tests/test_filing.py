@@ -63,12 +63,7 @@ class FilingTestCase(RouteTestCase):
 
     def submit(self, session, anonymous=False, number=0):
         "The statements of the Report wizard's submit call"
-        context = {'active_model': 'party.party', 'active_id': self.party_id,
-            'active_ids': [self.party_id]}
-        wizard_id, _, _ = session.call(
-            'wizard.tipline.report.submit.create', [context])
-        session.call('wizard.tipline.report.submit.execute',
-            [wizard_id, {}, 'start', context])
+        wizard_id, context = session.start_report(self.party_id)
         with counting() as statements:
             session.call('wizard.tipline.report.submit.execute', [wizard_id,
                     {'start': {'category': str(self.category_id),

@@ -19,8 +19,8 @@ from trytond.transaction import Transaction, check_access
 
 import tipline_core
 from trytond.modules.tipline.tests.tools import (
-    category, file_report, make_party, moderator_group,
-    use_throwaway_master_key)
+    category, file_report, investigate_reports, make_party,
+    reporter_other_moderator, use_throwaway_master_key)
 
 use_throwaway_master_key()
 
@@ -31,14 +31,7 @@ class TiplineTestCase(ModuleTestCase):
     extras = ['sale_opportunity']
 
     def _users(self):
-        User = Pool().get('res.user')
-        reporter, other, moderator = User.create([
-                {'name': "Reporter", 'login': 'reporter'},
-                {'name': "Other", 'login': 'other'},
-                {'name': "Moderator", 'login': 'moderator',
-                    'groups': [('add', [moderator_group()])]},
-                ])
-        return reporter, other, moderator
+        return reporter_other_moderator()
 
     def _category(self, code='harassment'):
         return category(code)
@@ -739,15 +732,7 @@ class TiplineTestCase(ModuleTestCase):
 
     def _investigate(self, *reports, severity='high',
             truthfulness='confirmed'):
-        "Assess, triage and investigate reports as the current user"
-        Report = Pool().get('tipline.report')
-        reports = Report.browse([r.id for r in reports])
-        Report.write(reports, {
-                'severity_assessment': severity,
-                'truthfulness': truthfulness,
-                })
-        Report.triage(reports)
-        Report.investigate(reports)
+        investigate_reports(reports, severity, truthfulness)
 
     @with_transaction()
     def test_workflow(self):

@@ -15,7 +15,7 @@ from trytond.transaction import Transaction
 from trytond.modules.tipline import clock
 from trytond.modules.tipline.notification import CLAIM_TIMEOUT
 from trytond.modules.tipline.tests.tools import (
-    Sink, free_port, text_of, use_throwaway_master_key)
+    Sink, free_port, resolve_reports, text_of, use_throwaway_master_key)
 
 use_throwaway_master_key()
 
@@ -196,16 +196,8 @@ class NotificationTestCase(unittest.TestCase):
         moderator = self.user_id('mail_moderator')
         with Transaction().start(DB_NAME, moderator, **LOCK) as transaction:
             Report = Pool().get('tipline.report')
-            report = Report(report_id)
-            report.severity_assessment = 'low'
-            report.truthfulness = 'confirmed'
-            report.save()
-            Report.triage([report])
-            Report.investigate([report])
-            report.outcome = 'upheld'
-            report.reporter_message = "Dealt with."
-            report.save()
-            Report.resolve([report])
+            resolve_reports([Report(report_id)], message="Dealt with.",
+                severity='low')
             transaction.commit()
         self.assertEqual(self.received(), [])
         self.assertEqual(self.queue(report_id), [])
@@ -236,17 +228,10 @@ class NotificationTestCase(unittest.TestCase):
         self.sink.messages.clear()
         with Transaction().start(DB_NAME, moderator, **LOCK) as transaction:
             Report = Pool().get('tipline.report')
-            report = Report(report_id)
-            report.severity_assessment = 'high'
-            report.truthfulness = 'confirmed'
-            report.save()
-            Report.triage([report])
-            Report.investigate([report])
-            report.outcome = 'upheld'
-            report.reporter_message = "We removed the adverts."
-            report.internal_notes = "INTERNAL-ONLY: the sender is a rival."
-            report.save()
-            Report.resolve([report])
+            Report.write([Report(report_id)], {
+                    'internal_notes': "INTERNAL-ONLY: the sender is a rival."})
+            resolve_reports([Report(report_id)],
+                message="We removed the adverts.")
             transaction.commit()
         mails = self.received()
         # Triaged is quiet? No: investigating and resolved both reach the
@@ -290,6 +275,47 @@ class NotificationTestCase(unittest.TestCase):
             Report.file(party, spam, "Adverts that are never filed at all.")
             transaction.rollback()
         self.assertEqual(self.received(), [])
+
+    def test_invitation_through_the_queue(self):
+        """A review's invitations are queued like every other mail: none
+        leaves if the transaction rolls back, the cron job sends each once,
+        in its recipient's language, and forgets the address"""
+        import datetime as dt
+        self.file('mail_reporter')
+        self.file('mail_reporter_zh')
+        self.received()
+        self.sink.messages.clear()
+
+        def invite(commit):
+            with Transaction().start(DB_NAME, 0) as transaction:
+                Review = Pool().get('tipline.review')
+                reviews = Review.search([('period', '=', 'weekly')])
+                review = reviews[0] if reviews else Review.make(
+                    'weekly', dt.date.today())
+                Review.invite([review])
+                name = review.rec_name
+                if commit:
+                    transaction.commit()
+                else:
+                    transaction.rollback()
+                return name
+        invite(commit=False)
+        self.assertEqual(self.received(), [])
+        period = invite(commit=True)
+        invite(commit=True)
+        mails = sorted(self.received(), key=lambda m: m[0])
+        self.assertEqual([m[0] for m in mails],
+            [['rita@example.com'], ['wangwei@example.com']])
+        (_, english, _), (_, chinese, _) = mails
+        self.assertIn('tell us what you think of reporting', english)
+        self.assertIn(period, english)
+        self.assertIn('意见箱', chinese)
+        self.assertClean(mails)
+        with Transaction().start(DB_NAME, 0):
+            Queue = Pool().get('tipline.mail_queue')
+            rows = Queue.search([('template', '=', 'invitation')])
+            self.assertEqual([(r.state, r.recipient_enc) for r in rows],
+                [('sent', None)] * 2)
 
     def test_filing_never_sends(self):
         """The request that files only queues the mail: a dead mail server

@@ -149,6 +149,34 @@ def file_report(user, target, category, description, anonymous=False,
     return Report(report.id), receipt
 
 
+def investigate_reports(reports, severity='high', truthfulness='confirmed'):
+    "Assess, triage and investigate reports as the current user"
+    from trytond.pool import Pool
+    Report = Pool().get('tipline.report')
+    reports = Report.browse([r.id for r in reports])
+    Report.write(reports, {
+            'severity_assessment': severity,
+            'truthfulness': truthfulness,
+            })
+    Report.triage(reports)
+    Report.investigate(reports)
+    return reports
+
+
+def resolve_reports(reports, outcome='upheld', message=None, **assessment):
+    """Take reports through the moderation workflow to resolved with
+    outcome and the message to the reporter, as the current user"""
+    from trytond.pool import Pool
+    Report = Pool().get('tipline.report')
+    reports = investigate_reports(reports, **assessment)
+    values = {'outcome': outcome}
+    if message is not None:
+        values['reporter_message'] = message
+    Report.write(reports, values)
+    Report.resolve(reports)
+    return Report.browse(reports)
+
+
 def resolved_report(target, code='spam'):
     """An anonymous report on target, upheld and resolved, so that its
     survey is open: (report, receipt)"""
@@ -156,20 +184,65 @@ def resolved_report(target, code='spam'):
     Report = Pool().get('tipline.report')
     report, receipt = Report.file(target, category(code),
         "Advertising pasted into forty party records.", anonymous=True)
-    Report.write([report], {
-            'severity_assessment': 'high', 'truthfulness': 'confirmed'})
-    Report.triage([report])
-    Report.investigate([report])
-    Report.write([report], {'outcome': 'upheld'})
-    Report.resolve([report])
+    report, = resolve_reports([report])
     return report, receipt
+
+
+def group_id(xml_id, module='tipline'):
+    "The id of the group xml_id, of Tipline's by default"
+    from trytond.pool import Pool
+    ModelData = Pool().get('ir.model.data')
+    return ModelData.get_id(module, xml_id)
 
 
 def moderator_group():
     "The id of the Tipline Moderator group"
+    return group_id('group_tipline_moderator')
+
+
+def reporter_other_moderator(reporter_email=None):
+    "Three users of the unit tests: a reporter, another user, a moderator"
     from trytond.pool import Pool
-    ModelData = Pool().get('ir.model.data')
-    return ModelData.get_id('tipline', 'group_tipline_moderator')
+    User = Pool().get('res.user')
+    return User.create([
+            {'name': "Reporter", 'login': 'reporter',
+                'email': reporter_email},
+            {'name': "Other", 'login': 'other'},
+            {'name': "Moderator", 'login': 'moderator',
+                'groups': [('add', [moderator_group()])]},
+            ])
+
+
+def make_users(prefix, roles, password=None, extra_groups=()):
+    """A user per role of roles ({role: [Tipline group xml ids]}), logged in
+    as prefix + role, with an address at example.com and the extra groups
+    (ids); {role: user id}"""
+    from trytond.pool import Pool
+    User = Pool().get('res.user')
+    users = {}
+    for role, xml_ids in roles.items():
+        values = {
+            'name': role.title(), 'login': prefix + role,
+            'email': '%s@example.com' % role,
+            'groups': [('add', [group_id(x) for x in xml_ids]
+                    + list(extra_groups))],
+            }
+        if password:
+            values['password'] = password
+        user, = User.create([values])
+        users[role] = user.id
+    return users
+
+
+def forget_rate_limits(database):
+    "Commit that no client has failed a receipt check on database yet"
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction
+    with Transaction().start(database, 0) as transaction:
+        Attempt = Pool().get('tipline.status_attempt')
+        table = Attempt.__table__()
+        transaction.connection.cursor().execute(*table.delete())
+        transaction.commit()
 
 
 class RPC:
@@ -206,6 +279,17 @@ class RPC:
         if 'error' in answer:
             raise AssertionError(answer['error'])
         return answer['result']
+
+    def start_report(self, party_id):
+        """Open the Report wizard on party_id as the web client does:
+        (wizard session id, context), ready for the submit call"""
+        context = {'active_model': 'party.party', 'active_id': party_id,
+            'active_ids': [party_id]}
+        wizard_id, _, _ = self.call(
+            'wizard.tipline.report.submit.create', [context])
+        self.call('wizard.tipline.report.submit.execute',
+            [wizard_id, {}, 'start', context])
+        return wizard_id, context
 
     def error(self, method, params):
         """The message of the UserError that a refused call answers; fails
