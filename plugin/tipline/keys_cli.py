@@ -406,8 +406,8 @@ def command_create(args, out):
 
 def command_status(args, out):
     from trytond.transaction import Transaction
-    keys = _keys()
     open_database(args.config, args.database)
+    keys = _keys()
     with Transaction().start(args.database, 0, readonly=True):
         keyset = load_keyset(args.database)
         columns, skipped = encrypted_columns()
