@@ -1,8 +1,6 @@
 """Announcements (#6): a change to the mechanism decided in a review, told
 once to every user: in the Announcements list, and at the top of the Report
 wizard (submit.py) the next time they open it."""
-import urllib.parse
-
 from sql import Null
 
 from trytond.backend import MAX_QUERY_PARAMS
@@ -13,10 +11,10 @@ from trytond.pyson import Bool, Eval
 from trytond.rpc import RPC
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction, without_check_access
-from trytond.url import http_base
 
 from .authorless import AuthorlessRows
 from .clock import now as utcnow
+from .help import help_url
 from .readonly import ServerReadonly
 
 
@@ -53,11 +51,7 @@ class Announcement(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
         return utcnow().date()
 
     def get_help_url(self, name):
-        language = Transaction().context.get('language') or 'en'
-        return urllib.parse.urljoin(http_base(),
-            '%s/tipline/help?lang=%s' % (
-                urllib.parse.quote(Transaction().database.name),
-                'zh_CN' if language.startswith('zh') else 'en'))
+        return help_url()
 
     @classmethod
     def get_seen(cls, announcements, name):

@@ -9,7 +9,7 @@ the report."""
 import datetime as dt
 
 from trytond.i18n import gettext
-from trytond.model import ModelView, Workflow, fields
+from trytond.model import ModelView, fields
 from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.transaction import Transaction, without_check_access
@@ -94,25 +94,20 @@ class AppealMixin:
         return [('id', 'not in', cls.search(appealable, query=True))]
 
     @classmethod
-    @ModelView.button
-    @Workflow.transition('resolved')
-    def resolve(cls, reports):
-        pool = Pool()
-        Configuration = pool.get('tipline.configuration')
-        super().resolve(reports)
+    def open_appeal_window(cls, reports, now):
+        """Resolve's step (report.py): until when each of reports, resolved
+        at now, may be appealed; set on the records, which resolve saves"""
+        Configuration = Pool().get('tipline.configuration')
         days = Configuration(1).appeal_window_days or 0
-        # One appeal only: its answer is final.
-        open_to_appeal = [r for r in reports if not r.appealed_at]
-        if open_to_appeal:
-            # Shown to the minute, rounded up: never less than the window.
-            now = utcnow()
-            minute = now.replace(second=0, microsecond=0)
-            if minute < now:
-                minute += dt.timedelta(minutes=1)
-            cls.write(open_to_appeal, {
-                    'appeal_deadline': (minute + dt.timedelta(days=days))
-                    if days else None,
-                    })
+        # Shown to the minute, rounded up: never less than the window.
+        minute = now.replace(second=0, microsecond=0)
+        if minute < now:
+            minute += dt.timedelta(minutes=1)
+        for report in reports:
+            # One appeal only: its answer is final.
+            if not report.appealed_at:
+                report.appeal_deadline = (minute + dt.timedelta(days=days)
+                    if days else None)
 
     @classmethod
     def appeal(cls, report, reason):

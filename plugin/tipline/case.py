@@ -6,8 +6,8 @@ through the band index of dedup.py and confirmed natively), which makes the
 case a campaign once it spans several records; failing that, it opens a new
 case.  Moderators resolve a case once and every report in it is resolved
 with that outcome, so every reporter hears it.  They correct the grouping
-with the merge and split wizards.  A burst of reports against one record
-from new or low-accuracy reporters puts the case in quarantine.
+with the merge and split wizards.  The burst guard (burst.py) puts a case
+in quarantine until a moderator releases it.
 
 A case's state is a workflow (_transitions): open -> resolved when a
 moderator resolves it (the Resolve button) or when its last open report is
@@ -35,17 +35,14 @@ from trytond.transaction import (
     Transaction, TransactionError, without_check_access)
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
-import tipline_core
-
 from .authorless import AuthorlessRows
 from .cache import invalidate
 from .clock import now as utcnow
-from .dedup import blinded_band_keys
 from .exceptions import CaseError
+from .filing import Filing
 from .readonly import ServerReadonly
 from .states import OPEN_STATES, SEVERITIES, TRUTHFULNESS
 
-EPOCH = dt.datetime(1970, 1, 1)
 # What Case.update recomputes, and which of those changes the reports'
 # history records (Case.on_modification).  The state follows through the
 # workflow's transitions.
@@ -69,7 +66,7 @@ def system():
     return Transaction().set_user(0)
 
 
-def _stored(value):
+def as_stored(value):
     "A value as compared with what the database returns"
     if isinstance(value, str) and value[:4].isdigit() and ' ' in value:
         try:  # SQLite hands timestamps back as text
@@ -386,7 +383,7 @@ class Case(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
                 elif current['state'] == 'resolved' and open_:
                     to_reopen.append(case_id)
             changed = {k: v for k, v in values.items()
-                if _stored(current[k]) != _stored(v)}
+                if as_stored(current[k]) != as_stored(v)}
             if not changed:
                 continue
             if changed.keys() & LOGGED_FIELDS:
@@ -588,7 +585,7 @@ class Case(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
 
 
 class CaseMixin:
-    "tipline.report's case: the signature, the case it joins, bursts"
+    "tipline.report's case: the case it joins, and how"
     __slots__ = ()
 
     # Moderation facts, read by staff only (field access in case.xml):
@@ -600,13 +597,6 @@ class CaseMixin:
         "Repeat Report", readonly=True, loading='lazy',
         help="The same reporter had already reported this record in this "
         "case: the report is counted once.")
-    new_reporter = fields.Boolean(
-        "Unvetted Reporter", readonly=True, loading='lazy',
-        help="Filed anonymously or from a recently created account; used "
-        "by the burst guard.")
-    quarantined = fields.Function(
-        fields.Boolean("Quarantined", loading='lazy'), 'get_quarantined',
-        searcher='search_quarantined')
 
     @classmethod
     def __setup__(cls):
@@ -621,49 +611,7 @@ class CaseMixin:
     def default_repeat_report(cls):
         return False
 
-    @classmethod
-    def default_new_reporter(cls):
-        return False
-
-    def get_quarantined(self, name):
-        "Open and held in a quarantined case"
-        return bool(self.case and self.case.quarantined
-            and self.state in OPEN_STATES)
-
-    @classmethod
-    def search_quarantined(cls, name, clause):
-        _, operator, value = clause
-        if operator == '!=':
-            value = not value
-        quarantined = [
-            ('case.quarantined', '=', True),
-            ('state', 'in', OPEN_STATES),
-            ]
-        if value:
-            return quarantined
-        return ['OR',
-            ('case', '=', None),
-            ('case.quarantined', '=', False),
-            ('state', 'not in', OPEN_STATES),
-            ]
-
     # Filing's steps (filing.py) ------------------------------------------
-
-    @classmethod
-    def compute_signature(cls, filing):
-        "The near-duplicate signature, its blinded bands, the PII signals"
-        Signature = Pool().get('tipline.report.signature')
-        text = filing.description
-        # The current version's, and version 1's while old rows remain.
-        filing.signatures = Signature.query_signatures(text)
-        filing.signature = filing.signatures[0]
-        filing.bands = blinded_band_keys(filing.signature)
-        filing.signals = sum(
-            tipline_core.personal_data_signals(text).values())
-        # The burst guard's only fact about the author, taken here so that
-        # nothing else about an anonymous author is ever looked at.
-        filing.new_reporter = (filing.anonymous
-            or cls._is_new_account(filing.filer))
 
     @classmethod
     def lock_record(cls, filing):
@@ -718,37 +666,20 @@ class CaseMixin:
                 0 if earlier else 1)
             filing.reports = filing.case.report_count or 0
 
-    @classmethod
-    def after_filing(cls, report, filing):
-        """The new report's priority, its case's figures, the burst guard.
-        The case's other reports, whose reporter count may have grown, are
-        rescored outside the request (rescore_later)."""
-        pool = Pool()
-        Case = pool.get('tipline.case')
-        Configuration = pool.get('tipline.configuration')
-        Case.update([filing.case])
-        # A burst needs min_reports reports in the case: most filings stop
-        # here without reading anything more.
-        if filing.reports + 1 >= Configuration(1).get_burst_params(
-                ).min_reports:
-            cls.check_burst(report, filing)
-        cls.rescore_later([filing.case])
-
-    @classmethod
-    def _is_new_account(cls, user_id):
-        pool = Pool()
-        User = pool.get('res.user')
-        Configuration = pool.get('tipline.configuration')
-        days = Configuration(1).get_burst_params().new_account_age_seconds
-        with without_check_access():
-            created = User(user_id).create_date
-        return bool(created and (
-                utcnow() - created).total_seconds() < days)
+    @staticmethod
+    def case_join_details(filing, case_id):
+        "The details of the history's case_join event: how filing found it"
+        details = {'case': str(case_id), 'how': filing.how}
+        if filing.similarity is not None:
+            details['similarity'] = '%.2f' % filing.similarity
+        if filing.repeat:
+            details['repeat'] = '1'
+        return details
 
     @classmethod
     def index_unfiled(cls, limit=500):
-        """Cron: give open reports filed before the near-duplicate index
-        existed their signature and case, oldest first, limit at a time"""
+        """Cron: put open reports filed before cases existed in their case,
+        oldest first, limit at a time"""
         with system(), without_check_access():
             reports = cls.search([
                     ('case', '=', None),
@@ -756,136 +687,38 @@ class CaseMixin:
                     ], order=[('submitted_at', 'ASC'), ('id', 'ASC')],
                 limit=limit)
             for report in reports:
-                cls.assign_case(report, report.description)
+                cls.join_case(report)
         return reports
 
     @classmethod
-    def assign_case(cls, report, text, new_reporter=False):
-        """Store report's signature, then put it in the open case of the
-        same record or of a near-identical text, or in a new case"""
+    def join_case(cls, report):
+        """Give a stored report without a case its signature and its case
+        through filing's own steps, from its stored text"""
         pool = Pool()
         Case = pool.get('tipline.case')
         Signature = pool.get('tipline.report.signature')
-        Configuration = pool.get('tipline.configuration')
         Event = pool.get('tipline.audit_event')
-        config = Configuration(1)
-        signatures = Signature.query_signatures(text)
-        Signature.store(report, signatures[0])
-        signals = sum(tipline_core.personal_data_signals(text or '').values())
-
-        case, how, similarity = None, 'new', None
-        same_record = cls.search([
-                ('target', '=', str(report.target) if report.target
-                    else None),
-                ('id', '!=', report.id),
-                ('case.state', '=', 'open'),
-                ], order=[('case', 'ASC')], limit=1)
-        if same_record:
-            case, how = same_record[0].case, 'record'
-        else:
-            case_table = Case.__table__()
-            open_cases = case_table.select(
-                case_table.id, where=case_table.state == 'open')
-            similar = Signature.similar(
-                signatures, config.get_dedup_threshold(),
-                exclude=report.id,
-                where=lambda r: r.case.in_(open_cases))
-            if similar:
-                match = cls(similar[0][0])
-                case, how, similarity = match.case, 'text', similar[0][1]
-        if case is None:
-            case, = Case.create([{'state': 'open'}])
-        repeat = bool(report.reporter_token) and bool(cls.search([
-                    ('case', '=', case.id),
-                    ('target', '=', str(report.target)),
-                    ('reporter_token', '=', report.reporter_token),
-                    ('id', '!=', report.id),
-                    ], limit=1))
+        filing = Filing(report.target, report.category,
+            report.description or '', report.anonymous, [],
+            now=report.submitted_at, reporter_token=report.reporter_token)
+        Signature.sign_filing(filing)
+        cls.choose_case(filing)
+        if filing.case is None:
+            filing.case, = Case.create([{'state': 'open'}])
+        Signature.store(report, filing.signature)
         cls.write([report], {
-                'case': case.id,
-                'repeat_report': repeat,
-                'new_reporter': new_reporter,
-                'personal_data_signals': signals,
+                'case': filing.case.id,
+                'repeat_report': filing.repeat,
+                'personal_data_signals': cls.count_personal_data(
+                    filing.description),
                 })
-        details = {'case': str(case.id), 'how': how}
-        if similarity is not None:
-            details['similarity'] = '%.2f' % similarity
-        if repeat:
-            details['repeat'] = '1'
-        Event.append(report, 'case_join', details, actor='')
-        Case.update([case])
-        cls.rescore_reports(Case(case.id).reports)
-        Case.update([case])
+        Event.append(report, 'case_join',
+            cls.case_join_details(filing, filing.case.id), actor='')
+        Case.update([filing.case])
+        cls.rescore_reports(Case(filing.case.id).reports)
+        Case.update([filing.case])
         cls.check_burst(cls(report.id))
-        return case
-
-    @classmethod
-    def check_burst(cls, report, filing=None):
-        """Quarantine report's case when the reports against its record in
-        the case form a burst from new or low-accuracy reporters; filing,
-        when given, already knows the report and its case"""
-        pool = Pool()
-        Case = pool.get('tipline.case')
-        Configuration = pool.get('tipline.configuration')
-        table = cls.__table__()
-        case_table = Case.__table__()
-        cursor = Transaction().connection.cursor()
-        if filing:
-            case = filing.case
-            row = (case.id, str(filing.target), filing.now,
-                case.quarantined, case.released_at)
-        else:
-            cursor.execute(*table.join(case_table,
-                    condition=case_table.id == table.case).select(
-                    table.case, table.target, table.submitted_at,
-                    case_table.quarantined, case_table.released_at,
-                    where=table.id == report.id))
-            row = cursor.fetchone()
-        if not row or row[3]:
-            return False
-        case_id, target, submitted_at, _, released_at = map(
-            _stored, row)
-        params = Configuration(1).get_burst_params()
-        where = ((table.case == case_id) & (table.target == target)
-            & (table.submitted_at >= submitted_at - dt.timedelta(
-                    seconds=params.window_seconds))
-            & table.state.in_(OPEN_STATES))
-        if released_at:
-            # A moderator checked the reports before the release.
-            where &= table.submitted_at > released_at
-        # One query for the few columns needed (the token loads lazily).
-        cursor.execute(*table.select(table.id, table.submitted_at,
-                table.reporter_token, table.new_reporter, where=where))
-        reports = [{'id': i, 'submitted_at': _stored(at),
-                'reporter_token': token, 'new_reporter': new}
-            for i, at, token, new in cursor]
-        # Bombing is many people: a reporter's repeat reports count once.
-        seen, distinct = set(), []
-        for r in sorted(reports, key=lambda r: (r['submitted_at'], r['id'])):
-            token = r['reporter_token']
-            if token:
-                if token in seen:
-                    continue
-                seen.add(token)
-            distinct.append(r)
-        reports = distinct
-        if len(reports) < params.min_reports:
-            return False
-        history = cls.reporter_history(
-            {r['reporter_token'] for r in reports if r['reporter_token']})
-        timestamps, ages, accuracies = [], [], []
-        for r in reports:
-            timestamps.append((r['submitted_at'] - EPOCH).total_seconds())
-            ages.append(0.0 if r['new_reporter']
-                else 2 * params.new_account_age_seconds)
-            upheld, not_upheld = history.get(r['reporter_token'], (0, 0))
-            decided = upheld + not_upheld
-            accuracies.append(upheld / decided if decided else -1.0)
-        burst, _ = tipline_core.detect_report_burst(
-            timestamps, ages, accuracies, params)
-        if burst:
-            Case.quarantine([Case(case_id)])
-        return burst
+        return filing.case
 
     @classmethod
     def resolve_from_case(cls, reports):

@@ -51,6 +51,11 @@ def travelled(delta=None, **kwargs):
         _offset = saved
 
 
+def week_start(day):
+    "The Monday of day's week: the only date kept with feedback"
+    return day - dt.timedelta(days=day.weekday())
+
+
 def format_duration(delta):
     "A short human reading of a timedelta such as '2 d 5 h' or '40 min'"
     minutes = int(abs(delta).total_seconds() // 60)

@@ -4,7 +4,9 @@ from trytond.pyson import Eval
 from .appeal import AppealConfigurationMixin
 from .assignment import AssignmentConfigurationMixin
 from .authorless import AuthorlessRows
+from .burst import BurstConfigurationMixin
 from .conversation import ConversationConfigurationMixin
+from .dedup import DedupConfigurationMixin
 from .priority import PriorityConfigurationMixin
 from .readonly import ServerReadonly
 from .review import ReviewConfigurationMixin
@@ -17,6 +19,8 @@ DEFAULT_MAX_EVIDENCE_MIB = 10
 class Configuration(
         ConversationConfigurationMixin,
         PriorityConfigurationMixin,
+        DedupConfigurationMixin,
+        BurstConfigurationMixin,
         ReviewConfigurationMixin,
         AppealConfigurationMixin,
         AssignmentConfigurationMixin,
@@ -54,3 +58,10 @@ class Configuration(
     @classmethod
     def default_max_evidence_size(cls):
         return DEFAULT_MAX_EVIDENCE_MIB
+
+    def _value(self, name):
+        "The setting name, or its default where none is stored"
+        value = getattr(self, name, None)
+        if value is None:
+            value = getattr(self, 'default_' + name)()
+        return value

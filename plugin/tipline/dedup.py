@@ -23,6 +23,7 @@ import logging
 from sql.aggregate import Count
 from sql.operators import Or
 
+from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, fields
 from trytond.pool import Pool
 from trytond.transaction import Transaction, without_check_access
@@ -31,6 +32,7 @@ import tipline_core
 
 from .authorless import AuthorlessRows
 from .encrypted import Encrypted, encrypt
+from .exceptions import DedupThresholdError
 from .filing import insert_rows
 from .keys import master_key
 from .readonly import ServerReadonly
@@ -66,6 +68,34 @@ def blinded_band_keys(signature):
     return [indexer.index(key.to_bytes(8, 'little'), BAND_PURPOSE)[
             :BAND_KEY_BYTES].hex()
         for key in tipline_core.band_keys(signature)]
+
+
+class DedupConfigurationMixin:
+    "How alike two texts must be for a report to join the other's case"
+    __slots__ = ()
+
+    dedup_threshold = fields.Float(
+        "Duplicate Similarity", required=True,
+        help="How alike two texts must be (0.3 to 1) for a report to join "
+        "the case of a near-identical report against another record.")
+
+    @classmethod
+    def default_dedup_threshold(cls):
+        return tipline_core.DEFAULT_DEDUP_THRESHOLD
+
+    def get_dedup_threshold(self):
+        return float(self._value('dedup_threshold'))
+
+    @classmethod
+    def validate_fields(cls, configurations, field_names):
+        super().validate_fields(configurations, field_names)
+        for configuration in configurations:
+            configuration.check_dedup_settings()
+
+    def check_dedup_settings(self):
+        if not 0.3 <= self._value('dedup_threshold') <= 1:
+            raise DedupThresholdError(
+                gettext('tipline.msg_dedup_threshold_range'))
 
 
 class Signature(ServerReadonly, AuthorlessRows, ModelSQL):
@@ -117,6 +147,15 @@ class Signature(ServerReadonly, AuthorlessRows, ModelSQL):
         if cls.has_outdated():
             signatures.append(signature_of(text, version=1))
         return signatures
+
+    @classmethod
+    def sign_filing(cls, filing):
+        """Filing's step (filing.py): from the plaintext in memory, the
+        signatures the filing looks up with, its own (the current
+        version's) and its blinded band keys"""
+        filing.signatures = cls.query_signatures(filing.description)
+        filing.signature = filing.signatures[0]
+        filing.bands = blinded_band_keys(filing.signature)
 
     @classmethod
     def store(cls, report, signature):

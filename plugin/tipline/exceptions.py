@@ -46,6 +46,14 @@ class PriorityWeightError(ValidationError):
     pass
 
 
+class DedupThresholdError(ValidationError):
+    pass
+
+
+class BurstSettingsError(ValidationError):
+    pass
+
+
 class EvidenceError(SubmissionError):
     "A file was refused: its type, size or count, or it could not be cleaned"
 

@@ -5,7 +5,7 @@
                  one at a time;
     2. compute   from the plaintext in memory, once: the tokens, the receipt,
                  the identity, the near-duplicate signature and its bands,
-                 the personal-data signals;
+                 the personal-data signals, whether the author is unvetted;
     3. choose    the case (under the record's lock), whether it
                  repeats the reporter's own report, the assignee and the
                  priority;
@@ -20,13 +20,14 @@
 
 It all runs in the authorless scope (authorless.py): no row names the
 reporter, and an anonymous filing stores only the hour.  Each concept keeps
-its own code in its own file (case.py chooses the case, assignment.py the
-assignee, notification.py the mail, audit.py the chain); this file only says
-in which order they run.  Mail is only queued here: the cron job, or
+its own code in its own file (dedup.py signs the text, priority.py counts
+its personal data and scores it, burst.py knows whether the author is
+unvetted and guards the case, case.py chooses the case, assignment.py the
+assignee, notification.py the mail, audit.py the chain); this file only
+says in which order they run.  Mail is only queued here: the cron job, or
 trytond-worker where one runs, sends it after the reporter has the answer.
 """
 import datetime as dt
-import json
 from dataclasses import dataclass, field
 
 from sql.functions import CurrentTimestamp
@@ -108,6 +109,7 @@ def validate(Report, filing):
 def compute(Report, filing):
     pool = Pool()
     Keyset = pool.get('tipline.keyset')
+    Signature = pool.get('tipline.report.signature')
     User = pool.get('res.user')
     filing.filer = filer()
     filing.now = utcnow()
@@ -120,7 +122,9 @@ def compute(Report, filing):
         filing.reporter_token = Keyset.reporter_token(filing.filer)
     filing.subject_tokens = ' '.join(sorted(Keyset.reporter_token(u)
             for u in Report.subject_users(filing.target)))
-    Report.compute_signature(filing)
+    Signature.sign_filing(filing)
+    filing.signals = Report.count_personal_data(filing.description)
+    filing.new_reporter = Report.unvetted_reporter(filing)
 
 
 # 3. choose -------------------------------------------------------------------
@@ -249,14 +253,9 @@ def insert_rows(Model, rows):
 # 6. follow up ----------------------------------------------------------------
 
 def follow_up(Report, filing):
-    Report.after_filing(Report(filing.ids['report'][0]), filing)
-
-
-def identity_json(user):
-    "The reporter's identity as stored (encrypted) on a named report"
-    return json.dumps({
-            'user': user.id,
-            'login': user.login,
-            'name': user.name,
-            }, sort_keys=True)
-
+    Case = Pool().get('tipline.case')
+    report = Report(filing.ids['report'][0])
+    Case.update([filing.case])
+    Report.check_burst(report, filing)
+    # The case's other reports, whose reporter count may have grown.
+    Report.rescore_later([filing.case])

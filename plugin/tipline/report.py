@@ -19,7 +19,7 @@ from .audit import digest
 from .authorless import AuthorlessRows, authorless
 from .clock import now as utcnow
 from .encrypted import Encrypted, decrypt_values, encrypt, store_encrypted
-from .filing import file_report, identity_json
+from .filing import file_report
 from .exceptions import ReportWorkflowError, SubmissionError
 from .readonly import ServerReadonly
 from .states import CLOSED_STATES, OPEN_STATES, SEVERITIES, TRUTHFULNESS
@@ -27,6 +27,7 @@ from .access import in_groups
 from .clock import format_duration
 from .appeal import AppealMixin
 from .assignment import AssignmentMixin
+from .burst import BurstMixin
 from .case import CaseMixin
 from .conversation import ConversationMixin
 from .escalation import EscalationMixin
@@ -40,6 +41,15 @@ __all__ = ['Report', 'OPEN_STATES', 'CLOSED_STATES', 'SEVERITIES',
 
 # The moderators' own notes: stored encrypted, read by moderators only.
 NOTE_FIELDS = ('evidence_notes', 'internal_notes')
+
+
+def identity_json(user):
+    "The reporter's identity as stored (encrypted) on a named report"
+    return json.dumps({
+            'user': user.id,
+            'login': user.login,
+            'name': user.name,
+            }, sort_keys=True)
 
 
 @functools.cache
@@ -759,8 +769,8 @@ class ReportCore(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
             **cls.statutory_deadlines(category, base),
             }
 
-    @staticmethod
-    def filing_events(filing, case_id):
+    @classmethod
+    def filing_events(cls, filing, case_id):
         "(kind, details) of the history a filing starts in case_id"
         pool = Pool()
         User = pool.get('res.user')
@@ -775,12 +785,8 @@ class ReportCore(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
         if filing.assignee:
             events.append(('assign', {
                         'from': '', 'to': User(filing.assignee).login}))
-        details = {'case': str(case_id), 'how': filing.how}
-        if filing.similarity is not None:
-            details['similarity'] = '%.2f' % filing.similarity
-        if filing.repeat:
-            details['repeat'] = '1'
-        events.append(('case_join', details))
+        events.append(
+            ('case_join', cls.case_join_details(filing, case_id)))
         return events
 
     @classmethod
@@ -896,6 +902,8 @@ class ReportCore(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
             report.resolved_at = now
             if not report.first_response_at:
                 report.first_response_at = now
+        # The appeal window (appeal.py) is saved with the decision.
+        cls.open_appeal_window(reports, now)
         cls.save(reports)
 
     @classmethod
@@ -947,6 +955,7 @@ class ReportCore(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
 class Report(
         ConversationMixin,
         CaseMixin,
+        BurstMixin,
         PriorityMixin,
         SurveyMixin,
         ReviewMixin,

@@ -27,7 +27,7 @@ from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import Button, StateView, Wizard
 
 from .authorless import AuthorlessRows
-from .clock import now as utcnow
+from .clock import now as utcnow, week_start
 from .exceptions import ReviewError
 from .readonly import ServerReadonly
 
@@ -64,18 +64,13 @@ TREND_KINDS = {'category', 'hot_record', 'hot_model', 'hot_owner'}
 def period_bounds(period, day):
     "(first day, first day of the next period) of the period holding day"
     if period == 'weekly':
-        start = day - dt.timedelta(days=day.weekday())
+        start = week_start(day)
         return start, start + dt.timedelta(days=7)
     if period == 'quarterly':
         start = dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
         return start, start + relativedelta(months=3)
     start = day.replace(day=1)
     return start, start + relativedelta(months=1)
-
-
-def week_start(day):
-    "The Monday of day's week: the only date kept with feedback"
-    return day - dt.timedelta(days=day.weekday())
 
 
 class JulianDay(Function):

@@ -13,11 +13,10 @@ from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from .authorless import AuthorlessRows, SessionlessWizard, keep_only_week
-from .clock import now as utcnow
+from .clock import now as utcnow, week_start
 from .encrypted import Encrypted, decrypt_values, store_encrypted
 from .exceptions import FeedbackError
 from .readonly import ServerReadonly
-from .review import week_start
 from .survey import MAX_COMMENT
 
 TOPICS = [

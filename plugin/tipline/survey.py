@@ -22,11 +22,10 @@ from trytond.wizard import Button, StateTransition, StateView, Wizard
 from .authorless import (
     AuthorlessRows, SessionlessWizard, authorless, keep_only_week)
 from .cache import invalidate
-from .clock import now as utcnow
+from .clock import now as utcnow, week_start
 from .encrypted import Encrypted, decrypt, store_encrypted
 from .exceptions import FeedbackError
 from .readonly import ServerReadonly
-from .review import week_start
 from .states import CLOSED_STATES
 
 SATISFACTION = [

@@ -588,7 +588,7 @@ class CaseTestCase(unittest.TestCase):
             candidate = Configuration(1)
             setattr(candidate, name, value)
             with self.assertRaises(ValidationError, msg=name):
-                candidate.check_priority_settings()
+                Configuration.validate_fields([candidate], {name})
         Configuration.write([config], {'weight_severity': 0})
         report = Report(report.id)
         _, contributions = Report.priority_breakdown(report)

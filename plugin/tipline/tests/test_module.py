@@ -19,7 +19,7 @@ from trytond.transaction import Transaction, check_access
 
 import tipline_core
 from trytond.modules.tipline.tests.tools import (
-    category, file_report, investigate_reports, make_party,
+    category, counting, file_report, investigate_reports, make_party,
     reporter_other_moderator, use_throwaway_master_key)
 
 use_throwaway_master_key()
@@ -939,7 +939,9 @@ class TiplineTestCase(ModuleTestCase):
 
     @with_transaction()
     def test_appeal_window(self):
-        "After the window the result stands and the report closes"
+        """Resolve saves the appeal window with the decision, in one UPDATE,
+        and runs no statement over an empty list of reports; after the
+        window the result stands and the report closes"""
         from trytond.modules.tipline import clock
         pool = Pool()
         Report = pool.get('tipline.report')
@@ -948,7 +950,15 @@ class TiplineTestCase(ModuleTestCase):
         with Transaction().set_user(moderator.id), check_access():
             self._investigate(report)
             Report.write([Report(report.id)], {'outcome': 'duplicate'})
-            Report.resolve([Report(report.id)])
+            with counting() as statements:
+                Report.resolve([Report(report.id)])
+        self.assertEqual(
+            [s for s in statements if 'IN ()' in s.upper()], [])
+        windows = [s for s in statements if s.startswith('UPDATE')
+            and '"appeal_deadline"' in s]
+        self.assertEqual(len(windows), 1, windows)
+        self.assertIn('"resolved_at"', windows[0])
+        self.assertTrue(Report(report.id).appeal_deadline)
         self.assertEqual(Report.close_decided(), [])
         with clock.travelled(days=15):
             self.assertFalse(Report(report.id).appealable)

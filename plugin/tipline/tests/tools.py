@@ -1,8 +1,11 @@
 "Helpers shared by the module's tests (and the demo's data)"
 import base64
+import collections
+import contextlib
 import email
 import email.policy
 import os
+import re
 import socket
 import subprocess
 import tempfile
@@ -356,3 +359,39 @@ def pdf_with_metadata():
     out += (b'trailer\n<< /Size %d /Root 1 0 R /Info 5 0 R >>\n'
         b'startxref\n%d\n%%%%EOF\n' % (len(objects) + 1, xref))
     return out
+
+
+STATEMENT = re.compile(r'^\s*(INSERT INTO|UPDATE|DELETE FROM)\s+"?(\w+)"?',
+    re.IGNORECASE)
+
+
+@contextlib.contextmanager
+def counting():
+    "Every statement the backend's cursors execute meanwhile, in a list"
+    from trytond import backend
+    if backend.name == 'sqlite':
+        from trytond.backend.sqlite.database import SQLiteCursor as Cursor
+    else:
+        from trytond.backend.postgresql.database import (
+            LoggingCursor as Cursor)
+    statements = []
+    execute = Cursor.execute
+
+    def counted(self, query, *args, **kwargs):
+        statements.append(str(query))
+        return execute(self, query, *args, **kwargs)
+    Cursor.execute = counted
+    try:
+        yield statements
+    finally:
+        Cursor.execute = execute
+
+
+def writes(statements):
+    "Counter of (verb, table) of the statements that write"
+    found = collections.Counter()
+    for statement in statements:
+        match = STATEMENT.match(statement)
+        if match:
+            found[(match.group(1).split()[0].upper(), match.group(2))] += 1
+    return found
