@@ -19,18 +19,20 @@ reports call for; the state is never written otherwise."""
 import datetime as dt
 from collections import defaultdict
 
-from sql import Null
+from sql import Conflict, Null
 from sql.aggregate import Count, Max, Min
 from sql.conditionals import Case as SqlCase
 
 from trytond import backend
 from trytond.backend import MAX_QUERY_PARAMS
 from trytond.i18n import gettext
-from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
+from trytond.model import (
+    Index, ModelSQL, ModelView, Unique, Workflow, fields)
 from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.tools import grouped_slice
-from trytond.transaction import Transaction, without_check_access
+from trytond.transaction import (
+    Transaction, TransactionError, without_check_access)
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from .authorless import AuthorlessRows
@@ -48,8 +50,7 @@ UPDATED_FIELDS = {'report_count', 'reporter_count', 'target_count',
     'open_count', 'kind', 'target_label', 'category', 'priority',
     'first_submitted_at', 'subject_tokens'}
 LOGGED_FIELDS = {'kind'}
-# The first key of Tipline's advisory locks (the second hashes the record).
-LOCK_NAMESPACE = 0x7469706c  # 'tipl'
+SERIALIZATION_FAILURE = '40001'  # SQLSTATE
 
 OUTCOMES = [
     (None, ""),
@@ -77,15 +78,65 @@ def as_stored(value):
     return value
 
 
+class FiledMeanwhile(TransactionError):
+    """A filing about the same record committed after this transaction
+    read its snapshot: trytond starts the request again"""
+
+
 def lock_target(target):
     """Serialise the filings about one record until the transaction ends,
-    so that concurrent filings join one case: a transaction-level advisory
-    lock on PostgreSQL; SQLite has one writer at a time already"""
+    so that concurrent filings join one case.
+
+    On PostgreSQL each filing counts itself in the record's row of
+    tipline.case.record, and holds that row until it commits: the next
+    filing about the record waits there.  trytond's REPEATABLE READ
+    transaction took its snapshot before it waited, and would not see the
+    case the previous filing opened; but its count then fails to serialize,
+    and the request starts again (FiledMeanwhile: like trytond's own lock
+    errors, not one of its few retries) with a snapshot that sees the case.
+    (An advisory lock alone let eight filings at once open eight cases.)
+    Filing counts itself before its work, so a start again costs little.
+    SQLite has one writer at a time."""
     if backend.name != 'postgresql':
         return
-    cursor = Transaction().connection.cursor()
-    cursor.execute('SELECT pg_advisory_xact_lock(%s, hashtext(%s))',
-        (LOCK_NAMESPACE, target))
+    CaseRecord = Pool().get('tipline.case.record')
+    try:
+        CaseRecord.count_filing(target)
+    except backend.DatabaseOperationalError as error:
+        if getattr(error, 'sqlstate', None) != SERIALIZATION_FAILURE:
+            raise
+        raise FiledMeanwhile() from error
+
+
+class CaseRecord(ModelSQL):
+    """The filings about one record, counted: every filing about it writes
+    this row, and the next one waits for it (see lock_target)"""
+    __name__ = 'tipline.case.record'
+    _table = 'tipline_case_record'
+
+    target = fields.Char("Record", required=True, readonly=True)
+    filings = fields.Integer("Filings", required=True, readonly=True)
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_constraints += [
+            ('target_unique', Unique(t, t.target),
+                'tipline.msg_case_record_unique'),
+            ]
+
+    @classmethod
+    def count_filing(cls, target):
+        """Count a filing about target; fails to serialize (trytond then
+        retries) when a filing committed since this transaction's snapshot
+        counted itself"""
+        table = cls.__table__()
+        Transaction().connection.cursor().execute(*table.insert(
+                [table.target, table.filings], [[target, 1]],
+                on_conflict=Conflict(table, indexed_columns=[table.target],
+                    columns=[table.filings],
+                    values=[table.filings + 1])))
 
 
 class Case(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
@@ -563,17 +614,22 @@ class CaseMixin:
     # Filing's steps (filing.py) ------------------------------------------
 
     @classmethod
+    def lock_record(cls, filing):
+        "Filings about filing's record go one at a time from here on"
+        lock_target(str(filing.target))
+
+    @classmethod
     def choose_case(cls, filing):
         """The open case of the same record, else of a near-identical text
         (a campaign), else none (filing opens one); and whether the named
         reporter already reported this record in it.  Filings about one
-        record wait for each other here, so that they join one case."""
+        record come here one at a time (lock_record), so that they join one
+        case."""
         pool = Pool()
         Case = pool.get('tipline.case')
         Signature = pool.get('tipline.report.signature')
         Configuration = pool.get('tipline.configuration')
         target = str(filing.target)
-        lock_target(target)
         report = cls.__table__()
         case_table = Case.__table__()
         open_cases = case_table.select(

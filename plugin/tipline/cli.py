@@ -53,6 +53,9 @@ def open_database(config_file, database):
             raise CommandError(
                 "the configuration file %s does not exist" % config_file)
         config.update_etc(config_file)
+    # Now that the backend can be chosen: the routes and SQLite's hooks.
+    from trytond.modules import tipline
+    tipline.install()
     from trytond.pool import Pool
     if database not in Pool.database_list():
         check_master_key()

@@ -1,10 +1,12 @@
 """Filing a report: one pipeline, read top to bottom.
 
-    1. validate  the input, with the messages the reporter reads;
+    1. validate  the input, with the messages the reporter reads, then take
+                 the reported record's lock: filings about one record go on
+                 one at a time;
     2. compute   from the plaintext in memory, once: the tokens, the receipt,
                  the identity, the near-duplicate signature and its bands,
                  the personal-data signals, whether the author is unvetted;
-    3. choose    the case (under a lock on the reported record), whether it
+    3. choose    the case (under the record's lock), whether it
                  repeats the reporter's own report, the assignee and the
                  priority;
     4. reserve   the row ids and the report's own data key, so that every
@@ -102,6 +104,7 @@ def validate(Report, filing):
     Report.check_submission(filing.target, filing.category,
         filing.description, filing.evidence)
     filing.description = filing.description.strip()
+    Report.lock_record(filing)
 
 
 # 2. compute ------------------------------------------------------------------

@@ -154,8 +154,8 @@ def command_status(args, out):
     from trytond.pool import Pool
     from trytond.transaction import Transaction
 
-    from trytond.modules.tipline.clock import now as utcnow
     open_database(args.config, args.database)
+    from trytond.modules.tipline.clock import now as utcnow
     with Transaction().start(args.database, 0, readonly=True):
         keyset = load_keyset(args.database)
         columns, skipped = keys().stored_encrypted_columns()

@@ -504,10 +504,21 @@ class PriorityMixin:
             domain = ['OR', domain, ('reporter_token', 'in', list(tokens))]
         if targets:
             domain = ['OR', domain, ('target', 'in', list(targets))]
+        changed = {r.id for r in reports}
         with without_check_access():
             affected = cls.search([
                     ('state', 'in', OPEN_STATES), domain])
-            cls.rescore_reports(affected)
+            cls.rescore_reports([r for r in affected if r.id in changed])
+            others = [r for r in affected if r.id not in changed]
+            if others and config.getboolean(
+                    'queue', 'worker', default=False):
+                # Not in this request: rewriting every open report of the
+                # reporter and the record made a moderator's button
+                # conflict with concurrent filings and buttons, and answer
+                # 503 once trytond's retries ran out.
+                cls.__queue__.rescore_reports(others)
+            elif others:
+                cls.rescore_reports(others)
 
 
 def _chunks(values):

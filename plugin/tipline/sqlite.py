@@ -8,6 +8,16 @@ with ``PRAGMA secure_delete = ON`` (deleted content is overwritten with
 zeros), ``checkpoint()`` folds the log into the file and truncates it, and
 ``reclaim()``, after a retention purge, also gives the freed pages back.
 PostgreSQL has no such switch: see the threat model for what VACUUM does.
+
+SQLite transactions are all or nothing.  trytond's SQLite backend gives a
+transaction one connection, which its cache then borrows to read and write
+its timestamps, asking for autocommit: that commits the transaction's work
+so far and runs the rest of it statement by statement.  With ``[cache]
+clean_timeout = 0`` (every transaction) a button changed the state, a later
+statement failed (the database locked by another process), and the retry
+answered "You can not call ...": the history event, the appeal deadline and
+the survey flag were lost.  A connection a transaction holds therefore keeps
+its mode when it is borrowed (``tests/test_transaction.py``).
 """
 import os
 import sqlite3
@@ -19,20 +29,41 @@ INCREMENTAL = 2  # PRAGMA auto_vacuum's value for incremental
 
 
 def install():
-    "Turn secure_delete on for every SQLite connection of this process"
+    """On SQLite: secure_delete on every connection of this process, and a
+    transaction's connection kept in its mode while it is borrowed"""
     if backend.name != 'sqlite':
         return
     from trytond.backend.sqlite.database import Database
-    if getattr(Database.connect, 'tipline_secure_delete', False):
+    if getattr(Database, 'tipline_installed', False):
         return
     connect = Database.connect
+    get_connection = Database.get_connection
 
     def connect_securely(self):
         result = connect(self)
         self._conn.execute('PRAGMA secure_delete = ON')
         return result
-    connect_securely.tipline_secure_delete = True
+
+    def get_connection_keeping_mode(self, autocommit=False, readonly=False,
+            statement_timeout=None):
+        if _held(self._conn):
+            # Borrowed from the transaction that holds it (trytond's cache
+            # does so): switching it to autocommit would commit that
+            # transaction's work so far and the rest statement by statement.
+            return self._conn
+        return get_connection(self, autocommit=autocommit,
+            readonly=readonly, statement_timeout=statement_timeout)
+
     Database.connect = connect_securely
+    Database.get_connection = get_connection_keeping_mode
+    Database.tipline_installed = True
+
+
+def _held(connection):
+    "Whether a transaction of this thread runs on connection"
+    return connection is not None and any(
+        getattr(t, 'connection', None) is connection
+        for t in Transaction._local.transactions)
 
 
 def checkpoint(database_name):

@@ -54,9 +54,7 @@ def test_rotated_key_reaches_the_other_running_worker(site, procs):
 
     rotated = subprocess.run([os.path.join(stack.ROOT, 'scripts',
                 'tipline-keys'), 'rotate', '-c', site.conf, '-d',
-            site.database], cwd=stack.ROOT, capture_output=True, text=True,
-        # See test_backup_restore.test_commands_open_postgresql_with_c_alone.
-        env=dict(os.environ, TRYTOND_CONFIG=site.conf))
+            site.database], cwd=stack.ROOT, capture_output=True, text=True)
     assert rotated.returncode == 0, rotated.stdout + rotated.stderr
     new_key = int(re.search(r'Key (\d+) is the new primary key',
             rotated.stdout).group(1))

@@ -3,6 +3,7 @@ import datetime as dt
 import json
 from unittest.mock import patch
 
+from trytond import config
 from trytond.exceptions import UserError
 from trytond.model.exceptions import AccessError, ValidationError
 from trytond.pool import Pool
@@ -62,6 +63,19 @@ class CaseTestCase(unittest.TestCase):
 
     def _category(self, code='data_leak'):
         return category(code)
+
+    def _uphold(self, report, moderator):
+        "Resolve report as upheld, as moderator does: the report"
+        Report = Pool().get('tipline.report')
+        with Transaction().set_user(moderator.id), check_access():
+            report = Report(report.id)
+            report.outcome = 'upheld'
+            report.truthfulness = 'confirmed'
+            report.severity_assessment = 'high'
+            report.reporter_message = "Removed."
+            report.save()
+            Report.resolve_from_case([report])
+        return report
 
     def _file(self, user, target, description, anonymous=False,
             category=None):
@@ -452,14 +466,7 @@ class CaseTestCase(unittest.TestCase):
         other = self._file(a, two, SPAM, category=self._category('spam'))
         before = Report(pending.id).priority
         other_before = Report(other.id).priority
-        with Transaction().set_user(moderator.id), check_access():
-            earlier = Report(earlier.id)
-            earlier.outcome = 'upheld'
-            earlier.truthfulness = 'confirmed'
-            earlier.severity_assessment = 'high'
-            earlier.reporter_message = "Removed."
-            earlier.save()
-            Report.resolve_from_case([earlier])
+        earlier = self._uphold(earlier, moderator)
         self.assertEqual(Report(earlier.id).state, 'resolved')
         # Reporter b's open report: the record now has an upheld report.
         self.assertGreater(Report(pending.id).priority, before)
@@ -496,6 +503,36 @@ class CaseTestCase(unittest.TestCase):
         queue = Report.search([('state', 'in', OPEN_STATES)], order=order)
         self.assertEqual([r.priority for r in queue],
             sorted([r.priority for r in queue], reverse=True))
+
+    @with_transaction()
+    def test_decision_rescores_other_reports_in_a_task(self):
+        """With a queue worker, a decision rescores the other open reports
+        of its reporter and record in a queued task, not in the button's
+        transaction: rewriting them there made concurrent moderators'
+        buttons and filings conflict until trytond answered 503"""
+        pool = Pool()
+        Report = pool.get('tipline.report')
+        Queue = pool.get('ir.queue')
+        (a, b, _), moderator = self._users()
+        one, two = self._party("One"), self._party("Two")
+        decided = self._file(a, one, LEAK)
+        pending = self._file(b, one, OTHER)
+        other = self._file(a, two, SPAM, category=self._category('spam'))
+        before = Report(pending.id).priority
+        config.set('queue', 'worker', 'True')
+        self.addCleanup(config.set, 'queue', 'worker', 'False')
+        Queue.delete(Queue.search([]))
+        self._uphold(decided, moderator)
+        self.assertEqual(Report(pending.id).priority, before)
+        # A task at each step the case's resolution takes (triage, resolve).
+        tasks = [t for t in Queue.search([])
+            if t.data['method'] == 'rescore_reports']
+        self.assertTrue(tasks)
+        for task in tasks:
+            self.assertCountEqual(
+                task.data['instances'], [pending.id, other.id])
+            task.run()
+        self.assertGreater(Report(pending.id).priority, before)
 
     @with_transaction()
     def test_reporters_do_not_see_ranking(self):

@@ -6,6 +6,8 @@ table, so that they hold whatever the report model looks like today."""
 import io
 import os
 import stat
+import subprocess
+import sys
 import tempfile
 import unittest
 from unittest import mock
@@ -102,6 +104,21 @@ class KeyFileTestCase(unittest.TestCase):
             'create', os.path.join(self.path, 'nested', 'tipline.key'))
         self.assertEqual(status, 1)
         self.assertTrue(err.startswith("tipline-keys: error: "), err)
+
+    def test_importing_the_commands_chooses_no_backend(self):
+        """The commands import the module before they read -c: importing it
+        must leave trytond's database backend to be chosen from -c"""
+        env = {k: v for k, v in os.environ.items()
+            if not k.startswith('TRYTOND_')}
+        result = subprocess.run([sys.executable, '-c',
+                'import sys; '
+                'import trytond.modules.tipline.keys_cli; '
+                'import trytond.modules.tipline.audit_cli; '
+                'print(sorted(m for m in sys.modules '
+                'if m.startswith("trytond.backend")))'],
+            capture_output=True, text=True, env=env)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(result.stdout.strip(), '[]')
 
     def test_database_commands_need_a_database(self):
         "the commands that use the database require -d"
