@@ -12,7 +12,6 @@ from trytond.model import Index, ModelSQL, Unique, fields
 from trytond.pool import Pool
 from trytond.transaction import Transaction
 
-import tipline_core
 
 from .authorless import AuthorlessRows
 from .clock import now as utcnow
