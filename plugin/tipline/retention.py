@@ -421,6 +421,7 @@ def purge(reports):
     reports = [r for r in reports if not r.purged_at and not r.legal_hold]
     if not reports:
         return
+    transaction = Transaction()
     now = utcnow()
     for start in range(0, len(reports), PURGE_BATCH):
         batch = reports[start:start + PURGE_BATCH]
