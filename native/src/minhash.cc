@@ -87,17 +87,50 @@ constexpr uint64_t Mix64(uint64_t z) {
 
 constexpr uint64_t kMissingCodePoint = 0x1FFFFF;
 
-
 inline uint64_t ShingleHashV2(uint64_t key) { return Mix64(key ^ kMinHashSeedV2); }
+
+inline bool CharacterVersion(uint8_t version) { return version == 2 || version == 3; }
+
+// The start of each extra window (version 3): every w in [0, 128) that is
+// not the start of a regular band.
+struct ExtraWindows {
+  uint8_t start[kLshExtraBands];
+};
+constexpr ExtraWindows MakeExtraWindows() {
+  ExtraWindows windows{};
+  size_t e = 0;
+  for (size_t w = 0; w < kMinHashPermutations; ++w) {
+    if (w % kLshRowsV2 == 0 && w / kLshRowsV2 < kLshBandsV2) continue;
+    windows.start[e++] = static_cast<uint8_t>(w);
+  }
+  return windows;
+}
+constexpr ExtraWindows kExtraWindows = MakeExtraWindows();
+static_assert(kExtraWindows.start[kLshExtraBands - 1] == kMinHashPermutations - 1);
+
+// Densification's probe sequence j_t (see minhash.h) for t = 1..kDensifyTabled
+// of every bin, computed at compile time: an empty bin reads its first
+// targets from here instead of hashing them.
+constexpr size_t kDensifyTabled = 32;
+struct DensifyTable {
+  uint8_t target[kMinHashPermutations][kDensifyTabled];
+};
+constexpr DensifyTable MakeDensifyTable() {
+  DensifyTable table{};
+  for (size_t bin = 0; bin < kMinHashPermutations; ++bin) {
+    for (size_t t = 0; t < kDensifyTabled; ++t) {
+      table.target[bin][t] = static_cast<uint8_t>(
+          Mix64(kMinHashSeedV2 ^ (static_cast<uint64_t>(bin) << 32 | (t + 1))) & 127);
+    }
+  }
+  return table;
+}
+constexpr DensifyTable kDensify = MakeDensifyTable();
 
 }  // namespace
 
 size_t LshBands(uint8_t version) noexcept {
-  return version == 1 ? kLshBands : version == 2 ? kLshBandsV2 : 0;
-}
-
-size_t LshRows(uint8_t version) noexcept {
-  return version == 1 ? kLshRows : version == 2 ? kLshRowsV2 : 0;
+  return version == 1 ? kLshBands : CharacterVersion(version) ? kLshBandsV2 : 0;
 }
 
 uint64_t XxHash64(const void* data, size_t size, uint64_t seed) noexcept {
@@ -152,12 +185,13 @@ void AppendShingleHashes(std::string_view text, std::vector<uint64_t>* shingles)
   if (tokens == 1) shingles->push_back(HashSingleToken(previous));
 }
 
-// Version 2: character 3-grams of the text without spaces, and 2-grams of
-// characters written without spaces (see minhash.h).
+// Versions 2 and 3: character 3-grams of the text without spaces, and
+// 2-grams of characters written without spaces (see minhash.h).
 // *cjk is set when at least half of the code points are written without
-// spaces (Chinese text, or mostly Chinese).
+// spaces (Chinese text, or mostly Chinese); *form, when given, receives the
+// text without its separators (the matching form).
 void AppendShingleHashesV2(std::string_view text, std::vector<uint64_t>* shingles,
-                           bool* cjk = nullptr) {
+                           bool* cjk = nullptr, std::string* form = nullptr) {
   size_t tokens = 0;
   const uint8_t* const bmp = internal::BmpClassTable();
   // The last three code points and whether each is written without spaces.
@@ -166,6 +200,7 @@ void AppendShingleHashesV2(std::string_view text, std::vector<uint64_t>* shingle
   size_t n = 0;
   size_t pos = 0;
   while (pos < text.size()) {
+    const size_t start = pos;
     const auto lead = static_cast<uint8_t>(text[pos]);
     int32_t c;
     uint8_t cls;
@@ -178,6 +213,7 @@ void AppendShingleHashesV2(std::string_view text, std::vector<uint64_t>* shingle
       cls = c < 0x10000 ? bmp[c] : internal::ClassifyCodePoint(c);
     }
     if (cls & internal::kSeparator) continue;
+    if (form != nullptr) form->append(text.data() + start, pos - start);
     const bool token = cls & internal::kCharToken;
     tokens += token;
     const auto c2 = static_cast<uint64_t>(c);
@@ -200,76 +236,159 @@ void AppendShingleHashesV2(std::string_view text, std::vector<uint64_t>* shingle
   if (cjk != nullptr) *cjk = n > 0 && 2 * tokens >= n;
 }
 
-// Ascending order. The values are uniform hashes, so one counting pass on
-// the top 8 bits leaves buckets of a value or two for a report-sized text,
-// which std::sort (insertion sort on short ranges) then finishes: about
-// three passes over the values in all, several times faster than a
-// comparison sort of the whole.
-void SortValues(std::vector<uint32_t>* values) {
-  const size_t n = values->size();
-  if (n < 64) {
-    std::sort(values->begin(), values->end());
-    return;
+// The same for ASCII text straight from its bytes: exactly NormalizeForDedup's
+// ASCII path (separators dropped, A-Z lowered; ASCII has no compatibility
+// mappings and no character written without spaces) followed by
+// AppendShingleHashesV2, without the intermediate string.
+void AppendAsciiShingleHashesV2(std::string_view text, std::vector<uint64_t>* shingles,
+                                std::string* form) {
+  const uint8_t* const bmp = internal::BmpClassTable();
+  shingles->resize(text.size() + 1);
+  uint64_t* out = shingles->data();
+  form->resize(text.size());
+  char* letters = form->data();
+  size_t emitted = 0, n = 0;
+  uint64_t c0 = 0, c1 = 0;
+  for (const char ch : text) {
+    const auto byte = static_cast<uint8_t>(ch);
+    if (bmp[byte] & internal::kSeparator) continue;
+    const uint64_t c = byte >= 'A' && byte <= 'Z' ? byte + 32u : byte;
+    letters[n] = static_cast<char>(c);
+    if (n >= 2) out[emitted++] = ShingleHashV2(c0 | c1 << 21 | c << 42);
+    c0 = c1;
+    c1 = c;
+    ++n;
   }
-  thread_local std::vector<uint32_t> scratch;
-  scratch.resize(n);
-  uint32_t start[257] = {0};
-  const uint32_t* from = values->data();
-  for (size_t i = 0; i < n; ++i) ++start[(from[i] >> 24) + 1];
-  for (size_t b = 0; b < 256; ++b) start[b + 1] += start[b];
-  uint32_t next[256];
-  std::copy(start, start + 256, next);
-  uint32_t* to = scratch.data();
-  for (size_t i = 0; i < n; ++i) to[next[from[i] >> 24]++] = from[i];
-  for (size_t b = 0; b < 256; ++b) {
-    if (start[b + 1] - start[b] > 1) std::sort(to + start[b], to + start[b + 1]);
+  if (n == 1) {
+    out[emitted++] =
+        ShingleHashV2(c1 | kMissingCodePoint << 21 | kMissingCodePoint << 42);
+  } else if (n == 2) {
+    out[emitted++] = ShingleHashV2(c0 | c1 << 21 | kMissingCodePoint << 42);
   }
-  std::copy(to, to + n, values->data());
+  shingles->resize(emitted);
+  form->resize(n);
 }
 
 // One-permutation MinHash with optimal densification, and the verify set.
+//
+// The verify value h >> 32 begins with the shingle's bin (h >> 57), so the
+// values come out ascending from a counting sort by bin, which the bin pass
+// counts anyway, and an insertion sort of each bin's few values (one or two
+// for a report-sized text; a bin of a long text is sorted as a whole).
 void SignatureV2(const uint64_t* hashes, size_t count, MinHashSignature* out) {
   constexpr uint32_t kEmpty = std::numeric_limits<uint32_t>::max();
   uint32_t* values = out->values.data();
-  uint64_t filled[2] = {0, 0};
   for (size_t i = 0; i < kMinHashPermutations; ++i) values[i] = kEmpty;
-  out->version = 2;
   out->cjk = false;
-  out->shingles.clear();
   out->shingle_count = 0;
-  if (count == 0) return;
-  out->shingles.reserve(count);
+  out->text.clear();
+  if (count == 0) {
+    out->shingles.clear();
+    return;
+  }
+  // A bin's value is the least low half of its shingles' hashes; starting
+  // from the maximum, min() needs no first-shingle case (a lone value of
+  // 0xFFFFFFFF leaves it where it was, as it should).
+  uint32_t start[kMinHashPermutations + 1] = {0};
   for (size_t s = 0; s < count; ++s) {
     const uint64_t h = hashes[s];
     const size_t bin = static_cast<size_t>(h >> 57);
     const auto v = static_cast<uint32_t>(h);
-    if (!((filled[bin >> 6] >> (bin & 63)) & 1) || v < values[bin]) values[bin] = v;
-    filled[bin >> 6] |= uint64_t{1} << (bin & 63);
-    out->shingles.push_back(static_cast<uint32_t>(h >> 32));
+    values[bin] = v < values[bin] ? v : values[bin];
+    ++start[bin + 1];
   }
+  const auto is_filled = [&](size_t j) { return start[j + 1] != 0; };
   for (size_t bin = 0; bin < kMinHashPermutations; ++bin) {
-    if ((filled[bin >> 6] >> (bin & 63)) & 1) continue;
-    for (uint64_t attempt = 1;; ++attempt) {
+    if (is_filled(bin)) continue;
+    size_t t = 0;
+    while (t < kDensifyTabled && !is_filled(kDensify.target[bin][t])) ++t;
+    if (t < kDensifyTabled) {
+      values[bin] = values[kDensify.target[bin][t]];
+      continue;
+    }
+    for (uint64_t attempt = kDensifyTabled + 1;; ++attempt) {
       const size_t j = static_cast<size_t>(
           Mix64(kMinHashSeedV2 ^ (static_cast<uint64_t>(bin) << 32 | attempt)) & 127);
-      if ((filled[j >> 6] >> (j & 63)) & 1) {
+      if (is_filled(j)) {
         values[bin] = values[j];
         break;
       }
     }
   }
-  std::vector<uint32_t>& set = out->shingles;
-  SortValues(&set);
-  set.erase(std::unique(set.begin(), set.end()), set.end());
-  out->shingle_count = static_cast<uint32_t>(set.size());
-  if (set.size() > kMaxVerifyShingles) set.resize(kMaxVerifyShingles);
+  for (size_t bin = 0; bin < kMinHashPermutations; ++bin) start[bin + 1] += start[bin];
+  uint32_t next[kMinHashPermutations];
+  std::copy(start, start + kMinHashPermutations, next);
+  std::vector<uint32_t>& verify = out->shingles;
+  verify.resize(count);
+  uint32_t* set = verify.data();
+  for (size_t s = 0; s < count; ++s) {
+    const uint64_t h = hashes[s];
+    set[next[h >> 57]++] = static_cast<uint32_t>(h >> 32);
+  }
+  size_t kept = 0;
+  for (size_t bin = 0; bin < kMinHashPermutations; ++bin) {
+    uint32_t* const first = set + start[bin];
+    uint32_t* const last = set + start[bin + 1];
+    if (last - first > 16) {
+      std::sort(first, last);
+    } else {
+      for (uint32_t* i = first + 1; i < last; ++i) {
+        const uint32_t v = *i;
+        uint32_t* j = i;
+        for (; j > first && j[-1] > v; --j) *j = j[-1];
+        *j = v;
+      }
+    }
+    for (const uint32_t* i = first; i < last; ++i) {  // distinct, in place
+      if (kept == 0 || set[kept - 1] != *i) set[kept++] = *i;
+    }
+  }
+  verify.resize(kept);
+  out->shingle_count = static_cast<uint32_t>(kept);
+  if (kept > kMaxVerifyShingles) verify.resize(kMaxVerifyShingles);
+}
+
+size_t CodePointCount(std::string_view utf8) {
+  size_t n = 0;
+  for (const char ch : utf8) n += (static_cast<uint8_t>(ch) & 0xC0) != 0x80;
+  return n;
+}
+
+// Versions 2 and 3 from the text: its shingles (both readings') and, for
+// version 3, its matching form.
+Status SignCharacters(std::string_view text, uint8_t version, MinHashSignature* out) {
+  thread_local std::vector<uint64_t> shingles;  // reused: no allocation per text
+  thread_local std::string primary, taiwan, form;
+  shingles.clear();
+  form.clear();
+  bool cjk = false;
+  if (IsAsciiText(text)) {
+    AppendAsciiShingleHashesV2(text, &shingles, &form);
+  } else {
+    const Status status = NormalizeForDedupReadings(text, &primary, &taiwan);
+    if (!status.ok()) return status;
+    AppendShingleHashesV2(primary, &shingles, &cjk, &form);
+    if (!taiwan.empty()) AppendShingleHashesV2(taiwan, &shingles);
+  }
+  out->version = version;
+  SignatureV2(shingles.data(), shingles.size(), out);
+  out->cjk = cjk;
+  if (version == 3 && !shingles.empty() && CodePointCount(form) <= kMaxVerifyTextChars) {
+    out->text.assign(form);
+  }
+  return Status::Ok();
+}
+
+Status CheckVersion(uint8_t version) {
+  if (version >= 1 && version <= 3) return Status::Ok();
+  return InvalidArgumentError("unsupported signature version " + std::to_string(version));
 }
 
 }  // namespace
 
 std::vector<uint64_t> ShingleHashes(std::string_view text, uint8_t version) {
   std::vector<uint64_t> shingles;
-  if (version == 2) {
+  if (CharacterVersion(version)) {
     AppendShingleHashesV2(text, &shingles);
   } else {
     AppendShingleHashes(text, &shingles);
@@ -288,76 +407,116 @@ MinHashSignature SignatureOfShingles(const uint64_t* hashes, size_t count,
                                      uint8_t version) {
   if (version == 1) return MinHashOfShingles(hashes, count);
   MinHashSignature signature;
+  signature.version = version;
   SignatureV2(hashes, count, &signature);
   return signature;
 }
 
 Result<MinHashSignature> ComputeSignature(std::string_view text, uint8_t version) {
-  if (version != 1 && version != 2) {
-    return InvalidArgumentError("unsupported signature version " +
-                                std::to_string(version));
-  }
-  thread_local std::vector<uint64_t> shingles;  // reused: no allocation per text
-  shingles.clear();
+  const Status valid = CheckVersion(version);
+  if (!valid.ok()) return valid;
+  MinHashSignature signature;
   if (version == 1) {
     Result<std::string> normalized = NormalizeForDedup(text, version);
     if (!normalized.ok()) return normalized.status();
+    thread_local std::vector<uint64_t> shingles;
+    shingles.clear();
     AppendShingleHashes(normalized.value(), &shingles);
     return MinHashOfShingles(shingles.data(), shingles.size());
   }
-  thread_local std::string primary, taiwan;
-  const Status status = NormalizeForDedupReadings(text, &primary, &taiwan);
+  const Status status = SignCharacters(text, version, &signature);
   if (!status.ok()) return status;
-  bool cjk = false;
-  AppendShingleHashesV2(primary, &shingles, &cjk);
-  if (!taiwan.empty()) AppendShingleHashesV2(taiwan, &shingles);
-  MinHashSignature signature;
-  SignatureV2(shingles.data(), shingles.size(), &signature);
-  signature.cjk = cjk;
   return signature;
 }
 
-Status ComputeSignatures(const std::vector<std::string_view>& texts,
-                         std::vector<MinHashSignature>* out,
-                         size_t* failed_index, uint8_t version) {
-  out->resize(texts.size());
+namespace {
+
+// Runs fn(i, text) for every text on all cores; the first failure (lowest
+// index) is returned with its index.
+template <class Fn>
+Status ForEachText(const std::vector<std::string_view>& texts, size_t* failed_index,
+                   Fn&& fn) {
   std::mutex failure_mutex;
   size_t failed = texts.size();
   Status failure;
   internal::ParallelFor(texts.size(), 512, [&](size_t begin, size_t end) {
     for (size_t i = begin; i < end; ++i) {
-      Result<MinHashSignature> signature = ComputeSignature(texts[i], version);
-      if (!signature.ok()) {
+      Status status = fn(i, texts[i]);
+      if (!status.ok()) {
         std::lock_guard<std::mutex> lock(failure_mutex);
         if (i < failed) {
           failed = i;
-          failure = signature.status();
+          failure = std::move(status);
         }
         return;
       }
-      (*out)[i] = std::move(signature).value();
     }
   });
   if (failed == texts.size()) return Status::Ok();
   if (failed_index != nullptr) *failed_index = failed;
-  out->clear();
   return failure;
 }
 
+}  // namespace
+
+Status ComputeSignatures(const std::vector<std::string_view>& texts,
+                         std::vector<MinHashSignature>* out,
+                         size_t* failed_index, uint8_t version) {
+  const Status valid = CheckVersion(version);
+  if (!valid.ok()) return valid;
+  out->resize(texts.size());
+  const Status status = ForEachText(texts, failed_index,
+                                    [&](size_t i, std::string_view text) {
+    if (version != 1) return SignCharacters(text, version, &(*out)[i]);
+    Result<MinHashSignature> signature = ComputeSignature(text, version);
+    if (!signature.ok()) return signature.status();
+    (*out)[i] = std::move(signature).value();
+    return Status::Ok();
+  });
+  if (!status.ok()) out->clear();
+  return status;
+}
+
+Status ComputeEncodedSignatures(const std::vector<std::string_view>& texts,
+                                std::vector<std::string>* out,
+                                size_t* failed_index, uint8_t version) {
+  const Status valid = CheckVersion(version);
+  if (!valid.ok()) return valid;
+  out->resize(texts.size());
+  const Status status = ForEachText(texts, failed_index,
+                                    [&](size_t i, std::string_view text) {
+    thread_local MinHashSignature signature;
+    if (version != 1) {
+      const Status signed_ok = SignCharacters(text, version, &signature);
+      if (!signed_ok.ok()) return signed_ok;
+      (*out)[i] = EncodeSignature(signature);
+      return Status::Ok();
+    }
+    Result<MinHashSignature> v1 = ComputeSignature(text, version);
+    if (!v1.ok()) return v1.status();
+    (*out)[i] = EncodeSignature(v1.value());
+    return Status::Ok();
+  });
+  if (!status.ok()) out->clear();
+  return status;
+}
+
 std::string EncodeSignature(const MinHashSignature& signature) {
-  const bool v2 = signature.version == 2;
+  const bool sets = CharacterVersion(signature.version);
+  const bool form = signature.version == 3;
   const size_t size = kSignatureBytes +
-      (v2 ? kVerifyHeaderBytes + 4 * signature.shingles.size() : 0);
+      (sets ? kVerifyHeaderBytes + 4 * signature.shingles.size() : 0) +
+      (form ? 4 + signature.text.size() : 0);
   std::string bytes(size, '\0');
   auto* p = reinterpret_cast<uint8_t*>(bytes.data());
   p[0] = signature.version;
-  p[1] = v2 && signature.cjk ? 1 : 0;
+  p[1] = sets && signature.cjk ? 1 : 0;
   p[2] = static_cast<uint8_t>(kMinHashPermutations & 0xFF);
   p[3] = static_cast<uint8_t>(kMinHashPermutations >> 8);
   for (size_t i = 0; i < kMinHashPermutations; ++i) {
     StoreLe32(p + kSignatureHeaderBytes + 4 * i, signature.values[i]);
   }
-  if (v2) {
+  if (sets) {
     uint8_t* q = p + kSignatureBytes;
     StoreLe32(q, signature.shingle_count);
     StoreLe32(q + 4, static_cast<uint32_t>(signature.shingles.size()));
@@ -366,6 +525,10 @@ std::string EncodeSignature(const MinHashSignature& signature) {
       StoreLe32(q, v);
       q += 4;
     }
+    if (form) {
+      StoreLe32(q, static_cast<uint32_t>(signature.text.size()));
+      std::copy(signature.text.begin(), signature.text.end(), q + 4);
+    }
   }
   return bytes;
 }
@@ -373,21 +536,19 @@ std::string EncodeSignature(const MinHashSignature& signature) {
 Result<MinHashSignature> DecodeSignature(std::string_view bytes) {
   if (bytes.empty()) return InvalidArgumentError("a signature is not empty");
   const auto* p = reinterpret_cast<const uint8_t*>(bytes.data());
-  if (p[0] != 1 && p[0] != 2) {
-    return InvalidArgumentError("unsupported signature version " +
-                                std::to_string(p[0]));
-  }
-  const bool v2 = p[0] == 2;
-  if (v2 ? bytes.size() < kSignatureBytes + kVerifyHeaderBytes
-         : bytes.size() != kSignatureBytes) {
+  const Status valid = CheckVersion(p[0]);
+  if (!valid.ok()) return valid;
+  const bool sets = CharacterVersion(p[0]);
+  if (sets ? bytes.size() < kSignatureBytes + kVerifyHeaderBytes
+           : bytes.size() != kSignatureBytes) {
     return InvalidArgumentError(
         "a version " + std::to_string(p[0]) + " signature is " +
-        (v2 ? "at least " : "") +
-        std::to_string(kSignatureBytes + (v2 ? kVerifyHeaderBytes : 0)) +
+        (sets ? "at least " : "") +
+        std::to_string(kSignatureBytes + (sets ? kVerifyHeaderBytes : 0)) +
         " bytes, not " + std::to_string(bytes.size()));
   }
   const size_t count = static_cast<size_t>(p[2]) | (static_cast<size_t>(p[3]) << 8);
-  if (p[1] > (v2 ? 1 : 0) || count != kMinHashPermutations) {
+  if (p[1] > (sets ? 1 : 0) || count != kMinHashPermutations) {
     return InvalidArgumentError("malformed signature header");
   }
   MinHashSignature signature;
@@ -396,13 +557,14 @@ Result<MinHashSignature> DecodeSignature(std::string_view bytes) {
   for (size_t i = 0; i < kMinHashPermutations; ++i) {
     signature.values[i] = LoadLe32(p + kSignatureHeaderBytes + 4 * i);
   }
-  if (!v2) return signature;
+  if (!sets) return signature;
   const uint8_t* q = p + kSignatureBytes;
   signature.shingle_count = LoadLe32(q);
   const size_t n = LoadLe32(q + 4);
-  if (n > kMaxVerifyShingles ||
-      bytes.size() != kSignatureBytes + kVerifyHeaderBytes + 4 * n ||
-      n > signature.shingle_count ||
+  const size_t set_end = kSignatureBytes + kVerifyHeaderBytes + 4 * n;
+  const bool form = signature.version == 3;
+  if (n > kMaxVerifyShingles || bytes.size() < set_end ||
+      (!form && bytes.size() != set_end) || n > signature.shingle_count ||
       (n < kMaxVerifyShingles && n != signature.shingle_count)) {
     return InvalidArgumentError("malformed verify set");
   }
@@ -417,12 +579,24 @@ Result<MinHashSignature> DecodeSignature(std::string_view bytes) {
   if ((n == 0) != signature.empty()) {
     return InvalidArgumentError("malformed verify set");
   }
+  if (!form) return signature;
+  const std::string_view rest = bytes.substr(set_end);
+  if (rest.size() < 4 ||
+      rest.size() - 4 != LoadLe32(reinterpret_cast<const uint8_t*>(rest.data()))) {
+    return InvalidArgumentError("malformed matching form");
+  }
+  const std::string_view text = rest.substr(4);
+  if (!IsValidUtf8(text) || text.find(' ') != std::string_view::npos ||
+      CodePointCount(text) > kMaxVerifyTextChars || (n == 0 && !text.empty())) {
+    return InvalidArgumentError("malformed matching form");
+  }
+  signature.text.assign(text);
   return signature;
 }
 
 double EstimateSimilarity(const MinHashSignature& a,
                           const MinHashSignature& b) noexcept {
-  if (a.version != b.version || a.empty() || b.empty()) return 0.0;
+  if (!ComparableVersions(a.version, b.version) || a.empty() || b.empty()) return 0.0;
   size_t equal = 0;
   for (size_t i = 0; i < kMinHashPermutations; ++i) {
     equal += a.values[i] == b.values[i];
@@ -432,7 +606,9 @@ double EstimateSimilarity(const MinHashSignature& a,
 
 ShingleOverlap VerifyOverlap(const MinHashSignature& a,
                              const MinHashSignature& b) noexcept {
-  if (a.version != 2 || b.version != 2) return ShingleOverlap{};
+  if (!CharacterVersion(a.version) || !CharacterVersion(b.version)) {
+    return ShingleOverlap{};
+  }
   return OverlapOfSets(a.shingles.data(), a.shingles.size(), a.shingle_count,
                        b.shingles.data(), b.shingles.size(), b.shingle_count);
 }
@@ -470,26 +646,164 @@ ShingleOverlap OverlapOfSets(const uint32_t* x, size_t nx, uint32_t count_x,
   return overlap;
 }
 
-int64_t BandKey(const MinHashSignature& signature, size_t band) noexcept {
-  const size_t rows = signature.version == 2 ? kLshRowsV2 : kLshRows;
-  uint8_t bytes[1 + 4 * kLshRows];
-  bytes[0] = static_cast<uint8_t>(signature.version == 2 ? 0x80 | band : band);
-  for (size_t r = 0; r < rows; ++r) {
-    StoreLe32(bytes + 1 + 4 * r, signature.values[band * rows + r]);
+namespace {
+
+// The values two ascending verify sets share, as a small open-addressing
+// set (value + 1 per cell, 0 when free).
+class SharedValues {
+ public:
+  void Fill(const uint32_t* x, size_t nx, const uint32_t* y, size_t ny) {
+    size_t bits = 4;
+    while ((size_t{1} << bits) < 2 * std::min(nx, ny)) ++bits;
+    mask_ = (size_t{1} << bits) - 1;
+    cells_.assign(mask_ + 1, 0);
+    size_t i = 0, j = 0;
+    while (i < nx && j < ny) {
+      if (x[i] == y[j]) {
+        size_t c = x[i] & mask_;
+        while (cells_[c] != 0) c = (c + 1) & mask_;
+        cells_[c] = uint64_t{x[i]} + 1;
+      }
+      const uint32_t u = x[i], v = y[j];
+      i += u <= v;
+      j += v <= u;
+    }
   }
-  return static_cast<int64_t>(XxHash64(bytes, 1 + 4 * rows, 0) &
-                              0x7FFFFFFFFFFFFFFFULL);
+  bool Contains(uint32_t value) const {
+    for (size_t c = value & mask_;; c = (c + 1) & mask_) {
+      if (cells_[c] == 0) return false;
+      if (cells_[c] == uint64_t{value} + 1) return true;
+    }
+  }
+
+ private:
+  std::vector<uint64_t> cells_;
+  size_t mask_ = 0;
+};
+
+inline uint32_t VerifyValue(uint64_t key) {
+  return static_cast<uint32_t>(ShingleHashV2(key) >> 32);
 }
 
-std::vector<int64_t> BandKeys(const MinHashSignature& signature) {
+// The share of a matching form's positions that lie in runs of at least
+// kSubstanceRun positions none of whose shingles the other text has.
+double UnsharedRunShare(std::string_view form, const SharedValues& shared) {
+  thread_local std::vector<uint32_t> cps;
+  thread_local std::vector<uint8_t> token;
+  cps.clear();
+  token.clear();
+  const uint8_t* const bmp = internal::BmpClassTable();
+  for (size_t pos = 0; pos < form.size();) {
+    const int32_t c = internal::NextCodePoint(form, &pos);
+    const uint8_t cls = c < 0x10000 ? bmp[c] : internal::ClassifyCodePoint(c);
+    cps.push_back(static_cast<uint32_t>(c));
+    token.push_back((cls & internal::kCharToken) != 0);
+  }
+  const size_t n = cps.size();
+  if (n == 0) return 0.0;
+  if (n < 3) {  // the text's one shingle
+    const uint64_t key = n == 1
+        ? cps[0] | kMissingCodePoint << 21 | kMissingCodePoint << 42
+        : cps[0] | uint64_t{cps[1]} << 21 | kMissingCodePoint << 42;
+    return shared.Contains(VerifyValue(key)) ? 0.0 : (kSubstanceRun <= 1 ? 1.0 : 0.0);
+  }
+  const size_t positions = n - 1;
+  size_t run = 0, unshared = 0;
+  for (size_t i = 0; i < positions; ++i) {
+    bool has = false, is_shared = false;
+    if (i + 2 < n) {
+      has = true;
+      is_shared = shared.Contains(VerifyValue(
+          cps[i] | uint64_t{cps[i + 1]} << 21 | uint64_t{cps[i + 2]} << 42));
+    }
+    if (!is_shared && token[i] && token[i + 1]) {
+      has = true;
+      is_shared = shared.Contains(VerifyValue(
+          cps[i] | uint64_t{cps[i + 1]} << 21 | kMissingCodePoint << 42));
+    }
+    if (has && !is_shared) {
+      ++run;
+      continue;
+    }
+    if (run >= kSubstanceRun) unshared += run;
+    run = 0;
+  }
+  if (run >= kSubstanceRun) unshared += run;
+  return static_cast<double>(unshared) / static_cast<double>(positions);
+}
+
+}  // namespace
+
+bool DifferentSubstance(const MinHashSignature& a,
+                        const MinHashSignature& b) noexcept {
+  if (a.version != 3 || b.version != 3) return false;
+  return DifferentSubstanceOf(a.text, a.shingles.data(), a.shingles.size(),
+                              a.shingle_count, b.text, b.shingles.data(),
+                              b.shingles.size(), b.shingle_count);
+}
+
+bool DifferentSubstanceOf(std::string_view text_a, const uint32_t* x, size_t nx,
+                          uint32_t count_x, std::string_view text_b,
+                          const uint32_t* y, size_t ny, uint32_t count_y) noexcept {
+  if (text_a.empty() || text_b.empty() || nx != count_x || ny != count_y) {
+    return false;
+  }
+  thread_local SharedValues shared;
+  shared.Fill(x, nx, y, ny);
+  return UnsharedRunShare(text_a, shared) >= kSubstanceShare &&
+         UnsharedRunShare(text_b, shared) >= kSubstanceShare;
+}
+
+int64_t BandKey(const MinHashSignature& signature, size_t band) noexcept {
+  uint8_t bytes[2 + 4 * kLshRows];
+  size_t size;
+  if (signature.version == 1) {
+    bytes[0] = static_cast<uint8_t>(band);
+    for (size_t r = 0; r < kLshRows; ++r) {
+      StoreLe32(bytes + 1 + 4 * r, signature.values[band * kLshRows + r]);
+    }
+    size = 1 + 4 * kLshRows;
+  } else if (band < kLshBandsV2) {
+    bytes[0] = static_cast<uint8_t>(0x80 | band);
+    for (size_t r = 0; r < kLshRowsV2; ++r) {
+      StoreLe32(bytes + 1 + 4 * r, signature.values[band * kLshRowsV2 + r]);
+    }
+    size = 1 + 4 * kLshRowsV2;
+  } else {
+    const size_t start = kExtraWindows.start[band - kLshBandsV2];
+    bytes[0] = 0xC0;
+    bytes[1] = static_cast<uint8_t>(start);
+    for (size_t r = 0; r < kLshRowsV2; ++r) {
+      StoreLe32(bytes + 2 + 4 * r,
+                signature.values[(start + r) % kMinHashPermutations]);
+    }
+    size = 2 + 4 * kLshRowsV2;
+  }
+  return static_cast<int64_t>(XxHash64(bytes, size, 0) & 0x7FFFFFFFFFFFFFFFULL);
+}
+
+namespace {
+
+std::vector<int64_t> KeysUpTo(const MinHashSignature& signature, uint32_t short_limit) {
   std::vector<int64_t> keys;
   if (signature.empty()) return keys;
-  const size_t bands = signature.version == 2 ? kLshBandsV2 : kLshBands;
-  keys.reserve(bands);
-  for (size_t band = 0; band < bands; ++band) {
-    keys.push_back(BandKey(signature, band));
+  size_t bands = LshBands(signature.version);
+  if (signature.version == 3 && signature.shingle_count <= short_limit) {
+    bands += kLshExtraBands;
   }
+  keys.reserve(bands);
+  for (size_t band = 0; band < bands; ++band) keys.push_back(BandKey(signature, band));
   return keys;
+}
+
+}  // namespace
+
+std::vector<int64_t> BandKeys(const MinHashSignature& signature) {
+  return KeysUpTo(signature, kShortTextShingles);
+}
+
+std::vector<int64_t> QueryBandKeys(const MinHashSignature& signature) {
+  return KeysUpTo(signature, kShortQueryShingles);
 }
 
 }  // namespace tipline
