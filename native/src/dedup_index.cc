@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <new>
+#include <sys/mman.h>
 #include <cstdint>
 #include <utility>
 #include <mutex>
@@ -61,6 +64,25 @@ double MatchScore(const MinHashSignature& a, const MinHashSignature& b,
   return score > 0.0 && DifferentSubstance(a, b) ? 0.0 : score;
 }
 
+DedupIndex::CellTable::CellTable(size_t size) : size_(size) {
+  constexpr size_t kHugePage = size_t{2} << 20;
+  const size_t bytes = size * sizeof(Cell);
+  void* memory = nullptr;
+  if (bytes >= kHugePage) {
+    const size_t rounded = (bytes + kHugePage - 1) / kHugePage * kHugePage;
+    if (posix_memalign(&memory, kHugePage, rounded) != 0) memory = nullptr;
+#ifdef MADV_HUGEPAGE
+    if (memory != nullptr) madvise(memory, rounded, MADV_HUGEPAGE);
+#endif
+  }
+  if (memory == nullptr) memory = std::malloc(bytes);
+  if (memory == nullptr) throw std::bad_alloc();  // as std::vector would
+  cells_ = static_cast<Cell*>(memory);
+  std::fill(cells_, cells_ + size, Cell{0, kEmptySlot});
+}
+
+DedupIndex::CellTable::~CellTable() { std::free(cells_); }
+
 Result<std::unique_ptr<DedupIndex>> DedupIndex::Create(double threshold,
                                                        uint8_t version,
                                                        double containment) {
@@ -90,10 +112,6 @@ size_t DedupIndex::size() const {
 bool DedupIndex::Contains(int64_t key) const {
   std::shared_lock<std::shared_mutex> lock(mutex_);
   return slot_of_key_.count(key) != 0;
-}
-
-size_t DedupIndex::Home(uint32_t tag) const noexcept {
-  return static_cast<size_t>((tag * 0x9E3779B97F4A7C15ULL) >> cell_shift_);
 }
 
 void DedupIndex::InsertCell(uint32_t tag, uint32_t slot, size_t cap) {
@@ -142,13 +160,12 @@ void DedupIndex::GrowIfNeeded(size_t more_cells) {
     size *= 2;
     ++bits;
   }
-  std::vector<Cell> old;
+  CellTable old(size);
   old.swap(cells_);
-  cells_.assign(size, Cell{0, kEmptySlot});
   cell_shift_ = 64 - bits;
   used_cells_ = 0;
-  for (const Cell& cell : old) {
-    if (cell.slot != kEmptySlot) InsertCell(cell.tag, cell.slot, SIZE_MAX);
+  for (size_t i = 0; i < old.size(); ++i) {
+    if (old[i].slot != kEmptySlot) InsertCell(old[i].tag, old[i].slot, SIZE_MAX);
   }
 }
 

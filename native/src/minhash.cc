@@ -1,6 +1,7 @@
 #include "tipline/minhash.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <limits>
 #include <mutex>
@@ -236,45 +237,111 @@ void AppendShingleHashesV2(std::string_view text, std::vector<uint64_t>* shingle
   if (cjk != nullptr) *cjk = n > 0 && 2 * tokens >= n;
 }
 
+// The hashes of the 3-grams of n >= 3 code points: out[i] =
+// ShingleHashV2(c[i] | c[i+1] << 21 | c[i+2] << 42). A loop over arrays, so
+// that the compiler vectorises Mix64's multiplies; built per CPU like
+// MinHashKernel (integer arithmetic: the same bits on every one).
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
+    !defined(TIPLINE_NO_TARGET_CLONES)
+__attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
+#endif
+void HashTrigrams(const uint8_t* c, size_t n, uint64_t* out) {
+  for (size_t i = 0; i + 2 < n; ++i) {
+    uint64_t z = (uint64_t{c[i]} | uint64_t{c[i + 1]} << 21 | uint64_t{c[i + 2]} << 42) ^
+                 kMinHashSeedV2;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    out[i] = z ^ (z >> 31);
+  }
+}
+
 // The same for ASCII text straight from its bytes: exactly NormalizeForDedup's
 // ASCII path (separators dropped, A-Z lowered; ASCII has no compatibility
 // mappings and no character written without spaces) followed by
-// AppendShingleHashesV2, without the intermediate string.
+// AppendShingleHashesV2, without the intermediate string: the letters kept
+// are the matching form, and their 3-grams the shingles.
 void AppendAsciiShingleHashesV2(std::string_view text, std::vector<uint64_t>* shingles,
                                 std::string* form) {
   const uint8_t* const bmp = internal::BmpClassTable();
-  shingles->resize(text.size() + 1);
-  uint64_t* out = shingles->data();
   form->resize(text.size());
-  char* letters = form->data();
-  size_t emitted = 0, n = 0;
-  uint64_t c0 = 0, c1 = 0;
+  auto* letters = reinterpret_cast<uint8_t*>(form->data());
+  size_t n = 0;
   for (const char ch : text) {
     const auto byte = static_cast<uint8_t>(ch);
-    if (bmp[byte] & internal::kSeparator) continue;
-    const uint64_t c = byte >= 'A' && byte <= 'Z' ? byte + 32u : byte;
-    letters[n] = static_cast<char>(c);
-    if (n >= 2) out[emitted++] = ShingleHashV2(c0 | c1 << 21 | c << 42);
-    c0 = c1;
-    c1 = c;
-    ++n;
+    letters[n] = byte >= 'A' && byte <= 'Z' ? byte + 32 : byte;
+    n += (bmp[byte] & internal::kSeparator) == 0;
   }
-  if (n == 1) {
-    out[emitted++] =
-        ShingleHashV2(c1 | kMissingCodePoint << 21 | kMissingCodePoint << 42);
-  } else if (n == 2) {
-    out[emitted++] = ShingleHashV2(c0 | c1 << 21 | kMissingCodePoint << 42);
-  }
-  shingles->resize(emitted);
   form->resize(n);
+  if (n >= 3) {
+    shingles->resize(n - 2);
+    HashTrigrams(letters, n, shingles->data());
+  } else if (n == 2) {
+    shingles->assign(1, ShingleHashV2(uint64_t{letters[0]} | uint64_t{letters[1]} << 21 |
+                                      kMissingCodePoint << 42));
+  } else if (n == 1) {
+    shingles->assign(1, ShingleHashV2(uint64_t{letters[0]} | kMissingCodePoint << 21 |
+                                      kMissingCodePoint << 42));
+  } else {
+    shingles->clear();
+  }
+}
+
+// The first filled bin in `bin`'s densification sequence. filled[j] is 1
+// for a filled bin, else 0; at least one bin is filled.
+inline size_t DensifyTarget(size_t bin, const uint8_t* filled) {
+  const uint8_t* const target = kDensify.target[bin];
+  for (size_t t = 0; t < kDensifyTabled; t += 8) {
+    // Eight probes at once, as the bits of one word: no branch per probe.
+    uint32_t hits = 0;
+    for (size_t k = 0; k < 8; ++k) hits |= uint32_t{filled[target[t + k]]} << k;
+    if (hits != 0) return target[t + static_cast<size_t>(__builtin_ctz(hits))];
+  }
+  for (uint64_t attempt = kDensifyTabled + 1;; ++attempt) {
+    const size_t j = static_cast<size_t>(
+        Mix64(kMinHashSeedV2 ^ (static_cast<uint64_t>(bin) << 32 | attempt)) & 127);
+    if (filled[j]) return j;
+  }
+}
+
+// Sorts `count` verify values (h >> 32 of `hashes`) ascending into `set`.
+// Two stable counting passes, on the 8 bits below the bin and then on the
+// bin (the value's top 7 bits, counted in `bin_counts`), order the values by
+// their top 15 bits; values sharing those (one pair in a report-sized text,
+// on average) are then put in order by an insertion pass that is otherwise a
+// predictable scan. No comparison sort, and few mispredicted branches.
+void SortVerifyValues(const uint64_t* hashes, size_t count,
+                      const uint32_t* bin_counts, uint32_t* set) {
+  thread_local std::vector<uint32_t> scratch;
+  scratch.resize(count);
+  uint32_t* const low = scratch.data();
+  uint32_t offset[256] = {0};
+  for (size_t s = 0; s < count; ++s) ++offset[(hashes[s] >> 49) & 0xFF];
+  uint32_t sum = 0;
+  for (uint32_t& o : offset) {
+    const uint32_t c = o;
+    o = sum;
+    sum += c;
+  }
+  for (size_t s = 0; s < count; ++s) {
+    low[offset[(hashes[s] >> 49) & 0xFF]++] = static_cast<uint32_t>(hashes[s] >> 32);
+  }
+  uint32_t next[kMinHashPermutations];
+  sum = 0;
+  for (size_t bin = 0; bin < kMinHashPermutations; ++bin) {
+    next[bin] = sum;
+    sum += bin_counts[bin];
+  }
+  for (size_t s = 0; s < count; ++s) set[next[low[s] >> 25]++] = low[s];
+  for (size_t i = 1; i < count; ++i) {
+    const uint32_t v = set[i];
+    if (set[i - 1] <= v) continue;
+    size_t j = i;
+    for (; j > 0 && set[j - 1] > v; --j) set[j] = set[j - 1];
+    set[j] = v;
+  }
 }
 
 // One-permutation MinHash with optimal densification, and the verify set.
-//
-// The verify value h >> 32 begins with the shingle's bin (h >> 57), so the
-// values come out ascending from a counting sort by bin, which the bin pass
-// counts anyway, and an insertion sort of each bin's few values (one or two
-// for a report-sized text; a bin of a long text is sorted as a whole).
 void SignatureV2(const uint64_t* hashes, size_t count, MinHashSignature* out) {
   constexpr uint32_t kEmpty = std::numeric_limits<uint32_t>::max();
   uint32_t* values = out->values.data();
@@ -289,59 +356,38 @@ void SignatureV2(const uint64_t* hashes, size_t count, MinHashSignature* out) {
   // A bin's value is the least low half of its shingles' hashes; starting
   // from the maximum, min() needs no first-shingle case (a lone value of
   // 0xFFFFFFFF leaves it where it was, as it should).
-  uint32_t start[kMinHashPermutations + 1] = {0};
+  uint32_t bin_counts[kMinHashPermutations] = {0};
   for (size_t s = 0; s < count; ++s) {
     const uint64_t h = hashes[s];
     const size_t bin = static_cast<size_t>(h >> 57);
     const auto v = static_cast<uint32_t>(h);
     values[bin] = v < values[bin] ? v : values[bin];
-    ++start[bin + 1];
+    ++bin_counts[bin];
   }
-  const auto is_filled = [&](size_t j) { return start[j + 1] != 0; };
+  uint8_t filled[kMinHashPermutations];
+  uint64_t empty[2] = {0, 0};
   for (size_t bin = 0; bin < kMinHashPermutations; ++bin) {
-    if (is_filled(bin)) continue;
-    size_t t = 0;
-    while (t < kDensifyTabled && !is_filled(kDensify.target[bin][t])) ++t;
-    if (t < kDensifyTabled) {
-      values[bin] = values[kDensify.target[bin][t]];
-      continue;
-    }
-    for (uint64_t attempt = kDensifyTabled + 1;; ++attempt) {
-      const size_t j = static_cast<size_t>(
-          Mix64(kMinHashSeedV2 ^ (static_cast<uint64_t>(bin) << 32 | attempt)) & 127);
-      if (is_filled(j)) {
-        values[bin] = values[j];
-        break;
-      }
+    filled[bin] = bin_counts[bin] != 0;
+    empty[bin >> 6] |= uint64_t{!filled[bin]} << (bin & 63);
+  }
+  for (size_t word = 0; word < 2; ++word) {
+    for (uint64_t bits = empty[word]; bits != 0; bits &= bits - 1) {
+      const size_t bin = word * 64 + static_cast<size_t>(__builtin_ctzll(bits));
+      values[bin] = values[DensifyTarget(bin, filled)];
     }
   }
-  for (size_t bin = 0; bin < kMinHashPermutations; ++bin) start[bin + 1] += start[bin];
-  uint32_t next[kMinHashPermutations];
-  std::copy(start, start + kMinHashPermutations, next);
   std::vector<uint32_t>& verify = out->shingles;
   verify.resize(count);
   uint32_t* set = verify.data();
-  for (size_t s = 0; s < count; ++s) {
-    const uint64_t h = hashes[s];
-    set[next[h >> 57]++] = static_cast<uint32_t>(h >> 32);
-  }
-  size_t kept = 0;
-  for (size_t bin = 0; bin < kMinHashPermutations; ++bin) {
-    uint32_t* const first = set + start[bin];
-    uint32_t* const last = set + start[bin + 1];
-    if (last - first > 16) {
-      std::sort(first, last);
-    } else {
-      for (uint32_t* i = first + 1; i < last; ++i) {
-        const uint32_t v = *i;
-        uint32_t* j = i;
-        for (; j > first && j[-1] > v; --j) *j = j[-1];
-        *j = v;
-      }
-    }
-    for (const uint32_t* i = first; i < last; ++i) {  // distinct, in place
-      if (kept == 0 || set[kept - 1] != *i) set[kept++] = *i;
-    }
+  SortVerifyValues(hashes, count, bin_counts, set);
+  // Distinct, in place (ascending, so equal values are neighbours).
+  size_t kept = 1;
+  uint32_t previous = set[0];
+  for (size_t i = 1; i < count; ++i) {
+    const uint32_t v = set[i];
+    set[kept] = v;
+    kept += v != previous;
+    previous = v;
   }
   verify.resize(kept);
   out->shingle_count = static_cast<uint32_t>(kept);
@@ -685,51 +731,65 @@ inline uint32_t VerifyValue(uint64_t key) {
   return static_cast<uint32_t>(ShingleHashV2(key) >> 32);
 }
 
-// The share of a matching form's positions that lie in runs of at least
-// kSubstanceRun positions none of whose shingles the other text has.
-double UnsharedRunShare(std::string_view form, const SharedValues& shared) {
-  thread_local std::vector<uint32_t> cps;
-  thread_local std::vector<uint8_t> token;
-  cps.clear();
-  token.clear();
+// Whether at least kSubstanceShare of a matching form's positions lie in
+// runs of at least kSubstanceRun positions none of whose shingles the other
+// text has. One pass with the last three code points in hand; it stops as
+// soon as the answer is known.
+bool HasSubstanceOfItsOwn(std::string_view form, const SharedValues& shared) {
   const uint8_t* const bmp = internal::BmpClassTable();
-  for (size_t pos = 0; pos < form.size();) {
-    const int32_t c = internal::NextCodePoint(form, &pos);
+  const auto next = [&](size_t* pos, bool* token) {
+    const auto lead = static_cast<uint8_t>(form[*pos]);
+    if (lead < 0x80) {
+      ++*pos;
+      *token = false;  // no ASCII character is written without spaces
+      return static_cast<uint64_t>(lead);
+    }
+    const int32_t c = internal::NextCodePoint(form, pos);
     const uint8_t cls = c < 0x10000 ? bmp[c] : internal::ClassifyCodePoint(c);
-    cps.push_back(static_cast<uint32_t>(c));
-    token.push_back((cls & internal::kCharToken) != 0);
-  }
-  const size_t n = cps.size();
-  if (n == 0) return 0.0;
-  if (n < 3) {  // the text's one shingle
-    const uint64_t key = n == 1
-        ? cps[0] | kMissingCodePoint << 21 | kMissingCodePoint << 42
-        : cps[0] | uint64_t{cps[1]} << 21 | kMissingCodePoint << 42;
-    return shared.Contains(VerifyValue(key)) ? 0.0 : (kSubstanceRun <= 1 ? 1.0 : 0.0);
-  }
+    *token = (cls & internal::kCharToken) != 0;
+    return static_cast<uint64_t>(c);
+  };
+  size_t pos = 0;
+  const size_t n = CodePointCount(form);
+  if (n < 3) return false;  // one shingle: shared, or no overlap at all
   const size_t positions = n - 1;
+  const auto needed = static_cast<size_t>(
+      std::ceil(kSubstanceShare * static_cast<double>(positions) - 1e-9));
+  bool t0 = false, t1 = false, t2 = false;
+  uint64_t c0 = next(&pos, &t0);
+  uint64_t c1 = next(&pos, &t1);
   size_t run = 0, unshared = 0;
   for (size_t i = 0; i < positions; ++i) {
+    // Position i: the 3-gram (c0, c1, c2) if there is a c2, and the 2-gram
+    // (c0, c1) if both are written without spaces.
+    const bool has_next = i + 2 < n;
+    uint64_t c2 = 0;
+    if (has_next) c2 = next(&pos, &t2);
     bool has = false, is_shared = false;
-    if (i + 2 < n) {
+    if (has_next) {
       has = true;
-      is_shared = shared.Contains(VerifyValue(
-          cps[i] | uint64_t{cps[i + 1]} << 21 | uint64_t{cps[i + 2]} << 42));
+      is_shared = shared.Contains(VerifyValue(c0 | c1 << 21 | c2 << 42));
     }
-    if (!is_shared && token[i] && token[i + 1]) {
+    if (!is_shared && t0 && t1) {
       has = true;
-      is_shared = shared.Contains(VerifyValue(
-          cps[i] | uint64_t{cps[i + 1]} << 21 | kMissingCodePoint << 42));
+      is_shared = shared.Contains(VerifyValue(c0 | c1 << 21 | kMissingCodePoint << 42));
     }
     if (has && !is_shared) {
       ++run;
-      continue;
+    } else {
+      if (run >= kSubstanceRun) unshared += run;
+      run = 0;
     }
-    if (run >= kSubstanceRun) unshared += run;
-    run = 0;
+    if (unshared + (run >= kSubstanceRun ? run : 0) >= needed) return true;
+    // Not reachable any more, even if every position left were unshared.
+    if (unshared + run + (positions - i - 1) < needed) return false;
+    c0 = c1;
+    t0 = t1;
+    c1 = c2;
+    t1 = t2;
   }
   if (run >= kSubstanceRun) unshared += run;
-  return static_cast<double>(unshared) / static_cast<double>(positions);
+  return unshared >= needed;
 }
 
 }  // namespace
@@ -750,36 +810,73 @@ bool DifferentSubstanceOf(std::string_view text_a, const uint32_t* x, size_t nx,
   }
   thread_local SharedValues shared;
   shared.Fill(x, nx, y, ny);
-  return UnsharedRunShare(text_a, shared) >= kSubstanceShare &&
-         UnsharedRunShare(text_b, shared) >= kSubstanceShare;
+  // The shorter first: a cut or quoted report has nothing of its own, and
+  // the answer is then known from one text.
+  if (text_b.size() < text_a.size()) std::swap(text_a, text_b);
+  return HasSubstanceOfItsOwn(text_a, shared) && HasSubstanceOfItsOwn(text_b, shared);
 }
 
+namespace {
+
+// XXH64 (seed 0) of a band's bytes, from its words: `prefix` is the band's
+// first bytes (one or two, little-endian in the word) and three LE32
+// values follow. The same bits as XxHash64 over the bytes (a lane of 8
+// bytes, then 4, then the rest one at a time), without building them.
+inline int64_t ThreeValueKey(uint64_t prefix, size_t prefix_bytes, uint32_t v0,
+                             uint32_t v1, uint32_t v2) noexcept {
+  using internal::kXxhPrime1;
+  using internal::kXxhPrime2;
+  using internal::kXxhPrime3;
+  using internal::kXxhPrime4;
+  using internal::kXxhPrime5;
+  using internal::XxhRotl;
+  // The 12 value bytes after the prefix, as one 128-bit little-endian run.
+  const unsigned __int128 tail = static_cast<unsigned __int128>(v0) |
+                                 static_cast<unsigned __int128>(v1) << 32 |
+                                 static_cast<unsigned __int128>(v2) << 64;
+  const unsigned __int128 all = static_cast<unsigned __int128>(prefix) |
+                                tail << (8 * prefix_bytes);
+  const size_t size = prefix_bytes + 12;
+  uint64_t h = kXxhPrime5 + size;
+  const auto lane = static_cast<uint64_t>(all);
+  h ^= XxhRotl(lane * kXxhPrime2, 31) * kXxhPrime1;
+  h = XxhRotl(h, 27) * kXxhPrime1 + kXxhPrime4;
+  const auto word = static_cast<uint32_t>(all >> 64);
+  h ^= static_cast<uint64_t>(word) * kXxhPrime1;
+  h = XxhRotl(h, 23) * kXxhPrime2 + kXxhPrime3;
+  for (size_t i = 12; i < size; ++i) {
+    h ^= static_cast<uint64_t>(static_cast<uint8_t>(all >> (8 * i))) * kXxhPrime5;
+    h = XxhRotl(h, 11) * kXxhPrime1;
+  }
+  h ^= h >> 33;
+  h *= kXxhPrime2;
+  h ^= h >> 29;
+  h *= kXxhPrime3;
+  h ^= h >> 32;
+  return static_cast<int64_t>(h & 0x7FFFFFFFFFFFFFFFULL);
+}
+
+}  // namespace
+
 int64_t BandKey(const MinHashSignature& signature, size_t band) noexcept {
-  uint8_t bytes[2 + 4 * kLshRows];
-  size_t size;
+  const uint32_t* v = signature.values.data();
   if (signature.version == 1) {
+    uint8_t bytes[1 + 4 * kLshRows];
     bytes[0] = static_cast<uint8_t>(band);
     for (size_t r = 0; r < kLshRows; ++r) {
-      StoreLe32(bytes + 1 + 4 * r, signature.values[band * kLshRows + r]);
+      StoreLe32(bytes + 1 + 4 * r, v[band * kLshRows + r]);
     }
-    size = 1 + 4 * kLshRows;
-  } else if (band < kLshBandsV2) {
-    bytes[0] = static_cast<uint8_t>(0x80 | band);
-    for (size_t r = 0; r < kLshRowsV2; ++r) {
-      StoreLe32(bytes + 1 + 4 * r, signature.values[band * kLshRowsV2 + r]);
-    }
-    size = 1 + 4 * kLshRowsV2;
-  } else {
-    const size_t start = kExtraWindows.start[band - kLshBandsV2];
-    bytes[0] = 0xC0;
-    bytes[1] = static_cast<uint8_t>(start);
-    for (size_t r = 0; r < kLshRowsV2; ++r) {
-      StoreLe32(bytes + 2 + 4 * r,
-                signature.values[(start + r) % kMinHashPermutations]);
-    }
-    size = 2 + 4 * kLshRowsV2;
+    return static_cast<int64_t>(XxHash64(bytes, sizeof bytes, 0) &
+                                0x7FFFFFFFFFFFFFFFULL);
   }
-  return static_cast<int64_t>(XxHash64(bytes, size, 0) & 0x7FFFFFFFFFFFFFFFULL);
+  if (band < kLshBandsV2) {
+    const uint32_t* rows = v + band * kLshRowsV2;
+    return ThreeValueKey(0x80 | band, 1, rows[0], rows[1], rows[2]);
+  }
+  const size_t start = kExtraWindows.start[band - kLshBandsV2];
+  return ThreeValueKey(0xC0 | start << 8, 2, v[start],
+                       v[(start + 1) % kMinHashPermutations],
+                       v[(start + 2) % kMinHashPermutations]);
 }
 
 namespace {

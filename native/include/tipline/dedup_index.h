@@ -26,6 +26,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "tipline/minhash.h"
@@ -145,7 +146,34 @@ class DedupIndex {
   };
   static constexpr uint32_t kEmptySlot = 0xFFFFFFFFu;
 
-  size_t Home(uint32_t tag) const noexcept;
+  // The cells, in memory the kernel is asked to back with huge pages where
+  // it can (Linux transparent huge pages): a query's probes land far apart
+  // in a table of hundreds of megabytes, and with 4 KiB pages nearly each
+  // one missed the TLB as well as the cache.
+  class CellTable {
+   public:
+    CellTable() = default;
+    explicit CellTable(size_t size);
+    ~CellTable();
+    CellTable(const CellTable&) = delete;
+    CellTable& operator=(const CellTable&) = delete;
+    void swap(CellTable& other) noexcept {
+      std::swap(cells_, other.cells_);
+      std::swap(size_, other.size_);
+    }
+    size_t size() const noexcept { return size_; }
+    bool empty() const noexcept { return size_ == 0; }
+    Cell& operator[](size_t i) noexcept { return cells_[i]; }
+    const Cell& operator[](size_t i) const noexcept { return cells_[i]; }
+
+   private:
+    Cell* cells_ = nullptr;
+    size_t size_ = 0;
+  };
+
+  size_t Home(uint32_t tag) const noexcept {
+    return static_cast<size_t>((tag * 0x9E3779B97F4A7C15ULL) >> cell_shift_);
+  }
   // Does not insert when `cap` cells with this tag are already there.
   void InsertCell(uint32_t tag, uint32_t slot, size_t cap);
   void EraseCell(uint32_t tag, uint32_t slot);
@@ -173,7 +201,7 @@ class DedupIndex {
   std::vector<uint8_t> slot_in_bands_;  // 0 for free slots and empty signatures
   std::vector<uint32_t> free_slots_;
   std::unordered_map<int64_t, uint32_t> slot_of_key_;
-  std::vector<Cell> cells_;  // size is a power of two, or 0
+  CellTable cells_;  // size is a power of two, or 0
   size_t used_cells_ = 0;
   int cell_shift_ = 64;
 };
