@@ -477,28 +477,25 @@ Result<MinHashSignature> ComputeSignature(std::string_view text, uint8_t version
 
 namespace {
 
-// Runs fn(i, text) for every text on all cores; the first failure (lowest
-// index) is returned with its index.
+// Runs fn(begin, end) over the texts on all cores, fn returning the index
+// and status of the first text that failed in its range (or end and Ok);
+// the first failure overall (lowest index) is returned with its index.
 template <class Fn>
-Status ForEachText(const std::vector<std::string_view>& texts, size_t* failed_index,
-                   Fn&& fn) {
+Status ForEachRange(size_t n, size_t* failed_index, Fn&& fn) {
   std::mutex failure_mutex;
-  size_t failed = texts.size();
+  size_t failed = n;
   Status failure;
-  internal::ParallelFor(texts.size(), 512, [&](size_t begin, size_t end) {
-    for (size_t i = begin; i < end; ++i) {
-      Status status = fn(i, texts[i]);
-      if (!status.ok()) {
-        std::lock_guard<std::mutex> lock(failure_mutex);
-        if (i < failed) {
-          failed = i;
-          failure = std::move(status);
-        }
-        return;
-      }
+  internal::ParallelFor(n, 512, [&](size_t begin, size_t end) {
+    size_t at = end;
+    Status status = fn(begin, end, &at);
+    if (status.ok()) return;
+    std::lock_guard<std::mutex> lock(failure_mutex);
+    if (at < failed) {
+      failed = at;
+      failure = std::move(status);
     }
   });
-  if (failed == texts.size()) return Status::Ok();
+  if (failed == n) return Status::Ok();
   if (failed_index != nullptr) *failed_index = failed;
   return failure;
 }
@@ -511,12 +508,25 @@ Status ComputeSignatures(const std::vector<std::string_view>& texts,
   const Status valid = CheckVersion(version);
   if (!valid.ok()) return valid;
   out->resize(texts.size());
-  const Status status = ForEachText(texts, failed_index,
-                                    [&](size_t i, std::string_view text) {
-    if (version != 1) return SignCharacters(text, version, &(*out)[i]);
-    Result<MinHashSignature> signature = ComputeSignature(text, version);
-    if (!signature.ok()) return signature.status();
-    (*out)[i] = std::move(signature).value();
+  const Status status = ForEachRange(texts.size(), failed_index,
+                                     [&](size_t begin, size_t end, size_t* at) {
+    for (size_t i = begin; i < end; ++i) {
+      Status one;
+      if (version != 1) {
+        one = SignCharacters(texts[i], version, &(*out)[i]);
+      } else {
+        Result<MinHashSignature> signature = ComputeSignature(texts[i], version);
+        if (signature.ok()) {
+          (*out)[i] = std::move(signature).value();
+        } else {
+          one = signature.status();
+        }
+      }
+      if (!one.ok()) {
+        *at = i;
+        return one;
+      }
+    }
     return Status::Ok();
   });
   if (!status.ok()) out->clear();
@@ -524,37 +534,81 @@ Status ComputeSignatures(const std::vector<std::string_view>& texts,
 }
 
 Status ComputeEncodedSignatures(const std::vector<std::string_view>& texts,
-                                std::vector<std::string>* out,
-                                size_t* failed_index, uint8_t version) {
+                                EncodedSignatures* out, size_t* failed_index,
+                                uint8_t version) {
+  out->chunks.clear();
+  out->items.clear();
   const Status valid = CheckVersion(version);
   if (!valid.ok()) return valid;
-  out->resize(texts.size());
-  const Status status = ForEachText(texts, failed_index,
-                                    [&](size_t i, std::string_view text) {
-    thread_local MinHashSignature signature;
-    if (version != 1) {
-      const Status signed_ok = SignCharacters(text, version, &signature);
-      if (!signed_ok.ok()) return signed_ok;
-      (*out)[i] = EncodeSignature(signature);
-      return Status::Ok();
+  // Each range is encoded into a chunk of its own, one after the other;
+  // the views are taken once no chunk grows any more.
+  std::vector<size_t> ends(texts.size());
+  std::vector<uint32_t> chunk_of(texts.size());
+  std::mutex chunks_mutex;
+  const Status status = ForEachRange(texts.size(), failed_index,
+                                     [&](size_t begin, size_t end, size_t* at) {
+    std::string chunk;
+    // Room for every signature of the range at once (a shingle per byte of
+    // text at most, and the matching form), so that the chunk never moves.
+    size_t room = 0;
+    for (size_t i = begin; i < end; ++i) {
+      room += kSignatureBytes + kVerifyHeaderBytes + 4 + 5 * texts[i].size();
     }
-    Result<MinHashSignature> v1 = ComputeSignature(text, version);
-    if (!v1.ok()) return v1.status();
-    (*out)[i] = EncodeSignature(v1.value());
+    chunk.reserve(room);
+    MinHashSignature signature;
+    for (size_t i = begin; i < end; ++i) {
+      Status one;
+      if (version != 1) {
+        one = SignCharacters(texts[i], version, &signature);
+      } else {
+        Result<MinHashSignature> v1 = ComputeSignature(texts[i], version);
+        if (v1.ok()) {
+          signature = std::move(v1).value();
+        } else {
+          one = v1.status();
+        }
+      }
+      if (!one.ok()) {
+        *at = i;
+        return one;
+      }
+      AppendEncodedSignature(signature, &chunk);
+      ends[i] = chunk.size();
+    }
+    std::lock_guard<std::mutex> lock(chunks_mutex);
+    for (size_t i = begin; i < end; ++i) {
+      chunk_of[i] = static_cast<uint32_t>(out->chunks.size());
+    }
+    out->chunks.push_back(std::move(chunk));
     return Status::Ok();
   });
-  if (!status.ok()) out->clear();
-  return status;
+  if (!status.ok()) {
+    out->chunks.clear();
+    return status;
+  }
+  out->items.resize(texts.size());
+  for (size_t i = 0; i < texts.size(); ++i) {
+    const size_t begin = i > 0 && chunk_of[i - 1] == chunk_of[i] ? ends[i - 1] : 0;
+    out->items[i] = std::string_view(out->chunks[chunk_of[i]]).substr(begin, ends[i] - begin);
+  }
+  return Status::Ok();
 }
 
 std::string EncodeSignature(const MinHashSignature& signature) {
+  std::string bytes;
+  AppendEncodedSignature(signature, &bytes);
+  return bytes;
+}
+
+void AppendEncodedSignature(const MinHashSignature& signature, std::string* out) {
   const bool sets = CharacterVersion(signature.version);
   const bool form = signature.version == 3;
   const size_t size = kSignatureBytes +
       (sets ? kVerifyHeaderBytes + 4 * signature.shingles.size() : 0) +
       (form ? 4 + signature.text.size() : 0);
-  std::string bytes(size, '\0');
-  auto* p = reinterpret_cast<uint8_t*>(bytes.data());
+  const size_t base = out->size();
+  out->resize(base + size);
+  auto* p = reinterpret_cast<uint8_t*>(out->data() + base);
   p[0] = signature.version;
   p[1] = sets && signature.cjk ? 1 : 0;
   p[2] = static_cast<uint8_t>(kMinHashPermutations & 0xFF);
@@ -562,21 +616,19 @@ std::string EncodeSignature(const MinHashSignature& signature) {
   for (size_t i = 0; i < kMinHashPermutations; ++i) {
     StoreLe32(p + kSignatureHeaderBytes + 4 * i, signature.values[i]);
   }
-  if (sets) {
-    uint8_t* q = p + kSignatureBytes;
-    StoreLe32(q, signature.shingle_count);
-    StoreLe32(q + 4, static_cast<uint32_t>(signature.shingles.size()));
-    q += kVerifyHeaderBytes;
-    for (const uint32_t v : signature.shingles) {
-      StoreLe32(q, v);
-      q += 4;
-    }
-    if (form) {
-      StoreLe32(q, static_cast<uint32_t>(signature.text.size()));
-      std::copy(signature.text.begin(), signature.text.end(), q + 4);
-    }
+  if (!sets) return;
+  uint8_t* q = p + kSignatureBytes;
+  StoreLe32(q, signature.shingle_count);
+  StoreLe32(q + 4, static_cast<uint32_t>(signature.shingles.size()));
+  q += kVerifyHeaderBytes;
+  for (const uint32_t v : signature.shingles) {
+    StoreLe32(q, v);
+    q += 4;
   }
-  return bytes;
+  if (form) {
+    StoreLe32(q, static_cast<uint32_t>(signature.text.size()));
+    std::copy(signature.text.begin(), signature.text.end(), q + 4);
+  }
 }
 
 Result<MinHashSignature> DecodeSignature(std::string_view bytes) {

@@ -65,10 +65,10 @@ uint8_t VersionArg(int version) {
 
 // Signatures of many texts as bytes: hashed and encoded on all cores with
 // the GIL released, then one bytes object each.
-py::list EncodedSignatures(py::handle texts, int version) {
+py::list SignaturesAsBytes(py::handle texts, int version) {
   py::list owner;
   const std::vector<std::string_view> views = TextsArg(texts, &owner);
-  std::vector<std::string> encoded;
+  EncodedSignatures encoded;
   size_t failed = 0;
   Status status;
   {
@@ -81,12 +81,12 @@ py::list EncodedSignatures(py::handle texts, int version) {
                                     status.message())
         : status);
   }
-  PyObject* out = PyList_New(static_cast<Py_ssize_t>(encoded.size()));
+  PyObject* out = PyList_New(static_cast<Py_ssize_t>(encoded.items.size()));
   if (out == nullptr) throw py::error_already_set();
   py::list result = py::reinterpret_steal<py::list>(out);
-  for (size_t i = 0; i < encoded.size(); ++i) {
+  for (size_t i = 0; i < encoded.items.size(); ++i) {
     PyObject* bytes = PyBytes_FromStringAndSize(
-        encoded[i].data(), static_cast<Py_ssize_t>(encoded[i].size()));
+        encoded.items[i].data(), static_cast<Py_ssize_t>(encoded.items[i].size()));
     if (bytes == nullptr) throw py::error_already_set();
     PyList_SET_ITEM(out, static_cast<Py_ssize_t>(i), bytes);
   }
@@ -134,7 +134,7 @@ class PyDedupIndex {
   }
 
   py::list signatures(py::handle texts) const {
-    return EncodedSignatures(texts, index_->version());
+    return SignaturesAsBytes(texts, index_->version());
   }
 
   void add(int64_t key, py::handle text) {
@@ -290,7 +290,7 @@ void RegisterDedup(py::module_& m) {
         "The matching form of text (NFKC_Casefold, tw2sp or t2s, punctuation folded).");
   m.def("signature", &OneSignature, py::arg("text"),
         py::arg("version") = static_cast<int>(kSignatureVersion));
-  m.def("signatures", &EncodedSignatures, py::arg("texts"),
+  m.def("signatures", &SignaturesAsBytes, py::arg("texts"),
         py::arg("version") = static_cast<int>(kSignatureVersion));
   m.def("signature_version", &VersionOf, py::arg("signature"));
   m.def("verify", &Verify, py::arg("sig_a"), py::arg("sig_b"),

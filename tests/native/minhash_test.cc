@@ -405,12 +405,12 @@ TEST(MinHashTest, BatchEqualsSingle) {
   std::vector<MinHashSignature> batch;
   ASSERT_TRUE(ComputeSignatures(views, &batch).ok());
   for (size_t i = 0; i < texts.size(); i += 97) EXPECT_EQ(batch[i], Signature(texts[i]));
-  std::vector<std::string> encoded;
+  EncodedSignatures encoded;
   for (const uint8_t version : {1, 2, 3}) {
     ASSERT_TRUE(ComputeEncodedSignatures(views, &encoded, nullptr, version).ok());
-    ASSERT_EQ(encoded.size(), texts.size());
-    for (size_t i = 0; i < texts.size(); i += 97) {
-      EXPECT_EQ(encoded[i],
+    ASSERT_EQ(encoded.items.size(), texts.size());
+    for (size_t i = 0; i < texts.size(); ++i) {
+      ASSERT_EQ(encoded.items[i],
                 EncodeSignature(ComputeSignature(texts[i], version).value()));
     }
   }
@@ -423,12 +423,12 @@ TEST(MinHashTest, BatchReportsFirstFailure) {
   const Status status = ComputeSignatures(views, &batch, &failed);
   EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(failed, 1u);
-  std::vector<std::string> encoded;
+  EncodedSignatures encoded;
   failed = 99;
   EXPECT_EQ(ComputeEncodedSignatures(views, &encoded, &failed).code(),
             StatusCode::kInvalidArgument);
   EXPECT_EQ(failed, 1u);
-  EXPECT_TRUE(encoded.empty());
+  EXPECT_TRUE(encoded.items.empty() && encoded.chunks.empty());
 }
 
 }  // namespace

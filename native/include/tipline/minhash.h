@@ -190,12 +190,20 @@ MinHashSignature SignatureOfShingles(const uint64_t* hashes, size_t count,
                                        std::vector<MinHashSignature>* out,
                                        size_t* failed_index = nullptr,
                                        uint8_t version = kSignatureVersion);
-// The same, encoded (EncodeSignature), without keeping the signatures.
+// The encoded signatures of a batch: item(i) is text i's EncodeSignature,
+// a view into one of the chunks (one per thread that encoded).
+struct EncodedSignatures {
+  std::vector<std::string> chunks;
+  std::vector<std::string_view> items;
+};
+// ComputeSignatures, encoded as they are made; on failure *out is empty.
 [[nodiscard]] Status ComputeEncodedSignatures(
-    const std::vector<std::string_view>& texts, std::vector<std::string>* out,
+    const std::vector<std::string_view>& texts, EncodedSignatures* out,
     size_t* failed_index = nullptr, uint8_t version = kSignatureVersion);
 
 std::string EncodeSignature(const MinHashSignature& signature);
+// Appends EncodeSignature(signature) to *out.
+void AppendEncodedSignature(const MinHashSignature& signature, std::string* out);
 
 // kInvalidArgument on a wrong length, version, reserved byte or count, a
 // verify set that is not strictly ascending or longer than allowed, or a
