@@ -396,7 +396,7 @@ def test_short_texts_need_less_overlap():
     t = tipline_core.DEFAULT_DEDUP_THRESHOLD
     assert tipline_core.jaccard_threshold(t, 1000, False) == t
     assert abs(tipline_core.jaccard_threshold(t, 10, False) - 0.26) < 1e-9
-    assert abs(tipline_core.jaccard_threshold(t, 10, True) - 0.22) < 1e-9
+    assert abs(tipline_core.jaccard_threshold(t, 10, True) - 0.24) < 1e-9
     assert abs(tipline_core.jaccard_threshold(t, 1000, True) - 0.36) < 1e-9
 
 
