@@ -533,6 +533,46 @@ Status ComputeSignatures(const std::vector<std::string_view>& texts,
   return status;
 }
 
+namespace {
+
+size_t EncodedSize(const MinHashSignature& signature) {
+  const bool sets = CharacterVersion(signature.version);
+  return kSignatureBytes +
+         (sets ? kVerifyHeaderBytes + 4 * signature.shingles.size() : 0) +
+         (signature.version == 3 ? 4 + signature.text.size() : 0);
+}
+
+// EncodeSignature into p[0, EncodedSize(signature)).
+void EncodeInto(const MinHashSignature& signature, uint8_t* p) {
+  const bool sets = CharacterVersion(signature.version);
+  p[0] = signature.version;
+  p[1] = sets && signature.cjk ? 1 : 0;
+  p[2] = static_cast<uint8_t>(kMinHashPermutations & 0xFF);
+  p[3] = static_cast<uint8_t>(kMinHashPermutations >> 8);
+  // Little-endian words: a copy on a little-endian machine.
+  const auto store_all = [](uint8_t* to, const uint32_t* from, size_t n) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    std::memcpy(to, from, 4 * n);
+#else
+    for (size_t i = 0; i < n; ++i) StoreLe32(to + 4 * i, from[i]);
+#endif
+  };
+  store_all(p + kSignatureHeaderBytes, signature.values.data(), kMinHashPermutations);
+  if (!sets) return;
+  uint8_t* q = p + kSignatureBytes;
+  StoreLe32(q, signature.shingle_count);
+  StoreLe32(q + 4, static_cast<uint32_t>(signature.shingles.size()));
+  q += kVerifyHeaderBytes;
+  store_all(q, signature.shingles.data(), signature.shingles.size());
+  q += 4 * signature.shingles.size();
+  if (signature.version == 3) {
+    StoreLe32(q, static_cast<uint32_t>(signature.text.size()));
+    std::memcpy(q + 4, signature.text.data(), signature.text.size());
+  }
+}
+
+}  // namespace
+
 Status ComputeEncodedSignatures(const std::vector<std::string_view>& texts,
                                 EncodedSignatures* out, size_t* failed_index,
                                 uint8_t version) {
@@ -540,21 +580,22 @@ Status ComputeEncodedSignatures(const std::vector<std::string_view>& texts,
   out->items.clear();
   const Status valid = CheckVersion(version);
   if (!valid.ok()) return valid;
-  // Each range is encoded into a chunk of its own, one after the other;
-  // the views are taken once no chunk grows any more.
+  // Each range is encoded into a chunk of its own, one after the other (not
+  // zeroed first: every byte is written); the views are taken once no chunk
+  // moves any more.
   std::vector<size_t> ends(texts.size());
   std::vector<uint32_t> chunk_of(texts.size());
   std::mutex chunks_mutex;
   const Status status = ForEachRange(texts.size(), failed_index,
                                      [&](size_t begin, size_t end, size_t* at) {
-    std::string chunk;
-    // Room for every signature of the range at once (a shingle per byte of
-    // text at most, and the matching form), so that the chunk never moves.
-    size_t room = 0;
+    // Room for every signature of the range (a shingle per byte of text at
+    // most, and the matching form), grown if a text expands further.
+    size_t capacity = 0;
     for (size_t i = begin; i < end; ++i) {
-      room += kSignatureBytes + kVerifyHeaderBytes + 4 + 5 * texts[i].size();
+      capacity += kSignatureBytes + kVerifyHeaderBytes + 4 + 5 * texts[i].size();
     }
-    chunk.reserve(room);
+    std::unique_ptr<char[]> chunk(new char[capacity]);
+    size_t used = 0;
     MinHashSignature signature;
     for (size_t i = begin; i < end; ++i) {
       Status one;
@@ -572,8 +613,16 @@ Status ComputeEncodedSignatures(const std::vector<std::string_view>& texts,
         *at = i;
         return one;
       }
-      AppendEncodedSignature(signature, &chunk);
-      ends[i] = chunk.size();
+      const size_t size = EncodedSize(signature);
+      if (used + size > capacity) {
+        capacity = 2 * (used + size);
+        std::unique_ptr<char[]> larger(new char[capacity]);
+        std::memcpy(larger.get(), chunk.get(), used);
+        chunk = std::move(larger);
+      }
+      EncodeInto(signature, reinterpret_cast<uint8_t*>(chunk.get() + used));
+      used += size;
+      ends[i] = used;
     }
     std::lock_guard<std::mutex> lock(chunks_mutex);
     for (size_t i = begin; i < end; ++i) {
@@ -589,46 +638,16 @@ Status ComputeEncodedSignatures(const std::vector<std::string_view>& texts,
   out->items.resize(texts.size());
   for (size_t i = 0; i < texts.size(); ++i) {
     const size_t begin = i > 0 && chunk_of[i - 1] == chunk_of[i] ? ends[i - 1] : 0;
-    out->items[i] = std::string_view(out->chunks[chunk_of[i]]).substr(begin, ends[i] - begin);
+    out->items[i] = std::string_view(out->chunks[chunk_of[i]].get() + begin,
+                                     ends[i] - begin);
   }
   return Status::Ok();
 }
 
 std::string EncodeSignature(const MinHashSignature& signature) {
-  std::string bytes;
-  AppendEncodedSignature(signature, &bytes);
+  std::string bytes(EncodedSize(signature), '\0');
+  EncodeInto(signature, reinterpret_cast<uint8_t*>(bytes.data()));
   return bytes;
-}
-
-void AppendEncodedSignature(const MinHashSignature& signature, std::string* out) {
-  const bool sets = CharacterVersion(signature.version);
-  const bool form = signature.version == 3;
-  const size_t size = kSignatureBytes +
-      (sets ? kVerifyHeaderBytes + 4 * signature.shingles.size() : 0) +
-      (form ? 4 + signature.text.size() : 0);
-  const size_t base = out->size();
-  out->resize(base + size);
-  auto* p = reinterpret_cast<uint8_t*>(out->data() + base);
-  p[0] = signature.version;
-  p[1] = sets && signature.cjk ? 1 : 0;
-  p[2] = static_cast<uint8_t>(kMinHashPermutations & 0xFF);
-  p[3] = static_cast<uint8_t>(kMinHashPermutations >> 8);
-  for (size_t i = 0; i < kMinHashPermutations; ++i) {
-    StoreLe32(p + kSignatureHeaderBytes + 4 * i, signature.values[i]);
-  }
-  if (!sets) return;
-  uint8_t* q = p + kSignatureBytes;
-  StoreLe32(q, signature.shingle_count);
-  StoreLe32(q + 4, static_cast<uint32_t>(signature.shingles.size()));
-  q += kVerifyHeaderBytes;
-  for (const uint32_t v : signature.shingles) {
-    StoreLe32(q, v);
-    q += 4;
-  }
-  if (form) {
-    StoreLe32(q, static_cast<uint32_t>(signature.text.size()));
-    std::copy(signature.text.begin(), signature.text.end(), q + 4);
-  }
 }
 
 Result<MinHashSignature> DecodeSignature(std::string_view bytes) {

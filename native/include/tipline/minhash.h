@@ -90,6 +90,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -193,7 +194,7 @@ MinHashSignature SignatureOfShingles(const uint64_t* hashes, size_t count,
 // The encoded signatures of a batch: item(i) is text i's EncodeSignature,
 // a view into one of the chunks (one per thread that encoded).
 struct EncodedSignatures {
-  std::vector<std::string> chunks;
+  std::vector<std::unique_ptr<char[]>> chunks;
   std::vector<std::string_view> items;
 };
 // ComputeSignatures, encoded as they are made; on failure *out is empty.
@@ -202,8 +203,6 @@ struct EncodedSignatures {
     size_t* failed_index = nullptr, uint8_t version = kSignatureVersion);
 
 std::string EncodeSignature(const MinHashSignature& signature);
-// Appends EncodeSignature(signature) to *out.
-void AppendEncodedSignature(const MinHashSignature& signature, std::string* out);
 
 // kInvalidArgument on a wrong length, version, reserved byte or count, a
 // verify set that is not strictly ascending or longer than allowed, or a
