@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <new>
+#include <sys/mman.h>
 #include <cstdint>
 #include <utility>
 #include <mutex>
@@ -24,16 +27,61 @@ inline size_t EqualValues(const uint32_t* a, const uint32_t* b) {
 
 }  // namespace
 
-double VerifiedScore(const ShingleOverlap& overlap, bool cjk, double threshold,
-                     double containment) noexcept {
-  if (cjk) threshold *= kCjkThresholdScale;
-  if (overlap.jaccard >= threshold - 1e-12) return overlap.jaccard;
+double JaccardThreshold(double threshold, uint32_t smaller, bool cjk) noexcept {
+  const uint32_t long_pair = cjk ? kCjkLongPairShingles : kLongPairShingles;
+  const double low = cjk ? kCjkShortScale : kShortScale;
+  const double high = cjk ? kCjkLongScale : 1.0;
+  double f = (static_cast<double>(smaller) - kShortPairShingles) /
+             static_cast<double>(long_pair - kShortPairShingles);
+  f = f < 0.0 ? 0.0 : f > 1.0 ? 1.0 : f;
+  return threshold * (low + (high - low) * f);
+}
+
+namespace {
+
+// The decision on an overlap, before DifferentSubstance.
+double OverlapScore(const ShingleOverlap& overlap, bool cjk, double threshold,
+                    double containment) noexcept {
+  if (overlap.jaccard >= JaccardThreshold(threshold, overlap.smaller, cjk) - 1e-12) {
+    return overlap.jaccard;
+  }
   if (overlap.smaller >= kMinContainmentShingles &&
       overlap.containment >= containment - 1e-12) {
     return overlap.containment;
   }
   return 0.0;
 }
+
+}  // namespace
+
+double MatchScore(const MinHashSignature& a, const MinHashSignature& b,
+                  double threshold, double containment) noexcept {
+  if (a.version == 1 || b.version == 1 || !ComparableVersions(a.version, b.version)) {
+    return 0.0;
+  }
+  const double score =
+      OverlapScore(VerifyOverlap(a, b), a.cjk && b.cjk, threshold, containment);
+  return score > 0.0 && DifferentSubstance(a, b) ? 0.0 : score;
+}
+
+DedupIndex::CellTable::CellTable(size_t size) : size_(size) {
+  constexpr size_t kHugePage = size_t{2} << 20;
+  const size_t bytes = size * sizeof(Cell);
+  void* memory = nullptr;
+  if (bytes >= kHugePage) {
+    const size_t rounded = (bytes + kHugePage - 1) / kHugePage * kHugePage;
+    if (posix_memalign(&memory, kHugePage, rounded) != 0) memory = nullptr;
+#ifdef MADV_HUGEPAGE
+    if (memory != nullptr) madvise(memory, rounded, MADV_HUGEPAGE);
+#endif
+  }
+  if (memory == nullptr) memory = std::malloc(bytes);
+  if (memory == nullptr) throw std::bad_alloc();  // as std::vector would
+  cells_ = static_cast<Cell*>(memory);
+  std::fill(cells_, cells_ + size, Cell{0, kEmptySlot});
+}
+
+DedupIndex::CellTable::~CellTable() { std::free(cells_); }
 
 Result<std::unique_ptr<DedupIndex>> DedupIndex::Create(double threshold,
                                                        uint8_t version,
@@ -44,7 +92,7 @@ Result<std::unique_ptr<DedupIndex>> DedupIndex::Create(double threshold,
   if (!(containment > 0.0 && containment <= 1.0)) {
     return InvalidArgumentError("the containment threshold must be in (0, 1]");
   }
-  if (version != 1 && version != 2) {
+  if (version < 1 || version > 3) {
     return InvalidArgumentError("unsupported signature version " +
                                 std::to_string(version));
   }
@@ -54,8 +102,7 @@ Result<std::unique_ptr<DedupIndex>> DedupIndex::Create(double threshold,
 DedupIndex::DedupIndex(double threshold, uint8_t version, double containment)
     : threshold_(threshold),
       version_(version),
-      containment_(containment),
-      bands_(LshBands(version)) {}
+      containment_(containment) {}
 
 size_t DedupIndex::size() const {
   std::shared_lock<std::shared_mutex> lock(mutex_);
@@ -65,10 +112,6 @@ size_t DedupIndex::size() const {
 bool DedupIndex::Contains(int64_t key) const {
   std::shared_lock<std::shared_mutex> lock(mutex_);
   return slot_of_key_.count(key) != 0;
-}
-
-size_t DedupIndex::Home(uint32_t tag) const noexcept {
-  return static_cast<size_t>((tag * 0x9E3779B97F4A7C15ULL) >> cell_shift_);
 }
 
 void DedupIndex::InsertCell(uint32_t tag, uint32_t slot, size_t cap) {
@@ -117,13 +160,12 @@ void DedupIndex::GrowIfNeeded(size_t more_cells) {
     size *= 2;
     ++bits;
   }
-  std::vector<Cell> old;
+  CellTable old(size);
   old.swap(cells_);
-  cells_.assign(size, Cell{0, kEmptySlot});
   cell_shift_ = 64 - bits;
   used_cells_ = 0;
-  for (const Cell& cell : old) {
-    if (cell.slot != kEmptySlot) InsertCell(cell.tag, cell.slot, SIZE_MAX);
+  for (size_t i = 0; i < old.size(); ++i) {
+    if (old[i].slot != kEmptySlot) InsertCell(old[i].tag, old[i].slot, SIZE_MAX);
   }
 }
 
@@ -140,7 +182,6 @@ Status DedupIndex::AddSignature(int64_t key, const MinHashSignature& signature) 
                                 std::to_string(version_) + " index");
   }
   std::unique_lock<std::shared_mutex> lock(mutex_);
-  GrowIfNeeded(bands_);
   AddLocked(key, signature);
   return Status::Ok();
 }
@@ -155,7 +196,7 @@ Status DedupIndex::AddSignatures(const std::vector<int64_t>& keys,
     }
   }
   std::unique_lock<std::shared_mutex> lock(mutex_);
-  GrowIfNeeded(n * bands_);
+  GrowIfNeeded(n * LshBands(version_));
   for (size_t i = 0; i < n; ++i) AddLocked(keys[i], signatures[i]);
   return Status::Ok();
 }
@@ -171,16 +212,18 @@ void DedupIndex::AddLocked(int64_t key, const MinHashSignature& signature) {
     slot_keys_.push_back(0);
     slot_in_bands_.push_back(0);
     signatures_.resize(signatures_.size() + kMinHashPermutations);
-    if (version_ == 2) {
+    if (version_ != 1) {
       slot_shingles_.emplace_back();
       slot_shingle_count_.push_back(0);
       slot_cjk_.push_back(0);
+      slot_text_.emplace_back();
     }
   }
-  if (version_ == 2) {
+  if (version_ != 1) {
     slot_shingles_[slot] = signature.shingles;
     slot_shingle_count_[slot] = signature.shingle_count;
     slot_cjk_[slot] = signature.cjk;
+    slot_text_[slot] = signature.text;
   }
   std::copy(signature.values.begin(), signature.values.end(),
             signatures_.begin() + static_cast<ptrdiff_t>(slot) * kMinHashPermutations);
@@ -189,11 +232,19 @@ void DedupIndex::AddLocked(int64_t key, const MinHashSignature& signature) {
   const bool banded = !signature.empty();
   slot_in_bands_[slot] = banded;
   if (!banded) return;
-  GrowIfNeeded(bands_);
-  const size_t cap = version_ == 2 ? kMaxBucketSlots : SIZE_MAX;
-  for (size_t band = 0; band < bands_; ++band) {
-    InsertCell(TagOf(BandKey(signature, band)), slot, cap);
-  }
+  const std::vector<int64_t> keys = BandKeys(signature);
+  GrowIfNeeded(keys.size());
+  const size_t cap = version_ == 1 ? SIZE_MAX : kMaxBucketSlots;
+  for (const int64_t band_key : keys) InsertCell(TagOf(band_key), slot, cap);
+}
+
+std::vector<int64_t> DedupIndex::StoredKeys(uint32_t slot) const {
+  MinHashSignature signature;
+  signature.version = version_;
+  const uint32_t* values = SignatureAt(slot);
+  std::copy(values, values + kMinHashPermutations, signature.values.begin());
+  if (version_ != 1) signature.shingle_count = slot_shingle_count_[slot];
+  return BandKeys(signature);
 }
 
 bool DedupIndex::Remove(int64_t key) {
@@ -207,16 +258,11 @@ bool DedupIndex::RemoveLocked(int64_t key) {
   const uint32_t slot = found->second;
   slot_of_key_.erase(found);
   if (slot_in_bands_[slot]) {
-    MinHashSignature signature;
-    signature.version = version_;
-    const uint32_t* values = SignatureAt(slot);
-    std::copy(values, values + kMinHashPermutations, signature.values.begin());
-    for (size_t band = 0; band < bands_; ++band) {
-      EraseCell(TagOf(BandKey(signature, band)), slot);
-    }
+    for (const int64_t band_key : StoredKeys(slot)) EraseCell(TagOf(band_key), slot);
   }
-  if (version_ == 2) {
+  if (version_ != 1) {
     std::vector<uint32_t>().swap(slot_shingles_[slot]);
+    std::string().swap(slot_text_[slot]);
     slot_shingle_count_[slot] = 0;
   }
   slot_in_bands_[slot] = 0;
@@ -257,17 +303,21 @@ std::vector<DedupMatch> DedupIndex::QueryLocked(
     return matches;
   }
 
+  size_t bands = LshBands(version_);
+  if (version_ == 3 && signature.shingle_count <= kShortQueryShingles) {
+    bands += kLshExtraBands;
+  }
   uint32_t tags[kMaxLshBands];
   size_t homes[kMaxLshBands];
-  for (size_t band = 0; band < bands_; ++band) {
+  for (size_t band = 0; band < bands; ++band) {
     tags[band] = TagOf(BandKey(signature, band));
     homes[band] = Home(tags[band]);
     __builtin_prefetch(&cells_[homes[band]]);
   }
-  std::vector<uint32_t> candidates;
-  candidates.reserve(16);
+  thread_local std::vector<uint32_t> candidates;
+  candidates.clear();
   const size_t mask = cells_.size() - 1;
-  for (size_t band = 0; band < bands_; ++band) {
+  for (size_t band = 0; band < bands; ++band) {
     for (size_t i = homes[band]; cells_[i].slot != kEmptySlot; i = (i + 1) & mask) {
       if (cells_[i].tag == tags[band]) candidates.push_back(cells_[i].slot);
     }
@@ -278,18 +328,19 @@ std::vector<DedupMatch> DedupIndex::QueryLocked(
     candidates.erase(std::unique(candidates.begin(), candidates.end()),
                      candidates.end());
   } else {
-    // Version 2: at most kMaxVerifiedCandidates, those sharing the most
-    // bands (ties by slot), go on to the estimate and the verify step. The
-    // bands shared are counted in a small open-addressing table (linear
-    // time: a query can gather a few thousand band hits from full buckets).
+    // At most kMaxVerifiedCandidates, those sharing the most bands (ties by
+    // slot), go on to the estimate and the verify step. The bands shared
+    // are counted in a small open-addressing table (linear time: a query
+    // can gather a few thousand band hits from full buckets).
     size_t bits = 6;
     while ((size_t{1} << bits) < 2 * candidates.size()) ++bits;
     thread_local std::vector<uint32_t> table_slot;  // slot + 1; 0 when empty
     thread_local std::vector<uint32_t> table_hits;
+    thread_local std::vector<std::pair<uint32_t, uint32_t>> hits;  // (shared, slot)
     table_slot.assign(size_t{1} << bits, 0);
     table_hits.resize(size_t{1} << bits);
+    hits.clear();
     const size_t table_mask = (size_t{1} << bits) - 1;
-    std::vector<std::pair<uint32_t, uint32_t>> hits;  // (bands shared, slot)
     for (const uint32_t slot : candidates) {
       size_t i = static_cast<size_t>((slot * 0x9E3779B97F4A7C15ULL) >> (64 - bits));
       while (table_slot[i] != 0 && table_slot[i] != slot + 1) i = (i + 1) & table_mask;
@@ -317,8 +368,7 @@ std::vector<DedupMatch> DedupIndex::QueryLocked(
     for (const auto& hit : hits) candidates.push_back(hit.second);
   }
 
-  // equal / 128 >= threshold (version 1) or >= the prefilter (version 2),
-  // decided in integers.
+  // equal / 128 >= threshold (version 1), decided in integers.
   const auto min_equal = static_cast<size_t>(
       std::ceil(threshold_ * kMinHashPermutations - 1e-9));
   for (const uint32_t slot : candidates) {
@@ -329,26 +379,32 @@ std::vector<DedupMatch> DedupIndex::QueryLocked(
           slot_keys_[slot], static_cast<double>(equal) / kMinHashPermutations});
       continue;
     }
-    // Version 2: verify unless even the MinHash estimate plus
-    // kVerifyMargin (about four standard deviations) reaches neither
-    // threshold; the containment is estimated from the estimate and the
-    // two texts' shingle counts.
-    const double estimate = static_cast<double>(equal) / kMinHashPermutations;
+    // Verify unless even the MinHash estimate plus kVerifyMargin (about four
+    // standard deviations) reaches neither threshold; the containment is
+    // estimated from the estimate and the two texts' shingle counts.
+    const double estimate =
+        static_cast<double>(equal) / kMinHashPermutations + kVerifyMargin;
     const bool cjk = signature.cjk && slot_cjk_[slot];
-    const double na = signature.shingle_count, nb = slot_shingle_count_[slot];
+    const uint32_t count = slot_shingle_count_[slot];
+    const double na = signature.shingle_count, nb = count;
     const double smaller = std::min(na, nb);
     const bool may_match =
-        estimate + kVerifyMargin >= threshold_ * (cjk ? kCjkThresholdScale : 1.0) ||
+        estimate >= JaccardThreshold(threshold_, std::min(signature.shingle_count, count),
+                                     cjk) ||
         (smaller >= kMinContainmentShingles &&
-         (estimate + kVerifyMargin) * (na + nb) /
-                 ((1.0 + estimate + kVerifyMargin) * smaller) >=
-             containment_);
+         estimate * (na + nb) / ((1.0 + estimate) * smaller) >= containment_);
     if (!may_match) continue;
-    const double score = VerifiedScore(
+    const std::vector<uint32_t>& stored = slot_shingles_[slot];
+    double score = OverlapScore(
         OverlapOfSets(signature.shingles.data(), signature.shingles.size(),
-                      signature.shingle_count, slot_shingles_[slot].data(),
-                      slot_shingles_[slot].size(), slot_shingle_count_[slot]),
+                      signature.shingle_count, stored.data(), stored.size(), count),
         cjk, threshold_, containment_);
+    if (score > 0.0 && version_ == 3 &&
+        DifferentSubstanceOf(signature.text, signature.shingles.data(),
+                             signature.shingles.size(), signature.shingle_count,
+                             slot_text_[slot], stored.data(), stored.size(), count)) {
+      score = 0.0;
+    }
     if (score > 0.0) matches.push_back(DedupMatch{slot_keys_[slot], score});
   }
   const auto better = [](const DedupMatch& a, const DedupMatch& b) {

@@ -1,6 +1,7 @@
 #include "tipline/minhash.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <limits>
 #include <mutex>
@@ -87,17 +88,50 @@ constexpr uint64_t Mix64(uint64_t z) {
 
 constexpr uint64_t kMissingCodePoint = 0x1FFFFF;
 
-
 inline uint64_t ShingleHashV2(uint64_t key) { return Mix64(key ^ kMinHashSeedV2); }
+
+inline bool CharacterVersion(uint8_t version) { return version == 2 || version == 3; }
+
+// The start of each extra window (version 3): every w in [0, 128) that is
+// not the start of a regular band.
+struct ExtraWindows {
+  uint8_t start[kLshExtraBands];
+};
+constexpr ExtraWindows MakeExtraWindows() {
+  ExtraWindows windows{};
+  size_t e = 0;
+  for (size_t w = 0; w < kMinHashPermutations; ++w) {
+    if (w % kLshRowsV2 == 0 && w / kLshRowsV2 < kLshBandsV2) continue;
+    windows.start[e++] = static_cast<uint8_t>(w);
+  }
+  return windows;
+}
+constexpr ExtraWindows kExtraWindows = MakeExtraWindows();
+static_assert(kExtraWindows.start[kLshExtraBands - 1] == kMinHashPermutations - 1);
+
+// Densification's probe sequence j_t (see minhash.h) for t = 1..kDensifyTabled
+// of every bin, computed at compile time: an empty bin reads its first
+// targets from here instead of hashing them.
+constexpr size_t kDensifyTabled = 32;
+struct DensifyTable {
+  uint8_t target[kMinHashPermutations][kDensifyTabled];
+};
+constexpr DensifyTable MakeDensifyTable() {
+  DensifyTable table{};
+  for (size_t bin = 0; bin < kMinHashPermutations; ++bin) {
+    for (size_t t = 0; t < kDensifyTabled; ++t) {
+      table.target[bin][t] = static_cast<uint8_t>(
+          Mix64(kMinHashSeedV2 ^ (static_cast<uint64_t>(bin) << 32 | (t + 1))) & 127);
+    }
+  }
+  return table;
+}
+constexpr DensifyTable kDensify = MakeDensifyTable();
 
 }  // namespace
 
 size_t LshBands(uint8_t version) noexcept {
-  return version == 1 ? kLshBands : version == 2 ? kLshBandsV2 : 0;
-}
-
-size_t LshRows(uint8_t version) noexcept {
-  return version == 1 ? kLshRows : version == 2 ? kLshRowsV2 : 0;
+  return version == 1 ? kLshBands : CharacterVersion(version) ? kLshBandsV2 : 0;
 }
 
 uint64_t XxHash64(const void* data, size_t size, uint64_t seed) noexcept {
@@ -152,12 +186,13 @@ void AppendShingleHashes(std::string_view text, std::vector<uint64_t>* shingles)
   if (tokens == 1) shingles->push_back(HashSingleToken(previous));
 }
 
-// Version 2: character 3-grams of the text without spaces, and 2-grams of
-// characters written without spaces (see minhash.h).
+// Versions 2 and 3: character 3-grams of the text without spaces, and
+// 2-grams of characters written without spaces (see minhash.h).
 // *cjk is set when at least half of the code points are written without
-// spaces (Chinese text, or mostly Chinese).
+// spaces (Chinese text, or mostly Chinese); *form, when given, receives the
+// text without its separators (the matching form).
 void AppendShingleHashesV2(std::string_view text, std::vector<uint64_t>* shingles,
-                           bool* cjk = nullptr) {
+                           bool* cjk = nullptr, std::string* form = nullptr) {
   size_t tokens = 0;
   const uint8_t* const bmp = internal::BmpClassTable();
   // The last three code points and whether each is written without spaces.
@@ -166,6 +201,7 @@ void AppendShingleHashesV2(std::string_view text, std::vector<uint64_t>* shingle
   size_t n = 0;
   size_t pos = 0;
   while (pos < text.size()) {
+    const size_t start = pos;
     const auto lead = static_cast<uint8_t>(text[pos]);
     int32_t c;
     uint8_t cls;
@@ -178,6 +214,7 @@ void AppendShingleHashesV2(std::string_view text, std::vector<uint64_t>* shingle
       cls = c < 0x10000 ? bmp[c] : internal::ClassifyCodePoint(c);
     }
     if (cls & internal::kSeparator) continue;
+    if (form != nullptr) form->append(text.data() + start, pos - start);
     const bool token = cls & internal::kCharToken;
     tokens += token;
     const auto c2 = static_cast<uint64_t>(c);
@@ -200,76 +237,204 @@ void AppendShingleHashesV2(std::string_view text, std::vector<uint64_t>* shingle
   if (cjk != nullptr) *cjk = n > 0 && 2 * tokens >= n;
 }
 
-// Ascending order. The values are uniform hashes, so one counting pass on
-// the top 8 bits leaves buckets of a value or two for a report-sized text,
-// which std::sort (insertion sort on short ranges) then finishes: about
-// three passes over the values in all, several times faster than a
-// comparison sort of the whole.
-void SortValues(std::vector<uint32_t>* values) {
-  const size_t n = values->size();
-  if (n < 64) {
-    std::sort(values->begin(), values->end());
-    return;
+// The hashes of the 3-grams of n >= 3 code points: out[i] =
+// ShingleHashV2(c[i] | c[i+1] << 21 | c[i+2] << 42). A loop over arrays, so
+// that the compiler vectorises Mix64's multiplies; built per CPU like
+// MinHashKernel (integer arithmetic: the same bits on every one).
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
+    !defined(TIPLINE_NO_TARGET_CLONES)
+__attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
+#endif
+void HashTrigrams(const uint8_t* c, size_t n, uint64_t* out) {
+  for (size_t i = 0; i + 2 < n; ++i) {
+    uint64_t z = (uint64_t{c[i]} | uint64_t{c[i + 1]} << 21 | uint64_t{c[i + 2]} << 42) ^
+                 kMinHashSeedV2;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    out[i] = z ^ (z >> 31);
   }
+}
+
+// The same for ASCII text straight from its bytes: exactly NormalizeForDedup's
+// ASCII path (separators dropped, A-Z lowered; ASCII has no compatibility
+// mappings and no character written without spaces) followed by
+// AppendShingleHashesV2, without the intermediate string: the letters kept
+// are the matching form, and their 3-grams the shingles.
+void AppendAsciiShingleHashesV2(std::string_view text, std::vector<uint64_t>* shingles,
+                                std::string* form) {
+  const uint8_t* const bmp = internal::BmpClassTable();
+  form->resize(text.size());
+  auto* letters = reinterpret_cast<uint8_t*>(form->data());
+  size_t n = 0;
+  for (const char ch : text) {
+    const auto byte = static_cast<uint8_t>(ch);
+    letters[n] = byte >= 'A' && byte <= 'Z' ? byte + 32 : byte;
+    n += (bmp[byte] & internal::kSeparator) == 0;
+  }
+  form->resize(n);
+  if (n >= 3) {
+    shingles->resize(n - 2);
+    HashTrigrams(letters, n, shingles->data());
+  } else if (n == 2) {
+    shingles->assign(1, ShingleHashV2(uint64_t{letters[0]} | uint64_t{letters[1]} << 21 |
+                                      kMissingCodePoint << 42));
+  } else if (n == 1) {
+    shingles->assign(1, ShingleHashV2(uint64_t{letters[0]} | kMissingCodePoint << 21 |
+                                      kMissingCodePoint << 42));
+  } else {
+    shingles->clear();
+  }
+}
+
+// The first filled bin in `bin`'s densification sequence. filled[j] is 1
+// for a filled bin, else 0; at least one bin is filled.
+inline size_t DensifyTarget(size_t bin, const uint8_t* filled) {
+  const uint8_t* const target = kDensify.target[bin];
+  for (size_t t = 0; t < kDensifyTabled; t += 8) {
+    // Eight probes at once, as the bits of one word: no branch per probe.
+    uint32_t hits = 0;
+    for (size_t k = 0; k < 8; ++k) hits |= uint32_t{filled[target[t + k]]} << k;
+    if (hits != 0) return target[t + static_cast<size_t>(__builtin_ctz(hits))];
+  }
+  for (uint64_t attempt = kDensifyTabled + 1;; ++attempt) {
+    const size_t j = static_cast<size_t>(
+        Mix64(kMinHashSeedV2 ^ (static_cast<uint64_t>(bin) << 32 | attempt)) & 127);
+    if (filled[j]) return j;
+  }
+}
+
+// Sorts `count` verify values (h >> 32 of `hashes`) ascending into `set`.
+// Two stable counting passes, on the 8 bits below the bin and then on the
+// bin (the value's top 7 bits, counted in `bin_counts`), order the values by
+// their top 15 bits; values sharing those (one pair in a report-sized text,
+// on average) are then put in order by an insertion pass that is otherwise a
+// predictable scan. No comparison sort, and few mispredicted branches.
+void SortVerifyValues(const uint64_t* hashes, size_t count,
+                      const uint32_t* bin_counts, uint32_t* set) {
   thread_local std::vector<uint32_t> scratch;
-  scratch.resize(n);
-  uint32_t start[257] = {0};
-  const uint32_t* from = values->data();
-  for (size_t i = 0; i < n; ++i) ++start[(from[i] >> 24) + 1];
-  for (size_t b = 0; b < 256; ++b) start[b + 1] += start[b];
-  uint32_t next[256];
-  std::copy(start, start + 256, next);
-  uint32_t* to = scratch.data();
-  for (size_t i = 0; i < n; ++i) to[next[from[i] >> 24]++] = from[i];
-  for (size_t b = 0; b < 256; ++b) {
-    if (start[b + 1] - start[b] > 1) std::sort(to + start[b], to + start[b + 1]);
+  scratch.resize(count);
+  uint32_t* const low = scratch.data();
+  uint32_t offset[256] = {0};
+  for (size_t s = 0; s < count; ++s) ++offset[(hashes[s] >> 49) & 0xFF];
+  uint32_t sum = 0;
+  for (uint32_t& o : offset) {
+    const uint32_t c = o;
+    o = sum;
+    sum += c;
   }
-  std::copy(to, to + n, values->data());
+  for (size_t s = 0; s < count; ++s) {
+    low[offset[(hashes[s] >> 49) & 0xFF]++] = static_cast<uint32_t>(hashes[s] >> 32);
+  }
+  uint32_t next[kMinHashPermutations];
+  sum = 0;
+  for (size_t bin = 0; bin < kMinHashPermutations; ++bin) {
+    next[bin] = sum;
+    sum += bin_counts[bin];
+  }
+  for (size_t s = 0; s < count; ++s) set[next[low[s] >> 25]++] = low[s];
+  for (size_t i = 1; i < count; ++i) {
+    const uint32_t v = set[i];
+    if (set[i - 1] <= v) continue;
+    size_t j = i;
+    for (; j > 0 && set[j - 1] > v; --j) set[j] = set[j - 1];
+    set[j] = v;
+  }
 }
 
 // One-permutation MinHash with optimal densification, and the verify set.
 void SignatureV2(const uint64_t* hashes, size_t count, MinHashSignature* out) {
   constexpr uint32_t kEmpty = std::numeric_limits<uint32_t>::max();
   uint32_t* values = out->values.data();
-  uint64_t filled[2] = {0, 0};
   for (size_t i = 0; i < kMinHashPermutations; ++i) values[i] = kEmpty;
-  out->version = 2;
   out->cjk = false;
-  out->shingles.clear();
   out->shingle_count = 0;
-  if (count == 0) return;
-  out->shingles.reserve(count);
+  out->text.clear();
+  if (count == 0) {
+    out->shingles.clear();
+    return;
+  }
+  // A bin's value is the least low half of its shingles' hashes; starting
+  // from the maximum, min() needs no first-shingle case (a lone value of
+  // 0xFFFFFFFF leaves it where it was, as it should).
+  uint32_t bin_counts[kMinHashPermutations] = {0};
   for (size_t s = 0; s < count; ++s) {
     const uint64_t h = hashes[s];
     const size_t bin = static_cast<size_t>(h >> 57);
     const auto v = static_cast<uint32_t>(h);
-    if (!((filled[bin >> 6] >> (bin & 63)) & 1) || v < values[bin]) values[bin] = v;
-    filled[bin >> 6] |= uint64_t{1} << (bin & 63);
-    out->shingles.push_back(static_cast<uint32_t>(h >> 32));
+    values[bin] = v < values[bin] ? v : values[bin];
+    ++bin_counts[bin];
   }
+  uint8_t filled[kMinHashPermutations];
+  uint64_t empty[2] = {0, 0};
   for (size_t bin = 0; bin < kMinHashPermutations; ++bin) {
-    if ((filled[bin >> 6] >> (bin & 63)) & 1) continue;
-    for (uint64_t attempt = 1;; ++attempt) {
-      const size_t j = static_cast<size_t>(
-          Mix64(kMinHashSeedV2 ^ (static_cast<uint64_t>(bin) << 32 | attempt)) & 127);
-      if ((filled[j >> 6] >> (j & 63)) & 1) {
-        values[bin] = values[j];
-        break;
-      }
+    filled[bin] = bin_counts[bin] != 0;
+    empty[bin >> 6] |= uint64_t{!filled[bin]} << (bin & 63);
+  }
+  for (size_t word = 0; word < 2; ++word) {
+    for (uint64_t bits = empty[word]; bits != 0; bits &= bits - 1) {
+      const size_t bin = word * 64 + static_cast<size_t>(__builtin_ctzll(bits));
+      values[bin] = values[DensifyTarget(bin, filled)];
     }
   }
-  std::vector<uint32_t>& set = out->shingles;
-  SortValues(&set);
-  set.erase(std::unique(set.begin(), set.end()), set.end());
-  out->shingle_count = static_cast<uint32_t>(set.size());
-  if (set.size() > kMaxVerifyShingles) set.resize(kMaxVerifyShingles);
+  std::vector<uint32_t>& verify = out->shingles;
+  verify.resize(count);
+  uint32_t* set = verify.data();
+  SortVerifyValues(hashes, count, bin_counts, set);
+  // Distinct, in place (ascending, so equal values are neighbours).
+  size_t kept = 1;
+  uint32_t previous = set[0];
+  for (size_t i = 1; i < count; ++i) {
+    const uint32_t v = set[i];
+    set[kept] = v;
+    kept += v != previous;
+    previous = v;
+  }
+  verify.resize(kept);
+  out->shingle_count = static_cast<uint32_t>(kept);
+  if (kept > kMaxVerifyShingles) verify.resize(kMaxVerifyShingles);
+}
+
+size_t CodePointCount(std::string_view utf8) {
+  size_t n = 0;
+  for (const char ch : utf8) n += (static_cast<uint8_t>(ch) & 0xC0) != 0x80;
+  return n;
+}
+
+// Versions 2 and 3 from the text: its shingles (both readings') and, for
+// version 3, its matching form.
+Status SignCharacters(std::string_view text, uint8_t version, MinHashSignature* out) {
+  thread_local std::vector<uint64_t> shingles;  // reused: no allocation per text
+  thread_local std::string primary, taiwan, form;
+  shingles.clear();
+  form.clear();
+  bool cjk = false;
+  if (IsAsciiText(text)) {
+    AppendAsciiShingleHashesV2(text, &shingles, &form);
+  } else {
+    const Status status = NormalizeForDedupReadings(text, &primary, &taiwan);
+    if (!status.ok()) return status;
+    AppendShingleHashesV2(primary, &shingles, &cjk, &form);
+    if (!taiwan.empty()) AppendShingleHashesV2(taiwan, &shingles);
+  }
+  out->version = version;
+  SignatureV2(shingles.data(), shingles.size(), out);
+  out->cjk = cjk;
+  if (version == 3 && !shingles.empty() && CodePointCount(form) <= kMaxVerifyTextChars) {
+    out->text.assign(form);
+  }
+  return Status::Ok();
+}
+
+Status CheckVersion(uint8_t version) {
+  if (version >= 1 && version <= 3) return Status::Ok();
+  return InvalidArgumentError("unsupported signature version " + std::to_string(version));
 }
 
 }  // namespace
 
 std::vector<uint64_t> ShingleHashes(std::string_view text, uint8_t version) {
   std::vector<uint64_t> shingles;
-  if (version == 2) {
+  if (CharacterVersion(version)) {
     AppendShingleHashesV2(text, &shingles);
   } else {
     AppendShingleHashes(text, &shingles);
@@ -288,106 +453,219 @@ MinHashSignature SignatureOfShingles(const uint64_t* hashes, size_t count,
                                      uint8_t version) {
   if (version == 1) return MinHashOfShingles(hashes, count);
   MinHashSignature signature;
+  signature.version = version;
   SignatureV2(hashes, count, &signature);
   return signature;
 }
 
 Result<MinHashSignature> ComputeSignature(std::string_view text, uint8_t version) {
-  if (version != 1 && version != 2) {
-    return InvalidArgumentError("unsupported signature version " +
-                                std::to_string(version));
-  }
-  thread_local std::vector<uint64_t> shingles;  // reused: no allocation per text
-  shingles.clear();
+  const Status valid = CheckVersion(version);
+  if (!valid.ok()) return valid;
+  MinHashSignature signature;
   if (version == 1) {
     Result<std::string> normalized = NormalizeForDedup(text, version);
     if (!normalized.ok()) return normalized.status();
+    thread_local std::vector<uint64_t> shingles;
+    shingles.clear();
     AppendShingleHashes(normalized.value(), &shingles);
     return MinHashOfShingles(shingles.data(), shingles.size());
   }
-  thread_local std::string primary, taiwan;
-  const Status status = NormalizeForDedupReadings(text, &primary, &taiwan);
+  const Status status = SignCharacters(text, version, &signature);
   if (!status.ok()) return status;
-  bool cjk = false;
-  AppendShingleHashesV2(primary, &shingles, &cjk);
-  if (!taiwan.empty()) AppendShingleHashesV2(taiwan, &shingles);
-  MinHashSignature signature;
-  SignatureV2(shingles.data(), shingles.size(), &signature);
-  signature.cjk = cjk;
   return signature;
 }
+
+namespace {
+
+// Runs fn(begin, end) over the texts on all cores, fn returning the index
+// and status of the first text that failed in its range (or end and Ok);
+// the first failure overall (lowest index) is returned with its index.
+template <class Fn>
+Status ForEachRange(size_t n, size_t* failed_index, Fn&& fn) {
+  std::mutex failure_mutex;
+  size_t failed = n;
+  Status failure;
+  internal::ParallelFor(n, 512, [&](size_t begin, size_t end) {
+    size_t at = end;
+    Status status = fn(begin, end, &at);
+    if (status.ok()) return;
+    std::lock_guard<std::mutex> lock(failure_mutex);
+    if (at < failed) {
+      failed = at;
+      failure = std::move(status);
+    }
+  });
+  if (failed == n) return Status::Ok();
+  if (failed_index != nullptr) *failed_index = failed;
+  return failure;
+}
+
+}  // namespace
 
 Status ComputeSignatures(const std::vector<std::string_view>& texts,
                          std::vector<MinHashSignature>* out,
                          size_t* failed_index, uint8_t version) {
+  const Status valid = CheckVersion(version);
+  if (!valid.ok()) return valid;
   out->resize(texts.size());
-  std::mutex failure_mutex;
-  size_t failed = texts.size();
-  Status failure;
-  internal::ParallelFor(texts.size(), 512, [&](size_t begin, size_t end) {
+  const Status status = ForEachRange(texts.size(), failed_index,
+                                     [&](size_t begin, size_t end, size_t* at) {
     for (size_t i = begin; i < end; ++i) {
-      Result<MinHashSignature> signature = ComputeSignature(texts[i], version);
-      if (!signature.ok()) {
-        std::lock_guard<std::mutex> lock(failure_mutex);
-        if (i < failed) {
-          failed = i;
-          failure = signature.status();
+      Status one;
+      if (version != 1) {
+        one = SignCharacters(texts[i], version, &(*out)[i]);
+      } else {
+        Result<MinHashSignature> signature = ComputeSignature(texts[i], version);
+        if (signature.ok()) {
+          (*out)[i] = std::move(signature).value();
+        } else {
+          one = signature.status();
         }
-        return;
       }
-      (*out)[i] = std::move(signature).value();
+      if (!one.ok()) {
+        *at = i;
+        return one;
+      }
     }
+    return Status::Ok();
   });
-  if (failed == texts.size()) return Status::Ok();
-  if (failed_index != nullptr) *failed_index = failed;
-  out->clear();
-  return failure;
+  if (!status.ok()) out->clear();
+  return status;
+}
+
+namespace {
+
+size_t EncodedSize(const MinHashSignature& signature) {
+  const bool sets = CharacterVersion(signature.version);
+  return kSignatureBytes +
+         (sets ? kVerifyHeaderBytes + 4 * signature.shingles.size() : 0) +
+         (signature.version == 3 ? 4 + signature.text.size() : 0);
+}
+
+// EncodeSignature into p[0, EncodedSize(signature)).
+void EncodeInto(const MinHashSignature& signature, uint8_t* p) {
+  const bool sets = CharacterVersion(signature.version);
+  p[0] = signature.version;
+  p[1] = sets && signature.cjk ? 1 : 0;
+  p[2] = static_cast<uint8_t>(kMinHashPermutations & 0xFF);
+  p[3] = static_cast<uint8_t>(kMinHashPermutations >> 8);
+  // Little-endian words: a copy on a little-endian machine.
+  const auto store_all = [](uint8_t* to, const uint32_t* from, size_t n) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    std::memcpy(to, from, 4 * n);
+#else
+    for (size_t i = 0; i < n; ++i) StoreLe32(to + 4 * i, from[i]);
+#endif
+  };
+  store_all(p + kSignatureHeaderBytes, signature.values.data(), kMinHashPermutations);
+  if (!sets) return;
+  uint8_t* q = p + kSignatureBytes;
+  StoreLe32(q, signature.shingle_count);
+  StoreLe32(q + 4, static_cast<uint32_t>(signature.shingles.size()));
+  q += kVerifyHeaderBytes;
+  store_all(q, signature.shingles.data(), signature.shingles.size());
+  q += 4 * signature.shingles.size();
+  if (signature.version == 3) {
+    StoreLe32(q, static_cast<uint32_t>(signature.text.size()));
+    std::memcpy(q + 4, signature.text.data(), signature.text.size());
+  }
+}
+
+}  // namespace
+
+Status ComputeEncodedSignatures(const std::vector<std::string_view>& texts,
+                                EncodedSignatures* out, size_t* failed_index,
+                                uint8_t version) {
+  out->chunks.clear();
+  out->items.clear();
+  const Status valid = CheckVersion(version);
+  if (!valid.ok()) return valid;
+  // Each range is encoded into a chunk of its own, one after the other (not
+  // zeroed first: every byte is written); the views are taken once no chunk
+  // moves any more.
+  std::vector<size_t> ends(texts.size());
+  std::vector<uint32_t> chunk_of(texts.size());
+  std::mutex chunks_mutex;
+  const Status status = ForEachRange(texts.size(), failed_index,
+                                     [&](size_t begin, size_t end, size_t* at) {
+    // Room for every signature of the range (a shingle per byte of text at
+    // most, and the matching form), grown if a text expands further.
+    size_t capacity = 0;
+    for (size_t i = begin; i < end; ++i) {
+      capacity += kSignatureBytes + kVerifyHeaderBytes + 4 + 5 * texts[i].size();
+    }
+    std::unique_ptr<char[]> chunk(new char[capacity]);
+    size_t used = 0;
+    MinHashSignature signature;
+    for (size_t i = begin; i < end; ++i) {
+      Status one;
+      if (version != 1) {
+        one = SignCharacters(texts[i], version, &signature);
+      } else {
+        Result<MinHashSignature> v1 = ComputeSignature(texts[i], version);
+        if (v1.ok()) {
+          signature = std::move(v1).value();
+        } else {
+          one = v1.status();
+        }
+      }
+      if (!one.ok()) {
+        *at = i;
+        return one;
+      }
+      const size_t size = EncodedSize(signature);
+      if (used + size > capacity) {
+        capacity = 2 * (used + size);
+        std::unique_ptr<char[]> larger(new char[capacity]);
+        std::memcpy(larger.get(), chunk.get(), used);
+        chunk = std::move(larger);
+      }
+      EncodeInto(signature, reinterpret_cast<uint8_t*>(chunk.get() + used));
+      used += size;
+      ends[i] = used;
+    }
+    std::lock_guard<std::mutex> lock(chunks_mutex);
+    for (size_t i = begin; i < end; ++i) {
+      chunk_of[i] = static_cast<uint32_t>(out->chunks.size());
+    }
+    out->chunks.push_back(std::move(chunk));
+    return Status::Ok();
+  });
+  if (!status.ok()) {
+    out->chunks.clear();
+    return status;
+  }
+  out->items.resize(texts.size());
+  for (size_t i = 0; i < texts.size(); ++i) {
+    const size_t begin = i > 0 && chunk_of[i - 1] == chunk_of[i] ? ends[i - 1] : 0;
+    out->items[i] = std::string_view(out->chunks[chunk_of[i]].get() + begin,
+                                     ends[i] - begin);
+  }
+  return Status::Ok();
 }
 
 std::string EncodeSignature(const MinHashSignature& signature) {
-  const bool v2 = signature.version == 2;
-  const size_t size = kSignatureBytes +
-      (v2 ? kVerifyHeaderBytes + 4 * signature.shingles.size() : 0);
-  std::string bytes(size, '\0');
-  auto* p = reinterpret_cast<uint8_t*>(bytes.data());
-  p[0] = signature.version;
-  p[1] = v2 && signature.cjk ? 1 : 0;
-  p[2] = static_cast<uint8_t>(kMinHashPermutations & 0xFF);
-  p[3] = static_cast<uint8_t>(kMinHashPermutations >> 8);
-  for (size_t i = 0; i < kMinHashPermutations; ++i) {
-    StoreLe32(p + kSignatureHeaderBytes + 4 * i, signature.values[i]);
-  }
-  if (v2) {
-    uint8_t* q = p + kSignatureBytes;
-    StoreLe32(q, signature.shingle_count);
-    StoreLe32(q + 4, static_cast<uint32_t>(signature.shingles.size()));
-    q += kVerifyHeaderBytes;
-    for (const uint32_t v : signature.shingles) {
-      StoreLe32(q, v);
-      q += 4;
-    }
-  }
+  std::string bytes(EncodedSize(signature), '\0');
+  EncodeInto(signature, reinterpret_cast<uint8_t*>(bytes.data()));
   return bytes;
 }
 
 Result<MinHashSignature> DecodeSignature(std::string_view bytes) {
   if (bytes.empty()) return InvalidArgumentError("a signature is not empty");
   const auto* p = reinterpret_cast<const uint8_t*>(bytes.data());
-  if (p[0] != 1 && p[0] != 2) {
-    return InvalidArgumentError("unsupported signature version " +
-                                std::to_string(p[0]));
-  }
-  const bool v2 = p[0] == 2;
-  if (v2 ? bytes.size() < kSignatureBytes + kVerifyHeaderBytes
-         : bytes.size() != kSignatureBytes) {
+  const Status valid = CheckVersion(p[0]);
+  if (!valid.ok()) return valid;
+  const bool sets = CharacterVersion(p[0]);
+  if (sets ? bytes.size() < kSignatureBytes + kVerifyHeaderBytes
+           : bytes.size() != kSignatureBytes) {
     return InvalidArgumentError(
         "a version " + std::to_string(p[0]) + " signature is " +
-        (v2 ? "at least " : "") +
-        std::to_string(kSignatureBytes + (v2 ? kVerifyHeaderBytes : 0)) +
+        (sets ? "at least " : "") +
+        std::to_string(kSignatureBytes + (sets ? kVerifyHeaderBytes : 0)) +
         " bytes, not " + std::to_string(bytes.size()));
   }
   const size_t count = static_cast<size_t>(p[2]) | (static_cast<size_t>(p[3]) << 8);
-  if (p[1] > (v2 ? 1 : 0) || count != kMinHashPermutations) {
+  if (p[1] > (sets ? 1 : 0) || count != kMinHashPermutations) {
     return InvalidArgumentError("malformed signature header");
   }
   MinHashSignature signature;
@@ -396,13 +674,14 @@ Result<MinHashSignature> DecodeSignature(std::string_view bytes) {
   for (size_t i = 0; i < kMinHashPermutations; ++i) {
     signature.values[i] = LoadLe32(p + kSignatureHeaderBytes + 4 * i);
   }
-  if (!v2) return signature;
+  if (!sets) return signature;
   const uint8_t* q = p + kSignatureBytes;
   signature.shingle_count = LoadLe32(q);
   const size_t n = LoadLe32(q + 4);
-  if (n > kMaxVerifyShingles ||
-      bytes.size() != kSignatureBytes + kVerifyHeaderBytes + 4 * n ||
-      n > signature.shingle_count ||
+  const size_t set_end = kSignatureBytes + kVerifyHeaderBytes + 4 * n;
+  const bool form = signature.version == 3;
+  if (n > kMaxVerifyShingles || bytes.size() < set_end ||
+      (!form && bytes.size() != set_end) || n > signature.shingle_count ||
       (n < kMaxVerifyShingles && n != signature.shingle_count)) {
     return InvalidArgumentError("malformed verify set");
   }
@@ -417,12 +696,24 @@ Result<MinHashSignature> DecodeSignature(std::string_view bytes) {
   if ((n == 0) != signature.empty()) {
     return InvalidArgumentError("malformed verify set");
   }
+  if (!form) return signature;
+  const std::string_view rest = bytes.substr(set_end);
+  if (rest.size() < 4 ||
+      rest.size() - 4 != LoadLe32(reinterpret_cast<const uint8_t*>(rest.data()))) {
+    return InvalidArgumentError("malformed matching form");
+  }
+  const std::string_view text = rest.substr(4);
+  if (!IsValidUtf8(text) || text.find(' ') != std::string_view::npos ||
+      CodePointCount(text) > kMaxVerifyTextChars || (n == 0 && !text.empty())) {
+    return InvalidArgumentError("malformed matching form");
+  }
+  signature.text.assign(text);
   return signature;
 }
 
 double EstimateSimilarity(const MinHashSignature& a,
                           const MinHashSignature& b) noexcept {
-  if (a.version != b.version || a.empty() || b.empty()) return 0.0;
+  if (!ComparableVersions(a.version, b.version) || a.empty() || b.empty()) return 0.0;
   size_t equal = 0;
   for (size_t i = 0; i < kMinHashPermutations; ++i) {
     equal += a.values[i] == b.values[i];
@@ -432,7 +723,9 @@ double EstimateSimilarity(const MinHashSignature& a,
 
 ShingleOverlap VerifyOverlap(const MinHashSignature& a,
                              const MinHashSignature& b) noexcept {
-  if (a.version != 2 || b.version != 2) return ShingleOverlap{};
+  if (!CharacterVersion(a.version) || !CharacterVersion(b.version)) {
+    return ShingleOverlap{};
+  }
   return OverlapOfSets(a.shingles.data(), a.shingles.size(), a.shingle_count,
                        b.shingles.data(), b.shingles.size(), b.shingle_count);
 }
@@ -470,26 +763,215 @@ ShingleOverlap OverlapOfSets(const uint32_t* x, size_t nx, uint32_t count_x,
   return overlap;
 }
 
-int64_t BandKey(const MinHashSignature& signature, size_t band) noexcept {
-  const size_t rows = signature.version == 2 ? kLshRowsV2 : kLshRows;
-  uint8_t bytes[1 + 4 * kLshRows];
-  bytes[0] = static_cast<uint8_t>(signature.version == 2 ? 0x80 | band : band);
-  for (size_t r = 0; r < rows; ++r) {
-    StoreLe32(bytes + 1 + 4 * r, signature.values[band * rows + r]);
+namespace {
+
+// The values two ascending verify sets share, as a small open-addressing
+// set (value + 1 per cell, 0 when free).
+class SharedValues {
+ public:
+  void Fill(const uint32_t* x, size_t nx, const uint32_t* y, size_t ny) {
+    size_t bits = 4;
+    while ((size_t{1} << bits) < 2 * std::min(nx, ny)) ++bits;
+    mask_ = (size_t{1} << bits) - 1;
+    cells_.assign(mask_ + 1, 0);
+    size_t i = 0, j = 0;
+    while (i < nx && j < ny) {
+      if (x[i] == y[j]) {
+        size_t c = x[i] & mask_;
+        while (cells_[c] != 0) c = (c + 1) & mask_;
+        cells_[c] = uint64_t{x[i]} + 1;
+      }
+      const uint32_t u = x[i], v = y[j];
+      i += u <= v;
+      j += v <= u;
+    }
   }
-  return static_cast<int64_t>(XxHash64(bytes, 1 + 4 * rows, 0) &
-                              0x7FFFFFFFFFFFFFFFULL);
+  bool Contains(uint32_t value) const {
+    for (size_t c = value & mask_;; c = (c + 1) & mask_) {
+      if (cells_[c] == 0) return false;
+      if (cells_[c] == uint64_t{value} + 1) return true;
+    }
+  }
+
+ private:
+  std::vector<uint64_t> cells_;
+  size_t mask_ = 0;
+};
+
+inline uint32_t VerifyValue(uint64_t key) {
+  return static_cast<uint32_t>(ShingleHashV2(key) >> 32);
 }
 
-std::vector<int64_t> BandKeys(const MinHashSignature& signature) {
+// Whether at least kSubstanceShare of a matching form's positions lie in
+// runs of at least kSubstanceRun positions none of whose shingles the other
+// text has. One pass with the last three code points in hand; it stops as
+// soon as the answer is known.
+bool HasSubstanceOfItsOwn(std::string_view form, const SharedValues& shared) {
+  const uint8_t* const bmp = internal::BmpClassTable();
+  const auto next = [&](size_t* pos, bool* token) {
+    const auto lead = static_cast<uint8_t>(form[*pos]);
+    if (lead < 0x80) {
+      ++*pos;
+      *token = false;  // no ASCII character is written without spaces
+      return static_cast<uint64_t>(lead);
+    }
+    const int32_t c = internal::NextCodePoint(form, pos);
+    const uint8_t cls = c < 0x10000 ? bmp[c] : internal::ClassifyCodePoint(c);
+    *token = (cls & internal::kCharToken) != 0;
+    return static_cast<uint64_t>(c);
+  };
+  size_t pos = 0;
+  const size_t n = CodePointCount(form);
+  if (n < 3) return false;  // one shingle: shared, or no overlap at all
+  const size_t positions = n - 1;
+  const auto needed = static_cast<size_t>(
+      std::ceil(kSubstanceShare * static_cast<double>(positions) - 1e-9));
+  bool t0 = false, t1 = false, t2 = false;
+  uint64_t c0 = next(&pos, &t0);
+  uint64_t c1 = next(&pos, &t1);
+  size_t run = 0, unshared = 0;
+  for (size_t i = 0; i < positions; ++i) {
+    // Position i: the 3-gram (c0, c1, c2) if there is a c2, and the 2-gram
+    // (c0, c1) if both are written without spaces.
+    const bool has_next = i + 2 < n;
+    uint64_t c2 = 0;
+    if (has_next) c2 = next(&pos, &t2);
+    bool has = false, is_shared = false;
+    if (has_next) {
+      has = true;
+      is_shared = shared.Contains(VerifyValue(c0 | c1 << 21 | c2 << 42));
+    }
+    if (!is_shared && t0 && t1) {
+      has = true;
+      is_shared = shared.Contains(VerifyValue(c0 | c1 << 21 | kMissingCodePoint << 42));
+    }
+    if (has && !is_shared) {
+      ++run;
+    } else {
+      if (run >= kSubstanceRun) unshared += run;
+      run = 0;
+    }
+    if (unshared + (run >= kSubstanceRun ? run : 0) >= needed) return true;
+    // Not reachable any more, even if every position left were unshared.
+    if (unshared + run + (positions - i - 1) < needed) return false;
+    c0 = c1;
+    t0 = t1;
+    c1 = c2;
+    t1 = t2;
+  }
+  if (run >= kSubstanceRun) unshared += run;
+  return unshared >= needed;
+}
+
+}  // namespace
+
+bool DifferentSubstance(const MinHashSignature& a,
+                        const MinHashSignature& b) noexcept {
+  if (a.version != 3 || b.version != 3) return false;
+  return DifferentSubstanceOf(a.text, a.shingles.data(), a.shingles.size(),
+                              a.shingle_count, b.text, b.shingles.data(),
+                              b.shingles.size(), b.shingle_count);
+}
+
+bool DifferentSubstanceOf(std::string_view text_a, const uint32_t* x, size_t nx,
+                          uint32_t count_x, std::string_view text_b,
+                          const uint32_t* y, size_t ny, uint32_t count_y) noexcept {
+  if (text_a.empty() || text_b.empty() || nx != count_x || ny != count_y) {
+    return false;
+  }
+  thread_local SharedValues shared;
+  shared.Fill(x, nx, y, ny);
+  // The shorter first: a cut or quoted report has nothing of its own, and
+  // the answer is then known from one text.
+  if (text_b.size() < text_a.size()) std::swap(text_a, text_b);
+  return HasSubstanceOfItsOwn(text_a, shared) && HasSubstanceOfItsOwn(text_b, shared);
+}
+
+namespace {
+
+// XXH64 (seed 0) of a band's bytes, from its words: `prefix` is the band's
+// first bytes (one or two, little-endian in the word) and three LE32
+// values follow. The same bits as XxHash64 over the bytes (a lane of 8
+// bytes, then 4, then the rest one at a time), without building them.
+inline int64_t ThreeValueKey(uint64_t prefix, size_t prefix_bytes, uint32_t v0,
+                             uint32_t v1, uint32_t v2) noexcept {
+  using internal::kXxhPrime1;
+  using internal::kXxhPrime2;
+  using internal::kXxhPrime3;
+  using internal::kXxhPrime4;
+  using internal::kXxhPrime5;
+  using internal::XxhRotl;
+  // The 12 value bytes after the prefix, as one 128-bit little-endian run.
+  const unsigned __int128 tail = static_cast<unsigned __int128>(v0) |
+                                 static_cast<unsigned __int128>(v1) << 32 |
+                                 static_cast<unsigned __int128>(v2) << 64;
+  const unsigned __int128 all = static_cast<unsigned __int128>(prefix) |
+                                tail << (8 * prefix_bytes);
+  const size_t size = prefix_bytes + 12;
+  uint64_t h = kXxhPrime5 + size;
+  const auto lane = static_cast<uint64_t>(all);
+  h ^= XxhRotl(lane * kXxhPrime2, 31) * kXxhPrime1;
+  h = XxhRotl(h, 27) * kXxhPrime1 + kXxhPrime4;
+  const auto word = static_cast<uint32_t>(all >> 64);
+  h ^= static_cast<uint64_t>(word) * kXxhPrime1;
+  h = XxhRotl(h, 23) * kXxhPrime2 + kXxhPrime3;
+  for (size_t i = 12; i < size; ++i) {
+    h ^= static_cast<uint64_t>(static_cast<uint8_t>(all >> (8 * i))) * kXxhPrime5;
+    h = XxhRotl(h, 11) * kXxhPrime1;
+  }
+  h ^= h >> 33;
+  h *= kXxhPrime2;
+  h ^= h >> 29;
+  h *= kXxhPrime3;
+  h ^= h >> 32;
+  return static_cast<int64_t>(h & 0x7FFFFFFFFFFFFFFFULL);
+}
+
+}  // namespace
+
+int64_t BandKey(const MinHashSignature& signature, size_t band) noexcept {
+  const uint32_t* v = signature.values.data();
+  if (signature.version == 1) {
+    uint8_t bytes[1 + 4 * kLshRows];
+    bytes[0] = static_cast<uint8_t>(band);
+    for (size_t r = 0; r < kLshRows; ++r) {
+      StoreLe32(bytes + 1 + 4 * r, v[band * kLshRows + r]);
+    }
+    return static_cast<int64_t>(XxHash64(bytes, sizeof bytes, 0) &
+                                0x7FFFFFFFFFFFFFFFULL);
+  }
+  if (band < kLshBandsV2) {
+    const uint32_t* rows = v + band * kLshRowsV2;
+    return ThreeValueKey(0x80 | band, 1, rows[0], rows[1], rows[2]);
+  }
+  const size_t start = kExtraWindows.start[band - kLshBandsV2];
+  return ThreeValueKey(0xC0 | start << 8, 2, v[start],
+                       v[(start + 1) % kMinHashPermutations],
+                       v[(start + 2) % kMinHashPermutations]);
+}
+
+namespace {
+
+std::vector<int64_t> KeysUpTo(const MinHashSignature& signature, uint32_t short_limit) {
   std::vector<int64_t> keys;
   if (signature.empty()) return keys;
-  const size_t bands = signature.version == 2 ? kLshBandsV2 : kLshBands;
-  keys.reserve(bands);
-  for (size_t band = 0; band < bands; ++band) {
-    keys.push_back(BandKey(signature, band));
+  size_t bands = LshBands(signature.version);
+  if (signature.version == 3 && signature.shingle_count <= short_limit) {
+    bands += kLshExtraBands;
   }
+  keys.reserve(bands);
+  for (size_t band = 0; band < bands; ++band) keys.push_back(BandKey(signature, band));
   return keys;
+}
+
+}  // namespace
+
+std::vector<int64_t> BandKeys(const MinHashSignature& signature) {
+  return KeysUpTo(signature, kShortTextShingles);
+}
+
+std::vector<int64_t> QueryBandKeys(const MinHashSignature& signature) {
+  return KeysUpTo(signature, kShortQueryShingles);
 }
 
 }  // namespace tipline

@@ -9,6 +9,7 @@
 
 #include <array>
 #include <cstdlib>
+#include <cstring>
 #include <mutex>
 #include <vector>
 #include <sys/stat.h>
@@ -160,11 +161,6 @@ void NormalizeAsciiInto(std::string_view text, std::string* out) {
   }
 }
 
-bool IsAscii(std::string_view text) {
-  uint8_t any = 0;
-  for (const char ch : text) any |= static_cast<uint8_t>(ch);
-  return any < 0x80;
-}
 
 // BMP Han characters that the converter changes when converted on their own, found by
 // asking OpenCC once (one call over all of them, newline-separated so that no
@@ -235,6 +231,18 @@ bool NeedsConversion(std::string_view text, const ChineseConverter& converter,
 }
 
 }  // namespace
+
+bool IsAsciiText(std::string_view text) noexcept {
+  uint64_t any = 0;
+  size_t i = 0;
+  for (; i + 8 <= text.size(); i += 8) {
+    uint64_t word;
+    std::memcpy(&word, text.data() + i, 8);
+    any |= word;
+  }
+  for (; i < text.size(); ++i) any |= static_cast<uint8_t>(text[i]);
+  return (any & 0x8080808080808080ULL) == 0;
+}
 
 std::string DefaultTraditionalToSimplifiedConfig() {
   const char* from_env = std::getenv("TIPLINE_OPENCC_T2S");
@@ -312,7 +320,7 @@ Status NormalizeForDedupReadings(std::string_view utf8, std::string* primary,
   if (utf8.size() > kMaxNormalizeInputBytes) {
     return InvalidArgumentError("text is too long to normalise");
   }
-  if (IsAscii(utf8)) {
+  if (IsAsciiText(utf8)) {
     NormalizeAsciiInto(utf8, primary);  // reuses the caller's buffer
     return Status::Ok();
   }
@@ -363,7 +371,7 @@ Status NormalizeForDedupReadings(std::string_view utf8, std::string* primary,
 }
 
 Result<std::string> NormalizeForDedup(std::string_view utf8, int version) {
-  if (version != 1 && version != 2) {
+  if (version < 1 || version > 3) {
     return InvalidArgumentError("unsupported signature version " +
                                 std::to_string(version));
   }

@@ -1,23 +1,26 @@
 """The near-duplicate index of reports, in the database.
 
-Each report has a MinHash signature (tipline_core, 516 bytes) and 32 LSH band
-keys.  Both are derived from the report text, so neither is stored in the
-clear: the signature is encrypted with the module's keyset like the
-description (a short text could otherwise be confirmed by hashing guesses),
-and each band key is stored blinded with a keyed hash under the master key,
-which keeps equality lookups working through an index.  Every trytond worker
-reads the same tables, so no index lives in a single process.
+Each report has a signature (tipline_core: MinHash values, the shingle set
+that verifies a candidate and the text's matching form) and its LSH band
+keys (42, and 128 for a short text).  Both are derived from the report
+text, so neither is stored in the clear: the signature is encrypted with
+the module's keyset like the description, and each band key is stored
+blinded with a keyed hash under the master key, which keeps equality
+lookups working through an index.  Every trytond worker reads the same
+tables, so no index lives in a single process.
 
 Candidates for a new report come from one query on the blinded band keys;
-their signatures are then decrypted and verified natively (version 2: the
-exact character-shingle sets, tipline_core.match_score).
+their signatures are then decrypted and verified natively
+(tipline_core.match_score).
 
 Signatures carry a version (the clear `version` column; NULL for rows
-stored before it existed, which are version 1).  While rows of an older
-version remain, a filing also computes its version-1 signature and looks up
-its version-1 bands, so an old report still finds its duplicates; the cron
-job `resign` re-signs old rows from their report's text, a batch at a time,
-oldest first, and can stop and resume anywhere."""
+stored before it existed, which are version 1).  A version-2 row shares its
+band keys and shingle set with the current version 3, so a filing finds and
+verifies it as it is.  While version-1 rows remain, a filing also computes
+its version-1 signature and looks up its version-1 bands, so an old report
+still finds its duplicates.  The cron job `resign` re-signs rows of older
+versions from their report's text, a batch at a time, oldest first, and can
+stop and resume anywhere."""
 import logging
 
 from sql.aggregate import Count
@@ -41,32 +44,21 @@ logger = logging.getLogger(__name__)
 BAND_PURPOSE = b'tipline.dedup.band'
 # A blinded band key is cut to 16 bytes (128 bits): equality needs no more.
 BAND_KEY_BYTES = 16
-# Databases whose signatures this process saw all of the current version.
-_all_current = set()
+# Databases in which this process saw no version-1 signature left.
+_no_version1 = set()
 # A filing verifies at most this many stored signatures.
 MAX_CANDIDATES = 200
 
 
-def signature_of(text, version=tipline_core.SIGNATURE_VERSION):
-    "The signature of a report text (the current version by default)"
-    return _signer(version).signature(text or '')
-
-
-_signers = {}
-
-
-def _signer(version=tipline_core.SIGNATURE_VERSION):
-    if version not in _signers:
-        _signers[version] = tipline_core.DedupIndex(version=version)
-    return _signers[version]
-
-
-def blinded_band_keys(signature):
-    "The band keys of signature, blinded under the master key, as hex"
+def blinded_band_keys(signature, query=False):
+    """The band keys of signature, blinded under the master key, as hex:
+    those it is stored under, or with query those it looks up"""
     indexer = Pool().get('tipline.keyset').indexer()
+    keys = (tipline_core.query_band_keys(signature) if query
+        else tipline_core.band_keys(signature))
     return [indexer.index(key.to_bytes(8, 'little'), BAND_PURPOSE)[
             :BAND_KEY_BYTES].hex()
-        for key in tipline_core.band_keys(signature)]
+        for key in keys]
 
 
 class DedupConfigurationMixin:
@@ -123,29 +115,32 @@ class Signature(ServerReadonly, AuthorlessRows, ModelSQL):
                 table.version < tipline_core.SIGNATURE_VERSION])
 
     @classmethod
-    def has_outdated(cls):
-        """Whether any stored signature is of an older version.  Filings
-        store the current version only, so once none is left none comes
-        back: the answer is then remembered by the process."""
+    def has_version1(cls):
+        """Whether any stored signature is of version 1.  Filings store the
+        current version only, so once none is left none comes back: the
+        answer is then remembered by the process."""
         database = Transaction().database.name
-        if database in _all_current:
+        if database in _no_version1:
             return False
         table = cls.__table__()
         cursor = Transaction().connection.cursor()
-        cursor.execute(*table.select(
-                table.id, where=cls._outdated(table), limit=1))
-        outdated = cursor.fetchone() is not None
-        if not outdated:
-            _all_current.add(database)
-        return outdated
+        cursor.execute(*table.select(table.id,
+                where=Or([table.version == None,  # noqa: E711
+                        table.version == 1]),
+                limit=1))
+        found = cursor.fetchone() is not None
+        if not found:
+            _no_version1.add(database)
+        return found
 
     @classmethod
     def query_signatures(cls, text):
-        """The signatures a filing looks up with: the current version, and
-        version 1 too while older rows remain"""
-        signatures = [signature_of(text)]
-        if cls.has_outdated():
-            signatures.append(signature_of(text, version=1))
+        """The signatures a filing looks up with: the current version (which
+        also compares with version-2 rows), and version 1 too while such rows
+        remain"""
+        signatures = [tipline_core.signature(text or '')]
+        if cls.has_version1():
+            signatures.append(tipline_core.signature(text or '', version=1))
         return signatures
 
     @classmethod
@@ -222,7 +217,7 @@ class Signature(ServerReadonly, AuthorlessRows, ModelSQL):
         report = Report.__table__()
         signatures = (signature if isinstance(signature, (list, tuple))
             else [signature])
-        keys = [k for s in signatures for k in blinded_band_keys(s)]
+        keys = [k for s in signatures for k in blinded_band_keys(s, query=True)]
         # The reports sharing the most bands first, at most MAX_CANDIDATES:
         # a common band (a shared greeting) cannot make a filing decrypt
         # and compare every report that has it.
@@ -259,16 +254,19 @@ class Signature(ServerReadonly, AuthorlessRows, ModelSQL):
 
         signature is one signature or a list (one per version, as from
         query_signatures); each stored signature is compared with the one
-        of its own version: verified for version 2 (Jaccard at threshold,
-        or containment), estimated against DEFAULT_DEDUP_THRESHOLD_V1 for
+        that can read it (version 1 with version 1, versions 2 and 3 with
+        the current one): verified at threshold (or containment) for the
+        current version, estimated against DEFAULT_DEDUP_THRESHOLD_V1 for
         version 1."""
         signatures = (signature if isinstance(signature, (list, tuple))
             else [signature])
         by_version = {tipline_core.signature_version(s): s for s in signatures}
+        current = by_version.get(tipline_core.SIGNATURE_VERSION)
         found = []
         for report_id, other in cls.candidates(
                 signatures, exclude=exclude, where=where):
-            mine = by_version.get(tipline_core.signature_version(other))
+            version = tipline_core.signature_version(other)
+            mine = by_version.get(1) if version == 1 else current
             if mine is None:
                 continue
             score = tipline_core.match_score(mine, other, threshold=threshold)
@@ -292,7 +290,7 @@ class Signature(ServerReadonly, AuthorlessRows, ModelSQL):
         with without_check_access():
             reports = Report.browse([r for _, r in rows])
             texts = {r.id: r.description or '' for r in reports}
-            signatures = _signer().signatures([texts[r] for _, r in rows])
+            signatures = tipline_core.signatures([texts[r] for _, r in rows])
             for (sig_id, report_id), signature in zip(rows, signatures):
                 cls._write(sig_id, report_id, signature)
         cursor.execute(*table.select(

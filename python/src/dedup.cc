@@ -59,6 +59,58 @@ std::vector<MinHashSignature> SignaturesOf(const std::vector<std::string_view>& 
   return signatures;
 }
 
+uint8_t VersionArg(int version) {
+  return static_cast<uint8_t>(version >= 1 && version <= 3 ? version : 0);
+}
+
+// Signatures of many texts as bytes: hashed and encoded on all cores with
+// the GIL released, then one bytes object each. A block of texts at a time,
+// so that the encoding buffers stay a few megabytes and are reused from
+// block to block instead of a fresh, page-faulting one per batch.
+py::list SignaturesAsBytes(py::handle texts, int version) {
+  constexpr size_t kBlock = 4096;
+  py::list owner;
+  const std::vector<std::string_view> views = TextsArg(texts, &owner);
+  PyObject* out = PyList_New(static_cast<Py_ssize_t>(views.size()));
+  if (out == nullptr) throw py::error_already_set();
+  py::list result = py::reinterpret_steal<py::list>(out);
+  EncodedSignatures encoded;
+  std::vector<std::string_view> block;
+  for (size_t first = 0; first < views.size(); first += kBlock) {
+    block.assign(views.begin() + static_cast<ptrdiff_t>(first),
+                 views.begin() + static_cast<ptrdiff_t>(std::min(views.size(), first + kBlock)));
+    size_t failed = 0;
+    Status status;
+    {
+      py::gil_scoped_release release;
+      status = ComputeEncodedSignatures(block, &encoded, &failed, VersionArg(version));
+    }
+    if (!status.ok()) {
+      RaiseStatus(failed < block.size()
+          ? Status(status.code(), "text " + std::to_string(first + failed) + ": " +
+                                      status.message())
+          : status);
+    }
+    for (size_t i = 0; i < encoded.items.size(); ++i) {
+      PyObject* bytes = PyBytes_FromStringAndSize(
+          encoded.items[i].data(), static_cast<Py_ssize_t>(encoded.items[i].size()));
+      if (bytes == nullptr) throw py::error_already_set();
+      PyList_SET_ITEM(out, static_cast<Py_ssize_t>(first + i), bytes);
+    }
+  }
+  return result;
+}
+
+py::bytes OneSignature(py::handle text, int version) {
+  const std::string_view view = TextArg(text);
+  Result<MinHashSignature> signature = InternalError("not run");
+  {
+    py::gil_scoped_release release;
+    signature = ComputeSignature(view, VersionArg(version));
+  }
+  return SignatureBytes(ValueOrRaise(std::move(signature)));
+}
+
 std::string Normalize(py::handle text, int version) {
   const std::string_view view = TextArg(text);
   Result<std::string> normalized = InternalError("not run");
@@ -76,7 +128,7 @@ class PyDedupIndex {
       : index_(ValueOrRaise(DedupIndex::Create(
             threshold.value_or(version == 1 ? kDefaultDedupThresholdV1
                                             : kDefaultDedupThreshold),
-            static_cast<uint8_t>(version == 1 || version == 2 ? version : 0),
+            VersionArg(version),
             containment))) {}
 
   double threshold() const { return index_->threshold(); }
@@ -86,24 +138,11 @@ class PyDedupIndex {
   bool contains(int64_t key) const { return index_->Contains(key); }
 
   py::bytes signature(py::handle text) const {
-    const std::string_view view = TextArg(text);
-    Result<MinHashSignature> signature = InternalError("not run");
-    {
-      py::gil_scoped_release release;
-      signature = ComputeSignature(view, index_->version());
-    }
-    return SignatureBytes(ValueOrRaise(std::move(signature)));
+    return OneSignature(text, index_->version());
   }
 
   py::list signatures(py::handle texts) const {
-    py::list owner;
-    const std::vector<MinHashSignature> signatures =
-        SignaturesOf(TextsArg(texts, &owner), index_->version());
-    py::list out(signatures.size());
-    for (size_t i = 0; i < signatures.size(); ++i) {
-      out[i] = SignatureBytes(signatures[i]);
-    }
-    return out;
+    return SignaturesAsBytes(texts, index_->version());
   }
 
   void add(int64_t key, py::handle text) {
@@ -186,10 +225,18 @@ class PyDedupIndex {
   std::unique_ptr<DedupIndex> index_;
 };
 
-py::list BandKeysOf(py::handle signature) {
+py::list KeyList(const std::vector<int64_t>& keys) {
   py::list out;
-  for (const int64_t key : BandKeys(SignatureArg(signature))) out.append(key);
+  for (const int64_t key : keys) out.append(key);
   return out;
+}
+
+py::list BandKeysOf(py::handle signature) {
+  return KeyList(BandKeys(SignatureArg(signature)));
+}
+
+py::list QueryBandKeysOf(py::handle signature) {
+  return KeyList(QueryBandKeys(SignatureArg(signature)));
 }
 
 double Similarity(py::handle a, py::handle b) {
@@ -201,8 +248,9 @@ int VersionOf(py::handle signature) { return SignatureArg(signature).version; }
 py::tuple Verify(py::handle a, py::handle b) {
   const MinHashSignature x = SignatureArg(a);
   const MinHashSignature y = SignatureArg(b);
-  if (x.version != 2 || y.version != 2) {
-    RaiseStatus(InvalidArgumentError("verify needs two version 2 signatures"));
+  if (x.version == 1 || y.version == 1) {
+    RaiseStatus(InvalidArgumentError(
+        "verify needs two signatures of version 2 or 3"));
   }
   ShingleOverlap overlap;
   {
@@ -213,19 +261,19 @@ py::tuple Verify(py::handle a, py::handle b) {
 }
 
 // The score by which two stored signatures match, 0.0 if they do not: the
-// verified decision for two version-2 signatures, the estimate against
-// threshold_v1 for two version-1 ones; 0.0 across versions.
-double MatchScore(py::handle a, py::handle b, double threshold,
-                  double containment, double threshold_v1) {
+// verified decision for two signatures of versions 2 and 3, the estimate
+// against threshold_v1 for two version-1 ones; 0.0 across.
+double Match(py::handle a, py::handle b, double threshold, double containment,
+             double threshold_v1) {
   const MinHashSignature x = SignatureArg(a);
   const MinHashSignature y = SignatureArg(b);
-  if (x.version != y.version) return 0.0;
+  if (!ComparableVersions(x.version, y.version)) return 0.0;
   if (x.version == 1) {
     const double estimate = EstimateSimilarity(x, y);
     return estimate >= threshold_v1 ? estimate : 0.0;
   }
   py::gil_scoped_release release;
-  return VerifiedScore(VerifyOverlap(x, y), x.cjk && y.cjk, threshold, containment);
+  return MatchScore(x, y, threshold, containment);
 }
 
 }  // namespace
@@ -236,25 +284,35 @@ void RegisterDedup(py::module_& m) {
   m.attr("NUM_PERMUTATIONS") = kMinHashPermutations;
   m.attr("LSH_BANDS") = kLshBandsV2;
   m.attr("LSH_ROWS") = kLshRowsV2;
+  m.attr("LSH_EXTRA_BANDS") = kLshExtraBands;
+  m.attr("SHORT_TEXT_SHINGLES") = kShortTextShingles;
+  m.attr("SHORT_QUERY_SHINGLES") = kShortQueryShingles;
   m.attr("LSH_BANDS_V1") = kLshBands;
   m.attr("DEFAULT_DEDUP_THRESHOLD") = kDefaultDedupThreshold;
   m.attr("DEFAULT_DEDUP_THRESHOLD_V1") = kDefaultDedupThresholdV1;
   m.attr("DEFAULT_CONTAINMENT_THRESHOLD") = kDefaultContainmentThreshold;
   m.attr("MIN_CONTAINMENT_SHINGLES") = kMinContainmentShingles;
-  m.attr("CJK_THRESHOLD_SCALE") = kCjkThresholdScale;
 
   m.def("normalize", &Normalize, py::arg("text"),
         py::arg("version") = static_cast<int>(kSignatureVersion),
         "The matching form of text (NFKC_Casefold, tw2sp or t2s, punctuation folded).");
+  m.def("signature", &OneSignature, py::arg("text"),
+        py::arg("version") = static_cast<int>(kSignatureVersion));
+  m.def("signatures", &SignaturesAsBytes, py::arg("texts"),
+        py::arg("version") = static_cast<int>(kSignatureVersion));
   m.def("signature_version", &VersionOf, py::arg("signature"));
   m.def("verify", &Verify, py::arg("sig_a"), py::arg("sig_b"),
-        "(Jaccard, containment) of two version 2 signatures' shingle sets.");
-  m.def("match_score", &MatchScore, py::arg("sig_a"), py::arg("sig_b"),
+        "(Jaccard, containment) of two signatures' shingle sets.");
+  m.def("match_score", &Match, py::arg("sig_a"), py::arg("sig_b"),
         py::arg("threshold") = kDefaultDedupThreshold,
         py::arg("containment") = kDefaultContainmentThreshold,
         py::arg("threshold_v1") = kDefaultDedupThresholdV1);
+  m.def("jaccard_threshold", &JaccardThreshold, py::arg("threshold"),
+        py::arg("smaller"), py::arg("cjk"));
   m.def("band_keys", &BandKeysOf, py::arg("signature"),
-        "The LSH band keys of a signature: non-negative 63-bit ints.");
+        "The LSH band keys a signature is stored under: non-negative 63-bit ints.");
+  m.def("query_band_keys", &QueryBandKeysOf, py::arg("signature"),
+        "The LSH band keys a signature looks up.");
   m.def("estimate_similarity", &Similarity, py::arg("sig_a"), py::arg("sig_b"),
         "Estimated Jaccard similarity of two signatures, in [0, 1].");
 

@@ -14,21 +14,32 @@
 
 namespace tipline::python {
 
+// The UTF-8 of a str, read in place, or nullptr with the Python error
+// cleared for strings without a UTF-8 form (lone surrogates). TypeError for
+// non-str.
+inline const char* Utf8Of(pybind11::handle text, Py_ssize_t* size,
+                          const std::string& what) {
+  if (!PyUnicode_Check(text.ptr())) {
+    throw pybind11::type_error(what + " must be str, not " +
+                               Py_TYPE(text.ptr())->tp_name);
+  }
+  const char* data = PyUnicode_AsUTF8AndSize(text.ptr(), size);
+  if (data == nullptr) PyErr_Clear();
+  return data;
+}
+
+[[noreturn]] inline void RaiseNotText(const std::string& what) {
+  RaiseStatus(InvalidArgumentError(what +
+                                   " contains characters that are not valid "
+                                   "text (lone surrogates)"));
+}
+
 // The UTF-8 of a str, read in place. Raises InvalidInput (via _native.Error)
 // for strings without a UTF-8 form (lone surrogates), TypeError for non-str.
 inline std::string_view TextArg(pybind11::handle text, const char* what = "text") {
-  if (!PyUnicode_Check(text.ptr())) {
-    throw pybind11::type_error(std::string(what) + " must be str, not " +
-                               Py_TYPE(text.ptr())->tp_name);
-  }
   Py_ssize_t size = 0;
-  const char* data = PyUnicode_AsUTF8AndSize(text.ptr(), &size);
-  if (data == nullptr) {
-    PyErr_Clear();
-    RaiseStatus(InvalidArgumentError(std::string(what) +
-                                     " contains characters that are not valid "
-                                     "text (lone surrogates)"));
-  }
+  const char* data = Utf8Of(text, &size, what);
+  if (data == nullptr) RaiseNotText(what);
   return std::string_view(data, static_cast<size_t>(size));
 }
 
@@ -41,9 +52,19 @@ inline std::vector<std::string_view> TextsArg(pybind11::handle texts,
   *owner = pybind11::list(pybind11::reinterpret_borrow<pybind11::object>(texts));
   std::vector<std::string_view> views;
   views.reserve(owner->size());
-  size_t i = 0;
   for (pybind11::handle item : *owner) {
-    views.push_back(TextArg(item, ("text " + std::to_string(i++)).c_str()));
+    Py_ssize_t size = 0;
+    const char* data = PyUnicode_Check(item.ptr()) && PyUnicode_IS_COMPACT_ASCII(item.ptr())
+        ? static_cast<const char*>(PyUnicode_DATA(item.ptr()))
+        : nullptr;
+    if (data != nullptr) {
+      size = PyUnicode_GET_LENGTH(item.ptr());
+    } else {
+      const std::string what = "text " + std::to_string(views.size());
+      data = Utf8Of(item, &size, what);
+      if (data == nullptr) RaiseNotText(what);
+    }
+    views.emplace_back(data, static_cast<size_t>(size));
   }
   return views;
 }

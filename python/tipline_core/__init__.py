@@ -501,58 +501,93 @@ def create_master_key_file(
 
 # --- Near-duplicates and priority scoring ----------------------------------------
 
-# The MinHash part of a signature (the whole of a version-1 one); a
-# version-2 signature adds its verify set, so its length varies.
+# The MinHash part of a signature (the whole of a version-1 one); later
+# versions add their verify set and matching form, so their length varies.
 SIGNATURE_SIZE: int = _native.SIGNATURE_SIZE
 SIGNATURE_VERSION: int = _native.SIGNATURE_VERSION
 NUM_PERMUTATIONS: int = _native.NUM_PERMUTATIONS
 LSH_BANDS: int = _native.LSH_BANDS
 LSH_ROWS: int = _native.LSH_ROWS
+# Version 3: the extra windows of a short text (SHORT_TEXT_SHINGLES shingles
+# or fewer is stored under them, SHORT_QUERY_SHINGLES or fewer looks them up).
+LSH_EXTRA_BANDS: int = _native.LSH_EXTRA_BANDS
+SHORT_TEXT_SHINGLES: int = _native.SHORT_TEXT_SHINGLES
+SHORT_QUERY_SHINGLES: int = _native.SHORT_QUERY_SHINGLES
 LSH_BANDS_V1: int = _native.LSH_BANDS_V1
 DEFAULT_DEDUP_THRESHOLD: float = _native.DEFAULT_DEDUP_THRESHOLD
 DEFAULT_DEDUP_THRESHOLD_V1: float = _native.DEFAULT_DEDUP_THRESHOLD_V1
 DEFAULT_CONTAINMENT_THRESHOLD: float = _native.DEFAULT_CONTAINMENT_THRESHOLD
 MIN_CONTAINMENT_SHINGLES: int = _native.MIN_CONTAINMENT_SHINGLES
-# Two Chinese texts match from threshold * CJK_THRESHOLD_SCALE.
-CJK_THRESHOLD_SCALE: float = _native.CJK_THRESHOLD_SCALE
 
 
 @_translate_errors()
 def normalize(text: str, version: int = SIGNATURE_VERSION) -> str:
     """Return the matching form of ``text``: NFKC_Casefold (full-width and
     case folded, zero-width characters dropped), traditional Chinese mapped
-    to simplified (OpenCC tw2sp, with Taiwan vocabulary; t2s for version 1),
-    punctuation and whitespace folded to single spaces."""
+    to simplified (OpenCC t2s), punctuation and whitespace folded to single
+    spaces."""
     return _native.normalize(text, version)
 
 
 @_translate_errors()
+def signature(text: str, version: int = SIGNATURE_VERSION) -> bytes:
+    """Return the near-duplicate signature of ``text`` (the current version
+    by default; 1 and 2 for comparing with stored signatures of those
+    versions)."""
+    return _native.signature(text, version)
+
+
+@_translate_errors()
+def signatures(texts: list[str], version: int = SIGNATURE_VERSION) -> list[bytes]:
+    """Return the signatures of many texts, computed on all cores with the
+    GIL released."""
+    return _native.signatures(texts, version)
+
+
+@_translate_errors()
 def band_keys(signature: bytes) -> list[int]:
-    """Return the band keys of a signature (LSH_BANDS of them for version 2,
-    LSH_BANDS_V1 for version 1), non-negative 63-bit ints (an SQL BIGINT
-    each; distinct across bands and versions, so one column holds them all).
-    Empty for the signature of a text with no words."""
+    """Return the band keys a signature is stored under (LSH_BANDS, plus
+    LSH_EXTRA_BANDS for a short version-3 text; LSH_BANDS_V1 for version 1),
+    non-negative 63-bit ints (an SQL BIGINT each; distinct across bands and
+    versions, so one column holds them all). Empty for the signature of a
+    text with no words."""
     return _native.band_keys(signature)
+
+
+@_translate_errors()
+def query_band_keys(signature: bytes) -> list[int]:
+    """Return the band keys a signature looks up: band_keys' regular bands,
+    and the extra windows for a version-3 text of SHORT_QUERY_SHINGLES
+    shingles or fewer."""
+    return _native.query_band_keys(signature)
 
 
 @_translate_errors()
 def estimate_similarity(sig_a: bytes, sig_b: bytes) -> float:
     """Return the estimated Jaccard similarity of two signatures' texts
-    (0.0 across versions)."""
+    (0.0 across versions that cannot be compared)."""
     return _native.estimate_similarity(sig_a, sig_b)
 
 
 @_translate_errors()
 def signature_version(signature: bytes) -> int:
-    """Return the version of a stored signature (1 or 2)."""
+    """Return the version of a stored signature (1, 2 or 3)."""
     return _native.signature_version(signature)
 
 
 @_translate_errors()
 def verify(sig_a: bytes, sig_b: bytes) -> tuple[float, float]:
-    """Return the exact (Jaccard, containment) of two version-2 signatures'
-    shingle sets; containment is the overlap over the smaller set."""
+    """Return the exact (Jaccard, containment) of two signatures' shingle
+    sets (versions 2 and 3); containment is the overlap over the smaller
+    set."""
     return _native.verify(sig_a, sig_b)
+
+
+def jaccard_threshold(threshold: float, smaller: int, cjk: bool) -> float:
+    """Return the Jaccard similarity a pair needs at ``threshold`` when the
+    smaller text has ``smaller`` shingles (lower for short texts, and for
+    two Chinese texts)."""
+    return _native.jaccard_threshold(threshold, smaller, cjk)
 
 
 @_translate_errors()
@@ -564,11 +599,12 @@ def match_score(
     threshold_v1: float = DEFAULT_DEDUP_THRESHOLD_V1,
 ) -> float:
     """Return how two stored signatures match, 0.0 if they are not
-    near-duplicates: for version 2 the verified decision (Jaccard at least
-    ``threshold``, times CJK_THRESHOLD_SCALE for two Chinese texts, or containment at least ``containment`` for texts of
-    MIN_CONTAINMENT_SHINGLES shingles or more), for version 1 the MinHash
-    estimate against ``threshold_v1``; signatures of different versions never
-    match."""
+    near-duplicates: for versions 2 and 3 the verified decision (Jaccard at
+    least jaccard_threshold(threshold, ...), or containment at least
+    ``containment`` for texts of MIN_CONTAINMENT_SHINGLES shingles or more;
+    never two version-3 texts that each carry substance of their own), for
+    version 1 the MinHash estimate against ``threshold_v1``; version 1 never
+    matches a later version."""
     return _native.match_score(sig_a, sig_b, threshold, containment, threshold_v1)
 
 
@@ -576,13 +612,11 @@ class DedupIndex:
     """An in-memory near-duplicate index: integer keys to signatures of
     one ``version``.
 
-    Version 2 (the default): LSH candidates are verified on their exact
-    shingle sets; ``query`` returns up to ``k`` (key, score) pairs whose
-    Jaccard similarity reaches ``threshold`` (the score is that similarity)
-    or whose containment reaches ``containment`` (the score is the
-    containment), best first. Version 1: the estimated similarity must
-    reach ``threshold`` (default DEFAULT_DEDUP_THRESHOLD_V1). Thread-safe;
-    the GIL is released while texts are normalised, hashed and looked up."""
+    Versions 2 and 3 (3 is the default): LSH candidates are verified as
+    match_score does; ``query`` returns up to ``k`` (key, score) pairs,
+    best first. Version 1: the estimated similarity must reach
+    ``threshold`` (default DEFAULT_DEDUP_THRESHOLD_V1). Thread-safe; the
+    GIL is released while texts are normalised, hashed and looked up."""
 
     __slots__ = ("_index",)
 
@@ -742,14 +776,20 @@ __all__ += [
     "NUM_PERMUTATIONS",
     "LSH_BANDS",
     "LSH_ROWS",
+    "LSH_EXTRA_BANDS",
+    "SHORT_TEXT_SHINGLES",
+    "SHORT_QUERY_SHINGLES",
     "DEFAULT_DEDUP_THRESHOLD",
     "DEFAULT_DEDUP_THRESHOLD_V1",
     "DEFAULT_CONTAINMENT_THRESHOLD",
     "MIN_CONTAINMENT_SHINGLES",
-    "CJK_THRESHOLD_SCALE",
     "LSH_BANDS_V1",
     "normalize",
+    "signature",
+    "signatures",
     "band_keys",
+    "query_band_keys",
+    "jaccard_threshold",
     "signature_version",
     "verify",
     "match_score",

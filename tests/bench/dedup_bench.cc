@@ -53,14 +53,87 @@ std::vector<std::string> EnglishTexts(size_t n, uint64_t seed) {
 // them by their top bits).
 uint64_t Mixed(uint64_t v) { return tipline::XxHash64(&v, sizeof v, 0); }
 
+std::vector<std::string> ChineseTexts(size_t n, uint64_t seed) {
+  static const char* kHan[] = {"我", "的", "个", "人", "信", "息", "被", "泄", "露",
+                               "了", "包", "括", "电", "话", "号", "码", "和", "家",
+                               "庭", "住", "址", "请", "尽", "快", "处", "理", "有",
+                               "在", "群", "里", "每", "天", "晚", "上", "发", "布"};
+  std::mt19937_64 rng(seed);
+  std::vector<std::string> texts(n);
+  for (size_t i = 0; i < n; ++i) {
+    const size_t chars = 50 + rng() % 70;
+    for (size_t c = 0; c < chars; ++c) texts[i] += kHan[rng() % (sizeof kHan / sizeof *kHan)];
+  }
+  return texts;
+}
+
+// A stored text of `shingles` random shingles (uniform hashes, as a text's
+// are), near-duplicates sharing all but one, unrelated ones sharing none.
+void IndexBench(size_t stored, size_t shingles) {
+  auto index = std::move(tipline::DedupIndex::Create()).value();
+  std::mt19937_64 rng(7);
+  std::vector<tipline::MinHashSignature> sample;
+  auto start = Clock::now();
+  {
+    std::vector<int64_t> keys;
+    std::vector<tipline::MinHashSignature> batch;
+    std::vector<uint64_t> hashes(shingles);
+    for (size_t i = 0; i < stored; ++i) {
+      for (auto& s : hashes) s = Mixed(rng() % 200000000);
+      batch.push_back(tipline::SignatureOfShingles(hashes.data(), hashes.size()));
+      keys.push_back(static_cast<int64_t>(i));
+      if (i % 1000 == 0 && sample.size() < 2000) {
+        hashes[0] = Mixed(hashes[0]);  // a near-duplicate: one shingle changed
+        sample.push_back(tipline::SignatureOfShingles(hashes.data(), hashes.size()));
+      }
+      if (batch.size() == 100000) {
+        if (!index->AddSignatures(keys, batch).ok()) std::abort();
+        keys.clear();
+        batch.clear();
+      }
+    }
+    if (!index->AddSignatures(keys, batch).ok()) std::abort();
+  }
+  std::printf("index of %zu signatures of %zu shingles (%s): built in %.2f s\n",
+              stored, shingles,
+              shingles <= tipline::kShortTextShingles ? "short: extra windows too"
+                                                      : "regular bands",
+              Seconds(start));
+  for (int kind = 0; kind < 2; ++kind) {
+    std::vector<double> latencies;
+    size_t found = 0;
+    for (size_t round = 0; round < 5; ++round) {
+      for (size_t i = 0; i < sample.size(); ++i) {
+        tipline::MinHashSignature query = sample[i];
+        if (kind == 1) {
+          std::vector<uint64_t> hashes(shingles);
+          for (auto& s : hashes) s = Mixed(300000000 + rng() % 200000000);
+          query = tipline::SignatureOfShingles(hashes.data(), hashes.size());
+        }
+        const auto t0 = Clock::now();
+        found += index->QuerySignature(query, 10).size();
+        latencies.push_back(Seconds(t0) * 1e6);
+      }
+    }
+    std::sort(latencies.begin(), latencies.end());
+    std::printf("  query by signature, LSH + verify (%s), %zu stored: p50 %.2f us, "
+                "p99 %.2f us, hits %zu/%zu\n",
+                kind == 0 ? "near-duplicate" : "unrelated", stored,
+                latencies[latencies.size() / 2], latencies[latencies.size() * 99 / 100],
+                found, latencies.size());
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   const size_t stored = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 1000000;
   const std::vector<std::string> texts = EnglishTexts(200000, 1);
   std::vector<std::string_view> views(texts.begin(), texts.end());
+  const std::vector<std::string> chinese = ChineseTexts(50000, 2);
+  std::vector<std::string_view> chinese_views(chinese.begin(), chinese.end());
 
-  // Single-thread signature cost, version 2 (and version 1 for comparison).
+  // Single-thread signature cost, version 3 (and version 1 for comparison).
   auto start = Clock::now();
   size_t sink = 0;
   for (uint8_t version : {tipline::kSignatureVersion, tipline::kSignatureVersion1}) {
@@ -68,15 +141,28 @@ int main(int argc, char** argv) {
     for (size_t i = 0; i < 50000; ++i) {
       sink += tipline::ComputeSignature(views[i], version).value().values[0];
     }
-    std::printf("signature v%d, 1 thread: %.0f /s (sink %zu)\n", version,
-                50000 / Seconds(start), sink);
+    std::printf("signature v%d (English, %zu chars), 1 thread: %.0f /s (sink %zu)\n",
+                version, texts[0].size(), 50000 / Seconds(start), sink);
   }
-  std::vector<tipline::MinHashSignature> signatures;
   start = Clock::now();
+  for (size_t i = 0; i < 20000; ++i) {
+    sink += tipline::ComputeSignature(chinese_views[i]).value().values[0];
+  }
+  std::printf("signature v3 (Chinese), 1 thread: %.0f /s (sink %zu)\n",
+              20000 / Seconds(start), sink);
+  tipline::EncodedSignatures encoded;
+  double best = 1e9;
+  for (int round = 0; round < 3; ++round) {
+    start = Clock::now();
+    if (!tipline::ComputeEncodedSignatures(views, &encoded).ok()) return 1;
+    best = std::min(best, Seconds(start));
+  }
+  std::printf("encoded signatures v3 (English), all cores: %.0f /s\n", views.size() / best);
+  std::vector<tipline::MinHashSignature> signatures;
   if (!tipline::ComputeSignatures(views, &signatures).ok()) return 1;
-  std::printf("signatures v2, all cores: %.0f /s\n", views.size() / Seconds(start));
 
-  // The verify step alone: exact overlap of two report-sized shingle sets.
+  // The verify step alone: exact overlap of two report-sized shingle sets,
+  // and the substance check of a near-duplicate pair (a word changed).
   {
     double total = 0;
     size_t pairs = 0;
@@ -90,62 +176,33 @@ int main(int argc, char** argv) {
     const double seconds = Seconds(start);
     size_t shingles = 0;
     for (size_t i = 0; i < 10000; ++i) shingles += signatures[i].shingles.size();
-    std::printf("verify step (exact Jaccard and containment of two sets of %.0f "
+    std::printf("verify step, overlap (exact Jaccard and containment of two sets of %.0f "
                 "shingles on average): %.0f ns per candidate (sink %.1f)\n",
                 shingles / 10000.0, seconds * 1e9 / pairs, total);
+    std::vector<tipline::MinHashSignature> edited;
+    for (size_t i = 0; i < 2000; ++i) {
+      std::string text = texts[i];
+      text.replace(text.size() / 2, 4, "typo");
+      edited.push_back(tipline::ComputeSignature(text).value());
+    }
+    size_t different = 0;
+    start = Clock::now();
+    for (size_t round = 0; round < 10; ++round) {
+      for (size_t i = 0; i < edited.size(); ++i) {
+        different += tipline::DifferentSubstance(signatures[i], edited[i]);
+      }
+    }
+    std::printf("verify step, substance check (both matching forms read in order): "
+                "%.0f ns per candidate that matched (sink %zu)\n",
+                Seconds(start) * 1e9 / (10 * edited.size()), different);
   }
 
-  // Index of `stored` random signatures (shingles drawn at random), queried
-  // with near-duplicates of stored ones and with unrelated ones.
-  auto index = std::move(tipline::DedupIndex::Create()).value();
-  std::mt19937_64 rng(7);
-  std::vector<tipline::MinHashSignature> sample;
-  start = Clock::now();
-  {
-    std::vector<int64_t> keys;
-    std::vector<tipline::MinHashSignature> batch;
-    std::vector<uint64_t> shingles(40);
-    for (size_t i = 0; i < stored; ++i) {
-      for (auto& s : shingles) s = Mixed(rng() % 2000000);
-      batch.push_back(tipline::SignatureOfShingles(shingles.data(), shingles.size()));
-      keys.push_back(static_cast<int64_t>(i));
-      if (i % 1000 == 0 && sample.size() < 2000) {
-        shingles[0] = Mixed(shingles[0]);  // a near-duplicate: one shingle of 40 changed
-        sample.push_back(tipline::SignatureOfShingles(shingles.data(), shingles.size()));
-      }
-      if (batch.size() == 100000) {
-        if (!index->AddSignatures(keys, batch).ok()) return 1;
-        keys.clear();
-        batch.clear();
-      }
-    }
-    if (!index->AddSignatures(keys, batch).ok()) return 1;
-  }
-  std::printf("index build, %zu signatures: %.2f s\n", stored, Seconds(start));
-  for (int kind = 0; kind < 2; ++kind) {
-    std::vector<double> latencies;
-    size_t found = 0;
-    for (size_t round = 0; round < 5; ++round) {
-      for (size_t i = 0; i < sample.size(); ++i) {
-        tipline::MinHashSignature query = sample[i];
-        if (kind == 1) {
-          std::vector<uint64_t> shingles(40);
-          for (auto& s : shingles) s = Mixed(3000000 + rng() % 2000000);
-          query = tipline::SignatureOfShingles(shingles.data(), shingles.size());
-        }
-        const auto t0 = Clock::now();
-        found += index->QuerySignature(query, 10).size();
-        latencies.push_back(Seconds(t0) * 1e6);
-      }
-    }
-    std::sort(latencies.begin(), latencies.end());
-    std::printf("query by signature, LSH + verify (%s), %zu stored: p50 %.2f us, p99 %.2f us, hits %zu/%zu\n",
-                kind == 0 ? "near-duplicate" : "unrelated", stored,
-                latencies[latencies.size() / 2], latencies[latencies.size() * 99 / 100],
-                found, latencies.size());
-  }
+  // Indexes of `stored` signatures of report-sized texts and of short ones.
+  IndexBench(stored, 150);
+  IndexBench(stored, 40);
 
   // Scoring 1M reports.
+  std::mt19937_64 rng(7);
   const size_t n = 1000000;
   std::vector<double> sev(n), rep(n), up(n), rej(n), tgt(n), pii(n), sla(n), out(n);
   for (size_t i = 0; i < n; ++i) {
@@ -159,7 +216,8 @@ int main(int argc, char** argv) {
   }
   const tipline::ReportColumns cols{n, sev.data(), rep.data(), up.data(), rej.data(),
                                     tgt.data(), pii.data(), sla.data()};
-  double best = 1e9, best_cpu = 1e9;
+  best = 1e9;
+  double best_cpu = 1e9;
   for (int r = 0; r < 5; ++r) {
     // CPU time of all threads too: on a shared machine it is the steadier figure.
     const double cpu_start = CpuSeconds();

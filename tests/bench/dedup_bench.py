@@ -4,13 +4,15 @@ against datasketch and rensa (dev requirements only).
     PYTHONPATH=python .venv/bin/python tests/bench/dedup_bench.py [--full]
 
 Prints signatures/s (batch from Python, English and Chinese short texts,
-version 2 and version 1), query latency p50/p99 with 100k (and, with
+version 3 and version 1; wall clock, and per CPU-second of all threads,
+since the machine may be shared), query latency p50/p99 with 100k (and, with
 --full, 1M) stored signatures of report-like text (and at 100k, of text
 from a 45-word vocabulary, the worst case for character shingles),
 and the time to score 1M reports plus top-100. With --full the native
 figures of the C++ program tests/bench/dedup_bench.cc (build/tests/dedup_bench:
-1M stored signatures queried without Python, scoring's wall and CPU time)
-follow in the same run.
+signatures on one thread and on all cores, the verify step's two parts, 1M
+stored signatures of report-sized and of short texts queried without
+Python, scoring's wall and CPU time) follow in the same run.
 
 Peers: datasketch and rensa from PyPI (requirements-bench.txt), and the Go
 library github.com/ekzhu/minhash-lsh from Debian (apt-get install golang-go
@@ -89,13 +91,17 @@ def chinese(rng: random.Random, n: int) -> list[str]:
     return ["".join(rng.choice(HAN) for _ in range(rng.randint(50, 120))) for _ in range(n)]
 
 
-def best_rate(function, count: int, repeat: int = 3) -> float:
-    best = float("inf")
+def rates(function, count: int, repeat: int = 3) -> str:
+    """Items per second of wall clock, and per CPU-second of all the
+    process's threads (best of repeat each): on a machine other work shares,
+    the second is the steadier figure."""
+    best_wall = best_cpu = float("inf")
     for _ in range(repeat):
-        start = time.perf_counter()
+        wall, cpu = time.perf_counter(), time.process_time()
         function()
-        best = min(best, time.perf_counter() - start)
-    return count / best
+        best_wall = min(best_wall, time.perf_counter() - wall)
+        best_cpu = min(best_cpu, time.process_time() - cpu)
+    return f"{count / best_wall:>10,.0f} /s ({count / best_cpu:,.0f} per CPU-second)"
 
 
 def percentiles(samples_ns: list[int]) -> str:
@@ -106,21 +112,20 @@ def percentiles(samples_ns: list[int]) -> str:
 
 
 def bench_signatures(rng: random.Random) -> None:
-    index = tipline_core.DedupIndex()
     texts = english(rng, 100_000)
     zh = chinese(rng, 20_000)
-    print(f"mean length: English {statistics.mean(map(len, texts)):.0f} chars, "
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; "
+          f"mean length: English {statistics.mean(map(len, texts)):.0f} chars, "
           f"Chinese {statistics.mean(map(len, zh)):.0f} chars")
-    rate = best_rate(lambda: index.signatures(texts), len(texts))
-    print(f"tipline signatures (batch, English):  {rate:>10,.0f} /s")
-    old = tipline_core.DedupIndex(version=1)
-    rate = best_rate(lambda: old.signatures(texts), len(texts))
-    print(f"tipline version-1 signatures (batch, English): {rate:>10,.0f} /s")
-    rate = best_rate(lambda: index.signatures(zh), len(zh))
-    print(f"tipline signatures (batch, Chinese):  {rate:>10,.0f} /s")
+    print("tipline signatures (batch, English):  "
+          + rates(lambda: tipline_core.signatures(texts), len(texts)))
+    print("tipline version-1 signatures (batch, English): "
+          + rates(lambda: tipline_core.signatures(texts, version=1), len(texts)))
+    print("tipline signatures (batch, Chinese):  "
+          + rates(lambda: tipline_core.signatures(zh), len(zh)))
     traditional = [t.replace("个", "個").replace("电", "電") for t in zh]
-    rate = best_rate(lambda: index.signatures(traditional), len(traditional))
-    print(f"tipline signatures (batch, trad. Chinese, through OpenCC): {rate:>10,.0f} /s")
+    print("tipline signatures (batch, trad. Chinese, through OpenCC): "
+          + rates(lambda: tipline_core.signatures(traditional), len(traditional)))
 
     try:
         from rensa import RMinHash
@@ -129,8 +134,7 @@ def bench_signatures(rng: random.Random) -> None:
     else:
         def rensa_batch():
             RMinHash.digests_from_token_sets([t.split() for t in texts], num_perm=128, seed=42)
-        rate = best_rate(rensa_batch, len(texts))
-        print(f"rensa digests_from_token_sets (words): {rate:>10,.0f} /s")
+        print("rensa digests_from_token_sets (words): " + rates(rensa_batch, len(texts)))
 
     try:
         from datasketch import MinHash
@@ -140,14 +144,14 @@ def bench_signatures(rng: random.Random) -> None:
         sample = texts[:5000]
         def datasketch_batch():
             MinHash.bulk([[w.encode() for w in t.split()] for t in sample], num_perm=128)
-        rate = best_rate(datasketch_batch, len(sample), repeat=1)
-        print(f"datasketch MinHash.bulk (words):      {rate:>10,.0f} /s")
+        print("datasketch MinHash.bulk (words):      "
+              + rates(datasketch_batch, len(sample), repeat=1))
 
 
 def bench_queries(rng: random.Random, stored: int, words=report_like,
                   label: str = "report-like vocabulary") -> None:
     texts = words(rng, stored)
-    index = tipline_core.DedupIndex(0.5)
+    index = tipline_core.DedupIndex()
     start = time.perf_counter()
     for begin in range(0, stored, 100_000):
         index.add_many(range(begin, min(stored, begin + 100_000)), texts[begin:begin + 100_000])

@@ -110,9 +110,8 @@ def main():
         print("%d report rows in %.1f s" % (
                 len(ids), time.perf_counter() - started))
 
-        signer = tipline_core.DedupIndex()
         started = time.perf_counter()
-        signatures = signer.signatures(texts)
+        signatures = tipline_core.signatures(texts)
         print("signatures: %.0f /s (batch)" % (
                 len(texts) / (time.perf_counter() - started)))
 
@@ -122,7 +121,7 @@ def main():
         elapsed = time.perf_counter() - started
         print("stored %d encrypted signatures + %d blinded band keys: "
             "%.0f reports/s (%.2f ms each)" % (
-                len(ids), len(ids) * tipline_core.LSH_BANDS,
+                len(ids), sum(len(tipline_core.band_keys(s)) for s in signatures),
                 len(ids) / elapsed, elapsed / len(ids) * 1e3))
         transaction.commit()
         # As autovacuum would after a bulk load: without statistics the
@@ -144,9 +143,9 @@ def main():
             return Signature.candidates(signature)
 
         picks = [rng.randrange(len(texts)) for _ in range(args.queries)]
-        duplicates = signer.signatures(
+        duplicates = tipline_core.signatures(
             [perturb(rng, texts[i]) for i in picks])
-        fresh = signer.signatures(
+        fresh = tipline_core.signatures(
             report_like(rng, args.queries // 2)
             + chinese(rng, args.queries - args.queries // 2))
         for label, queries in (

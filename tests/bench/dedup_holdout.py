@@ -3,8 +3,8 @@ built from Debian corpora, with a development split (to tune on) and a
 held-out split (never tuned on: another seed and other source files).
 
     PYTHONPATH=python .venv/bin/python tests/bench/dedup_holdout.py \
-        [--split dev|holdout|both] [--groups N] [--matcher v1|v2|both] \
-        [--threshold T] [--containment C] [--details] [--no-existing]
+        [--split dev|holdout|both] [--groups N] [--matcher v1|v2|v3|all] \
+        [--threshold T] [--containment C] [--seed S] [--details] [--no-existing]
 
 Corpora: the Debian packages fortunes, fortunes-min, fortunes-zh,
 manpages-zh, debian-reference-zh-cn and opencc (dedup_quality.py reads them
@@ -56,9 +56,10 @@ earlier ones (DedupIndex.query, k=20) and then added. A returned earlier key
 is a predicted pair; the true pairs are all pairs within a group. The program
 prints precision, recall and F1 per language, recall per perturbation (a pair
 carries the perturbations of both its texts) and per length, and the false
-positives by what the two texts share; v1 (the old signatures) and v2 (the
-verified matching) side by side, and, unless --no-existing, the existing
-benchmark's summary (dedup_quality.py) for both.
+positives by what the two texts share; v1 (the old word signatures), v2
+(version-2 signatures under today's decision: no extra windows, no
+substance check) and v3 (the default) side by side, and, unless
+--no-existing, the existing benchmark's summary (dedup_quality.py) for each.
 """
 
 from __future__ import annotations
@@ -374,7 +375,7 @@ class Stream:
         # Curation: exact Jaccard and containment of the character-shingle
         # sets (tipline_core.verify) against the kept originals that LSH
         # finds at a permissive setting.
-        checker = tipline_core.DedupIndex(0.2, containment=0.4)
+        checker = tipline_core.DedupIndex(0.2, version=2, containment=0.4)
         seen_heads = set()
         kept_sig = {}
         group_id = 0
@@ -572,31 +573,34 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--split", choices=("dev", "holdout", "both"), default="both")
     parser.add_argument("--groups", type=int, default=2000, help="groups per language")
-    parser.add_argument("--matcher", choices=("v1", "v2", "both"), default="both")
+    parser.add_argument("--matcher", choices=("v1", "v2", "v3", "all"), default="all")
     parser.add_argument("--threshold", type=float, default=None,
-                        help="v2 Jaccard threshold (default: the library's)")
+                        help="Jaccard threshold of v2 and v3 (default: the library's)")
     parser.add_argument("--containment", type=float, default=None,
-                        help="v2 containment threshold (default: the library's)")
+                        help="containment threshold of v2 and v3 (default: the library's)")
     parser.add_argument("--seed", type=int, default=None, help="override the split's seed")
     parser.add_argument("--details", action="store_true")
     parser.add_argument("--no-existing", action="store_true")
     args = parser.parse_args()
     dq.require_corpora()
 
+    kwargs = {}
+    if args.threshold is not None:
+        kwargs["threshold"] = args.threshold
+    if args.containment is not None:
+        kwargs["containment"] = args.containment
     matchers = []
-    if args.matcher in ("v1", "both"):
+    if args.matcher in ("v1", "all"):
         matchers.append(("v1 (0.5)", lambda: tipline_core.DedupIndex(0.5, version=1)))
-    if args.matcher in ("v2", "both"):
-        kwargs = {}
-        if args.threshold is not None:
-            kwargs["threshold"] = args.threshold
-        if args.containment is not None:
-            kwargs["containment"] = args.containment
-        matchers.append(("v2 (verified)", lambda: tipline_core.DedupIndex(**kwargs)))
-    v2 = tipline_core.DedupIndex()
+    if args.matcher in ("v2", "all"):
+        matchers.append(("v2 signatures", lambda: tipline_core.DedupIndex(version=2, **kwargs)))
+    if args.matcher in ("v3", "all"):
+        matchers.append(("v3 (default)", lambda: tipline_core.DedupIndex(**kwargs)))
+    current = tipline_core.DedupIndex()
     print(f"tipline_core {tipline_core.__version__}: signature version "
-          f"{tipline_core.SIGNATURE_VERSION}; v2 defaults: Jaccard >= {v2.threshold}, "
-          f"containment >= {v2.containment}")
+          f"{tipline_core.SIGNATURE_VERSION}; defaults: threshold {current.threshold} "
+          f"(Jaccard {tipline_core.jaccard_threshold(current.threshold, 10, False):.2f} "
+          f"for short Latin pairs), containment {current.containment}")
 
     splits = ("dev", "holdout") if args.split == "both" else (args.split,)
     all_rows = []

@@ -1,5 +1,5 @@
-"""tipline_core near-duplicate API: normalize, signatures (versions 1 and
-2), DedupIndex, band_keys, estimate_similarity, verify, match_score."""
+"""tipline_core near-duplicate API: normalize, signatures (versions 1 to
+3), DedupIndex, band_keys, estimate_similarity, verify, match_score."""
 
 import hashlib
 import struct
@@ -128,6 +128,14 @@ def reference_signature_v2(latin_text: str) -> bytes:
             + struct.pack(f"<{len(verify)}I", *verify))
 
 
+def reference_signature_v3(latin_text: str) -> bytes:
+    """Version 3: version 2's bytes with version byte 3, then the matching
+    form (the normalised text without spaces) with its length."""
+    form = tipline_core.normalize(latin_text).replace(" ", "").encode()
+    return (b"\x03" + reference_signature_v2(latin_text)[1:]
+            + struct.pack("<I", len(form)) + form)
+
+
 # --- Normalisation ---------------------------------------------------------------
 
 @pytest.mark.parametrize(
@@ -169,12 +177,17 @@ def test_signature_layout_and_golden_prefix():
     assert tipline_core.NUM_PERMUTATIONS == 128
     assert tipline_core.LSH_BANDS_V1 * 4 == 128
     assert tipline_core.LSH_BANDS * tipline_core.LSH_ROWS <= 128
-    signature = DedupIndex().signature(GOLDEN_TEXT)
-    assert tipline_core.SIGNATURE_VERSION == 2
+    signature = tipline_core.signature(GOLDEN_TEXT, version=2)
     assert signature[:16] == GOLDEN_PREFIX_V2
     # 33 3-grams, "the" twice: 32 distinct, all in the verify set.
     assert len(signature) == 516 + 8 + 4 * 32
     assert tipline_core.signature_version(signature) == 2
+    assert tipline_core.SIGNATURE_VERSION == 3
+    current = DedupIndex().signature(GOLDEN_TEXT)
+    assert current == tipline_core.signature(GOLDEN_TEXT)
+    assert current[0] == 3 and current[1:16] == GOLDEN_PREFIX_V2[1:]
+    # ... and the matching form, 35 letters.
+    assert current[len(signature):] == struct.pack("<I", 35) + b"thequickbrownfoxjumpsoverthelazydog"
 
 
 @pytest.mark.parametrize(
@@ -183,18 +196,26 @@ def test_signature_layout_and_golden_prefix():
 )
 def test_signature_matches_the_documented_algorithm(text):
     assert DedupIndex(version=1).signature(text) == reference_signature(text)
-    assert DedupIndex().signature(text) == reference_signature_v2(text)
+    assert tipline_core.signature(text, version=2) == reference_signature_v2(text)
+    assert DedupIndex(version=2).signature(text) == reference_signature_v2(text)
+    assert DedupIndex().signature(text) == reference_signature_v3(text)
 
 
 def test_verify_is_exact_and_typos_match():
-    a = DedupIndex().signature("I want another RE-WRIT on my CEASAR SALAD!!")
-    b = DedupIndex().signature("I wannt another re-write ｏｎ my ceasar salad!!")
+    a = tipline_core.signature("I want another RE-WRIT on my CEASAR SALAD!!", 2)
+    b = tipline_core.signature("I wannt another re-write ｏｎ my ceasar salad!!", 2)
     jaccard, containment = tipline_core.verify(a, b)
     sa = set(struct.unpack_from(f"<{(len(a) - 524) // 4}I", a, 524))
     sb = set(struct.unpack_from(f"<{(len(b) - 524) // 4}I", b, 524))
     assert jaccard == len(sa & sb) / len(sa | sb)
     assert containment == len(sa & sb) / min(len(sa), len(sb))
-    assert tipline_core.match_score(a, b) == jaccard > tipline_core.DEFAULT_DEDUP_THRESHOLD
+    assert jaccard > tipline_core.jaccard_threshold(
+        tipline_core.DEFAULT_DEDUP_THRESHOLD, min(len(sa), len(sb)), False)
+    assert tipline_core.match_score(a, b) == jaccard
+    # Versions 2 and 3 compare with each other.
+    b3 = tipline_core.signature("I wannt another re-write ｏｎ my ceasar salad!!")
+    assert tipline_core.verify(a, b3) == (jaccard, containment)
+    assert tipline_core.match_score(a, b3) == jaccard
     old_a = DedupIndex(version=1).signature("I want another RE-WRIT on my CEASAR SALAD!!")
     old_b = DedupIndex(version=1).signature("I wannt another re-write ｏｎ my ceasar salad!!")
     assert tipline_core.match_score(old_a, old_b) == 0.0  # version 1 missed it
@@ -222,9 +243,14 @@ def test_batch_signatures_are_stable_across_kernels():
     assert digest == (
         "0a48b2780f149377e9c054a31159b7c50178bd660d46597c6d9e9fea2f8f4367")
     # Version 2 (no kernel clones, but stored all the same).
-    digest = hashlib.sha256(b"".join(DedupIndex().signatures(texts))).hexdigest()
+    digest = hashlib.sha256(b"".join(
+        tipline_core.signatures(texts, version=2))).hexdigest()
     assert digest == (
         "6ec582195c82ede969d3fd724cc20b9e2da4090f078abd982d20a69f7646905d")
+    # Version 3 (set deliberately when version 3 was introduced).
+    digest = hashlib.sha256(b"".join(DedupIndex().signatures(texts))).hexdigest()
+    assert digest == (
+        "47c2909c2b0d89d327744426c5e20448d12182360a490a53f29fce7ce882b2dc")
 
 
 def test_band_keys_are_documented_and_fit_bigint():
@@ -238,12 +264,30 @@ def test_band_keys_are_documented_and_fit_bigint():
         assert keys[band] == xxh64(bytes([band]) + rows) & (2**63 - 1)
     assert tipline_core.band_keys(DedupIndex().signature("?!")) == []
     signature = DedupIndex().signature(GOLDEN_TEXT)
-    keys_v2 = tipline_core.band_keys(signature)
-    assert len(set(keys_v2)) == tipline_core.LSH_BANDS == 42
-    assert not set(keys_v2) & set(keys)
+    keys_v3 = tipline_core.band_keys(signature)
+    # A short text (32 shingles): the regular bands and the extra windows.
+    assert tipline_core.LSH_BANDS == 42 and tipline_core.LSH_EXTRA_BANDS == 86
+    assert len(set(keys_v3)) == 128
+    assert not set(keys_v3) & set(keys)
+    assert keys_v3[:42] == tipline_core.band_keys(
+        tipline_core.signature(GOLDEN_TEXT, version=2))
     for band in (0, 20, 41):
         rows = signature[4 + 12 * band:4 + 12 * band + 12]
-        assert keys_v2[band] == xxh64(bytes([0x80 | band]) + rows) & (2**63 - 1)
+        assert keys_v3[band] == xxh64(bytes([0x80 | band]) + rows) & (2**63 - 1)
+    starts = [w for w in range(128) if not (w % 3 == 0 and w < 126)]
+    values = struct.unpack_from("<128I", signature, 4)
+    for extra in (0, 40, 85):
+        w = starts[extra]
+        rows = struct.pack("<3I", *(values[(w + r) % 128] for r in range(3)))
+        assert keys_v3[42 + extra] == xxh64(bytes([0xC0, w]) + rows) & (2**63 - 1)
+    assert tipline_core.query_band_keys(signature) == keys_v3
+    # A longer text is stored under the regular bands only, and looks up the
+    # extra windows while it has at most SHORT_QUERY_SHINGLES shingles.
+    medium = tipline_core.signature(EN_A)
+    assert len(tipline_core.band_keys(medium)) == 42
+    assert len(tipline_core.query_band_keys(medium)) == 128
+    long = tipline_core.signature(" ".join(f"word{i}" for i in range(100)))
+    assert len(tipline_core.query_band_keys(long)) == 42
 
 
 def test_batch_signatures_equal_single():
@@ -252,6 +296,9 @@ def test_batch_signatures_equal_single():
     batch = index.signatures(texts)
     assert batch[::101] == [index.signature(t) for t in texts[::101]]
     assert index.signatures([]) == []
+    assert tipline_core.signatures(texts) == batch
+    assert tipline_core.signatures(texts[:50], version=1) == [
+        tipline_core.signature(t, version=1) for t in texts[:50]]
 
 
 def test_signature_errors():
@@ -260,8 +307,13 @@ def test_signature_errors():
         index.signatures(["fine", "bad \udcff"])
     with pytest.raises(TypeError):
         index.signatures("not a list")
+    with pytest.raises(InvalidInput, match="text 1"):
+        tipline_core.signatures(["fine", "bad \udcff"])
+    with pytest.raises(InvalidInput):
+        tipline_core.signature("text", version=4)
     good = index.signature(GOLDEN_TEXT)
-    for bad in (b"", good[:-1], good + b"\0", b"\x03" + good[1:],
+    for bad in (b"", good[:-1], good + b"\0", b"\x04" + good[1:],
+                b"\x02" + good[1:], good[:-3] + b" " + good[-2:],
                 good[:2] + b"\x40\x00" + good[4:], good[:1] + b"\x07" + good[2:]):
         with pytest.raises(InvalidInput):
             tipline_core.estimate_similarity(bad, good)
@@ -323,7 +375,29 @@ def test_query_threshold_k_and_order():
     with pytest.raises(InvalidInput):
         old.add_signature(1, index.signature(EN_A))
     with pytest.raises(InvalidInput):
-        DedupIndex(version=3)
+        DedupIndex(version=4)
+
+
+def test_the_same_wrapper_around_other_words_is_not_a_duplicate():
+    wrap = "Someone forwarded me the following message, see for yourself: "
+    first = tipline_core.signature(wrap + "my deposit was kept")
+    other = tipline_core.signature(wrap + "fake concert tickets")
+    jaccard, _ = tipline_core.verify(first, other)
+    assert jaccard > tipline_core.DEFAULT_DEDUP_THRESHOLD
+    assert tipline_core.match_score(first, other) == 0.0
+    assert tipline_core.match_score(
+        first, tipline_core.signature(wrap + "my depsoit was kept!!")) > 0.0
+    # A version-2 signature has no matching form to read: Jaccard alone.
+    assert tipline_core.match_score(
+        tipline_core.signature(wrap + "my deposit was kept", 2), other) == jaccard
+
+
+def test_short_texts_need_less_overlap():
+    t = tipline_core.DEFAULT_DEDUP_THRESHOLD
+    assert tipline_core.jaccard_threshold(t, 1000, False) == t
+    assert abs(tipline_core.jaccard_threshold(t, 10, False) - 0.26) < 1e-9
+    assert abs(tipline_core.jaccard_threshold(t, 10, True) - 0.24) < 1e-9
+    assert abs(tipline_core.jaccard_threshold(t, 1000, True) - 0.36) < 1e-9
 
 
 def test_query_many_and_query_signature():

@@ -58,10 +58,13 @@ TEST(DedupIndexTest, UnrelatedTextFindsNothing) {
 
 TEST(DedupIndexTest, ThresholdAndKLimitResults) {
   // Containment only at 1.0 for the strict index: the variant below shares
-  // 87 % of its shingles with base.
+  // 93 % of its shingles with base.
   auto strict = std::move(DedupIndex::Create(0.95, kSignatureVersion, 1.0)).value();
   auto loose = NewIndex(0.3);
-  const std::string base = "the same complaint text repeated by several people in the group";
+  // Long enough (over kLongPairShingles) for the threshold to apply as set.
+  const std::string base =
+      "the same complaint text repeated by several people in the group, word for "
+      "word, with the same link to the same shop";
   for (int i = 0; i < 5; ++i) {
     ASSERT_TRUE(strict->Add(i, base).ok());
     ASSERT_TRUE(loose->Add(i, base).ok());
@@ -137,30 +140,37 @@ TEST(DedupIndexTest, AddSignaturesEqualsAdd) {
 }
 
 TEST(DedupIndexTest, RejectsBadVersionsAndContainment) {
-  EXPECT_FALSE(DedupIndex::Create(0.5, 3).ok());
+  EXPECT_FALSE(DedupIndex::Create(0.5, 4).ok());
   EXPECT_FALSE(DedupIndex::Create(0.5, 0).ok());
   EXPECT_FALSE(DedupIndex::Create(0.5, 2, 0.0).ok());
   EXPECT_FALSE(DedupIndex::Create(0.5, 2, 1.5).ok());
   EXPECT_TRUE(DedupIndex::Create(0.5, 1).ok());
+  EXPECT_TRUE(DedupIndex::Create(0.5, 2).ok());
 }
 
 TEST(DedupIndexTest, AnIndexHoldsOneVersion) {
-  auto v2 = NewIndex();
+  auto v3 = NewIndex();
+  auto v2 = std::move(DedupIndex::Create(0.5, kSignatureVersion2)).value();
+  const MinHashSignature second = ComputeSignature(Report(1), 2).value();
+  EXPECT_EQ(v3->AddSignature(1, second).code(), StatusCode::kInvalidArgument);
+  ASSERT_TRUE(v2->AddSignature(1, second).ok());
+  EXPECT_EQ(v2->Query(Report(1) + " please", 5).value().size(), 1u);
+  EXPECT_TRUE(v3->QuerySignature(second, 5).empty());
   auto v1 = std::move(DedupIndex::Create(0.5, kSignatureVersion1)).value();
   const MinHashSignature old = ComputeSignature(Report(1), 1).value();
   const MinHashSignature now = ComputeSignature(Report(1)).value();
-  EXPECT_EQ(v2->AddSignature(1, old).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(v3->AddSignature(1, old).code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(v1->AddSignature(1, now).code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(v2->AddSignatures({1, 2}, {now, old}).code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(v2->size(), 0u);
+  EXPECT_EQ(v3->AddSignatures({1, 2}, {now, old}).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(v3->size(), 0u);
   ASSERT_TRUE(v1->AddSignature(1, old).ok());
-  ASSERT_TRUE(v2->AddSignature(1, now).ok());
+  ASSERT_TRUE(v3->AddSignature(1, now).ok());
   // A version-1 index still finds version-1 near-duplicates by estimate.
   const auto found = v1->Query(Report(1) + " please", 5).value();
   ASSERT_FALSE(found.empty());
   EXPECT_EQ(found[0].key, 1);
   EXPECT_TRUE(v1->QuerySignature(now, 5).empty());
-  EXPECT_TRUE(v2->QuerySignature(old, 5).empty());
+  EXPECT_TRUE(v3->QuerySignature(old, 5).empty());
 }
 
 TEST(DedupIndexTest, TyposAreFoundAndVerified) {
@@ -178,26 +188,57 @@ TEST(DedupIndexTest, ContainmentFindsATruncatedReport) {
   auto index = NewIndex();
   const std::string whole =
       "The seller in the second-hand phone group took my deposit of 300 yuan and "
-      "then blocked me; his account is still selling the same phone to others";
+      "then blocked me; his account is still selling the same phone to others, "
+      "and two friends of mine lost their deposits to him in the same way last week";
   ASSERT_TRUE(index->Add(1, whole).ok());
-  const std::string prefix = whole.substr(0, 50);  // Jaccard about 0.35
+  const std::string prefix = whole.substr(0, 70);  // Jaccard about 0.3
   const ShingleOverlap overlap = VerifyOverlap(ComputeSignature(whole).value(),
                                                ComputeSignature(prefix).value());
-  ASSERT_LT(overlap.jaccard, kDefaultDedupThreshold);
+  ASSERT_LT(overlap.jaccard, JaccardThreshold(kDefaultDedupThreshold, overlap.smaller,
+                                              false));
   ASSERT_GE(overlap.containment, kDefaultContainmentThreshold);
   const auto found = index->Query(prefix, 10).value();
   ASSERT_EQ(found.size(), 1u);
   EXPECT_DOUBLE_EQ(found[0].similarity, overlap.containment);
-  // Two short texts never match on containment alone.
-  EXPECT_EQ(VerifiedScore(ShingleOverlap{0.2, 1.0, kMinContainmentShingles - 1}, false,
-                          kDefaultDedupThreshold, kDefaultContainmentThreshold),
-            0.0);
+  // Two very short texts never match on containment alone: "abcdefgh" (6
+  // shingles) is all inside the other, whose Jaccard with it is low.
+  const MinHashSignature tiny = ComputeSignature("abcdefgh").value();
+  const MinHashSignature around =
+      ComputeSignature("abcdefgh and then a whole lot more words after it").value();
+  ASSERT_DOUBLE_EQ(VerifyOverlap(tiny, around).containment, 1.0);
+  EXPECT_EQ(MatchScore(tiny, around), 0.0);
 }
 
-TEST(DedupIndexTest, ChinesePairsUseTheScaledThreshold) {
-  const ShingleOverlap overlap{0.37, 0.5, 40};
-  EXPECT_EQ(VerifiedScore(overlap, false, 0.42, 0.8), 0.0);
-  EXPECT_DOUBLE_EQ(VerifiedScore(overlap, true, 0.42, 0.8), 0.37);
+TEST(DedupIndexTest, ShortAndChinesePairsNeedLessOverlap) {
+  const double t = kDefaultDedupThreshold;
+  EXPECT_DOUBLE_EQ(JaccardThreshold(t, kLongPairShingles, false), t);
+  EXPECT_DOUBLE_EQ(JaccardThreshold(t, 1000, false), t);
+  EXPECT_NEAR(JaccardThreshold(t, kShortPairShingles, false), 0.26, 1e-12);
+  EXPECT_NEAR(JaccardThreshold(t, 5, false), 0.26, 1e-12);
+  EXPECT_NEAR(JaccardThreshold(t, kShortPairShingles, true), 0.24, 1e-12);
+  EXPECT_NEAR(JaccardThreshold(t, kCjkLongPairShingles, true), 0.36, 1e-12);
+  const double middle = JaccardThreshold(t, (kShortPairShingles + kLongPairShingles) / 2, false);
+  EXPECT_GT(middle, 0.26);
+  EXPECT_LT(middle, t);
+  // Scaled with the threshold an administrator sets.
+  EXPECT_NEAR(JaccardThreshold(0.8, kShortPairShingles, false), 0.8 * kShortScale, 1e-12);
+}
+
+TEST(DedupIndexTest, TheSameWrapperAroundOtherWordsIsNotADuplicate) {
+  auto index = NewIndex(kDefaultDedupThreshold);
+  const std::string wrap = "Someone forwarded me the following message, see for yourself: ";
+  const std::string first = wrap + "my deposit was kept";
+  ASSERT_TRUE(index->Add(1, first).ok());
+  // The Jaccard similarity is enough, but each has a run of its own.
+  const std::string other = wrap + "fake concert tickets";
+  const ShingleOverlap overlap = VerifyOverlap(ComputeSignature(first).value(),
+                                               ComputeSignature(other).value());
+  ASSERT_GE(overlap.jaccard,
+            JaccardThreshold(kDefaultDedupThreshold, overlap.smaller, false));
+  EXPECT_TRUE(index->Query(other, 10).value().empty());
+  const auto found = index->Query(wrap + "my depsoit was kept!!", 10).value();
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].key, 1);
 }
 
 TEST(DedupIndexTest, CommonBucketsAndCandidatesAreBounded) {

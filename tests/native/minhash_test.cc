@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -13,9 +14,17 @@ namespace {
 constexpr uint64_t kGoldenV2Digest = 0x17CAF6F3DF5F6D59ULL;
 constexpr uint32_t kGoldenV2Value0 = 0xE77E78BCu;
 constexpr int64_t kGoldenV2Band0 = 3491768344116697757LL;
+// Version 3's (set when version 3 was introduced).
+constexpr uint64_t kGoldenV3Digest = 0xA8D704CA3CCC0632ULL;
 
 MinHashSignature Signature(const std::string& text) {
   Result<MinHashSignature> result = ComputeSignature(text);
+  EXPECT_TRUE(result.ok()) << result.status().ToString();
+  return result.ok() ? result.value() : MinHashSignature{};
+}
+
+MinHashSignature SignatureV2(const std::string& text) {
+  Result<MinHashSignature> result = ComputeSignature(text, kSignatureVersion2);
   EXPECT_TRUE(result.ok()) << result.status().ToString();
   return result.ok() ? result.value() : MinHashSignature{};
 }
@@ -87,13 +96,17 @@ TEST(MinHashTest, WholeSignaturesAreStableOnEveryKernel) {
   EXPECT_EQ(XxHash64(all.data(), all.size(), 0), 0xD857AC2709CC8C8AULL);
   // Version 2 (set deliberately when version 2 was introduced).
   all.clear();
-  for (const std::string& text : texts) all += EncodeSignature(Signature(text));
+  for (const std::string& text : texts) all += EncodeSignature(SignatureV2(text));
   EXPECT_EQ(XxHash64(all.data(), all.size(), 0), kGoldenV2Digest);
+  // Version 3 (set deliberately when version 3 was introduced).
+  all.clear();
+  for (const std::string& text : texts) all += EncodeSignature(Signature(text));
+  EXPECT_EQ(XxHash64(all.data(), all.size(), 0), kGoldenV3Digest);
 }
 
 TEST(MinHashTest, GoldenVersion2SignatureIsStable) {
   const MinHashSignature signature =
-      Signature("The quick brown fox jumps over the lazy dog");
+      SignatureV2("The quick brown fox jumps over the lazy dog");
   const std::string bytes = EncodeSignature(signature);
   // 35 letters without spaces: 33 3-grams, "the" twice.
   ASSERT_EQ(bytes.size(), kSignatureBytes + kVerifyHeaderBytes + 4 * 32);
@@ -101,8 +114,35 @@ TEST(MinHashTest, GoldenVersion2SignatureIsStable) {
   EXPECT_EQ(signature.shingle_count, 32u);
   EXPECT_EQ(signature.values[0], kGoldenV2Value0);
   EXPECT_EQ(BandKey(signature, 0), kGoldenV2Band0);
-  EXPECT_TRUE(Signature("我的個人信息被洩露了").cjk);
+  EXPECT_TRUE(SignatureV2("我的個人信息被洩露了").cjk);
   EXPECT_FALSE(signature.cjk);
+}
+
+TEST(MinHashTest, Version3IsVersion2WithBandsAndTheMatchingForm) {
+  for (const std::string text :
+       {"The quick brown fox jumps over the lazy dog", "我的個人信息被洩露了，請處理",
+        "Mixed 中文 and ＥＮＧＬＩＳＨ", "?!", "a"}) {
+    const MinHashSignature v2 = SignatureV2(text), v3 = Signature(text);
+    EXPECT_EQ(v3.version, 3);
+    EXPECT_EQ(v3.values, v2.values) << text;
+    EXPECT_EQ(v3.shingles, v2.shingles) << text;
+    EXPECT_EQ(v3.shingle_count, v2.shingle_count) << text;
+    EXPECT_EQ(v3.cjk, v2.cjk) << text;
+    // The regular bands are version 2's, so a version-3 query finds
+    // version-2 rows.
+    const std::vector<int64_t> keys = BandKeys(v3), old = BandKeys(v2);
+    ASSERT_GE(keys.size(), old.size());
+    EXPECT_TRUE(std::equal(old.begin(), old.end(), keys.begin())) << text;
+    EXPECT_DOUBLE_EQ(VerifyOverlap(v2, v3).jaccard, v2.empty() ? 0.0 : 1.0);
+  }
+  EXPECT_EQ(Signature("The quick, brown fox!").text, "thequickbrownfox");
+  EXPECT_EQ(Signature("我的個人信息 被洩露了").text, "我的个人信息被泄露了");
+  EXPECT_EQ(Signature("?!").text, "");
+  EXPECT_TRUE(SignatureV2("abc").text.empty());
+  std::string long_text(kMaxVerifyTextChars + 1, 'x');
+  for (size_t i = 0; i < long_text.size(); i += 7) long_text[i] = 'y';
+  EXPECT_TRUE(Signature(long_text).text.empty());
+  EXPECT_EQ(Signature(long_text.substr(1)).text.size(), kMaxVerifyTextChars);
 }
 
 TEST(MinHashTest, EncodeDecodeRoundTrip) {
@@ -127,7 +167,7 @@ TEST(MinHashTest, DecodeRejectsBadBytes) {
 }
 
 TEST(MinHashTest, DecodeRejectsBadVerifySets) {
-  const std::string good = EncodeSignature(Signature("some text here, long enough"));
+  const std::string good = EncodeSignature(SignatureV2("some text here, long enough"));
   ASSERT_TRUE(DecodeSignature(good).ok());
   EXPECT_FALSE(DecodeSignature(good.substr(0, good.size() - 1)).ok());
   EXPECT_FALSE(DecodeSignature(good + "abcd").ok());
@@ -142,6 +182,24 @@ TEST(MinHashTest, DecodeRejectsBadVerifySets) {
   std::string flags = good;
   flags[1] = 2;
   EXPECT_FALSE(DecodeSignature(flags).ok());
+}
+
+TEST(MinHashTest, DecodeRejectsBadMatchingForms) {
+  const std::string good = EncodeSignature(Signature("some text here, long enough"));
+  ASSERT_TRUE(DecodeSignature(good).ok());
+  EXPECT_EQ(DecodeSignature(good).value().text, "sometextherelongenough");
+  EXPECT_FALSE(DecodeSignature(good.substr(0, good.size() - 1)).ok());
+  EXPECT_FALSE(DecodeSignature(good + "x").ok());
+  const size_t form = good.size() - std::string("sometextherelongenough").size();
+  std::string spaced = good;
+  spaced[form + 2] = ' ';
+  EXPECT_FALSE(DecodeSignature(spaced).ok());
+  std::string not_utf8 = good;
+  not_utf8[form] = '\xff';
+  EXPECT_FALSE(DecodeSignature(not_utf8).ok());
+  // A version-2 signature with a matching form appended is not version 2.
+  EXPECT_FALSE(DecodeSignature(EncodeSignature(SignatureV2("some text here")) +
+                               std::string("\x03\0\0\0abc", 7)).ok());
 }
 
 TEST(MinHashTest, Version2SurvivesTyposCaseAndWidth) {
@@ -208,14 +266,68 @@ TEST(MinHashTest, LongTextsKeepABottomKSketch) {
 }
 
 TEST(MinHashTest, VersionsHaveTheirOwnBandKeys) {
-  const std::vector<int64_t> v2 = BandKeys(Signature("a few words for the bands"));
+  const std::vector<int64_t> v3 = BandKeys(Signature("a few words for the bands"));
   const std::vector<int64_t> v1 = BandKeys(SignatureV1("a few words for the bands"));
-  ASSERT_EQ(v2.size(), kLshBandsV2);
+  ASSERT_EQ(v3.size(), kLshBandsV2 + kLshExtraBands);
   ASSERT_EQ(v1.size(), kLshBands);
-  for (const int64_t k : v2) {
+  for (const int64_t k : v3) {
     for (const int64_t j : v1) EXPECT_NE(k, j);
   }
-  EXPECT_FALSE(ComputeSignature("text", 3).ok());
+  EXPECT_FALSE(ComputeSignature("text", 4).ok());
+  EXPECT_FALSE(ComputeSignature("text", 0).ok());
+}
+
+TEST(MinHashTest, ShortTextsHaveTheExtraWindows) {
+  // 33 shingles: stored and looked up under all 128 windows.
+  const MinHashSignature short_text = Signature("The quick brown fox jumps over the lazy dog");
+  ASSERT_LE(short_text.shingle_count, kShortTextShingles);
+  EXPECT_EQ(BandKeys(short_text).size(), kMaxLshBands);
+  EXPECT_EQ(QueryBandKeys(short_text).size(), kMaxLshBands);
+  // About 100: stored under the regular bands, looking up all windows.
+  const MinHashSignature medium = Signature(
+      "The quick brown fox jumps over the lazy dog, then the dog wakes up and "
+      "chases the fox around the yard.");
+  ASSERT_GT(medium.shingle_count, kShortTextShingles);
+  ASSERT_LE(medium.shingle_count, kShortQueryShingles);
+  EXPECT_EQ(BandKeys(medium).size(), kLshBandsV2);
+  EXPECT_EQ(QueryBandKeys(medium).size(), kMaxLshBands);
+  std::string long_text;
+  for (const char* word : {"alpha", "bravo", "charlie", "delta", "echo", "foxtrot",
+                           "golf", "hotel", "india", "juliet", "kilo", "lima", "mike",
+                           "november", "oscar", "papa", "quebec", "romeo", "sierra",
+                           "tango", "uniform", "victor", "whiskey", "xray", "yankee",
+                           "zulu", "one", "two", "three", "four", "five", "six"}) {
+    long_text += std::string(word) + " ";
+  }
+  const MinHashSignature long_signature = Signature(long_text);
+  ASSERT_GT(long_signature.shingle_count, kShortQueryShingles);
+  EXPECT_EQ(QueryBandKeys(long_signature).size(), kLshBandsV2);
+  // Version 2 never has them.
+  EXPECT_EQ(BandKeys(SignatureV2("The quick brown fox")).size(), kLshBandsV2);
+  EXPECT_EQ(QueryBandKeys(SignatureV2("The quick brown fox")).size(), kLshBandsV2);
+}
+
+TEST(MinHashTest, DifferentSubstanceSeesTwoBodiesInOneWrapper) {
+  const std::string wrap = "I saw this in the group chat yesterday and it is not the first time: ";
+  // Two different messages quoted in the same words: each has a long run of
+  // its own.
+  EXPECT_TRUE(DifferentSubstance(
+      Signature(wrap + "the landlord kept my whole deposit"),
+      Signature(wrap + "someone is selling fake concert tickets")));
+  // The same message with typos, an inserted word, a cut end, or quoted in
+  // a longer one: one side at least has no long run of its own.
+  const std::string body = "the landlord kept my whole deposit and never answered my calls";
+  const MinHashSignature original = Signature(body);
+  EXPECT_FALSE(DifferentSubstance(original, Signature(
+      "teh landlord kept my whole depsoit and never answerd my calls")));
+  EXPECT_FALSE(DifferentSubstance(original, Signature(
+      "the landlord honestly kept my whole deposit and never answered my calls")));
+  EXPECT_FALSE(DifferentSubstance(original, Signature("the landlord kept my whole")));
+  EXPECT_FALSE(DifferentSubstance(original, Signature(wrap + body + " Please help.")));
+  // Without matching forms (version 2) it never says so.
+  EXPECT_FALSE(DifferentSubstance(
+      SignatureV2(wrap + "the landlord kept my whole deposit"),
+      SignatureV2(wrap + "someone is selling fake concert tickets")));
 }
 
 TEST(MinHashTest, NormalisationVariantsHaveEqualSignatures) {
@@ -279,7 +391,7 @@ TEST(MinHashTest, EmptyTextMatchesNothing) {
 
 TEST(MinHashTest, BandKeysAreNonNegativeAndDistinctAcrossBands) {
   const std::vector<int64_t> keys = BandKeys(Signature("a few words for the bands"));
-  ASSERT_EQ(keys.size(), kLshBandsV2);
+  ASSERT_EQ(keys.size(), kMaxLshBands);
   for (size_t i = 0; i < keys.size(); ++i) {
     EXPECT_GE(keys[i], 0);
     for (size_t j = 0; j < i; ++j) EXPECT_NE(keys[i], keys[j]);
@@ -293,6 +405,15 @@ TEST(MinHashTest, BatchEqualsSingle) {
   std::vector<MinHashSignature> batch;
   ASSERT_TRUE(ComputeSignatures(views, &batch).ok());
   for (size_t i = 0; i < texts.size(); i += 97) EXPECT_EQ(batch[i], Signature(texts[i]));
+  EncodedSignatures encoded;
+  for (const uint8_t version : {1, 2, 3}) {
+    ASSERT_TRUE(ComputeEncodedSignatures(views, &encoded, nullptr, version).ok());
+    ASSERT_EQ(encoded.items.size(), texts.size());
+    for (size_t i = 0; i < texts.size(); ++i) {
+      ASSERT_EQ(encoded.items[i],
+                EncodeSignature(ComputeSignature(texts[i], version).value()));
+    }
+  }
 }
 
 TEST(MinHashTest, BatchReportsFirstFailure) {
@@ -302,6 +423,12 @@ TEST(MinHashTest, BatchReportsFirstFailure) {
   const Status status = ComputeSignatures(views, &batch, &failed);
   EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(failed, 1u);
+  EncodedSignatures encoded;
+  failed = 99;
+  EXPECT_EQ(ComputeEncodedSignatures(views, &encoded, &failed).code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(failed, 1u);
+  EXPECT_TRUE(encoded.items.empty() && encoded.chunks.empty());
 }
 
 }  // namespace

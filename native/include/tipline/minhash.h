@@ -1,10 +1,12 @@
-// MinHash signatures for near-duplicate reports, LSH band keys, and the
-// exact shingle sets that verify a candidate.
+// MinHash signatures for near-duplicate reports, LSH band keys, and what
+// verifies a candidate: the exact shingle sets and the text's matching form.
 //
-// Two versions are defined. Version 2 is what new signatures are; version 1
-// is still decoded, compared with version-1 signatures and banded, so that
-// reports signed before version 2 keep finding their duplicates until they
-// are re-signed (the module's cron job does that a batch at a time).
+// Three versions are defined. Version 3 is what new signatures are. Version
+// 2 signatures have the same values, verify sets and 42 band keys as version
+// 3 (a version-3 query finds them and compares with them directly); version
+// 1 is still decoded, compared with version-1 signatures and banded. Old
+// signatures keep finding their duplicates until they are re-signed (the
+// module's cron job does that a batch at a time).
 //
 // Version 1 (word shingles, 128-permutation MinHash).
 //   Shingles. NormalizeForDedup(text, 1) is cut into tokens: each code point
@@ -22,8 +24,8 @@
 //   LSH: kLshBands = 32 bands of kLshRows = 4 values; band key j is
 //   XXH64(byte j || LE32 values[4j..4j+3], seed 0) & (2^63 - 1).
 //
-// Version 2 (character shingles, one-permutation MinHash, verify set).
-//   Shingles. NormalizeForDedup(text, 2) (NFKC_Casefold, OpenCC t2s) with
+// Versions 2 and 3 (character shingles, one-permutation MinHash, verify set).
+//   Shingles. NormalizeForDedup(text) (NFKC_Casefold, OpenCC t2s) with
 //   its spaces removed is a sequence of code points c_0..c_{n-1}, so that
 //   spacing and punctuation never matter. The shingles are every character
 //   3-gram (c_i, c_i+1, c_i+2) and, where both are written without spaces
@@ -45,24 +47,40 @@
 //   most kMaxVerifyShingles of them (the smallest: a bottom-k sketch when a
 //   text has more); a candidate is verified on these sets, exactly for any
 //   report of fewer than about 2,000 characters.
-//   LSH: kLshBandsV2 = 42 bands of kLshRowsV2 = 3 values (126 of the 128);
-//   band key j is XXH64(byte (0x80 | j) || LE32 values[3j..3j+2], seed 0) &
-//   (2^63 - 1), never equal to a version-1 key of the same band. Pairs of
-//   Jaccard similarity s share a band with probability 1 - (1 - s^3)^42:
+//   LSH: kLshBandsV2 = 42 regular bands of kLshRowsV2 = 3 values (126 of the
+//   128): band key j is XXH64(byte (0x80 | j) || LE32 values[3j..3j+2], seed
+//   0) & (2^63 - 1), never equal to a version-1 key of the same band. Pairs
+//   of Jaccard similarity s share a band with probability 1 - (1 - s^3)^42:
 //   0.68 at 0.3, 0.94 at 0.4, 0.996 at 0.5, so candidates come at a lower
 //   similarity than the decision needs, and the verify step decides.
+//   Version 3 adds, for short texts, the other kLshExtraBands = 86 windows of
+//   three values taken cyclically (values[w], values[w+1 mod 128],
+//   values[w+2 mod 128] for every start w that is not a multiple of 3 below
+//   126, and w = 126): key XXH64(byte 0xC0 || byte w || LE32 the three
+//   values, seed 0) & (2^63 - 1). A text of at most kShortTextShingles
+//   shingles is stored under them too, and a text of at most
+//   kShortQueryShingles looks them up: a short text has few shingles, so one
+//   typo moves a large share of its values, and the windows give it three
+//   times the chances (0.91 instead of 0.68 at 0.3).
+//
+// Version 3 also keeps the text's matching form, the t2s reading without
+// spaces (at most kMaxVerifyTextChars code points, else none), which the
+// verify step reads in order (DifferentSubstance).
 //
 // Signature bytes, all integers little-endian:
-//   [0]      format version (1 or 2)
-//   [1]      version 1: 0 (reserved); version 2: 1 for a Chinese text (at
+//   [0]      format version (1, 2 or 3)
+//   [1]      version 1: 0 (reserved); later: 1 for a Chinese text (at
 //            least half of its non-space code points written without
 //            spaces), else 0
 //   [2..3]   uint16 value count, 128
 //   [4..515] 128 x uint32 values, bin/permutation 0 first
-//   version 2 only:
+//   versions 2 and 3:
 //   [516..519] uint32 distinct shingles of the text (may exceed the next)
 //   [520..523] uint32 n, the verify-set values that follow (<= 4096)
 //   [524..]    n x uint32, strictly ascending
+//   version 3:
+//   then       uint32 m, the bytes of the matching form, and its m bytes of
+//              UTF-8 (no spaces)
 // A text with no shingles (empty after normalisation) has every value
 // 0xFFFFFFFF (and an empty verify set); such an "empty" signature matches
 // nothing.
@@ -72,6 +90,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -82,7 +101,8 @@ namespace tipline {
 
 inline constexpr size_t kMinHashPermutations = 128;
 // The version new signatures get.
-inline constexpr uint8_t kSignatureVersion = 2;
+inline constexpr uint8_t kSignatureVersion = 3;
+inline constexpr uint8_t kSignatureVersion2 = 2;
 inline constexpr uint8_t kSignatureVersion1 = 1;
 inline constexpr size_t kSignatureHeaderBytes = 4;
 // The MinHash part (the whole of a version-1 signature).
@@ -90,44 +110,56 @@ inline constexpr size_t kSignatureBytes =
     kSignatureHeaderBytes + 4 * kMinHashPermutations;
 inline constexpr size_t kVerifyHeaderBytes = 8;
 inline constexpr size_t kMaxVerifyShingles = 4096;
+inline constexpr size_t kMaxVerifyTextChars = 4096;
 inline constexpr size_t kLshBands = 32;  // version 1
 inline constexpr size_t kLshRows = 4;
 static_assert(kLshBands * kLshRows == kMinHashPermutations);
-inline constexpr size_t kLshBandsV2 = 42;
+inline constexpr size_t kLshBandsV2 = 42;  // versions 2 and 3: regular bands
 inline constexpr size_t kLshRowsV2 = 3;
 static_assert(kLshBandsV2 * kLshRowsV2 <= kMinHashPermutations);
-inline constexpr size_t kMaxLshBands = kLshBandsV2;
+inline constexpr size_t kLshExtraBands = kMinHashPermutations - kLshBandsV2;  // 86
+inline constexpr size_t kMaxLshBands = kLshBandsV2 + kLshExtraBands;
+inline constexpr uint32_t kShortTextShingles = 48;
+inline constexpr uint32_t kShortQueryShingles = 3 * kShortTextShingles;
 inline constexpr uint64_t kMinHashSeed = 0x5469706c696e6531ULL;    // "Tipline1"
 inline constexpr uint64_t kMinHashSeedV2 = 0x5469706c696e6532ULL;  // "Tipline2"
 
-// The bands and rows of a version (0 for an unknown one).
-size_t LshBands(uint8_t version) noexcept;
-size_t LshRows(uint8_t version) noexcept;
+// Whether signatures of these versions can be compared (1 with 1; 2 and 3
+// with each other).
+constexpr bool ComparableVersions(uint8_t a, uint8_t b) noexcept {
+  return a == b || (a >= 2 && b >= 2 && a <= 3 && b <= 3);
+}
 
 struct MinHashSignature {
   std::array<uint32_t, kMinHashPermutations> values;
   uint8_t version = kSignatureVersion;
-  // Version 2: whether at least half of the text's non-space code points are
-  // written without spaces (Chinese); such pairs have a lower threshold.
+  // Versions 2 and 3: whether at least half of the text's non-space code
+  // points are written without spaces (Chinese); such pairs have their own
+  // thresholds.
   bool cjk = false;
-  // Version 2: the verify set (ascending) and the text's distinct shingle
-  // count (shingles.size() unless the set was cut to kMaxVerifyShingles).
+  // Versions 2 and 3: the verify set (ascending) and the text's distinct
+  // shingle count (shingles.size() unless the set was cut to
+  // kMaxVerifyShingles).
   std::vector<uint32_t> shingles;
   uint32_t shingle_count = 0;
+  // Version 3: the matching form without spaces (empty when longer than
+  // kMaxVerifyTextChars code points).
+  std::string text;
 
   // True when the text had no shingles (every value is the maximum).
   bool empty() const noexcept;
   bool operator==(const MinHashSignature& other) const noexcept {
     return values == other.values && version == other.version && cjk == other.cjk &&
-           shingles == other.shingles && shingle_count == other.shingle_count;
+           shingles == other.shingles && shingle_count == other.shingle_count &&
+           text == other.text;
   }
   bool operator!=(const MinHashSignature& other) const noexcept {
     return !(*this == other);
   }
 };
 
-// Exact overlap of two version-2 verify sets (estimated from the bottom-k
-// sketches when either was cut).
+// Exact overlap of two verify sets (estimated from the bottom-k sketches
+// when either was cut).
 struct ShingleOverlap {
   double jaccard = 0.0;      // |A n B| / |A u B|
   double containment = 0.0;  // |A n B| / min(|A|, |B|)
@@ -142,7 +174,8 @@ std::vector<uint64_t> ShingleHashes(std::string_view normalized,
                                     uint8_t version = kSignatureVersion);
 
 // The signature of a set of shingle hashes (duplicates are harmless), in
-// version 1 (MinHashOfShingles) or version 2 (SignatureOfShingles).
+// version 1 (MinHashOfShingles) or versions 2 and 3 (SignatureOfShingles;
+// without a matching form, so never DifferentSubstance).
 MinHashSignature MinHashOfShingles(const uint64_t* hashes, size_t count);
 MinHashSignature SignatureOfShingles(const uint64_t* hashes, size_t count,
                                      uint8_t version = kSignatureVersion);
@@ -158,20 +191,32 @@ MinHashSignature SignatureOfShingles(const uint64_t* hashes, size_t count,
                                        std::vector<MinHashSignature>* out,
                                        size_t* failed_index = nullptr,
                                        uint8_t version = kSignatureVersion);
+// The encoded signatures of a batch: item(i) is text i's EncodeSignature,
+// a view into one of the chunks (one per thread that encoded).
+struct EncodedSignatures {
+  std::vector<std::unique_ptr<char[]>> chunks;
+  std::vector<std::string_view> items;
+};
+// ComputeSignatures, encoded as they are made; on failure *out is empty.
+[[nodiscard]] Status ComputeEncodedSignatures(
+    const std::vector<std::string_view>& texts, EncodedSignatures* out,
+    size_t* failed_index = nullptr, uint8_t version = kSignatureVersion);
 
 std::string EncodeSignature(const MinHashSignature& signature);
 
-// kInvalidArgument on a wrong length, version, reserved byte or count, or a
-// verify set that is not strictly ascending or longer than allowed.
+// kInvalidArgument on a wrong length, version, reserved byte or count, a
+// verify set that is not strictly ascending or longer than allowed, or a
+// matching form that is not UTF-8.
 [[nodiscard]] Result<MinHashSignature> DecodeSignature(std::string_view bytes);
 
 // Fraction of equal values: an estimate of the Jaccard similarity of the
-// shingle sets. 0.0 if either signature is empty or the versions differ.
+// shingle sets. 0.0 if either signature is empty or the versions are not
+// comparable.
 double EstimateSimilarity(const MinHashSignature& a,
                           const MinHashSignature& b) noexcept;
 
-// The verify step: overlap of two version-2 verify sets; all zero if either
-// is empty or not version 2.
+// The verify step: overlap of two verify sets of versions 2 or 3; all zero
+// if either is empty or of version 1.
 ShingleOverlap VerifyOverlap(const MinHashSignature& a,
                              const MinHashSignature& b) noexcept;
 // The same on raw verify sets (ascending; count_* = the texts' distinct
@@ -180,9 +225,38 @@ ShingleOverlap OverlapOfSets(const uint32_t* x, size_t nx, uint32_t count_x,
                              const uint32_t* y, size_t ny,
                              uint32_t count_y) noexcept;
 
-// The LshBands(version) band keys (see above); none for an empty signature.
+// The verify step's second question, for a pair that overlaps: do both texts
+// carry substance of their own? Reading each matching form in order, a
+// position (code point) is shared when one of its shingles (the 3-gram it
+// starts, and the 2-gram if both code points are written without spaces)
+// is in the other's verify set; true when, in both texts, at least
+// kSubstanceShare of the positions lie in runs of kSubstanceRun or more
+// positions that are not shared. Two different messages wrapped in the same
+// greeting and signature, or a text spliced from halves of two, are like
+// that; a text with typos, a few inserted words, a cut end or a quotation
+// around it is not on at least one side. False when either signature has no
+// matching form (versions 1 and 2, long texts, SignatureOfShingles).
+inline constexpr size_t kSubstanceRun = 9;
+inline constexpr double kSubstanceShare = 0.15;
+bool DifferentSubstance(const MinHashSignature& a,
+                        const MinHashSignature& b) noexcept;
+// The same on raw parts (matching forms, ascending verify sets and the
+// texts' distinct shingle counts).
+bool DifferentSubstanceOf(std::string_view text_a, const uint32_t* x, size_t nx,
+                          uint32_t count_x, std::string_view text_b,
+                          const uint32_t* y, size_t ny, uint32_t count_y) noexcept;
+
+// Band keys: those a signature is stored under (the regular bands, and for
+// a short version-3 text the extra windows too), and those a query looks
+// up (the extra windows for a version-3 text of at most kShortQueryShingles
+// shingles). None for an empty signature.
 std::vector<int64_t> BandKeys(const MinHashSignature& signature);
+std::vector<int64_t> QueryBandKeys(const MinHashSignature& signature);
+// Regular band `band` (below kLshBands or kLshBandsV2), or for versions 2
+// and 3 from kLshBandsV2 on the extra windows in order.
 int64_t BandKey(const MinHashSignature& signature, size_t band) noexcept;
+// The bands of the signature's version (regular ones only: 32 or 42).
+size_t LshBands(uint8_t version) noexcept;
 
 }  // namespace tipline
 

@@ -56,18 +56,23 @@ class ChineseConverter {
 // The same for tw2sp (Taiwan to simplified, with phrases).
 [[nodiscard]] Result<const ChineseConverter*> TaiwanToSimplified();
 
-// The matching form of `utf8` (see above) for signature `version` (1 or 2).
+// The matching form of `utf8` (see above) for signature `version` (1 to 3;
+// the same for all).
 // kInvalidArgument for ill-formed UTF-8 or an unknown version;
 // kFailedPrecondition if the text contains Han characters and the OpenCC
 // data is missing. Text without Han characters never needs OpenCC.
 [[nodiscard]] Result<std::string> NormalizeForDedup(std::string_view utf8,
-                                                    int version = 2);
+                                                    int version = 3);
 
 // The t2s reading (*primary, as NormalizeForDedup) and, when taiwan is not
 // null, the tw2sp reading (*taiwan, left empty when it equals *primary).
 [[nodiscard]] Status NormalizeForDedupReadings(std::string_view utf8,
                                                std::string* primary,
                                                std::string* taiwan);
+
+// Whether every byte of `text` is ASCII (then it is valid UTF-8, and its
+// matching form needs neither ICU nor OpenCC).
+[[nodiscard]] bool IsAsciiText(std::string_view text) noexcept;
 
 }  // namespace tipline
 

@@ -134,15 +134,16 @@ class CaseTestCase(unittest.TestCase):
         self.assertEqual(first.case.kind, 'campaign')
         self.assertEqual(len(Signature.search([])), 2)
 
-    def _make_version1(self, report, text):
-        "Store report's signature as a version-1 row without a version"
+    def _make_old(self, report, text, version):
+        """Store report's signature as an older version's row: version 1
+        without a version (as before versions), version 2 with its own"""
         pool = Pool()
         Signature = pool.get('tipline.report.signature')
         Band = pool.get('tipline.report.band')
         Keyset = pool.get('tipline.keyset')
         from trytond.modules.tipline import dedup
-        old = tipline_core.DedupIndex(version=1).signature(text)
-        self.assertEqual(tipline_core.signature_version(old), 1)
+        old = tipline_core.signature(text, version=version)
+        self.assertEqual(tipline_core.signature_version(old), version)
         row, = Signature.search([('report', '=', report.id)])
         table, band = Signature.__table__(), Band.__table__()
         cursor = Transaction().connection.cursor()
@@ -150,18 +151,18 @@ class CaseTestCase(unittest.TestCase):
                 [table.signature_enc, table.version],
                 [Signature.signature_enc.sql_format(Keyset.encrypt(
                             Signature.__name__, 'signature', row.id, old)),
-                    None],
+                    None if version == 1 else version],
                 where=table.id == row.id))
         cursor.execute(*band.delete(where=band.report == report.id))
         cursor.execute(*band.insert([band.report, band.band],
                 [[report.id, k] for k in dedup.blinded_band_keys(old)]))
         # As after an upgrade: a new process, which has seen no database
         # without old signatures yet.
-        dedup._all_current.discard(Transaction().database.name)
+        dedup._no_version1.discard(Transaction().database.name)
 
     @with_transaction()
-    def test_version1_signatures_match_and_are_resigned(self):
-        "Old signatures still find duplicates; the cron re-signs them"
+    def test_old_signatures_match_and_are_resigned(self):
+        "Version-1 and version-2 signatures still find duplicates; the cron re-signs them"
         pool = Pool()
         Signature = pool.get('tipline.report.signature')
         Band = pool.get('tipline.report.band')
@@ -169,31 +170,40 @@ class CaseTestCase(unittest.TestCase):
         old_leak = self._file(a, self._party("One"), LEAK)
         old_other = self._file(b, self._party("Three"), OTHER,
             category=self._category('spam'))
-        self._make_version1(old_leak, LEAK)
-        self._make_version1(old_other, OTHER)
-        self.assertTrue(Signature.has_outdated())
+        old_spam = self._file(a, self._party("Five"), SPAM,
+            category=self._category('spam'))
+        self._make_old(old_leak, LEAK, 1)
+        self._make_old(old_other, OTHER, 1)
+        self._make_old(old_spam, SPAM, 2)
+        self.assertTrue(Signature.has_version1())
+        self.assertEqual(len(Signature.query_signatures(LEAK)), 2)
 
-        # Filed under version 2, it finds the version-1 report.
+        # Filed under the current version, it finds the version-1 report...
         new = self._file(c, self._party("Two"), LEAK_REWORDED)
         self.assertEqual(new.case, old_leak.case)
         joined, = [e for e in new.history if e.kind == 'case_join']
         self.assertEqual(json.loads(joined.details)['how'], 'text')
+        # ... and the version-2 one, through its bands and shingle set.
+        spam_again = self._file(c, self._party("Six"),
+            SPAM.replace("watches", "wathces"), category=self._category('spam'))
+        self.assertEqual(spam_again.case, old_spam.case)
 
         # Resumable, a batch at a time, with progress.
-        self.assertEqual(Signature.resign(limit=1), (1, 1))
-        self.assertEqual(Signature.resign(limit=1), (1, 0))
+        self.assertEqual(Signature.resign(limit=2), (2, 1))
+        self.assertEqual(Signature.resign(limit=2), (1, 0))
         self.assertEqual(Signature.resign(), (0, 0))
-        self.assertFalse(Signature.has_outdated())
+        self.assertFalse(Signature.has_version1())
         versions = {s.version for s in Signature.search([])}
         self.assertEqual(versions, {tipline_core.SIGNATURE_VERSION})
-        for report in (old_leak, old_other):
-            self.assertEqual(Band.search_count(
-                    [('report', '=', report.id)]), tipline_core.LSH_BANDS)
-        # After re-signing, a version-2 lookup alone finds them.
+        for report, text in ((old_leak, LEAK), (old_other, OTHER),
+                (old_spam, SPAM)):
+            self.assertEqual(Band.search_count([('report', '=', report.id)]),
+                len(tipline_core.band_keys(tipline_core.signature(text))))
+        # After re-signing, a current-version lookup alone finds them.
         self.assertEqual(
             len(Signature.query_signatures(LEAK)), 1)
         found = Signature.similar(
-            Signature.query_signatures(LEAK), 0.42, exclude=new.id)
+            Signature.query_signatures(LEAK), 0.46, exclude=new.id)
         self.assertEqual(found[0][0], old_leak.id)
         typo = LEAK.replace("treasurer", "tresurer").replace("visible", "visable")
         again = self._file(a, self._party("Four"), typo)
@@ -232,7 +242,7 @@ class CaseTestCase(unittest.TestCase):
         Band = pool.get('tipline.report.band')
         (a, _, _), _ = self._users()
         report = self._file(a, self._party(), LEAK)
-        signature = tipline_core.DedupIndex().signature(LEAK)
+        signature = tipline_core.signature(LEAK)
         cursor = Transaction().connection.cursor()
         cursor.execute('SELECT * FROM "%s"' % Signature._table)
         rows = cursor.fetchall()
