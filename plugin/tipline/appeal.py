@@ -48,7 +48,8 @@ class AppealMixin:
         "Appeal Until", readonly=True, format='%H:%M',
         help="The reporter may appeal the result until then.")
     appealed_at = fields.DateTime("Appealed At", readonly=True)
-    appeal_reason_enc = Encrypted("Encrypted Appeal Reason", 'appeal_reason')
+    appeal_reason_enc = Encrypted(
+        "Encrypted Appeal Reason", 'appeal_reason', report='id')
     appeal_reason = fields.Function(
         fields.Text("Appeal Reason"), 'get_appeal_reason')
     appealable = fields.Function(

@@ -9,6 +9,7 @@ from .conversation import ConversationConfigurationMixin
 from .dedup import DedupConfigurationMixin
 from .priority import PriorityConfigurationMixin
 from .readonly import ServerReadonly
+from .retention import RetentionConfigurationMixin
 from .review import ReviewConfigurationMixin
 
 DEFAULT_MIN_DESCRIPTION = 20
@@ -24,6 +25,7 @@ class Configuration(
         ReviewConfigurationMixin,
         AppealConfigurationMixin,
         AssignmentConfigurationMixin,
+        RetentionConfigurationMixin,
         ServerReadonly, AuthorlessRows, ModelSingleton, ModelSQL, ModelView):
     """Tipline's settings; each concept keeps its own in the file named after
     it, as a mixin listed here"""

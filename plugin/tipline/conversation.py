@@ -25,11 +25,12 @@ from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.transaction import Transaction, without_check_access
 
+from . import retention
 from .audit import digest
 from .authorless import AuthorlessRows, authorless
 from .clock import now as utcnow
 from .encrypted import Encrypted, decrypt_values, store_encrypted
-from .exceptions import ConversationError
+from .exceptions import ConversationError, RetentionError
 from .readonly import ServerReadonly
 from .access import in_groups
 from .clock import format_duration
@@ -108,7 +109,7 @@ class Message(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
     visibility = fields.Selection(
         VISIBILITIES, "Visibility", required=True, readonly=True)
     author = fields.Selection(AUTHORS, "From", required=True, readonly=True)
-    body_enc = Encrypted("Encrypted Message", 'body')
+    body_enc = Encrypted("Encrypted Message", 'body', report='report')
     body = fields.Function(fields.Text("Message"), 'get_body')
     question = fields.Boolean("Question", readonly=True,
         help="The moderators asked and wait for the answer.")
@@ -179,6 +180,9 @@ class Message(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
 
     @classmethod
     def _create(cls, report, visibility, author, body, question=False):
+        if report.purged_at:
+            raise RetentionError(gettext('tipline.msg_retention_purged',
+                    report=report.rec_name))
         with without_check_access():
             position = cls.search([('report', '=', report.id)], count=True)
             message, = cls.create([{
@@ -223,6 +227,9 @@ class Message(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
                 'length': len(body),
                 })
         Evidence.attach(report, files, origin='moderator', message=message)
+        # An internal note on a closed report is activity: its expiry may
+        # move.
+        retention.postpone([report])
         with without_check_access():
             # Answering is reading what came before.
             cls.mark_read(report, 'reporting_person')

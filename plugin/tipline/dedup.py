@@ -34,7 +34,6 @@ from .authorless import AuthorlessRows
 from .encrypted import Encrypted, encrypt
 from .exceptions import DedupThresholdError
 from .filing import insert_rows
-from .keys import master_key
 from .readonly import ServerReadonly
 
 logger = logging.getLogger(__name__)
@@ -64,7 +63,7 @@ def _signer(version=tipline_core.SIGNATURE_VERSION):
 
 def blinded_band_keys(signature):
     "The band keys of signature, blinded under the master key, as hex"
-    indexer = tipline_core.BlindIndexer(master_key())
+    indexer = Pool().get('tipline.keyset').indexer()
     return [indexer.index(key.to_bytes(8, 'little'), BAND_PURPOSE)[
             :BAND_KEY_BYTES].hex()
         for key in tipline_core.band_keys(signature)]
@@ -104,7 +103,8 @@ class Signature(ServerReadonly, AuthorlessRows, ModelSQL):
 
     report = fields.Many2One(
         'tipline.report', "Report", required=True, ondelete='CASCADE')
-    signature_enc = Encrypted("Encrypted Signature", 'signature')
+    signature_enc = Encrypted(
+        "Encrypted Signature", 'signature', report='report')
     # NULL for rows stored before versions: version 1.
     version = fields.Integer("Version", readonly=True)
 
@@ -174,10 +174,12 @@ class Signature(ServerReadonly, AuthorlessRows, ModelSQL):
         Band = pool.get('tipline.report.band')
         table, band = cls.__table__(), Band.__table__()
         cursor = Transaction().connection.cursor()
+        data_key = Keyset.data_keys([report_id], create=True)[report_id]
         cursor.execute(*table.update(
                 [table.signature_enc, table.version],
-                [cls.signature_enc.sql_format(Keyset.encrypt(
-                            cls.__name__, 'signature', sig_id, signature)),
+                [cls.signature_enc.sql_format(encrypt(
+                            cls.__name__, 'signature', sig_id, signature,
+                            data_key=data_key)),
                     tipline_core.signature_version(signature)],
                 where=table.id == sig_id))
         cursor.execute(*band.delete(where=band.report == report_id))
@@ -186,15 +188,18 @@ class Signature(ServerReadonly, AuthorlessRows, ModelSQL):
                 [[report_id, key] for key in blinded_band_keys(signature)]))
 
     @classmethod
-    def write_filed(cls, signature_id, report_id, signature, bands):
+    def write_filed(cls, signature_id, report_id, signature, bands,
+            data_key):
         """Store a new report's signature (in its reserved row) with its
-        version, and its blinded band keys: two inserts"""
+        version, under the report's data_key, and its blinded band keys:
+        two inserts"""
         Band = Pool().get('tipline.report.band')
         insert_rows(cls, [{
                     'id': signature_id,
                     'report': report_id,
                     'signature_enc': encrypt(
-                        cls.__name__, 'signature', signature_id, signature),
+                        cls.__name__, 'signature', signature_id, signature,
+                        data_key=data_key),
                     'version': tipline_core.signature_version(signature),
                     }])
         band = Band.__table__()
@@ -231,17 +236,21 @@ class Signature(ServerReadonly, AuthorlessRows, ModelSQL):
             condition &= where(report)
         query = sig.join(shared, condition=shared.report == sig.report
             ).join(report, condition=report.id == sig.report
-            ).select(sig.id, sig.report, sig.signature_enc, where=condition,
+            ).select(sig.id, sig.report, sig.signature_enc,
+                report.data_key_enc, where=condition,
                 order_by=[shared.hits.desc, sig.report.asc],
                 limit=MAX_CANDIDATES)
         cursor = Transaction().connection.cursor()
         cursor.execute(*query)
         result = []
-        for sig_id, report_id, ciphertext in cursor.fetchall():
+        for sig_id, report_id, ciphertext, wrapped in cursor.fetchall():
             if ciphertext is None:
                 continue
+            # Each signature is under its report's key, read in the same
+            # query.
             result.append((report_id, Keyset.decrypt(
-                        cls.__name__, 'signature', sig_id, ciphertext)))
+                        cls.__name__, 'signature', sig_id, ciphertext,
+                        data_key=Keyset.unwrap_data_key(report_id, wrapped))))
         return result
 
     @classmethod

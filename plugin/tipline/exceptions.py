@@ -60,3 +60,7 @@ class EvidenceError(SubmissionError):
 
 class ConversationError(UserError):
     "A message could not be posted as written"
+
+
+class RetentionError(UserError):
+    "A legal hold or a write on a deleted report was refused"

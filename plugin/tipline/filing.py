@@ -9,7 +9,8 @@
     3. choose    the case (under the record's lock), whether it
                  repeats the reporter's own report, the assignee and the
                  priority;
-    4. reserve   the row ids, so that every ciphertext binds to its row
+    4. reserve   the row ids and the report's own data key, so that every
+                 ciphertext binds to its row and is under its report's key
                  before the row is written;
     5. write     each row once: the report with every column, its evidence,
                  its signature and bands, its first history events as one
@@ -78,6 +79,8 @@ class Filing:
     mail: list = field(default_factory=list)      # mail queue rows
     assignee: int = None
     ids: dict = field(default_factory=dict)
+    data_key: object = None          # the report's tipline_core.DataKey
+    wrapped_data_key: bytes = None   # as stored in the report's row
 
 
 def file_report(Report, target, category, description, anonymous=False,
@@ -154,6 +157,9 @@ def reserve(Report, filing):
     ids = reserve_many({Model: count for Model, count in counts.values()})
     filing.ids = {name: ids[Model._table] for name, (Model, _) in
         counts.items()}
+    report_id, = filing.ids['report']
+    filing.data_key, filing.wrapped_data_key = pool.get(
+        'tipline.keyset').new_data_key(report_id)
 
 
 def reserve_many(counts):
@@ -215,7 +221,7 @@ def write(Report, filing):
                 filing, filing.ids['evidence']))
     Signature.write_filed(
         filing.ids['signature'][0], report_id, filing.signature,
-        filing.bands)
+        filing.bands, filing.data_key)
     Event.write_first(report_id,
         Report.filing_events(filing, filing.case.id), filing.ids['event'])
     MailQueue.queue_filed(filing)

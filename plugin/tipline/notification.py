@@ -63,7 +63,8 @@ REPORTER_TEMPLATES = {'acknowledgement', 'status'}
 logger = logging.getLogger(__name__)
 
 TEMPLATE_DIR = os.path.join(os.path.dirname(__file__), 'templates', 'mail')
-TEMPLATES = ('acknowledgement', 'status', 'assignment', 'escalation')
+TEMPLATES = ('acknowledgement', 'status', 'assignment', 'escalation',
+    'retention')
 LANGUAGES = ('en', 'zh_CN')
 RETRY_DELAYS = [5, 15, 60, 240, 720]  # minutes after each failed attempt
 # A claim older than this is a dead sender's: the mail is sent again.  It
@@ -127,7 +128,8 @@ class MailQueue(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
         'tipline.review', "Review", readonly=True, ondelete='CASCADE')
     # A reporter's address would tell the administrator who reported: it is
     # stored encrypted, shown as "the reporter" and dropped once sent.
-    recipient_enc = Encrypted("Encrypted Recipient", 'recipient')
+    recipient_enc = Encrypted(
+        "Encrypted Recipient", 'recipient', report='report')
     to_reporter = fields.Boolean("To the Reporter", readonly=True)
     recipient = fields.Function(fields.Char("Recipient"), 'get_recipient')
     template = fields.Selection([
@@ -139,6 +141,8 @@ class MailQueue(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
             ('conversation', "New Message"),
             ('reply', "Reporter's Reply"),
             ('invitation', "Feedback Invitation"),
+            # The administrators' reminder before expiry (retention.py)
+            ('retention', "Expiry Reminder"),
             ], "Template", required=True, readonly=True)
     language = fields.Char("Language", required=True, readonly=True)
     report_state = fields.Char("Report State", readonly=True,
@@ -282,7 +286,8 @@ class MailQueue(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
                     'report_state': 'acknowledged',
                     'report_outcome': None,
                     'recipient_enc': encrypt(
-                        cls.__name__, 'recipient', id_, row.pop('recipient')),
+                        cls.__name__, 'recipient', id_, row.pop('recipient'),
+                        data_key=filing.data_key),
                     'state': 'pending',
                     'message_id': new_message_id(),
                     'attempts': 0,
@@ -339,8 +344,13 @@ class MailQueue(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
             'deadline': (report.resolve_by.strftime('%Y-%m-%d %H:%M UTC')
                 if report.resolve_by and state_code in OPEN_STATES
                 else ''),
-            'link': '%s#%s/model/tipline.report/%d' % (
-                http_base(), database, report.id),
+            # Administrators open the report's retention, not the report.
+            'link': '%s#%s/model/%s/%d' % (
+                http_base(), database, 'tipline.report.retention'
+                if self.template == 'retention' else 'tipline.report',
+                report.id),
+            'expires': (report.expires_at.strftime('%Y-%m-%d %H:%M UTC')
+                if report.expires_at else ''),
             # The survey after resolution (survey.py), offered once.
             'survey': bool(report.survey_open),
             }

@@ -57,6 +57,15 @@ def render(language, template_name, status=200, **values):
     return response
 
 
+def attachment(filename, content):
+    "A text file to save, not to show, with the pages' headers"
+    response = Response(content, content_type='text/plain; charset=utf-8')
+    response.headers.update(SECURITY_HEADERS)
+    response.headers['Content-Disposition'] = (
+        'attachment; filename="%s"' % filename)
+    return response
+
+
 def too_many_attempts(response, wait):
     "response as a 429 that tells when to come back"
     response.status_code = 429

@@ -9,13 +9,12 @@ from sql import Conflict
 
 from trytond import backend
 from trytond.model import Index, ModelSQL, Unique, fields
+from trytond.pool import Pool
 from trytond.transaction import Transaction
 
-import tipline_core
 
 from .authorless import AuthorlessRows
 from .clock import now as utcnow
-from .keys import master_key
 from .readonly import ServerReadonly
 
 # Rate limits of the status page (and of the survey, which checks the same
@@ -112,14 +111,12 @@ class StatusAttempt(ServerReadonly, AuthorlessRows, ModelSQL):
     def keys_for(client, number):
         """Blind indexes of the client address and of the number with the
         client address: neither addresses nor numbers are stored in clear"""
-        master = master_key()
+        indexer = Pool().get('tipline.keyset').indexer()
         client = (client or '').encode()
         return (
-            tipline_core.blind_index(
-                master, client, purpose=b'status client').hex(),
-            tipline_core.blind_index(
-                master, (number or '').encode() + b'\0' + client,
-                purpose=b'status number and client').hex())
+            indexer.index(client, b'status client').hex(),
+            indexer.index((number or '').encode() + b'\0' + client,
+                b'status number and client').hex())
 
     @classmethod
     def take_check(cls, keys):

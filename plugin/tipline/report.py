@@ -34,6 +34,7 @@ from .escalation import EscalationMixin
 from .survey import SurveyMixin
 from .notification import NotificationMixin
 from .priority import PriorityMixin
+from .retention import RetentionMixin
 from .review import ReviewMixin
 
 __all__ = ['Report', 'OPEN_STATES', 'CLOSED_STATES', 'SEVERITIES',
@@ -83,7 +84,11 @@ class ReportCore(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
         'tipline.category', "Category", required=True, ondelete='RESTRICT',
         states=_moderated,
         context={'active_test': False})
-    description_enc = Encrypted("Encrypted Description", 'description')
+    # The report's own data key, wrapped under the keyset: every encrypted
+    # value of the report is under it, and the purge destroys it.
+    data_key_enc = Encrypted("Wrapped Data Key", 'data_key', wraps_keys=True)
+    description_enc = Encrypted(
+        "Encrypted Description", 'description', report='id')
     description = fields.Function(
         fields.Text("Description"), 'get_description')
     evidence = fields.One2Many(
@@ -96,7 +101,7 @@ class ReportCore(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
         help="A keyed hash that stands for the reporter; empty when "
         "anonymous.")
     reporter_identity_enc = Encrypted(
-        "Encrypted Reporter Identity", 'reporter_identity')
+        "Encrypted Reporter Identity", 'reporter_identity', report='id')
     reporter_display = fields.Function(
         fields.Char("Reporter"), 'get_reporter_display')
     subject_tokens = fields.Char(
@@ -191,13 +196,13 @@ class ReportCore(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
     severity_assessment_string = severity_assessment.translated(
         'severity_assessment')
     evidence_notes_enc = Encrypted(
-        "Encrypted Evidence Notes", 'evidence_notes')
+        "Encrypted Evidence Notes", 'evidence_notes', report='id')
     evidence_notes = fields.Function(
         fields.Text("Evidence Notes", states=_moderated,
             help="What the evidence shows; for moderators only."),
         'get_notes', setter='set_notes')
     internal_notes_enc = Encrypted(
-        "Encrypted Internal Notes", 'internal_notes')
+        "Encrypted Internal Notes", 'internal_notes', report='id')
     internal_notes = fields.Function(
         fields.Text("Internal Notes", states=_moderated,
             help="Never shown to the reporter."),
@@ -729,7 +734,8 @@ class ReportCore(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
         report_id, = filing.ids['report']
 
         def encrypt_(name, plaintext):
-            return encrypt(cls.__name__, name, report_id, plaintext)
+            return encrypt(cls.__name__, name, report_id, plaintext,
+                data_key=filing.data_key)
         hours = category.hours_to_first_response
         return {
             'id': report_id,
@@ -743,6 +749,7 @@ class ReportCore(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
             'subject_tokens': filing.subject_tokens,
             'receipt_hash': (tipline_core.hash_receipt(filing.receipt)
                 if filing.receipt else None),
+            'data_key_enc': filing.wrapped_data_key,
             'description_enc': encrypt_('description', filing.description),
             'reporter_identity_enc': encrypt_('reporter_identity',
                 identity_json(filing.reporter) if filing.reporter else None),
@@ -820,7 +827,8 @@ class ReportCore(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
     @classmethod
     def status_for_receipt(cls, number, receipt):
         """The public status of the anonymous report number, if receipt is
-        its receipt; None for any wrong answer, whatever was wrong."""
+        its receipt and still opens it (retention.py); None for any wrong
+        answer, whatever was wrong."""
         try:
             number = tipline_core.parse_tracking_number(number or '')
         except tipline_core.InvalidInput:
@@ -840,7 +848,7 @@ class ReportCore(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
                 receipt or '', bytes(stored) if stored else dummy_receipt_hash())
         except tipline_core.InvalidInput:
             valid = False
-        if not (valid and stored):
+        if not (valid and stored) or reports[0].receipt_access_ended():
             return None
         return reports[0]
 
@@ -911,6 +919,7 @@ class ReportCore(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
     @Workflow.transition('closed')
     def close(cls, reports):
         cls.write(reports, {'closed_at': utcnow()})
+        cls.set_retention_expiries(reports)
 
     @classmethod
     @ModelView.button
@@ -963,6 +972,7 @@ class Report(
         AssignmentMixin,
         EscalationMixin,
         NotificationMixin,
+        RetentionMixin,
         ReportCore):
     """A report of abuse against a record, tracked until the reporter has an
     answer.

@@ -27,7 +27,7 @@ from . import metadata
 from .exceptions import (
     AppealError, ConversationError, EvidenceError, FeedbackError)
 from .pages import language as page_language
-from .pages import render, too_many_attempts
+from .pages import attachment, render, too_many_attempts
 
 # The longest file name taken from a form.
 MAX_NAME = 200
@@ -94,6 +94,8 @@ def status_values(report):
         'appeal_deadline': report.appeal_deadline,
         'survey': report.survey_open,
         'new_messages': report.new_messages,
+        # Deleted under the retention policy (retention.py)
+        'deleted': report.retention_status,
         }
 
 
@@ -119,6 +121,13 @@ def status_page(request, pool):
     if refusal:
         return too_many_attempts(
             status_render(language, limited=True, number=number), refusal)
+    if request.form.get('action') == 'download':
+        # What Tipline holds about the report (GDPR Art. 15,
+        # subject_access.py), behind the same receipt check and limits.
+        SubjectAccess = pool.get(
+            'tipline.report.subject_access', type='report')
+        with Transaction().set_context(language=language):
+            return attachment(*SubjectAccess.download(report, language))
     appeal = {'error': None, 'reason': '', 'done': False}
     if request.form.get('action') == 'appeal':
         reason = (request.form.get('reason') or '')[:20000]

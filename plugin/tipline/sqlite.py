@@ -5,7 +5,8 @@ and in its write-ahead log, where whoever copies the file can read them: a
 wizard session that named an anonymous reporter, a mail recipient forgotten
 after sending.  Every connection the trytond backend opens therefore runs
 with ``PRAGMA secure_delete = ON`` (deleted content is overwritten with
-zeros), and ``checkpoint()`` folds the log into the file and truncates it.
+zeros), ``checkpoint()`` folds the log into the file and truncates it, and
+``reclaim()``, after a retention purge, also gives the freed pages back.
 PostgreSQL has no such switch: see the threat model for what VACUUM does.
 
 SQLite transactions are all or nothing.  trytond's SQLite backend gives a
@@ -18,8 +19,13 @@ answered "You can not call ...": the history event, the appeal deadline and
 the survey flag were lost.  A connection a transaction holds therefore keeps
 its mode when it is borrowed (``tests/test_transaction.py``).
 """
-from trytond import backend
+import os
+import sqlite3
+
+from trytond import backend, config
 from trytond.transaction import Transaction
+
+INCREMENTAL = 2  # PRAGMA auto_vacuum's value for incremental
 
 
 def install():
@@ -68,3 +74,33 @@ def checkpoint(database_name):
         return
     with Transaction(new=True).start(database_name, 0) as transaction:
         transaction.connection.execute('PRAGMA wal_checkpoint(TRUNCATE)')
+
+
+def reclaim(database_name):
+    """After a purge: return the freed pages to the file system and empty
+    the write-ahead log (SQLite only; secure_delete has zeroed the deleted
+    content already, this also shrinks the files).
+
+    A database created before this switched to incremental auto-vacuum is
+    converted once by a VACUUM, which rewrites the file; afterwards an
+    incremental vacuum moves only the free pages."""
+    if backend.name != 'sqlite' or database_name == ':memory:':
+        return
+    connection = sqlite3.connect(_path(database_name), isolation_level=None)
+    try:
+        connection.execute('PRAGMA secure_delete = ON')
+        mode, = connection.execute('PRAGMA auto_vacuum').fetchone()
+        if mode != INCREMENTAL:
+            connection.execute('PRAGMA auto_vacuum = INCREMENTAL')
+            connection.execute('VACUUM')
+        else:
+            connection.execute('PRAGMA incremental_vacuum')
+        connection.execute('PRAGMA wal_checkpoint(TRUNCATE)')
+    finally:
+        connection.close()
+
+
+def _path(database_name):
+    "The file of a database, as trytond's SQLite backend names it"
+    return os.path.join(
+        config.get('database', 'path'), database_name + '.sqlite')

@@ -14,9 +14,10 @@ TEXT = 'Rotation check %d: the supplier asked to be paid into a new account.'
 
 
 def key_id(site, number):
-    "The data key id in the report's description ciphertext (0x01 | id)"
+    """The id of the keyset key that wraps the report's own data key
+    (0x01 | id): the report's values are under that data key"""
     return int(stack.psql(site.pg_port,
-            "SELECT encode(substring(description_enc FROM 2 FOR 4), 'hex') "
+            "SELECT encode(substring(data_key_enc FROM 2 FOR 4), 'hex') "
             "FROM tipline_report WHERE tracking_number = '%s'" % number,
             site.database), 16)
 

@@ -33,6 +33,24 @@ def use_throwaway_master_key():
             file.write(os.environ[KEY_ENV])
 
 
+def in_committed_transaction(database, function, user=0):
+    """function() in a transaction of user on database, committed; started
+    again with the locks it asks for, as trytond's dispatcher does.
+    Returns what function returns."""
+    from trytond.transaction import Transaction, TransactionError
+    extras = {}
+    while True:
+        with Transaction().start(database, user, **extras) as transaction:
+            try:
+                result = function()
+            except TransactionError as error:
+                transaction.rollback()
+                error.fix(extras)
+                continue
+            transaction.commit()
+            return result
+
+
 class Sink:
     "An aiosmtpd handler that keeps every message it receives"
 
@@ -42,6 +60,19 @@ class Sink:
     async def handle_DATA(self, server, session, envelope):
         self.messages.append((envelope.rcpt_tos, envelope.content))
         return '250 OK'
+
+
+def pg_dump(database, text=False):
+    "A dump of the PostgreSQL database, as the test's server holds it"
+    import shutil
+    from trytond import config
+    command = shutil.which('pg_dump')
+    if not command:
+        raise AssertionError("pg_dump is needed for this test")
+    uri = config.get('database', 'uri')
+    return subprocess.run(
+        [command, '--dbname', uri.rstrip('/') + '/' + database],
+        check=True, capture_output=True, text=text).stdout
 
 
 def free_port():
