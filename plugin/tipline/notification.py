@@ -397,11 +397,13 @@ class MailQueue(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
                     where = fields.SQL_OPERATORS['in'](table.id, free)
                 # On SQLite this write takes the one writer's lock, and the
                 # condition is read under it.
+                # To the second, down: PostgreSQL would round it up, and a
+                # search would then find the claim stale a second late.
                 cursor.execute(*table.update(
                         [table.state, table.claim, table.claimed_at,
                             table.write_date, table.write_uid],
-                        ['sending', claim, now, CurrentTimestamp(),
-                            claiming.user],
+                        ['sending', claim, now.replace(microsecond=0),
+                            CurrentTimestamp(), claiming.user],
                         where=where))
             cursor.execute(*table.select(table.id,
                     where=table.claim == claim, order_by=[table.id.asc]))
