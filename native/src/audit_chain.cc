@@ -7,7 +7,7 @@
 #include <algorithm>
 #include <string>
 
-#include "tipline/normalize.h"  // IsValidUtf8
+#include "tipline/utf8.h"
 
 namespace tipline {
 namespace {

@@ -8,12 +8,22 @@
 
 namespace tipline {
 
-Result<BlindIndexer> BlindIndexer::Create(const SecretBytes& master_key) {
+Result<SecretBytes> BlindIndexer::DeriveKey(const SecretBytes& master_key) {
   if (master_key.size() != kMasterKeySize) {
     return InvalidArgumentError("the master key must be 32 bytes");
   }
-  Result<SecretBytes> key =
-      internal::DeriveSubkey(master_key, kBlindIndexKeyInfo);
+  return internal::DeriveSubkey(master_key, kBlindIndexKeyInfo);
+}
+
+Result<BlindIndexer> BlindIndexer::FromKey(SecretBytes index_key) {
+  if (index_key.size() != kBlindIndexSize) {
+    return InvalidArgumentError("the blind index key must be 32 bytes");
+  }
+  return BlindIndexer(std::move(index_key));
+}
+
+Result<BlindIndexer> BlindIndexer::Create(const SecretBytes& master_key) {
+  Result<SecretBytes> key = DeriveKey(master_key);
   if (!key.ok()) return key.status();
   return BlindIndexer(std::move(key).value());
 }

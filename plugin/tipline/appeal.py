@@ -9,8 +9,8 @@ the report."""
 import datetime as dt
 
 from trytond.i18n import gettext
-from trytond.model import ModelView, Workflow, fields
-from trytond.pool import Pool, PoolMeta
+from trytond.model import ModelView, fields
+from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import Button, StateTransition, StateView, Wizard
@@ -25,8 +25,9 @@ MIN_REASON_LENGTH = 10
 DEFAULT_APPEAL_DAYS = 14
 
 
-class Configuration(metaclass=PoolMeta):
-    __name__ = 'tipline.configuration'
+class AppealConfigurationMixin:
+    "The appeal window"
+    __slots__ = ()
 
     appeal_window_days = fields.Integer(
         "Appeal Window (days)", required=True,
@@ -39,14 +40,16 @@ class Configuration(metaclass=PoolMeta):
         return DEFAULT_APPEAL_DAYS
 
 
-class Report(metaclass=PoolMeta):
-    __name__ = 'tipline.report'
+class AppealMixin:
+    "tipline.report's appeal: the window after resolution and the appeal"
+    __slots__ = ()
 
     appeal_deadline = fields.DateTime(
         "Appeal Until", readonly=True, format='%H:%M',
         help="The reporter may appeal the result until then.")
     appealed_at = fields.DateTime("Appealed At", readonly=True)
-    appeal_reason_enc = Encrypted("Encrypted Appeal Reason", 'appeal_reason')
+    appeal_reason_enc = Encrypted(
+        "Encrypted Appeal Reason", 'appeal_reason', report='id')
     appeal_reason = fields.Function(
         fields.Text("Appeal Reason"), 'get_appeal_reason')
     appealable = fields.Function(
@@ -92,25 +95,20 @@ class Report(metaclass=PoolMeta):
         return [('id', 'not in', cls.search(appealable, query=True))]
 
     @classmethod
-    @ModelView.button
-    @Workflow.transition('resolved')
-    def resolve(cls, reports):
-        pool = Pool()
-        Configuration = pool.get('tipline.configuration')
-        super().resolve(reports)
+    def open_appeal_window(cls, reports, now):
+        """Resolve's step (report.py): until when each of reports, resolved
+        at now, may be appealed; set on the records, which resolve saves"""
+        Configuration = Pool().get('tipline.configuration')
         days = Configuration(1).appeal_window_days or 0
-        # One appeal only: its answer is final.
-        open_to_appeal = [r for r in reports if not r.appealed_at]
-        if open_to_appeal:
-            # Shown to the minute, rounded up: never less than the window.
-            now = utcnow()
-            minute = now.replace(second=0, microsecond=0)
-            if minute < now:
-                minute += dt.timedelta(minutes=1)
-            cls.write(open_to_appeal, {
-                    'appeal_deadline': (minute + dt.timedelta(days=days))
-                    if days else None,
-                    })
+        # Shown to the minute, rounded up: never less than the window.
+        minute = now.replace(second=0, microsecond=0)
+        if minute < now:
+            minute += dt.timedelta(minutes=1)
+        for report in reports:
+            # One appeal only: its answer is final.
+            if not report.appealed_at:
+                report.appeal_deadline = (minute + dt.timedelta(days=days)
+                    if days else None)
 
     @classmethod
     def appeal(cls, report, reason):

@@ -8,24 +8,29 @@ Nobody is ever given a report about themselves, or their own report, even
 an anonymous one: its filer is known while it is filed, and excluded then."""
 from sql import Null
 from sql.aggregate import Count
+from sql.conditionals import Coalesce
 
+from trytond import backend
 from trytond.model import ModelSQL, fields
-from trytond.pool import Pool, PoolMeta
+from trytond.pool import Pool
 from trytond.transaction import Transaction, without_check_access
 
 from .authorless import AuthorlessRows, filer
 from .readonly import ServerReadonly
-from .report import OPEN_STATES
+from .states import OPEN_STATES
 
 STRATEGIES = [
     ('manual', "Manual"),
     ('round_robin', "Round Robin"),
     ('least_loaded', "Least Loaded"),
     ]
+# A turn taken at the same moment by another filing is taken again.
+TURN_TRIES = 10
 
 
-class Configuration(metaclass=PoolMeta):
-    __name__ = 'tipline.configuration'
+class AssignmentConfigurationMixin:
+    "How new reports are assigned"
+    __slots__ = ()
 
     assignment_method = fields.Selection(
         STRATEGIES, "Assignment", required=True, sort=False,
@@ -39,8 +44,9 @@ class Configuration(metaclass=PoolMeta):
         return 'least_loaded'
 
 
-class Category(metaclass=PoolMeta):
-    __name__ = 'tipline.category'
+class AssignmentCategoryMixin:
+    "The team that receives a category's reports"
+    __slots__ = ()
 
     team = fields.Many2One(
         'res.group', "Moderator Team", ondelete='RESTRICT',
@@ -55,10 +61,43 @@ class TeamCursor(ServerReadonly, AuthorlessRows, ModelSQL):
     team = fields.Many2One('res.group', "Team", ondelete='CASCADE')
     last_user = fields.Many2One('res.user', "Last Assignee",
         ondelete='SET NULL')
+    turns = fields.Integer("Turns", readonly=True,
+        help="How many reports the cursor has given out.")
+
+    @classmethod
+    def default_turns(cls):
+        return 0
+
+    @classmethod
+    def take_turn(cls, team, members):
+        """The first of members after the last one team's cursor gave a
+        report to, now the last one; in SQL, with no time or user written,
+        which would tell when an anonymous report was filed"""
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        team_id = team.id if team else None
+        query = table.select(table.id, table.last_user,
+            where=(table.team == team_id) if team_id
+            else (table.team == Null),
+            order_by=[table.id.asc], limit=1)
+        cursor.execute(*query)
+        row = cursor.fetchone()
+        if row is None:
+            cursor.execute(*table.insert([table.team], [[team_id]]))
+            cursor.execute(*query)
+            row = cursor.fetchone()
+        cursor_id, last = row
+        following = [u for u in members if u > (last or 0)]
+        chosen = following[0] if following else members[0]
+        cursor.execute(*table.update([table.last_user, table.turns],
+                [chosen, Coalesce(table.turns, 0) + 1],
+                where=table.id == cursor_id))
+        return chosen
 
 
-class Report(metaclass=PoolMeta):
-    __name__ = 'tipline.report'
+class AssignmentMixin:
+    "tipline.report's assignment: round robin or least loaded in the team"
+    __slots__ = ()
 
     @classmethod
     def team_members(cls, category, reporter_token=None, subject_tokens=''):
@@ -107,21 +146,29 @@ class Report(metaclass=PoolMeta):
 
     @classmethod
     def _next_in_turn(cls, team, members):
+        """The next member in team's turn.  On PostgreSQL the turn is taken
+        in a short transaction of its own, committed before the filing goes
+        on: filings in any process then never wait for each other's commit
+        (held to the commit, the cursor's lock made them fail with 503 once
+        trytond's lock retries ran out), and a filing that fails afterwards
+        costs its moderator one turn.  SQLite has one writer at a time, and a
+        team or moderators created in this transaction are seen by no other:
+        then the turn is taken here."""
         Cursor = Pool().get('tipline.team_cursor')
-        team_id = team.id if team else None
-        with without_check_access():
-            cursors = Cursor.search([('team', '=', team_id)], limit=1)
-            if not cursors:
-                cursors = Cursor.create([{'team': team_id}])
-            cursor, = cursors
-            # Workers taking turns on PostgreSQL wait for each other here.
-            Cursor.lock([cursor])
-            cursor = Cursor(cursor.id)
-            last = cursor.last_user.id if cursor.last_user else 0
-            following = [u for u in members if u > last]
-            chosen = following[0] if following else members[0]
-            Cursor.write([cursor], {'last_user': chosen})
-        return chosen
+        created = Transaction().create_records
+        if (backend.name != 'postgresql'
+                # Rows this transaction created are seen by no other.
+                or (team and team.id in created['res.group'])
+                or set(members) & set(created['res.user'])):
+            return Cursor.take_turn(team, members)
+        for attempt in range(TURN_TRIES):
+            try:
+                with Transaction().new_transaction():
+                    return Cursor.take_turn(team, members)
+            except backend.DatabaseOperationalError:
+                # Another filing took this turn since this one looked.
+                if attempt + 1 == TURN_TRIES:
+                    raise
 
     @classmethod
     def _least_loaded(cls, members):

@@ -91,10 +91,19 @@ class AuditEvent(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
         details = cls._encode(details or {})
         if actor is None:
             actor = cls.actor_of(report)
-        # Serialise appends to one chain (a row lock on PostgreSQL).
-        Report.lock([report])
-        table = cls.__table__()
+        # Serialise appends to one chain by writing the report's row in
+        # place: a second appender waits for the first to commit, and if
+        # its snapshot (trytond's REPEATABLE READ) is older than that
+        # commit, it fails to serialize and trytond runs it again with the
+        # first's event in view.  (Report.lock ran every request twice to
+        # take its lock first, then gave up with 503 after 0.2 s when
+        # another transaction held the row.)
+        report_table = Report.__table__()
         cursor = Transaction().connection.cursor()
+        cursor.execute(*report_table.update(
+                [report_table.id], [report_table.id],
+                where=report_table.id == report.id))
+        table = cls.__table__()
         cursor.execute(*table.select(
                 table.sequence, table.link_hash,
                 where=table.report == report.id,

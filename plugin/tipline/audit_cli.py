@@ -17,10 +17,9 @@ unchanged.  Exit status: 0 when every history is intact, 1 when one is not,
 import argparse
 import datetime as dt
 import hashlib
-import os
 import sys
 
-from .keys_cli import CommandError, open_database
+from .cli import CommandError, add_database_arguments, open_database, run
 
 EXIT_OK, EXIT_BROKEN, EXIT_USAGE = 0, 1, 2
 
@@ -180,10 +179,7 @@ def build_parser():
 
     def add(name, func, help):
         command = commands.add_parser(name, help=help)
-        command.add_argument('-c', '--config',
-            default=os.environ.get('TRYTOND_CONFIG'),
-            help="trytond configuration file (default: $TRYTOND_CONFIG)")
-        command.add_argument('-d', '--database', required=True)
+        add_database_arguments(command)
         command.add_argument('--batch-size', type=int, default=500)
         command.set_defaults(func=func)
         return command
@@ -202,11 +198,7 @@ def build_parser():
 def main(argv=None, out=None):
     args = build_parser().parse_args(argv)
     out = out if out is not None else sys.stdout
-    try:
-        return args.func(args, out)
-    except CommandError as exception:
-        sys.stderr.write("tipline-audit: error: %s\n" % exception)
-        return EXIT_USAGE
+    return run('tipline-audit', args.func, args, out, EXIT_USAGE)
 
 
 if __name__ == '__main__':

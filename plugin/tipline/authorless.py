@@ -111,6 +111,21 @@ def authorless(anonymous=False):
         del _scopes[transaction]
 
 
+def keep_only_week(Model, records):
+    """Blank the columns of records (of a Model with a ``week`` date) that
+    would name or time their author to the second: the user columns, and the
+    creation time rounded down to the week"""
+    table = Model.__table__()
+    cursor = Transaction().connection.cursor()
+    for record in records:
+        monday = dt.datetime.combine(record.week, dt.time())
+        cursor.execute(*table.update(
+                [table.create_uid, table.write_uid, table.create_date,
+                    table.write_date],
+                [Null, Null, monday, Null],
+                where=table.id == record.id))
+
+
 def track_whole(Model, ids):
     """Remember that Model's rows ids were inserted with no author and the
     scope's time already: nothing to forget about them"""

@@ -6,42 +6,51 @@ through the band index of dedup.py and confirmed natively), which makes the
 case a campaign once it spans several records; failing that, it opens a new
 case.  Moderators resolve a case once and every report in it is resolved
 with that outcome, so every reporter hears it.  They correct the grouping
-with the merge and split wizards.  A burst of reports against one record
-from new or low-accuracy reporters puts the case in quarantine."""
+with the merge and split wizards.  The burst guard (burst.py) puts a case
+in quarantine until a moderator releases it.
+
+A case's state is a workflow (_transitions): open -> resolved when a
+moderator resolves it (the Resolve button) or when its last open report is
+resolved on its own (settle); resolved -> open when one of its reports opens
+again (reopen: an appeal, a moderator reopening); open or resolved -> merged
+when its reports move to another case (merge, split).  Case.update keeps the
+figures current in SQL and asks for the settle and reopen transitions the
+reports call for; the state is never written otherwise."""
 import datetime as dt
 from collections import defaultdict
 
-from sql import Null
+from sql import Conflict, Null
 from sql.aggregate import Count, Max, Min
 from sql.conditionals import Case as SqlCase
 
 from trytond import backend
+from trytond.backend import MAX_QUERY_PARAMS
 from trytond.i18n import gettext
-from trytond.model import Index, ModelSQL, ModelView, fields
-from trytond.pool import Pool, PoolMeta
+from trytond.model import (
+    Index, ModelSQL, ModelView, Unique, Workflow, fields)
+from trytond.pool import Pool
 from trytond.pyson import Eval
-from trytond.transaction import Transaction, without_check_access
+from trytond.tools import grouped_slice
+from trytond.transaction import (
+    Transaction, TransactionError, without_check_access)
 from trytond.wizard import Button, StateTransition, StateView, Wizard
-
-import tipline_core
 
 from .authorless import AuthorlessRows
 from .cache import invalidate
 from .clock import now as utcnow
-from .dedup import blinded_band_keys
 from .exceptions import CaseError
+from .filing import Filing
 from .readonly import ServerReadonly
-from .report import OPEN_STATES, SEVERITIES, TRUTHFULNESS
+from .states import OPEN_STATES, SEVERITIES, TRUTHFULNESS
 
-EPOCH = dt.datetime(1970, 1, 1)
 # What Case.update recomputes, and which of those changes the reports'
-# history records (Case.on_modification).
+# history records (Case.on_modification).  The state follows through the
+# workflow's transitions.
 UPDATED_FIELDS = {'report_count', 'reporter_count', 'target_count',
     'open_count', 'kind', 'target_label', 'category', 'priority',
-    'first_submitted_at', 'subject_tokens', 'state'}
+    'first_submitted_at', 'subject_tokens'}
 LOGGED_FIELDS = {'kind'}
-# The first key of Tipline's advisory locks (the second hashes the record).
-LOCK_NAMESPACE = 0x7469706c  # 'tipl'
+SERIALIZATION_FAILURE = '40001'  # SQLSTATE
 
 OUTCOMES = [
     (None, ""),
@@ -57,7 +66,7 @@ def system():
     return Transaction().set_user(0)
 
 
-def _stored(value):
+def as_stored(value):
     "A value as compared with what the database returns"
     if isinstance(value, str) and value[:4].isdigit() and ' ' in value:
         try:  # SQLite hands timestamps back as text
@@ -69,20 +78,74 @@ def _stored(value):
     return value
 
 
+class FiledMeanwhile(TransactionError):
+    """A filing about the same record committed after this transaction
+    read its snapshot: trytond starts the request again"""
+
+
 def lock_target(target):
     """Serialise the filings about one record until the transaction ends,
-    so that concurrent filings join one case: a transaction-level advisory
-    lock on PostgreSQL; SQLite has one writer at a time already"""
+    so that concurrent filings join one case.
+
+    On PostgreSQL each filing counts itself in the record's row of
+    tipline.case.record, and holds that row until it commits: the next
+    filing about the record waits there.  trytond's REPEATABLE READ
+    transaction took its snapshot before it waited, and would not see the
+    case the previous filing opened; but its count then fails to serialize,
+    and the request starts again (FiledMeanwhile: like trytond's own lock
+    errors, not one of its few retries) with a snapshot that sees the case.
+    (An advisory lock alone let eight filings at once open eight cases.)
+    Filing counts itself before its work, so a start again costs little.
+    SQLite has one writer at a time."""
     if backend.name != 'postgresql':
         return
-    cursor = Transaction().connection.cursor()
-    cursor.execute('SELECT pg_advisory_xact_lock(%s, hashtext(%s))',
-        (LOCK_NAMESPACE, target))
+    CaseRecord = Pool().get('tipline.case.record')
+    try:
+        CaseRecord.count_filing(target)
+    except backend.DatabaseOperationalError as error:
+        if getattr(error, 'sqlstate', None) != SERIALIZATION_FAILURE:
+            raise
+        raise FiledMeanwhile() from error
 
 
-class Case(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
+class CaseRecord(ModelSQL):
+    """The filings about one record, counted: every filing about it writes
+    this row, and the next one waits for it (see lock_target)"""
+    __name__ = 'tipline.case.record'
+    _table = 'tipline_case_record'
+
+    target = fields.Char("Record", required=True, readonly=True)
+    filings = fields.Integer("Filings", required=True, readonly=True)
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_constraints += [
+            ('target_unique', Unique(t, t.target),
+                'tipline.msg_case_record_unique'),
+            ]
+
+    @classmethod
+    def count_filing(cls, target):
+        """Count a filing about target; fails to serialize (trytond then
+        retries) when a filing committed since this transaction's snapshot
+        counted itself"""
+        table = cls.__table__()
+        Transaction().connection.cursor().execute(*table.insert(
+                [table.target, table.filings], [[target, 1]],
+                on_conflict=Conflict(table, indexed_columns=[table.target],
+                    columns=[table.filings],
+                    values=[table.filings + 1])))
+
+
+class Case(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
     "Reports about one matter: the same record, or the same text (campaign)"
     __name__ = 'tipline.case'
+    # As for reports: the reports' own history records what happens to a
+    # case, and the host's log would time a reporter's appeal, which
+    # reopens the case, to the second.
+    _log = False
 
     _resolvable = {
         'readonly': Eval('state') != 'open',
@@ -166,6 +229,15 @@ class Case(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
             ('priority', 'DESC NULLS LAST'),
             ('id', 'DESC'),
             ]
+        cls._transitions |= {
+            # resolve (a moderator) or settle (the last open report)
+            ('open', 'resolved'),
+            # reopen: a report of the case is open again
+            ('resolved', 'open'),
+            # mark_merged: the reports went to another case
+            ('open', 'merged'),
+            ('resolved', 'merged'),
+            }
         cls._buttons.update({
                 'resolve': {
                     'invisible': Eval('state') != 'open',
@@ -230,8 +302,9 @@ class Case(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
 
     @classmethod
     def update(cls, cases):
-        """Recompute the counts, kind, state and priority of cases from their
-        reports, in one aggregate query"""
+        """Recompute the counts, kind and priority of cases from their
+        reports, in one aggregate query, and take the cases whose reports
+        are all closed, or open again, through settle and reopen"""
         pool = Pool()
         Report = pool.get('tipline.report')
         ids = list({c.id for c in cases})
@@ -269,13 +342,14 @@ class Case(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
                 firsts[id_] = (label, category)
         table = cls.__table__()
         stored = {}
-        names = sorted(UPDATED_FIELDS)
+        names = sorted(UPDATED_FIELDS | {'state'})
         cursor.execute(*table.select(table.id,
                 *[getattr(table, n) for n in names],
                 where=table.id.in_(ids)))
         for case_id, *values in cursor:
             stored[case_id] = dict(zip(names, values))
         logged, quiet = [], {}
+        to_settle, to_reopen = [], []
         for case_id in ids:
             current = stored.get(case_id)
             if current is None:
@@ -287,8 +361,6 @@ class Case(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
                     'target_count': 0, 'open_count': 0,
                     'priority': None,
                     }
-                if current['state'] == 'open':
-                    values['state'] = 'merged'
             else:
                 (count, named, anonymous, targets, open_, priority,
                     first_at, first_id) = row
@@ -306,10 +378,12 @@ class Case(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
                     'first_submitted_at': first_at,
                     'subject_tokens': ' '.join(sorted(tokens[case_id])),
                     }
-                if current['state'] != 'merged':
-                    values['state'] = 'open' if open_ else 'resolved'
+                if current['state'] == 'open' and not open_:
+                    to_settle.append(case_id)
+                elif current['state'] == 'resolved' and open_:
+                    to_reopen.append(case_id)
             changed = {k: v for k, v in values.items()
-                if _stored(current[k]) != _stored(v)}
+                if as_stored(current[k]) != as_stored(v)}
             if not changed:
                 continue
             if changed.keys() & LOGGED_FIELDS:
@@ -326,6 +400,10 @@ class Case(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
                     where=table.id == case_id))
         if quiet:
             invalidate(cls, list(quiet))
+        if to_settle:
+            cls.settle(cls.browse(to_settle))
+        if to_reopen:
+            cls.reopen(cls.browse(to_reopen))
         if logged:
             with without_check_access():
                 cls.write(*logged)
@@ -358,11 +436,11 @@ class Case(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
 
     @classmethod
     @ModelView.button
+    @Workflow.transition('resolved')
     def resolve(cls, cases):
         "Resolve every open report of cases with the case's outcome"
         pool = Pool()
         Report = pool.get('tipline.report')
-        cases = [c for c in cases if c.state == 'open']
         for case in cases:
             if not case.outcome:
                 raise CaseError(gettext(
@@ -402,6 +480,39 @@ class Case(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
         cls.update(cases)
 
     @classmethod
+    def settle(cls, cases):
+        "The last open reports of cases were resolved one by one"
+        cls._follow_reports(cases, 'resolved')
+
+    @classmethod
+    def reopen(cls, cases):
+        "A report of cases is open again: an appeal, or a moderator's reopen"
+        cls._follow_reports(cases, 'open')
+
+    @classmethod
+    def _follow_reports(cls, cases, state):
+        """Move cases to state as Workflow.transition would, only from the
+        states _transitions allows, but in one UPDATE: this bookkeeping
+        follows every report's change, and nobody acts on the case (no
+        write_uid, nothing for the reports' history)."""
+        sources = sorted(
+            f for f, t in cls._transitions if t == state and f != state)
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        for sub_ids in grouped_slice(
+                [c.id for c in cases], MAX_QUERY_PARAMS):
+            cursor.execute(*table.update([table.state], [state],
+                    where=table.id.in_(list(sub_ids))
+                    & table.state.in_(sources)))
+        invalidate(cls, [c.id for c in cases])
+
+    @classmethod
+    @Workflow.transition('merged')
+    def mark_merged(cls, cases, into):
+        "The reports of cases went to the case into"
+        cls.write(cases, {'merged_into': into.id})
+
+    @classmethod
     @ModelView.button
     def release(cls, cases):
         "A moderator checked a quarantined case: it rejoins the queue"
@@ -419,14 +530,14 @@ class Case(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
 
     @classmethod
     def merge(cls, cases, into):
-        "Move the reports of cases into the case into"
+        "Move the reports of cases, into excepted, into the case into"
         pool = Pool()
         Report = pool.get('tipline.report')
         Event = pool.get('tipline.audit_event')
         others = [c for c in cases if c.id != into.id]
         if not others:
             raise CaseError(gettext('tipline.msg_case_merge_two'))
-        for case in cases:
+        for case in others + [into]:
             if case.state == 'merged':
                 raise CaseError(gettext(
                         'tipline.msg_case_already_merged',
@@ -434,7 +545,7 @@ class Case(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
         moved = [r for c in others for r in c.reports]
         with without_check_access():
             Report.write(moved, {'case': into.id})
-            cls.write(others, {'merged_into': into.id})
+            cls.mark_merged(others, into)
             for report in moved:
                 Event.append(report, 'case_merge', {
                         'case': str(into.id)})
@@ -462,6 +573,10 @@ class Case(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
             Report.write(list(reports), {'case': new.id})
             for report in reports:
                 Event.append(report, 'case_split', {'case': str(new.id)})
+            # A case whose every report moved is merged into the new one.
+            emptied = [c for c in old if not cls(c.id).reports]
+            if emptied:
+                cls.mark_merged(cls.browse(emptied), new)
         cls.update(list(old) + [new])
         affected = [r for c in list(old) + [new] for r in c.reports]
         Report.rescore_reports(affected)
@@ -469,8 +584,9 @@ class Case(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
         return new
 
 
-class Report(metaclass=PoolMeta):
-    __name__ = 'tipline.report'
+class CaseMixin:
+    "tipline.report's case: the case it joins, and how"
+    __slots__ = ()
 
     # Moderation facts, read by staff only (field access in case.xml):
     # loaded lazily, so reading a report's other fields never asks for them.
@@ -481,13 +597,6 @@ class Report(metaclass=PoolMeta):
         "Repeat Report", readonly=True, loading='lazy',
         help="The same reporter had already reported this record in this "
         "case: the report is counted once.")
-    new_reporter = fields.Boolean(
-        "Unvetted Reporter", readonly=True, loading='lazy',
-        help="Filed anonymously or from a recently created account; used "
-        "by the burst guard.")
-    quarantined = fields.Function(
-        fields.Boolean("Quarantined", loading='lazy'), 'get_quarantined',
-        searcher='search_quarantined')
 
     @classmethod
     def __setup__(cls):
@@ -502,62 +611,25 @@ class Report(metaclass=PoolMeta):
     def default_repeat_report(cls):
         return False
 
-    @classmethod
-    def default_new_reporter(cls):
-        return False
-
-    def get_quarantined(self, name):
-        "Open and held in a quarantined case"
-        return bool(self.case and self.case.quarantined
-            and self.state in OPEN_STATES)
-
-    @classmethod
-    def search_quarantined(cls, name, clause):
-        _, operator, value = clause
-        if operator == '!=':
-            value = not value
-        quarantined = [
-            ('case.quarantined', '=', True),
-            ('state', 'in', OPEN_STATES),
-            ]
-        if value:
-            return quarantined
-        return ['OR',
-            ('case', '=', None),
-            ('case.quarantined', '=', False),
-            ('state', 'not in', OPEN_STATES),
-            ]
-
     # Filing's steps (filing.py) ------------------------------------------
 
     @classmethod
-    def compute_signature(cls, filing):
-        "The near-duplicate signature, its blinded bands, the PII signals"
-        Signature = Pool().get('tipline.report.signature')
-        text = filing.description
-        # The current version's, and version 1's while old rows remain.
-        filing.signatures = Signature.query_signatures(text)
-        filing.signature = filing.signatures[0]
-        filing.bands = blinded_band_keys(filing.signature)
-        filing.signals = sum(
-            tipline_core.personal_data_signals(text).values())
-        # The burst guard's only fact about the author, taken here so that
-        # nothing else about an anonymous author is ever looked at.
-        filing.new_reporter = (filing.anonymous
-            or cls._is_new_account(filing.filer))
+    def lock_record(cls, filing):
+        "Filings about filing's record go one at a time from here on"
+        lock_target(str(filing.target))
 
     @classmethod
     def choose_case(cls, filing):
         """The open case of the same record, else of a near-identical text
         (a campaign), else none (filing opens one); and whether the named
         reporter already reported this record in it.  Filings about one
-        record wait for each other here, so that they join one case."""
+        record come here one at a time (lock_record), so that they join one
+        case."""
         pool = Pool()
         Case = pool.get('tipline.case')
         Signature = pool.get('tipline.report.signature')
         Configuration = pool.get('tipline.configuration')
         target = str(filing.target)
-        lock_target(target)
         report = cls.__table__()
         case_table = Case.__table__()
         open_cases = case_table.select(
@@ -594,37 +666,20 @@ class Report(metaclass=PoolMeta):
                 0 if earlier else 1)
             filing.reports = filing.case.report_count or 0
 
-    @classmethod
-    def after_filing(cls, report, filing):
-        """The new report's priority, its case's figures, the burst guard.
-        The case's other reports, whose reporter count may have grown, are
-        rescored outside the request (rescore_later)."""
-        pool = Pool()
-        Case = pool.get('tipline.case')
-        Configuration = pool.get('tipline.configuration')
-        Case.update([filing.case])
-        # A burst needs min_reports reports in the case: most filings stop
-        # here without reading anything more.
-        if filing.reports + 1 >= Configuration(1).get_burst_params(
-                ).min_reports:
-            cls.check_burst(report, filing)
-        cls.rescore_later([filing.case])
-
-    @classmethod
-    def _is_new_account(cls, user_id):
-        pool = Pool()
-        User = pool.get('res.user')
-        Configuration = pool.get('tipline.configuration')
-        days = Configuration(1).get_burst_params().new_account_age_seconds
-        with without_check_access():
-            created = User(user_id).create_date
-        return bool(created and (
-                utcnow() - created).total_seconds() < days)
+    @staticmethod
+    def case_join_details(filing, case_id):
+        "The details of the history's case_join event: how filing found it"
+        details = {'case': str(case_id), 'how': filing.how}
+        if filing.similarity is not None:
+            details['similarity'] = '%.2f' % filing.similarity
+        if filing.repeat:
+            details['repeat'] = '1'
+        return details
 
     @classmethod
     def index_unfiled(cls, limit=500):
-        """Cron: give open reports filed before the near-duplicate index
-        existed their signature and case, oldest first, limit at a time"""
+        """Cron: put open reports filed before cases existed in their case,
+        oldest first, limit at a time"""
         with system(), without_check_access():
             reports = cls.search([
                     ('case', '=', None),
@@ -632,136 +687,38 @@ class Report(metaclass=PoolMeta):
                     ], order=[('submitted_at', 'ASC'), ('id', 'ASC')],
                 limit=limit)
             for report in reports:
-                cls.assign_case(report, report.description)
+                cls.join_case(report)
         return reports
 
     @classmethod
-    def assign_case(cls, report, text, new_reporter=False):
-        """Store report's signature, then put it in the open case of the
-        same record or of a near-identical text, or in a new case"""
+    def join_case(cls, report):
+        """Give a stored report without a case its signature and its case
+        through filing's own steps, from its stored text"""
         pool = Pool()
         Case = pool.get('tipline.case')
         Signature = pool.get('tipline.report.signature')
-        Configuration = pool.get('tipline.configuration')
         Event = pool.get('tipline.audit_event')
-        config = Configuration(1)
-        signatures = Signature.query_signatures(text)
-        Signature.store(report, signatures[0])
-        signals = sum(tipline_core.personal_data_signals(text or '').values())
-
-        case, how, similarity = None, 'new', None
-        same_record = cls.search([
-                ('target', '=', str(report.target) if report.target
-                    else None),
-                ('id', '!=', report.id),
-                ('case.state', '=', 'open'),
-                ], order=[('case', 'ASC')], limit=1)
-        if same_record:
-            case, how = same_record[0].case, 'record'
-        else:
-            case_table = Case.__table__()
-            open_cases = case_table.select(
-                case_table.id, where=case_table.state == 'open')
-            similar = Signature.similar(
-                signatures, config.get_dedup_threshold(),
-                exclude=report.id,
-                where=lambda r: r.case.in_(open_cases))
-            if similar:
-                match = cls(similar[0][0])
-                case, how, similarity = match.case, 'text', similar[0][1]
-        if case is None:
-            case, = Case.create([{'state': 'open'}])
-        repeat = bool(report.reporter_token) and bool(cls.search([
-                    ('case', '=', case.id),
-                    ('target', '=', str(report.target)),
-                    ('reporter_token', '=', report.reporter_token),
-                    ('id', '!=', report.id),
-                    ], limit=1))
+        filing = Filing(report.target, report.category,
+            report.description or '', report.anonymous, [],
+            now=report.submitted_at, reporter_token=report.reporter_token)
+        Signature.sign_filing(filing)
+        cls.choose_case(filing)
+        if filing.case is None:
+            filing.case, = Case.create([{'state': 'open'}])
+        Signature.store(report, filing.signature)
         cls.write([report], {
-                'case': case.id,
-                'repeat_report': repeat,
-                'new_reporter': new_reporter,
-                'personal_data_signals': signals,
+                'case': filing.case.id,
+                'repeat_report': filing.repeat,
+                'personal_data_signals': cls.count_personal_data(
+                    filing.description),
                 })
-        details = {'case': str(case.id), 'how': how}
-        if similarity is not None:
-            details['similarity'] = '%.2f' % similarity
-        if repeat:
-            details['repeat'] = '1'
-        Event.append(report, 'case_join', details, actor='')
-        Case.update([case])
-        cls.rescore_reports(Case(case.id).reports)
-        Case.update([case])
+        Event.append(report, 'case_join',
+            cls.case_join_details(filing, filing.case.id), actor='')
+        Case.update([filing.case])
+        cls.rescore_reports(Case(filing.case.id).reports)
+        Case.update([filing.case])
         cls.check_burst(cls(report.id))
-        return case
-
-    @classmethod
-    def check_burst(cls, report, filing=None):
-        """Quarantine report's case when the reports against its record in
-        the case form a burst from new or low-accuracy reporters; filing,
-        when given, already knows the report and its case"""
-        pool = Pool()
-        Case = pool.get('tipline.case')
-        Configuration = pool.get('tipline.configuration')
-        table = cls.__table__()
-        case_table = Case.__table__()
-        cursor = Transaction().connection.cursor()
-        if filing:
-            case = filing.case
-            row = (case.id, str(filing.target), filing.now,
-                case.quarantined, case.released_at)
-        else:
-            cursor.execute(*table.join(case_table,
-                    condition=case_table.id == table.case).select(
-                    table.case, table.target, table.submitted_at,
-                    case_table.quarantined, case_table.released_at,
-                    where=table.id == report.id))
-            row = cursor.fetchone()
-        if not row or row[3]:
-            return False
-        case_id, target, submitted_at, _, released_at = map(
-            _stored, row)
-        params = Configuration(1).get_burst_params()
-        where = ((table.case == case_id) & (table.target == target)
-            & (table.submitted_at >= submitted_at - dt.timedelta(
-                    seconds=params.window_seconds))
-            & table.state.in_(OPEN_STATES))
-        if released_at:
-            # A moderator checked the reports before the release.
-            where &= table.submitted_at > released_at
-        # One query for the few columns needed (the token loads lazily).
-        cursor.execute(*table.select(table.id, table.submitted_at,
-                table.reporter_token, table.new_reporter, where=where))
-        reports = [{'id': i, 'submitted_at': _stored(at),
-                'reporter_token': token, 'new_reporter': new}
-            for i, at, token, new in cursor]
-        # Bombing is many people: a reporter's repeat reports count once.
-        seen, distinct = set(), []
-        for r in sorted(reports, key=lambda r: (r['submitted_at'], r['id'])):
-            token = r['reporter_token']
-            if token:
-                if token in seen:
-                    continue
-                seen.add(token)
-            distinct.append(r)
-        reports = distinct
-        if len(reports) < params.min_reports:
-            return False
-        history = cls.reporter_history(
-            {r['reporter_token'] for r in reports if r['reporter_token']})
-        timestamps, ages, accuracies = [], [], []
-        for r in reports:
-            timestamps.append((r['submitted_at'] - EPOCH).total_seconds())
-            ages.append(0.0 if r['new_reporter']
-                else 2 * params.new_account_age_seconds)
-            upheld, not_upheld = history.get(r['reporter_token'], (0, 0))
-            decided = upheld + not_upheld
-            accuracies.append(upheld / decided if decided else -1.0)
-        burst, _ = tipline_core.detect_report_burst(
-            timestamps, ages, accuracies, params)
-        if burst:
-            Case.quarantine([Case(case_id)])
-        return burst
+        return filing.case
 
     @classmethod
     def resolve_from_case(cls, reports):
@@ -857,15 +814,3 @@ class CaseSplit(Wizard):
         Case.split(list(self.records))
         return 'end'
 
-
-class SubmitDone(metaclass=PoolMeta):
-    __name__ = 'tipline.report.submit'
-
-    def default_done(self, fields):
-        values = super().default_done(fields)
-        report = getattr(self, '_filed', None)
-        if report is not None and report.repeat_report:
-            values['message'] = '%s\n\n%s' % (
-                values.get('message') or '',
-                gettext('tipline.msg_submit_already_handled'))
-        return values

@@ -2,12 +2,15 @@ from trytond.i18n import gettext
 from trytond.model import (
     DeactivableMixin, ModelSQL, ModelView, Unique, fields, sequence_ordered)
 
+from .assignment import AssignmentCategoryMixin
 from .authorless import AuthorlessRows
 from .exceptions import CategoryValidationError
+from .priority import PriorityCategoryMixin
 from .readonly import ServerReadonly
 
 
-class Category(ServerReadonly, AuthorlessRows,
+class Category(PriorityCategoryMixin, AssignmentCategoryMixin,
+        ServerReadonly, AuthorlessRows,
         DeactivableMixin, sequence_ordered(), ModelSQL, ModelView):
     "What a report is about, with the guidance and deadlines that go with it"
     __name__ = 'tipline.category'

@@ -7,6 +7,8 @@ tests set it; in production now() is the system's UTC time."""
 import contextlib
 import datetime as dt
 
+from trytond.i18n import gettext
+
 _offset = dt.timedelta(0)
 
 
@@ -47,3 +49,22 @@ def travelled(delta=None, **kwargs):
         yield
     finally:
         _offset = saved
+
+
+def week_start(day):
+    "The Monday of day's week: the only date kept with feedback"
+    return day - dt.timedelta(days=day.weekday())
+
+
+def format_duration(delta):
+    "A short human reading of a timedelta such as '2 d 5 h' or '40 min'"
+    minutes = int(abs(delta).total_seconds() // 60)
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    if days:
+        return gettext('tipline.msg_duration_days_hours',
+            days=days, hours=hours)
+    if hours:
+        return gettext('tipline.msg_duration_hours_minutes',
+            hours=hours, minutes=minutes)
+    return gettext('tipline.msg_duration_minutes', minutes=minutes)

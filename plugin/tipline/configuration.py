@@ -1,16 +1,34 @@
 from trytond.model import ModelSingleton, ModelSQL, ModelView, fields
 from trytond.pyson import Eval
 
+from .appeal import AppealConfigurationMixin
+from .assignment import AssignmentConfigurationMixin
 from .authorless import AuthorlessRows
+from .burst import BurstConfigurationMixin
+from .conversation import ConversationConfigurationMixin
+from .dedup import DedupConfigurationMixin
+from .priority import PriorityConfigurationMixin
 from .readonly import ServerReadonly
+from .retention import RetentionConfigurationMixin
+from .review import ReviewConfigurationMixin
 
 DEFAULT_MIN_DESCRIPTION = 20
 DEFAULT_MAX_DESCRIPTION = 10000
 DEFAULT_MAX_EVIDENCE_MIB = 10
 
 
-class Configuration(ServerReadonly, AuthorlessRows,
-        ModelSingleton, ModelSQL, ModelView):
+class Configuration(
+        ConversationConfigurationMixin,
+        PriorityConfigurationMixin,
+        DedupConfigurationMixin,
+        BurstConfigurationMixin,
+        ReviewConfigurationMixin,
+        AppealConfigurationMixin,
+        AssignmentConfigurationMixin,
+        RetentionConfigurationMixin,
+        ServerReadonly, AuthorlessRows, ModelSingleton, ModelSQL, ModelView):
+    """Tipline's settings; each concept keeps its own in the file named after
+    it, as a mixin listed here"""
     __name__ = 'tipline.configuration'
 
     min_description_length = fields.Integer(
@@ -42,3 +60,10 @@ class Configuration(ServerReadonly, AuthorlessRows,
     @classmethod
     def default_max_evidence_size(cls):
         return DEFAULT_MAX_EVIDENCE_MIB
+
+    def _value(self, name):
+        "The setting name, or its default where none is stored"
+        value = getattr(self, name, None)
+        if value is None:
+            value = getattr(self, 'default_' + name)()
+        return value

@@ -17,20 +17,23 @@ Whatever the reporter does here runs in the authorless scope, as filing
 does: no row names them, and for an anonymous report every time is coarse.
 """
 import datetime as dt
+import json
 
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Workflow, fields
-from trytond.pool import Pool, PoolMeta
+from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.transaction import Transaction, without_check_access
 
+from . import retention
 from .audit import digest
 from .authorless import AuthorlessRows, authorless
 from .clock import now as utcnow
 from .encrypted import Encrypted, decrypt_values, store_encrypted
-from .exceptions import ConversationError
+from .exceptions import ConversationError, RetentionError
 from .readonly import ServerReadonly
-from .report import format_duration, in_groups
+from .access import in_groups
+from .clock import format_duration
 
 AWAITING = 'awaiting_reporter'
 # The states a moderator may ask the reporter from.
@@ -44,10 +47,14 @@ AUTHORS = [
     ('reporting_person', "Reporter"),
     ]
 MAX_MESSAGE_LENGTH = 10000
+# What an anonymous reporter who discloses who they are may write.
+MAX_NAME = 200
+MAX_CONTACT = 500
 
 
-class Configuration(metaclass=PoolMeta):
-    __name__ = 'tipline.configuration'
+class ConversationConfigurationMixin:
+    "The conversation's limits and the reporter's time to answer"
+    __slots__ = ()
 
     reporter_answer_days = fields.Integer(
         "Days to Answer", required=True,
@@ -102,7 +109,7 @@ class Message(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
     visibility = fields.Selection(
         VISIBILITIES, "Visibility", required=True, readonly=True)
     author = fields.Selection(AUTHORS, "From", required=True, readonly=True)
-    body_enc = Encrypted("Encrypted Message", 'body')
+    body_enc = Encrypted("Encrypted Message", 'body', report='report')
     body = fields.Function(fields.Text("Message"), 'get_body')
     question = fields.Boolean("Question", readonly=True,
         help="The moderators asked and wait for the answer.")
@@ -173,6 +180,9 @@ class Message(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
 
     @classmethod
     def _create(cls, report, visibility, author, body, question=False):
+        if report.purged_at:
+            raise RetentionError(gettext('tipline.msg_retention_purged',
+                    report=report.rec_name))
         with without_check_access():
             position = cls.search([('report', '=', report.id)], count=True)
             message, = cls.create([{
@@ -217,6 +227,9 @@ class Message(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
                 'length': len(body),
                 })
         Evidence.attach(report, files, origin='moderator', message=message)
+        # An internal note on a closed report is activity: its expiry may
+        # move.
+        retention.postpone([report])
         with without_check_access():
             # Answering is reading what came before.
             cls.mark_read(report, 'reporting_person')
@@ -314,8 +327,9 @@ class Message(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
                     ('visibility', '=', 'shared')])
 
 
-class Report(metaclass=PoolMeta):
-    __name__ = 'tipline.report'
+class ConversationMixin:
+    "tipline.report's conversation: messages, the reporter's turn and its clock"
+    __slots__ = ()
 
     messages = fields.One2Many(
         'tipline.message', 'report', "Conversation", readonly=True,
@@ -426,6 +440,24 @@ class Report(metaclass=PoolMeta):
         if self.state != AWAITING or not self.resolve_by:
             return None
         return self.resolve_by - (self.awaiting_since or utcnow())
+
+    @classmethod
+    def disclose_identity(cls, report, name, contact):
+        """An anonymous reporter tells who they are (from the conversation
+        page): stored as a named reporter's identity is, encrypted; the
+        history records the choice, not the identity"""
+        Event = Pool().get('tipline.audit_event')
+        name, contact = (name or '').strip(), (contact or '').strip()
+        if not name:
+            raise ConversationError(gettext('tipline.msg_disclose_no_name'))
+        with authorless(anonymous=True), without_check_access():
+            identity = json.dumps({'disclosed': True,
+                    'name': name[:MAX_NAME],
+                    'contact': contact[:MAX_CONTACT]}, sort_keys=True)
+            store_encrypted(cls, {report.id: {'reporter_identity': identity}})
+            cls.write([report], {'identity_disclosed': True})
+            Event.append(report, 'disclose', {'sha256': digest(identity)},
+                actor='')
 
     def get_clock_state(self, name):
         left = self.paused_time_left()
@@ -574,15 +606,3 @@ class Report(metaclass=PoolMeta):
             # Anonymous reporters read the reminder on the status page.
             cls.notify_reporter(remind, 'conversation')
             cls.write(remind, {'reporter_reminded_at': now})
-
-
-class MailQueue(metaclass=PoolMeta):
-    __name__ = 'tipline.mail_queue'
-
-    @classmethod
-    def __setup__(cls):
-        super().__setup__()
-        for code, label in (('conversation', "New Message"),
-                ('reply', "Reporter's Reply")):
-            if code not in dict(cls.template.selection):
-                cls.template.selection.append((code, label))

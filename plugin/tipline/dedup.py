@@ -5,7 +5,7 @@ that verifies a candidate and the text's matching form) and its LSH band
 keys (42, and 128 for a short text).  Both are derived from the report
 text, so neither is stored in the clear: the signature is encrypted with
 the module's keyset like the description, and each band key is stored
-blinded with a keyed hash under the master key, which keeps equality
+blinded with a keyed hash under the blind-index key, which keeps equality
 lookups working through an index.  Every trytond worker reads the same
 tables, so no index lives in a single process.
 
@@ -26,6 +26,7 @@ import logging
 from sql.aggregate import Count
 from sql.operators import Or
 
+from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, fields
 from trytond.pool import Pool
 from trytond.transaction import Transaction, without_check_access
@@ -34,8 +35,8 @@ import tipline_core
 
 from .authorless import AuthorlessRows
 from .encrypted import Encrypted, encrypt
+from .exceptions import DedupThresholdError
 from .filing import insert_rows
-from .keys import master_key
 from .readonly import ServerReadonly
 
 logger = logging.getLogger(__name__)
@@ -50,14 +51,42 @@ MAX_CANDIDATES = 200
 
 
 def blinded_band_keys(signature, query=False):
-    """The band keys of signature, blinded under the master key, as hex:
+    """The band keys of signature, blinded under the blind-index key, as hex:
     those it is stored under, or with query those it looks up"""
-    indexer = tipline_core.BlindIndexer(master_key())
+    indexer = Pool().get('tipline.keyset').indexer()
     keys = (tipline_core.query_band_keys(signature) if query
         else tipline_core.band_keys(signature))
     return [indexer.index(key.to_bytes(8, 'little'), BAND_PURPOSE)[
             :BAND_KEY_BYTES].hex()
         for key in keys]
+
+
+class DedupConfigurationMixin:
+    "How alike two texts must be for a report to join the other's case"
+    __slots__ = ()
+
+    dedup_threshold = fields.Float(
+        "Duplicate Similarity", required=True,
+        help="How alike two texts must be (0.3 to 1) for a report to join "
+        "the case of a near-identical report against another record.")
+
+    @classmethod
+    def default_dedup_threshold(cls):
+        return tipline_core.DEFAULT_DEDUP_THRESHOLD
+
+    def get_dedup_threshold(self):
+        return float(self._value('dedup_threshold'))
+
+    @classmethod
+    def validate_fields(cls, configurations, field_names):
+        super().validate_fields(configurations, field_names)
+        for configuration in configurations:
+            configuration.check_dedup_settings()
+
+    def check_dedup_settings(self):
+        if not 0.3 <= self._value('dedup_threshold') <= 1:
+            raise DedupThresholdError(
+                gettext('tipline.msg_dedup_threshold_range'))
 
 
 class Signature(ServerReadonly, AuthorlessRows, ModelSQL):
@@ -66,7 +95,8 @@ class Signature(ServerReadonly, AuthorlessRows, ModelSQL):
 
     report = fields.Many2One(
         'tipline.report', "Report", required=True, ondelete='CASCADE')
-    signature_enc = Encrypted("Encrypted Signature", 'signature')
+    signature_enc = Encrypted(
+        "Encrypted Signature", 'signature', report='report')
     # NULL for rows stored before versions: version 1.
     version = fields.Integer("Version", readonly=True)
 
@@ -114,6 +144,15 @@ class Signature(ServerReadonly, AuthorlessRows, ModelSQL):
         return signatures
 
     @classmethod
+    def sign_filing(cls, filing):
+        """Filing's step (filing.py): from the plaintext in memory, the
+        signatures the filing looks up with, its own (the current
+        version's) and its blinded band keys"""
+        filing.signatures = cls.query_signatures(filing.description)
+        filing.signature = filing.signatures[0]
+        filing.bands = blinded_band_keys(filing.signature)
+
+    @classmethod
     def store(cls, report, signature):
         "Store the signature of report and its blinded band keys"
         with without_check_access():
@@ -130,10 +169,12 @@ class Signature(ServerReadonly, AuthorlessRows, ModelSQL):
         Band = pool.get('tipline.report.band')
         table, band = cls.__table__(), Band.__table__()
         cursor = Transaction().connection.cursor()
+        data_key = Keyset.data_keys([report_id], create=True)[report_id]
         cursor.execute(*table.update(
                 [table.signature_enc, table.version],
-                [cls.signature_enc.sql_format(Keyset.encrypt(
-                            cls.__name__, 'signature', sig_id, signature)),
+                [cls.signature_enc.sql_format(encrypt(
+                            cls.__name__, 'signature', sig_id, signature,
+                            data_key=data_key)),
                     tipline_core.signature_version(signature)],
                 where=table.id == sig_id))
         cursor.execute(*band.delete(where=band.report == report_id))
@@ -142,15 +183,18 @@ class Signature(ServerReadonly, AuthorlessRows, ModelSQL):
                 [[report_id, key] for key in blinded_band_keys(signature)]))
 
     @classmethod
-    def write_filed(cls, signature_id, report_id, signature, bands):
+    def write_filed(cls, signature_id, report_id, signature, bands,
+            data_key):
         """Store a new report's signature (in its reserved row) with its
-        version, and its blinded band keys: two inserts"""
+        version, under the report's data_key, and its blinded band keys:
+        two inserts"""
         Band = Pool().get('tipline.report.band')
         insert_rows(cls, [{
                     'id': signature_id,
                     'report': report_id,
                     'signature_enc': encrypt(
-                        cls.__name__, 'signature', signature_id, signature),
+                        cls.__name__, 'signature', signature_id, signature,
+                        data_key=data_key),
                     'version': tipline_core.signature_version(signature),
                     }])
         band = Band.__table__()
@@ -187,17 +231,21 @@ class Signature(ServerReadonly, AuthorlessRows, ModelSQL):
             condition &= where(report)
         query = sig.join(shared, condition=shared.report == sig.report
             ).join(report, condition=report.id == sig.report
-            ).select(sig.id, sig.report, sig.signature_enc, where=condition,
+            ).select(sig.id, sig.report, sig.signature_enc,
+                report.data_key_enc, where=condition,
                 order_by=[shared.hits.desc, sig.report.asc],
                 limit=MAX_CANDIDATES)
         cursor = Transaction().connection.cursor()
         cursor.execute(*query)
         result = []
-        for sig_id, report_id, ciphertext in cursor.fetchall():
+        for sig_id, report_id, ciphertext, wrapped in cursor.fetchall():
             if ciphertext is None:
                 continue
+            # Each signature is under its report's key, read in the same
+            # query.
             result.append((report_id, Keyset.decrypt(
-                        cls.__name__, 'signature', sig_id, ciphertext)))
+                        cls.__name__, 'signature', sig_id, ciphertext,
+                        data_key=Keyset.unwrap_data_key(report_id, wrapped))))
         return result
 
     @classmethod

@@ -5,16 +5,18 @@ category's team (every Tipline Administrator if the team has none)."""
 import datetime as dt
 
 from trytond.model import fields
-from trytond.pool import Pool, PoolMeta
+from trytond.pool import Pool
 from trytond.transaction import without_check_access
 
-from .report import OPEN_STATES, utcnow
+from .clock import now as utcnow
+from .states import OPEN_STATES
 
 SECOND_STEP_AFTER = dt.timedelta(hours=24)
 
 
-class Report(metaclass=PoolMeta):
-    __name__ = 'tipline.report'
+class EscalationMixin:
+    "tipline.report's escalation of overdue reports"
+    __slots__ = ()
 
     escalation_level = fields.Integer(
         "Escalation", readonly=True,

@@ -36,9 +36,10 @@ class Evidence(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
     reference = fields.Char(
         "Reference", readonly=True,
         help="The report's tracking number and the file's position.")
-    name_enc = Encrypted("Encrypted Name", 'name')
-    data_enc = Encrypted("Encrypted Cleaned Data", 'data')
-    original_enc = Encrypted("Encrypted Original", 'original')
+    name_enc = Encrypted("Encrypted Name", 'name', report='report')
+    data_enc = Encrypted("Encrypted Cleaned Data", 'data', report='report')
+    original_enc = Encrypted(
+        "Encrypted Original", 'original', report='report')
     size = fields.Integer("Size (bytes)", readonly=True)
     content_type = fields.Char("Content Type", readonly=True,
         help="The type read from the file's content, not from its name.")
@@ -81,7 +82,7 @@ class Evidence(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
 
     @classmethod
     def get_original(cls, evidences, name):
-        from .report import in_groups
+        from .access import in_groups
         if not in_groups('group_tipline_custodian'):
             return {e.id: None for e in evidences}
         return decrypt_values(evidences, 'original', text=False)
@@ -133,11 +134,11 @@ class Evidence(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
                             {key for key, _ in found})) or None,
                     'added_at': filing.now,
                     'name_enc': encrypt(cls.__name__, 'name', evidence_id,
-                        name),
+                        name, data_key=filing.data_key),
                     'data_enc': encrypt(cls.__name__, 'data', evidence_id,
-                        cleaned),
+                        cleaned, data_key=filing.data_key),
                     'original_enc': encrypt(cls.__name__, 'original',
-                        evidence_id, data),
+                        evidence_id, data, data_key=filing.data_key),
                     })
         return rows
 

@@ -46,9 +46,21 @@ class PriorityWeightError(ValidationError):
     pass
 
 
+class DedupThresholdError(ValidationError):
+    pass
+
+
+class BurstSettingsError(ValidationError):
+    pass
+
+
 class EvidenceError(SubmissionError):
     "A file was refused: its type, size or count, or it could not be cleaned"
 
 
 class ConversationError(UserError):
     "A message could not be posted as written"
+
+
+class RetentionError(UserError):
+    "A legal hold or a write on a deleted report was refused"

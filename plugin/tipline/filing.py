@@ -1,13 +1,16 @@
 """Filing a report: one pipeline, read top to bottom.
 
-    1. validate  the input, with the messages the reporter reads;
+    1. validate  the input, with the messages the reporter reads, then take
+                 the reported record's lock: filings about one record go on
+                 one at a time;
     2. compute   from the plaintext in memory, once: the tokens, the receipt,
                  the identity, the near-duplicate signature and its bands,
-                 the personal-data signals;
-    3. choose    the case (under a lock on the reported record), whether it
+                 the personal-data signals, whether the author is unvetted;
+    3. choose    the case (under the record's lock), whether it
                  repeats the reporter's own report, the assignee and the
                  priority;
-    4. reserve   the row ids, so that every ciphertext binds to its row
+    4. reserve   the row ids and the report's own data key, so that every
+                 ciphertext binds to its row and is under its report's key
                  before the row is written;
     5. write     each row once: the report with every column, its evidence,
                  its signature and bands, its first history events as one
@@ -18,13 +21,14 @@
 
 It all runs in the authorless scope (authorless.py): no row names the
 reporter, and an anonymous filing stores only the hour.  Each concept keeps
-its own code in its own file (case.py chooses the case, assignment.py the
-assignee, notification.py the mail, audit.py the chain); this file only says
-in which order they run.  Mail is only queued here: the cron job, or
+its own code in its own file (dedup.py signs the text, priority.py counts
+its personal data and scores it, burst.py knows whether the author is
+unvetted and guards the case, case.py chooses the case, assignment.py the
+assignee, notification.py the mail, audit.py the chain); this file only
+says in which order they run.  Mail is only queued here: the cron job, or
 trytond-worker where one runs, sends it after the reporter has the answer.
 """
 import datetime as dt
-import json
 from dataclasses import dataclass, field
 
 from sql.functions import CurrentTimestamp
@@ -75,6 +79,8 @@ class Filing:
     mail: list = field(default_factory=list)      # mail queue rows
     assignee: int = None
     ids: dict = field(default_factory=dict)
+    data_key: object = None          # the report's tipline_core.DataKey
+    wrapped_data_key: bytes = None   # as stored in the report's row
 
 
 def file_report(Report, target, category, description, anonymous=False,
@@ -98,6 +104,7 @@ def validate(Report, filing):
     Report.check_submission(filing.target, filing.category,
         filing.description, filing.evidence)
     filing.description = filing.description.strip()
+    Report.lock_record(filing)
 
 
 # 2. compute ------------------------------------------------------------------
@@ -105,6 +112,7 @@ def validate(Report, filing):
 def compute(Report, filing):
     pool = Pool()
     Keyset = pool.get('tipline.keyset')
+    Signature = pool.get('tipline.report.signature')
     User = pool.get('res.user')
     filing.filer = filer()
     filing.now = utcnow()
@@ -117,7 +125,9 @@ def compute(Report, filing):
         filing.reporter_token = Keyset.reporter_token(filing.filer)
     filing.subject_tokens = ' '.join(sorted(Keyset.reporter_token(u)
             for u in Report.subject_users(filing.target)))
-    Report.compute_signature(filing)
+    Signature.sign_filing(filing)
+    filing.signals = Report.count_personal_data(filing.description)
+    filing.new_reporter = Report.unvetted_reporter(filing)
 
 
 # 3. choose -------------------------------------------------------------------
@@ -147,6 +157,9 @@ def reserve(Report, filing):
     ids = reserve_many({Model: count for Model, count in counts.values()})
     filing.ids = {name: ids[Model._table] for name, (Model, _) in
         counts.items()}
+    report_id, = filing.ids['report']
+    filing.data_key, filing.wrapped_data_key = pool.get(
+        'tipline.keyset').new_data_key(report_id)
 
 
 def reserve_many(counts):
@@ -208,7 +221,7 @@ def write(Report, filing):
                 filing, filing.ids['evidence']))
     Signature.write_filed(
         filing.ids['signature'][0], report_id, filing.signature,
-        filing.bands)
+        filing.bands, filing.data_key)
     Event.write_first(report_id,
         Report.filing_events(filing, filing.case.id), filing.ids['event'])
     MailQueue.queue_filed(filing)
@@ -246,14 +259,9 @@ def insert_rows(Model, rows):
 # 6. follow up ----------------------------------------------------------------
 
 def follow_up(Report, filing):
-    Report.after_filing(Report(filing.ids['report'][0]), filing)
-
-
-def identity_json(user):
-    "The reporter's identity as stored (encrypted) on a named report"
-    return json.dumps({
-            'user': user.id,
-            'login': user.login,
-            'name': user.name,
-            }, sort_keys=True)
-
+    Case = Pool().get('tipline.case')
+    report = Report(filing.ids['report'][0])
+    Case.update([filing.case])
+    Report.check_burst(report, filing)
+    # The case's other reports, whose reporter count may have grown.
+    Report.rescore_later([filing.case])

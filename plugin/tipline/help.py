@@ -1,8 +1,20 @@
+"""Tipline's help: the page (routes.py serves it) and the menu entry that
+opens it."""
 import urllib.parse
 
 from trytond.transaction import Transaction
 from trytond.url import http_base
 from trytond.wizard import StateAction, Wizard
+
+
+def help_url():
+    "The address of the help page, in the user's language"
+    transaction = Transaction()
+    language = transaction.context.get('language') or 'en'
+    return urllib.parse.urljoin(http_base(),
+        '%s/tipline/help?lang=%s' % (
+            urllib.parse.quote(transaction.database.name),
+            'zh_CN' if language.startswith('zh') else 'en'))
 
 
 class OpenHelp(Wizard):
@@ -12,10 +24,5 @@ class OpenHelp(Wizard):
     start = StateAction('tipline.url_help')
 
     def do_start(self, action):
-        transaction = Transaction()
-        language = transaction.context.get('language') or 'en'
-        action['url'] = urllib.parse.urljoin(http_base(),
-            '%s/tipline/help?lang=%s' % (
-                urllib.parse.quote(transaction.database.name),
-                'zh_CN' if language.startswith('zh') else 'en'))
+        action['url'] = help_url()
         return action, {}

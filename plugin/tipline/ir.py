@@ -52,6 +52,8 @@ class Cron(metaclass=PoolMeta):
                     "Re-sign Tipline Reports' Near-Duplicate Signatures"),
                 ('tipline.report|conversation_cron',
                     "Remind Reporters and Return Unanswered Reports"),
+                ('tipline.report|apply_retention',
+                    "Apply the Tipline Retention Policy"),
                 ])
 
 

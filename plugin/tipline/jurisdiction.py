@@ -47,6 +47,10 @@ class Jurisdiction(ServerReadonly, AuthorlessRows,
         "Warning Days", required=True,
         help="How many days before a statutory deadline a report is "
         "flagged as near due.")
+    retention_rules = fields.One2Many(
+        'tipline.retention.rule', 'jurisdiction', "Retention",
+        help="How long closed reports are kept; a rule for a category comes "
+        "before the general ones. Without a rule reports are kept.")
 
     @classmethod
     def __setup__(cls):

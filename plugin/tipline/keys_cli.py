@@ -7,117 +7,93 @@
     tipline-keys disable ID -c CONF -d DB
     tipline-keys enable ID  -c CONF -d DB
     tipline-keys destroy ID -c CONF -d DB [--yes]
+    tipline-keys new-epoch NEW_KEY_FILE -c CONF -d DB
+    tipline-keys end-epoch -c CONF -d DB
 
 The master key comes from ``[tipline] key_file`` of the configuration or from
 TIPLINE_MASTER_KEY, exactly as for the server.  Nothing here prints key bytes
 or the plaintext of a stored value.
 """
 import argparse
-import collections
 import contextlib
 import os
 import sys
-import time
 
 import tipline_core
 
+from .cli import (
+    CommandError, Progress, add_database_arguments, check_master_key, keys,
+    open_database, run)
+
 EXIT_OK, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 130
-MALFORMED = 'malformed'  # usage key of values that are not a ciphertext
-
-class CommandError(Exception):
-    "A failure the user can act on: printed as one line, no traceback"
 
 
-def key_id_of(prefix):
-    "The key id that a stored value's prefix names, or MALFORMED"
-    key_id = tipline_core.ciphertext_key_id(
-        bytes(prefix) if prefix is not None else b'')
-    return MALFORMED if key_id is None else key_id
-
-
-# --- Opening the database ----------------------------------------------------
-
-def open_database(config_file, database):
-    """Configure trytond and load the pool of database.
-
-    trytond's backend is chosen from the configuration when it is first
-    imported, so nothing that imports it may run before update_etc."""
-    from trytond import config
-    if config_file:
-        if not os.path.isfile(config_file):
-            raise CommandError(
-                "the configuration file %s does not exist" % config_file)
-        config.update_etc(config_file)
-    from trytond.pool import Pool
-    if database not in Pool.database_list():
-        keys = _keys()
-        check_master_key(keys)
-        Pool.start()
-        try:
-            Pool(database).init()
-        except keys.MasterKeyMissing as exception:
-            raise CommandError(str(exception)) from None
-        except tipline_core.MasterKeyError as exception:
-            raise CommandError(exception.message) from None
-        except Exception as exception:
-            raise CommandError(
-                "cannot open the database %s: %s" % (database, exception)
-                ) from None
-    pool = Pool(database)
-    try:
-        pool.get('tipline.keyset')
-    except KeyError:
-        raise CommandError(
-            "Tipline is not activated in the database %s; run trytond-admin "
-            "-c CONF -d %s -u tipline" % (database, database)) from None
-    return pool
-
-
-def _keys():
-    # Imported late: it imports trytond.model, hence the backend.
-    from trytond.modules.tipline import keys
-    return keys
-
-
-def check_master_key(keys):
-    try:
-        keys.check_master_key()
-    except keys.MasterKeyMissing as exception:
-        raise CommandError(str(exception)) from None
-    except tipline_core.MasterKeyError as exception:
-        raise CommandError(exception.message) from None
-
-
-def master_key_source(keys):
+def master_key_source():
     "Where the master key comes from, for messages (never its value)"
     from trytond import config
     path = config.get(
-        keys.KEY_FILE_SECTION, keys.KEY_FILE_OPTION, default=None)
+        keys().KEY_FILE_SECTION, keys().KEY_FILE_OPTION, default=None)
     if path:
         return "key file %s" % path
-    return "environment variable %s" % keys.KEY_ENV
+    return "environment variable %s" % keys().KEY_ENV
 
 
 def load_keyset(database):
     "The stored keyset, in the current transaction"
     from trytond.pool import Pool
-    keys = _keys()
-    check_master_key(keys)
+    check_master_key()
     Keyset = Pool().get('tipline.keyset')
     try:
         return Keyset.keyset()
-    except keys.MasterKeyMissing as exception:
+    except keys().MasterKeyMissing as exception:
         raise CommandError(str(exception)) from None
     except tipline_core.DecryptionError:
         raise CommandError(
             "this master key (%s) does not open the keyset stored in %s: "
             "use the key file the database was created with" % (
-                master_key_source(keys), database)) from None
+                master_key_source(), database)) from None
 
 
 def store_keyset(keyset):
     from trytond.pool import Pool
-    Pool().get('tipline.keyset').store(keyset)
+    try:
+        Pool().get('tipline.keyset').store(keyset)
+    except keys().EpochChangePending as exception:
+        raise CommandError(str(exception)) from None
+
+
+def epoch_settings():
+    """([tipline] master_key_epoch_days, [tipline] backup_retention_days):
+    how often the master key should change, how long backups are kept"""
+    from trytond import config
+    return tuple(config.getint('tipline', name, default=0) or 0
+        for name in ('master_key_epoch_days', 'backup_retention_days'))
+
+
+def write_epoch_status(out, state, now):
+    "The master-key epoch lines of tipline-keys status"
+    import datetime as dt
+    epoch, started, pending, previous_ended = state
+    every, backups = epoch_settings()
+    out.write("\nMaster key epoch %d%s.\n" % (epoch,
+            ", since %s" % started.strftime('%Y-%m-%d') if started else ''))
+    if pending:
+        out.write("The keyset is also wrapped under the previous master key: "
+            "once every server uses the new key file, run tipline-keys "
+            "end-epoch.\n")
+    elif previous_ended:
+        out.write("Backups made before %s hold the keyset under the "
+            "previous master key" % previous_ended.strftime('%Y-%m-%d'))
+        if backups:
+            out.write("; destroy every copy of that key after %s, when the "
+                "last of them has expired" % (
+                    previous_ended + dt.timedelta(days=backups)).strftime(
+                    '%Y-%m-%d'))
+        out.write(".\n")
+    if every and started and now - started >= dt.timedelta(days=every):
+        out.write("A new master-key epoch is due (every %d days): "
+            "tipline-keys create NEW_FILE, then tipline-keys new-epoch "
+            "NEW_FILE.\n" % every)
 
 
 @contextlib.contextmanager
@@ -139,35 +115,10 @@ def keyset_transaction(database):
         yield transaction
 
 
-def cache_clean_timeout():
-    from trytond import config
-    return config.getint('cache', 'clean_timeout', default=0) or 0
-
-
-def servers_may_still_use_old_keys(database):
-    """Seconds to wait until every trytond process has reloaded the keyset
-    last stored: a process rereads it when Tryton's cache is invalidated,
-    which happens within [cache] clean_timeout (at once when that is 0)."""
-    import datetime as dt
-    from trytond.pool import Pool
-    from trytond.transaction import Transaction
-    delay = cache_clean_timeout()
-    if not delay:
-        return 0
-    Keyset = Pool().get('tipline.keyset')
-    table = Keyset.__table__()
-    cursor = Transaction().connection.cursor()
-    cursor.execute(*table.select(
-            table.write_date, order_by=table.id.asc, limit=1))
-    row = cursor.fetchone()
-    changed = row and row[0]
-    if not changed:  # never changed since the module created it
-        return 0
-    if isinstance(changed, str):  # SQLite without type detection
-        changed = dt.datetime.fromisoformat(changed)
-    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-    age = (now - changed).total_seconds()
-    return max(0, int(delay - age + 1))
+def keys_in_use(key_id):
+    "How many stored values use key_id"
+    columns, _ = keys().stored_encrypted_columns()
+    return keys().total_usage(keys().key_usage(columns))[key_id]
 
 
 def check_key_exists(keyset, key_id):
@@ -175,208 +126,6 @@ def check_key_exists(keyset, key_id):
         raise CommandError(
             "there is no key %d; the keys are %s" % (
                 key_id, ', '.join(map(str, keyset.key_ids))))
-
-
-# --- Stored values -----------------------------------------------------------
-
-def encrypted_columns():
-    """The encrypted columns that exist in the database of the current
-    transaction (every field declared Encrypted), and the (model, field) of
-    those whose table is not there yet"""
-    from trytond import backend
-    from trytond.modules.tipline.encrypted import encrypted_columns
-    columns, skipped = [], []
-    for encrypted in encrypted_columns():
-        if backend.TableHandler.table_exist(encrypted.table):
-            columns.append(encrypted)
-        else:
-            skipped.append((encrypted.model, encrypted.field))
-    return columns, skipped
-
-
-def key_usage(columns):
-    """{column: Counter(key id or MALFORMED: number of values)}
-
-    The database groups by the first 5 bytes, so only those leave it."""
-    from sql import Column, Null, Table
-    from sql.aggregate import Count
-    from sql.functions import Substring
-    from trytond.transaction import Transaction
-    cursor = Transaction().connection.cursor()
-    usage = {}
-    for encrypted in columns:
-        table = Table(encrypted.table)
-        value = Column(table, encrypted.column)
-        prefixes = table.select(
-            Substring(value, 1, tipline_core.CIPHERTEXT_PREFIX_SIZE).as_(
-                'prefix'), where=value != Null)
-        cursor.execute(*prefixes.select(
-                prefixes.prefix, Count(prefixes.prefix),
-                group_by=[prefixes.prefix]))
-        counter = collections.Counter()
-        for prefix, count in cursor:
-            counter[key_id_of(prefix)] += count
-        usage[encrypted] = counter
-    return usage
-
-
-def total_usage(usage):
-    total = collections.Counter()
-    for counter in usage.values():
-        total.update(counter)
-    return total
-
-
-def pending_count(usage, primary_id):
-    "How many stored values are not under the primary key"
-    return sum(
-        count for key_id, count in total_usage(usage).items()
-        if key_id != primary_id)
-
-
-# --- Progress ----------------------------------------------------------------
-
-class Progress:
-    """A text progress bar on a terminal; silent elsewhere but for the final
-    line, so that logs of cron jobs stay readable."""
-
-    width = 30
-
-    def __init__(self, total, stream=None, label="re-encrypting"):
-        self.total = max(total, 0)
-        self.stream = stream if stream is not None else sys.stderr
-        self.label = label
-        self.done = 0
-        self.started = time.monotonic()
-        self._drawn = 0.0
-        self.interactive = bool(
-            getattr(self.stream, 'isatty', None) and self.stream.isatty())
-
-    def rate(self):
-        elapsed = time.monotonic() - self.started
-        return self.done / elapsed if elapsed > 0 else 0.0
-
-    def line(self):
-        total = max(self.total, self.done)
-        fraction = self.done / total if total else 1.0
-        filled = int(round(fraction * self.width))
-        return "%s [%s%s] %d/%d %3d%% %.0f/s" % (
-            self.label, '#' * filled, '-' * (self.width - filled),
-            self.done, total, fraction * 100, self.rate())
-
-    def update(self, count):
-        self.done += count
-        now = time.monotonic()
-        if self.interactive and now - self._drawn >= 0.1:
-            self._drawn = now
-            self.stream.write('\r' + self.line())
-            self.stream.flush()
-
-    def finish(self, message=None):
-        if self.interactive:
-            self.stream.write('\r' + self.line() + '\n')
-        elapsed = time.monotonic() - self.started
-        self.stream.write("%s %d values in %.1f s (%.0f/s)\n" % (
-                message or "re-encrypted", self.done, elapsed, self.rate()))
-        self.stream.flush()
-
-
-# --- Re-encryption -----------------------------------------------------------
-
-class ReencryptResult:
-    def __init__(self):
-        self.reencrypted = 0
-        self.failed = []  # (model, field, id): never the value
-        self.batches = 0
-        self.complete = False
-
-
-def reencrypt(database, columns, batch_size=100, max_batches=None,
-        progress=None):
-    """Re-encrypt every value of columns that is not under the primary key.
-
-    Each batch is its own transaction and commits, so no long transaction
-    holds locks and a crash loses at most one batch.  A run that stopped
-    resumes by itself: it selects what is still under an old key.  Within a
-    run the ids only go up, so a value that does not decrypt is reported
-    once and skipped."""
-    result = ReencryptResult()
-    for encrypted in columns:
-        last_id = 0
-        while True:
-            if max_batches is not None and result.batches >= max_batches:
-                return result
-            count, last_id, done, failed = _retrying(
-                reencrypt_batch, database, encrypted, last_id, batch_size)
-            if not count:
-                break
-            result.batches += 1
-            result.reencrypted += done
-            result.failed.extend(failed)
-            if progress:
-                progress.update(count)
-    result.complete = True
-    return result
-
-
-def _retrying(function, *args, attempts=5):
-    """function(*args), again when a concurrent write made the database
-    abort its transaction (a serialization failure on PostgreSQL)"""
-    from trytond import backend
-    for attempt in range(attempts):
-        try:
-            return function(*args)
-        except backend.DatabaseOperationalError:
-            if attempt == attempts - 1:
-                raise CommandError(
-                    "the re-encryption kept conflicting with other writes; "
-                    "run it again") from None
-            time.sleep(0.1 * (attempt + 1))
-
-
-def reencrypt_batch(database, encrypted, last_id, batch_size):
-    """Re-encrypt the next batch_size values of encrypted after last_id that
-    are not under the primary key, in one committed transaction.
-    Returns (values read, last id read, values re-encrypted, failures)."""
-    from sql import Column, Null, Table
-    from sql.functions import Substring
-    from trytond.transaction import Transaction
-    keys = _keys()
-    table = Table(encrypted.table)
-    value = Column(table, encrypted.column)
-    with Transaction().start(database, 0) as transaction:
-        # Reloaded per batch: a rotation during the run is followed, not
-        # undone.
-        keyset = load_keyset(database)
-        cipher = tipline_core.FieldCipher(keyset)
-        cursor = transaction.connection.cursor()
-        cursor.execute(*table.select(
-                table.id, value,
-                where=(value != Null)
-                & (Substring(value, 1, tipline_core.CIPHERTEXT_PREFIX_SIZE)
-                    != tipline_core.ciphertext_prefix(keyset.primary_id))
-                & (table.id > last_id),
-                order_by=table.id.asc, limit=batch_size))
-        rows = cursor.fetchall()
-        done, failed = 0, []
-        for record_id, ciphertext in rows:
-            ciphertext = bytes(ciphertext)
-            associated_data = keys.associated_data(
-                encrypted.model, encrypted.field, record_id)
-            try:
-                plaintext = cipher.decrypt(ciphertext, associated_data)
-            except tipline_core.DecryptionError:
-                failed.append(
-                    (encrypted.model, encrypted.field, record_id))
-                continue
-            # Only if unchanged since read: a value written meanwhile is the
-            # server's, under the primary key.
-            cursor.execute(*table.update(
-                    [value], [cipher.encrypt(plaintext, associated_data)],
-                    where=(table.id == record_id) & (value == ciphertext)))
-            done += 1
-        transaction.commit()
-    return len(rows), rows[-1][0] if rows else last_id, done, failed
 
 
 # --- Commands ----------------------------------------------------------------
@@ -402,27 +151,37 @@ def command_create(args, out):
 
 
 def command_status(args, out):
+    from trytond.pool import Pool
     from trytond.transaction import Transaction
-    keys = _keys()
+
     open_database(args.config, args.database)
+    from trytond.modules.tipline.clock import now as utcnow
     with Transaction().start(args.database, 0, readonly=True):
         keyset = load_keyset(args.database)
-        columns, skipped = encrypted_columns()
-        usage = key_usage(columns)
-    total = total_usage(usage)
+        columns, skipped = keys().stored_encrypted_columns()
+        usage = keys().key_usage(columns)
+        epoch_state = Pool().get('tipline.keyset').epoch_state()
+        now = utcnow()
+    total = keys().total_usage(usage)
     primary = keyset.primary_id
     out.write("Database %s, master key from the %s\n\n" % (
-            args.database, master_key_source(keys)))
+            args.database, master_key_source()))
     out.write("%6s  %-8s  %-7s  %s\n" % ('key', 'state', 'primary', 'values'))
     for key_id in keyset.key_ids:
         out.write("%6d  %-8s  %-7s  %d\n" % (
                 key_id, keyset.key_status(key_id),
                 'primary' if key_id == primary else '', total[key_id]))
+    data_key_id = tipline_core.DATA_KEY_ID
+    wrapped = sum(sum(usage[c].values()) for c in columns if c.wraps_keys)
+    out.write("\n%d values are under the own data keys of %d reports; "
+        "those keys are wrapped under the keys above.\n" % (
+            total[data_key_id], wrapped))
     out.write("\nStored values by column:\n")
     for encrypted in columns:
-        counter = usage[encrypted]
+        counter = keys().by_key(usage[encrypted])
         detail = ', '.join(
-            "key %s: %d" % (key_id, count)
+            ("report key: %d" if key_id == data_key_id else "key %s: %d")
+            % ((count,) if key_id == data_key_id else (key_id, count))
             for key_id, count in sorted(counter.items(), key=str))
         out.write("  %-36s %8d%s\n" % (
                 '%s.%s' % (encrypted.model, encrypted.field),
@@ -432,23 +191,26 @@ def command_status(args, out):
                 '%s.%s' % (model_name, field)))
     unknown = {
         key_id: count for key_id, count in total.items()
-        if key_id != MALFORMED and key_id not in keyset.key_ids}
+        if key_id not in {keys().MALFORMED, data_key_id}
+        and key_id not in keyset.key_ids}
     if unknown:
         out.write(
             "\nUnreadable: values under keys that no longer exist: %s\n"
             % ', '.join(
                 "key %d: %d" % item for item in sorted(unknown.items())))
-    if total[MALFORMED]:
+    if total[keys().MALFORMED]:
         out.write("\nUnreadable: %d values are not Tipline ciphertexts\n"
-            % total[MALFORMED])
-    pending = pending_count(usage, primary)
+            % total[keys().MALFORMED])
+    write_epoch_status(out, epoch_state, now)
+    pending = keys().pending_count(usage, primary)
     if pending:
         out.write(
             "\nRe-encryption pending: %d values are not under the primary "
-            "key %d; run tipline-keys reencrypt\n" % (pending, primary))
+            "key %d nor their report's own key; run tipline-keys "
+            "reencrypt\n" % (pending, primary))
     else:
         out.write("\nNo re-encryption pending: every value is under the "
-            "primary key %d\n" % primary)
+            "primary key %d or its report's own key\n" % primary)
     return EXIT_OK
 
 
@@ -475,13 +237,16 @@ def command_reencrypt(args, out):
     open_database(args.config, args.database)
     with Transaction().start(args.database, 0, readonly=True):
         keyset = load_keyset(args.database)
-        columns, _ = encrypted_columns()
-        pending = pending_count(key_usage(columns), keyset.primary_id)
+        columns, _ = keys().stored_encrypted_columns()
+        pending = keys().pending_count(
+            keys().key_usage(columns), keyset.primary_id)
     progress = Progress(pending, stream=args.progress_stream)
     try:
-        result = reencrypt(
+        result = keys().reencrypt(
             args.database, columns, batch_size=args.batch_size,
             max_batches=args.max_batches, progress=progress)
+    except keys().ReencryptionConflict as exception:
+        raise CommandError(str(exception)) from None
     except KeyboardInterrupt:
         progress.finish("interrupted after re-encrypting")
         out.write("Interrupted; the batches done are committed. Run the "
@@ -490,9 +255,9 @@ def command_reencrypt(args, out):
     progress.finish()
     with Transaction().start(args.database, 0, readonly=True):
         keyset = load_keyset(args.database)
-        usage = key_usage(columns)
+        usage = keys().key_usage(columns)
     primary = keyset.primary_id
-    left = pending_count(usage, primary)
+    left = keys().pending_count(usage, primary)
     if result.failed:
         out.write("%d values did not decrypt and were left as they are:\n"
             % len(result.failed))
@@ -505,8 +270,8 @@ def command_reencrypt(args, out):
     elif not left and not result.failed:
         unused = [
             key_id for key_id in keyset.key_ids if key_id != primary]
-        out.write("Every stored value is under the primary key %d.\n"
-            % primary)
+        out.write("Every stored value is under the primary key %d or its "
+            "report's own key.\n" % primary)
         if unused:
             out.write("No value uses key%s %s any more: tipline-keys "
                 "destroy ID removes %s.\n" % (
@@ -531,8 +296,7 @@ def _change_key_state(args, out, action):
                 raise CommandError(
                     "key %d is the primary key and cannot be disabled; "
                     "run tipline-keys rotate first" % args.key_id)
-            columns, _ = encrypted_columns()
-            in_use = total_usage(key_usage(columns))[args.key_id]
+            in_use = keys_in_use(args.key_id)
             if in_use and not args.force:
                 raise CommandError(
                     "%d stored values still use key %d and would become "
@@ -579,13 +343,13 @@ def command_destroy(args, out):
                 "key %d is the primary key and cannot be destroyed; run "
                 "tipline-keys rotate and tipline-keys reencrypt first"
                 % args.key_id)
-        columns, _ = encrypted_columns()
-        in_use = total_usage(key_usage(columns))[args.key_id]
+        in_use = keys_in_use(args.key_id)
         if in_use:
             raise CommandError(
                 "%d stored values still use key %d; run tipline-keys "
                 "reencrypt first, then destroy it" % (in_use, args.key_id))
-        wait = servers_may_still_use_old_keys(args.database)
+        wait = keys().servers_may_still_use_old_keys(
+            args.database)
         if wait:
             # A server that has not reloaded the keyset may still encrypt
             # under an old primary key: destroying it now could lose data.
@@ -605,6 +369,68 @@ def command_destroy(args, out):
     return EXIT_OK
 
 
+def command_new_epoch(args, out):
+    from trytond.pool import Pool
+    path = os.path.abspath(args.file)
+    try:
+        new_key = tipline_core.load_master_key_file(path)
+    except tipline_core.MasterKeyError as exception:
+        raise CommandError(exception.message) from None
+    open_database(args.config, args.database)
+    with keyset_transaction(args.database) as transaction:
+        load_keyset(args.database)
+        Keyset = Pool().get('tipline.keyset')
+        try:
+            epoch = Keyset.new_epoch(new_key)
+        except keys().EpochChangePending as exception:
+            raise CommandError(str(exception)) from None
+        except tipline_core.DecryptionError:
+            raise CommandError(
+                "an epoch starts from the current master key: this one (%s) "
+                "only opens the keyset under the previous one"
+                % master_key_source()) from None
+        transaction.commit()
+    out.write(
+        "Master key epoch %(epoch)d: the keyset is now wrapped under\n"
+        "%(path)s, and still under the old master key for the servers that\n"
+        "use it. Now:\n"
+        "  1. point key_file at %(path)s in the configuration of every\n"
+        "     trytond process, and restart them;\n"
+        "  2. run tipline-keys end-epoch with that configuration;\n"
+        "  3. keep the old key file until the last backup made before step 2\n"
+        "     has expired, then destroy every copy of it: those backups can\n"
+        "     then never be read.\n" % {'epoch': epoch, 'path': path})
+    return EXIT_OK
+
+
+def command_end_epoch(args, out):
+    from trytond.pool import Pool
+
+    from trytond.modules.tipline.sqlite import reclaim
+    open_database(args.config, args.database)
+    with keyset_transaction(args.database) as transaction:
+        Keyset = Pool().get('tipline.keyset')
+        try:
+            ended = Keyset.end_epoch()
+        except keys().EpochChangePending as exception:
+            raise CommandError(str(exception)) from None
+        except tipline_core.DecryptionError:
+            raise CommandError(
+                "this master key (%s) is the previous one: point key_file at "
+                "the new key file first" % master_key_source()) from None
+        transaction.commit()
+    # The old wrap's bytes out of the file and its log as well.
+    reclaim(args.database)
+    _, backups = epoch_settings()
+    out.write("The keyset is wrapped under the new master key only. Backups "
+        "made before %s need the old key file; destroy every copy of it "
+        "once the last of them has expired%s.\n" % (
+            ended.strftime('%Y-%m-%d %H:%M UTC'),
+            " (after %d days, [tipline] backup_retention_days)" % backups
+            if backups else ""))
+    return EXIT_OK
+
+
 # --- Command line ------------------------------------------------------------
 
 def build_parser():
@@ -616,13 +442,7 @@ def build_parser():
     commands.required = True
 
     database = argparse.ArgumentParser(add_help=False)
-    database.add_argument(
-        '-c', '--config', default=os.environ.get('TRYTOND_CONFIG'),
-        metavar='CONF',
-        help="the trytond configuration (default: $TRYTOND_CONFIG)")
-    database.add_argument(
-        '-d', '--database', required=True, metavar='DB',
-        help="the database name")
+    add_database_arguments(database)
 
     create = commands.add_parser(
         'create', help="create a new master key file (mode 0600)")
@@ -651,6 +471,19 @@ def build_parser():
         help="stop after N batches; run again to go on")
     reencrypt_parser.set_defaults(func=command_reencrypt)
 
+    new_epoch = commands.add_parser(
+        'new-epoch', parents=[database],
+        help="wrap the keyset under a new master key (from a key file made "
+        "with create); servers on the old key go on until end-epoch")
+    new_epoch.add_argument('file', metavar='NEW_KEY_FILE')
+    new_epoch.set_defaults(func=command_new_epoch)
+
+    end_epoch = commands.add_parser(
+        'end-epoch', parents=[database],
+        help="forget the wrap under the previous master key, once every "
+        "server uses the new one")
+    end_epoch.set_defaults(func=command_end_epoch)
+
     for name, function, text in [
             ('disable', command_disable,
                 "stop a key from decrypting (reversible)"),
@@ -677,14 +510,8 @@ def main(argv=None, out=None, progress_stream=None):
     args = build_parser().parse_args(argv)
     args.progress_stream = progress_stream
     out = out if out is not None else sys.stdout
-    try:
-        return args.func(args, out)
-    except CommandError as exception:
-        sys.stderr.write("tipline-keys: error: %s\n" % exception)
-        return EXIT_ERROR
-    except KeyboardInterrupt:
-        sys.stderr.write("tipline-keys: interrupted\n")
-        return EXIT_INTERRUPTED
+    return run('tipline-keys', args.func, args, out, EXIT_ERROR,
+        EXIT_INTERRUPTED)
 
 
 if __name__ == '__main__':

@@ -2,38 +2,56 @@
 changes and results, and assignment notices to moderators.
 
 A notification is a row of tipline.mail_queue, created in the transaction of
-the event; it is sent only after that transaction commits, in a transaction
-of its own, so a failed send never touches the report.  Failures are logged
-without content, counted on the row and retried by cron.  No mail carries
-report content or the reporter's identity: only the tracking number, the
-state, the deadline and a link to log in."""
+the event; it is sent only after that transaction commits, so a failed send
+never touches the report.  Failures are logged without content, counted on
+the row and retried by cron.  No mail carries report content or the
+reporter's identity: only the tracking number, the state, the deadline and a
+link to log in.
+
+Delivery is at least once, and a copy can be recognised.  A sender (the cron
+job, trytond-worker) claims a row in a transaction committed before it
+talks to SMTP, sends, then records the result in another one.  Two senders
+never hold one row: the claim takes it with SELECT ... FOR UPDATE SKIP
+LOCKED on PostgreSQL, under SQLite's one writer otherwise, and only while
+it is pending or its claim is older than ``[tipline] mail_claim_timeout``.
+A sender that dies after claiming leaves the row claimed; after that
+timeout another sends it again.  If it died after the server accepted the
+mail but before recording it, that second send is a copy, with the
+Message-ID the row was given when queued, by which mail systems and readers
+can drop it.  Exactly once is impossible here: the server's acceptance and
+the queue's record cannot be one transaction."""
 import datetime as dt
 import logging
 import os
 import re
+import secrets
 import smtplib
 from email.message import EmailMessage
+from email.utils import parseaddr
 
 from genshi.template import MarkupTemplate, NewTextTemplate
 
-from sql import Column
+from sql import Column, Null
+from sql.conditionals import Case
+from sql.functions import CurrentTimestamp
 
 import trytond.config as config
+from trytond import backend
 from trytond.backend import MAX_QUERY_PARAMS
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, fields
-from trytond.pool import Pool, PoolMeta
+from trytond.pool import Pool
 from trytond.sendmail import sendmail
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction, without_check_access
-from trytond.url import http_base
+from trytond.url import HOSTNAME, http_base
 
 from .authorless import GRANULARITY, AuthorlessRows, frozen_now
 from .clock import now as utcnow
 from .encrypted import Encrypted, decrypt_values, encrypt, store_encrypted
 from .filing import insert_rows
 from .readonly import ServerReadonly
-from .report import OPEN_STATES
+from .states import OPEN_STATES
 
 # Acknowledged comes with the acknowledgement mail; closing changes nothing
 # the reporter has to know.
@@ -45,9 +63,17 @@ REPORTER_TEMPLATES = {'acknowledgement', 'status'}
 logger = logging.getLogger(__name__)
 
 TEMPLATE_DIR = os.path.join(os.path.dirname(__file__), 'templates', 'mail')
-TEMPLATES = ('acknowledgement', 'status', 'assignment', 'escalation')
+TEMPLATES = ('acknowledgement', 'status', 'assignment', 'escalation',
+    'retention')
 LANGUAGES = ('en', 'zh_CN')
 RETRY_DELAYS = [5, 15, 60, 240, 720]  # minutes after each failed attempt
+# A claim older than this is a dead sender's: the mail is sent again.  It
+# must exceed the time one batch takes to send.
+CLAIM_TIMEOUT = 600  # seconds, [tipline] mail_claim_timeout
+SEND_BATCH = 20  # rows claimed at once
+# Claiming or recording a result is tried this many times; a result not
+# recorded is sent again after the claim timeout.
+RECORD_TRIES = 3
 
 
 
@@ -60,6 +86,20 @@ def mail_language(code):
     if code.split('_')[0] == 'zh':
         return 'zh_CN'
     return 'en'
+
+
+def claim_timeout():
+    return dt.timedelta(seconds=config.getint(
+            'tipline', 'mail_claim_timeout', default=CLAIM_TIMEOUT))
+
+
+def new_message_id():
+    """The Message-ID of a queued mail, kept for every attempt to send it:
+    random, so that it tells nothing of when the mail was queued (an
+    anonymous filing's time), in the sender's domain"""
+    domain = parseaddr(config.get('email', 'from') or '')[1].rpartition(
+        '@')[2] or HOSTNAME
+    return '<tipline.mail.%s@%s>' % (secrets.token_hex(16), domain)
 
 
 def render(name, language, values):
@@ -81,12 +121,15 @@ class MailQueue(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
     "A notification e-mail waiting to be sent, sent, or failing"
     __name__ = 'tipline.mail_queue'
 
+    # A mail about a report, or an invitation of a review (invitation.py).
     report = fields.Many2One(
-        'tipline.report', "Report", required=True, readonly=True,
-        ondelete='CASCADE')
+        'tipline.report', "Report", readonly=True, ondelete='CASCADE')
+    review = fields.Many2One(
+        'tipline.review', "Review", readonly=True, ondelete='CASCADE')
     # A reporter's address would tell the administrator who reported: it is
     # stored encrypted, shown as "the reporter" and dropped once sent.
-    recipient_enc = Encrypted("Encrypted Recipient", 'recipient')
+    recipient_enc = Encrypted(
+        "Encrypted Recipient", 'recipient', report='report')
     to_reporter = fields.Boolean("To the Reporter", readonly=True)
     recipient = fields.Function(fields.Char("Recipient"), 'get_recipient')
     template = fields.Selection([
@@ -94,6 +137,12 @@ class MailQueue(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
             ('status', "Status Change"),
             ('assignment', "Assignment"),
             ('escalation', "Escalation"),
+            # The conversation's (conversation.py)
+            ('conversation', "New Message"),
+            ('reply', "Reporter's Reply"),
+            ('invitation', "Feedback Invitation"),
+            # The administrators' reminder before expiry (retention.py)
+            ('retention', "Expiry Reminder"),
             ], "Template", required=True, readonly=True)
     language = fields.Char("Language", required=True, readonly=True)
     report_state = fields.Char("Report State", readonly=True,
@@ -102,9 +151,16 @@ class MailQueue(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
     report_outcome = fields.Char("Report Outcome", readonly=True)
     state = fields.Selection([
             ('pending', "Pending"),
+            ('sending', "Sending"),
             ('sent', "Sent"),
             ('failed', "Failed"),
             ], "State", required=True, readonly=True, sort=False)
+    message_id = fields.Char("Message-ID", readonly=True,
+        help="Given when the mail is queued and sent with every attempt, so "
+        "that a copy sent again after a crash can be recognised.")
+    claimed_at = fields.DateTime("Claimed At", readonly=True,
+        help="When a sender took the mail to send it.")
+    claim = fields.Char("Claim", readonly=True)
     attempts = fields.Integer("Attempts", required=True, readonly=True)
     last_error = fields.Char(
         "Last Error", readonly=True,
@@ -116,10 +172,13 @@ class MailQueue(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
     def __setup__(cls):
         super().__setup__()
         t = cls.__table__()
-        cls._sql_indexes.add(
-            Index(t, (t.state, Index.Equality(cardinality='low')),
-                (t.next_try, Index.Range()),
-                where=t.state == 'pending'))
+        cls._sql_indexes.update({
+                Index(t, (t.state, Index.Equality(cardinality='low')),
+                    (t.next_try, Index.Range()),
+                    where=t.state == 'pending'),
+                Index(t, (t.claimed_at, Index.Range()),
+                    where=t.state == 'sending'),
+                })
         cls._order = [('create_date', 'DESC'), ('id', 'DESC')]
 
     @classmethod
@@ -129,6 +188,12 @@ class MailQueue(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
         cursor = Transaction().connection.cursor()
         plain = table_h.column_exist('recipient')
         super().__register__(module_name)
+        # Mail queued before Message-IDs were kept gets one now.
+        cursor.execute(*table.select(table.id,
+                where=(table.message_id == Null) & (table.state != 'sent')))
+        for id_, in cursor.fetchall():
+            cursor.execute(*table.update([table.message_id],
+                    [new_message_id()], where=table.id == id_))
         if not plain:
             return
         # Before the addresses were encrypted: encrypt those still to be
@@ -179,6 +244,8 @@ class MailQueue(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
         held = frozen_now()
         rows = [{k: v for k, v in row.items() if k != 'recipient'}
             for row in rows]
+        for row in rows:
+            row['message_id'] = new_message_id()
         if held:
             for row in rows:
                 row['next_try'] = held + GRANULARITY
@@ -219,8 +286,10 @@ class MailQueue(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
                     'report_state': 'acknowledged',
                     'report_outcome': None,
                     'recipient_enc': encrypt(
-                        cls.__name__, 'recipient', id_, row.pop('recipient')),
+                        cls.__name__, 'recipient', id_, row.pop('recipient'),
+                        data_key=filing.data_key),
                     'state': 'pending',
+                    'message_id': new_message_id(),
                     'attempts': 0,
                     'next_try': held + GRANULARITY if held else None,
                     })
@@ -239,17 +308,20 @@ class MailQueue(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
 
     @classmethod
     def send_queued(cls, rows):
-        "The queue worker's task: send rows still pending and due"
-        now = utcnow()
+        "The queue worker's task: send the rows still due"
         with without_check_access():
-            cls.send([r for r in cls.browse([r.id for r in rows])
-                    if r.state == 'pending'
-                    and (not r.next_try or r.next_try <= now)])
+            cls.send(rows)
 
     def values(self):
         "What a template may show: never content, never identity"
         pool = Pool()
         Report = pool.get('tipline.report')
+        database = Transaction().database.name
+        if self.template == 'invitation':
+            return {
+                'review': self.review.rec_name,
+                'link': '%s#%s' % (http_base(), database),
+                }
         with Transaction().set_context(language=self.language):
             report = Report(self.report.id)
             state_code = self.report_state or report.state
@@ -260,7 +332,6 @@ class MailQueue(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
                 state_code, state_code)
             outcome = dict(labels['outcome']['selection']).get(
                 outcome_code, '') if outcome_code else ''
-        database = Transaction().database.name
         return {
             'number': report.tracking_number,
             'state': state_code,
@@ -273,8 +344,15 @@ class MailQueue(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
             'deadline': (report.resolve_by.strftime('%Y-%m-%d %H:%M UTC')
                 if report.resolve_by and state_code in OPEN_STATES
                 else ''),
-            'link': '%s#%s/model/tipline.report/%d' % (
-                http_base(), database, report.id),
+            # Administrators open the report's retention, not the report.
+            'link': '%s#%s/model/%s/%d' % (
+                http_base(), database, 'tipline.report.retention'
+                if self.template == 'retention' else 'tipline.report',
+                report.id),
+            'expires': (report.expires_at.strftime('%Y-%m-%d %H:%M UTC')
+                if report.expires_at else ''),
+            # The survey after resolution (survey.py), offered once.
+            'survey': bool(report.survey_open),
             }
 
     def build(self):
@@ -282,6 +360,7 @@ class MailQueue(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
         subject, text, html = render(
             self.template, mail_language(self.language), self.values())
         msg = EmailMessage()
+        msg['Message-ID'] = self.message_id or new_message_id()
         msg['From'] = config.get('email', 'from')
         msg['To'] = self.address()
         msg['Subject'] = subject
@@ -290,84 +369,179 @@ class MailQueue(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
         return msg
 
     @classmethod
-    def _claim(cls, rows):
-        """The rows still pending that no other sender holds, locked until
-        this transaction ends, so that a worker's after-commit send and the
-        cron job never send one mail twice"""
+    def _claim(cls, ids):
+        """Claim the rows of ids that are due and that no live sender holds,
+        in a transaction committed before anything is sent: (claim, ids)"""
         transaction = Transaction()
-        database = transaction.database
         table = cls.__table__()
-        cursor = transaction.connection.cursor()
-        claimed = set()
-        for sub_ids in grouped_slice(
-                [r.id for r in rows], MAX_QUERY_PARAMS):
-            where = (fields.SQL_OPERATORS['in'](table.id, sub_ids)
-                & (table.state == 'pending'))
-            if database.has_select_for():
-                # Rows another sender holds are skipped, not waited for.
-                For = database.get_select_for_skip_locked()
-                cursor.execute(*table.select(
-                        table.id, where=where, for_=For('UPDATE')))
-            else:
-                # SQLite has one writer at a time: this write holds it, so
-                # a second sender waits for this transaction to end, then
-                # fails or finds the rows sent, but never sends them again.
+        claim = secrets.token_hex(8)
+        now = utcnow()
+        due = (((table.state == 'pending')
+                & ((table.next_try == Null) | (table.next_try <= now)))
+            | ((table.state == 'sending')
+                & (table.claimed_at < now - claim_timeout())))
+        with transaction.new_transaction() as claiming:
+            database = claiming.database
+            cursor = claiming.connection.cursor()
+            for sub_ids in grouped_slice(ids, MAX_QUERY_PARAMS):
+                where = fields.SQL_OPERATORS['in'](table.id, sub_ids) & due
+                if database.has_select_for():
+                    # Rows another sender is claiming are skipped, not
+                    # waited for.
+                    For = database.get_select_for_skip_locked()
+                    cursor.execute(*table.select(
+                            table.id, where=where, for_=For('UPDATE')))
+                    free = [i for i, in cursor]
+                    if not free:
+                        continue
+                    where = fields.SQL_OPERATORS['in'](table.id, free)
+                # On SQLite this write takes the one writer's lock, and the
+                # condition is read under it.
                 cursor.execute(*table.update(
-                        [table.state], [table.state], where=where))
-                cursor.execute(*table.select(table.id, where=where))
-            claimed.update(i for i, in cursor)
-        return [r for r in rows if r.id in claimed]
+                        [table.state, table.claim, table.claimed_at,
+                            table.write_date, table.write_uid],
+                        ['sending', claim, now, CurrentTimestamp(),
+                            claiming.user],
+                        where=where))
+            cursor.execute(*table.select(table.id,
+                    where=table.claim == claim, order_by=[table.id.asc]))
+            return claim, [i for i, in cursor]
+
+    @classmethod
+    def _mark(cls, id_, claim, error=None):
+        """Record the result of sending row id_, in a transaction of its
+        own committed at once; False if it could not be recorded (the row
+        stays claimed and is sent again after the claim timeout)"""
+        table = cls.__table__()
+        for attempt in range(RECORD_TRIES):
+            try:
+                with Transaction().new_transaction() as recording:
+                    cursor = recording.connection.cursor()
+                    if error is None:
+                        cls._mark_sent(cursor, table, id_)
+                    else:
+                        cls._mark_failed(cursor, table, id_, claim, error)
+                return True
+            except backend.DatabaseOperationalError:
+                logger.warning('tipline mail %d: result not recorded, '
+                    'attempt %d', id_, attempt + 1, exc_info=True)
+        return False
+
+    @classmethod
+    def _mark_sent(cls, cursor, table, id_):
+        # Whoever sent it, it went out: an address of a reporter is
+        # forgotten.
+        cursor.execute(*table.update(
+                [table.state, table.sent_at, table.next_try,
+                    table.last_error, table.claim, table.claimed_at,
+                    table.recipient_enc, table.write_date, table.write_uid],
+                ['sent', utcnow(), Null, Null, Null, Null,
+                    Case((table.to_reporter == True, Null),  # noqa: E712
+                        else_=table.recipient_enc),
+                    CurrentTimestamp(), Transaction().user],
+                where=(table.id == id_) & (table.state != 'sent')))
+
+    @classmethod
+    def _mark_failed(cls, cursor, table, id_, claim, error):
+        # Only the sender that holds the claim counts the failure.
+        cursor.execute(*table.select(table.attempts, table.to_reporter,
+                where=(table.id == id_) & (table.claim == claim)
+                & (table.state == 'sending')))
+        row = cursor.fetchone()
+        if not row:
+            return
+        attempts, to_reporter = (row[0] or 0) + 1, row[1]
+        values = {
+            'attempts': attempts,
+            'last_error': error,
+            'claim': Null,
+            'claimed_at': Null,
+            'write_date': CurrentTimestamp(),
+            'write_uid': Transaction().user,
+            }
+        if attempts > len(RETRY_DELAYS):
+            values.update(state='failed', next_try=Null)
+            if to_reporter:
+                values['recipient_enc'] = Null
+        else:
+            values.update(state='pending', next_try=utcnow()
+                + dt.timedelta(minutes=RETRY_DELAYS[attempts - 1]))
+        cursor.execute(*table.update(
+                [getattr(table, c) for c in values], list(values.values()),
+                where=table.id == id_))
+        logger.warning('tipline mail %d failed: %s, attempt %d',
+            id_, error, attempts)
 
     @classmethod
     def send(cls, rows):
-        "Send the pending rows now; record each success or failure"
+        """Send the rows that are due and that no other sender holds: claim
+        them, send each, record each result"""
         from_ = config.get('email', 'from')
-        now = utcnow()
-        rows = cls._claim(rows)
-        for row in rows:
-            try:
-                sendmail(from_, [row.address()], row.build(), strict=True)
-            except (smtplib.SMTPException, OSError) as error:
-                row.attempts = (row.attempts or 0) + 1
-                row.last_error = type(error).__name__
-                if isinstance(error, smtplib.SMTPResponseException):
-                    row.last_error += ' %s' % error.smtp_code
-                if row.attempts > len(RETRY_DELAYS):
-                    row.state = 'failed'
-                    row.next_try = None
-                    if row.to_reporter:
-                        row.recipient_enc = None
-                else:
-                    row.next_try = now + dt.timedelta(
-                        minutes=RETRY_DELAYS[row.attempts - 1])
-                logger.warning('tipline mail %d (%s) for report %d failed: '
-                    '%s, attempt %d', row.id, row.template, row.report.id,
-                    row.last_error, row.attempts)
+        for sub_ids in grouped_slice([r.id for r in rows], SEND_BATCH):
+            for attempt in range(RECORD_TRIES):
+                try:
+                    claim, ids = cls._claim(list(sub_ids))
+                    break
+                except backend.DatabaseOperationalError:
+                    # Taken by another sender since this transaction's
+                    # snapshot (PostgreSQL's REPEATABLE READ), or the
+                    # connection lost: try again with a fresh one.
+                    logger.info('tipline mail: claim failed, attempt %d',
+                        attempt + 1, exc_info=True)
             else:
-                row.state = 'sent'
-                row.sent_at = utcnow()
-                row.next_try = None
-                row.last_error = None
-                if row.to_reporter:
-                    row.recipient_enc = None
-        cls.save(rows)
+                continue  # the rows stay due for the next round
+            for id_ in ids:
+                row = cls(id_)
+                try:
+                    address, message = row.address(), row.build()
+                except Exception:
+                    cls._release(id_, claim)
+                    raise
+                try:
+                    sendmail(from_, [address], message, strict=True)
+                except (smtplib.SMTPException, OSError) as error:
+                    kind = type(error).__name__
+                    if isinstance(error, smtplib.SMTPResponseException):
+                        kind += ' %s' % error.smtp_code
+                    cls._mark(id_, claim, kind)
+                else:
+                    cls._mark(id_, claim)
+
+    @classmethod
+    def _release(cls, id_, claim):
+        "Give a claimed row back unsent (best effort: else the timeout does)"
+        table = cls.__table__()
+        try:
+            with Transaction().new_transaction() as releasing:
+                releasing.connection.cursor().execute(*table.update(
+                        [table.state, table.claim, table.claimed_at],
+                        ['pending', Null, Null],
+                        where=(table.id == id_) & (table.claim == claim)))
+        except Exception:
+            logger.warning('tipline mail %d: claim not released', id_,
+                exc_info=True)
 
     @classmethod
     def send_pending(cls):
-        "Cron: retry the pending mail whose time has come"
+        "Cron: send the mail that is due, and the mail of dead senders"
+        now = utcnow()
         with without_check_access():
-            rows = cls.search([
-                    ('state', '=', 'pending'),
-                    ['OR',
-                        ('next_try', '=', None),
-                        ('next_try', '<=', utcnow()),
-                        ],
-                    ], order=[('id', 'ASC')])
+            rows = cls.search(['OR', [
+                        ('state', '=', 'pending'),
+                        ['OR',
+                            ('next_try', '=', None),
+                            ('next_try', '<=', now),
+                            ],
+                        ], [
+                        ('state', '=', 'sending'),
+                        ('claimed_at', '<', now - claim_timeout()),
+                        ]], order=[('id', 'ASC')])
             cls.send(rows)
 
 
-class Report(metaclass=PoolMeta):
-    __name__ = 'tipline.report'
+class NotificationMixin:
+    "tipline.report's mail to reporters and assignees"
+    __slots__ = ()
 
     @classmethod
     def on_modification(cls, mode, reports, field_names=None):

@@ -23,7 +23,7 @@ from sql.conditionals import Case as SqlCase
 from trytond import config
 from trytond.i18n import gettext
 from trytond.model import Index, fields
-from trytond.pool import Pool, PoolMeta
+from trytond.pool import Pool
 from trytond.tools import grouped_slice
 from trytond.transaction import Transaction, without_check_access
 
@@ -32,7 +32,8 @@ import tipline_core
 from .cache import invalidate
 from .clock import now as utcnow
 from .exceptions import PriorityWeightError
-from .report import OPEN_STATES, in_groups
+from .access import in_groups
+from .states import OPEN_STATES
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +46,6 @@ INPUTS = [
 PERSONAL_DATA_CATEGORY = 'data_leak'
 RESCORE_CHUNK = 1000
 DEFAULT_WEIGHTS = tipline_core.ScoreWeights().as_dict()
-DEFAULT_BURST = tipline_core.BurstParams()
 
 
 def is_staff():
@@ -53,8 +53,9 @@ def is_staff():
     return in_groups('group_tipline_moderator', 'group_tipline_custodian')
 
 
-class Configuration(metaclass=PoolMeta):
-    __name__ = 'tipline.configuration'
+class PriorityConfigurationMixin:
+    "The priority's weights"
+    __slots__ = ()
 
     weight_severity = fields.Float(
         "Category Severity", required=True,
@@ -78,25 +79,6 @@ class Configuration(metaclass=PoolMeta):
     weight_sla_urgency = fields.Float(
         "Deadline Urgency", required=True,
         help="Points when the time to resolve is used up (0 to 100).")
-    dedup_threshold = fields.Float(
-        "Duplicate Similarity", required=True,
-        help="How alike two texts must be (0.3 to 1) for a report to join "
-        "the case of a near-identical report against another record.")
-    burst_window = fields.Integer(
-        "Burst Window (minutes)", required=True,
-        help="The burst guard counts reports against one record within "
-        "this many minutes.")
-    burst_min_reports = fields.Integer(
-        "Burst Size", required=True,
-        help="This many reports in the window from unvetted or "
-        "low-accuracy reporters put the case in quarantine.")
-    burst_new_account_days = fields.Integer(
-        "New Account (days)", required=True,
-        help="Accounts younger than this are unvetted reporters.")
-    burst_min_accuracy = fields.Float(
-        "Low Accuracy Below", required=True,
-        help="Reporters whose share of upheld reports is below this "
-        "(0 to 1) count towards a burst.")
 
     @classmethod
     def default_weight_severity(cls):
@@ -122,48 +104,11 @@ class Configuration(metaclass=PoolMeta):
     def default_weight_sla_urgency(cls):
         return DEFAULT_WEIGHTS['sla_urgency']
 
-    @classmethod
-    def default_dedup_threshold(cls):
-        return tipline_core.DEFAULT_DEDUP_THRESHOLD
-
-    @classmethod
-    def default_burst_window(cls):
-        return int(DEFAULT_BURST.window_seconds // 60)
-
-    @classmethod
-    def default_burst_min_reports(cls):
-        return DEFAULT_BURST.min_reports
-
-    @classmethod
-    def default_burst_new_account_days(cls):
-        return int(DEFAULT_BURST.new_account_age_seconds // 86400)
-
-    @classmethod
-    def default_burst_min_accuracy(cls):
-        return DEFAULT_BURST.min_accuracy
-
-    def _value(self, name):
-        value = getattr(self, name, None)
-        if value is None:
-            value = getattr(self, 'default_' + name)()
-        return value
-
     def get_score_weights(self):
         weights = dict(DEFAULT_WEIGHTS)
         for factor in FACTORS:
             weights[factor] = float(self._value('weight_' + factor))
         return tipline_core.ScoreWeights(**weights)
-
-    def get_dedup_threshold(self):
-        return float(self._value('dedup_threshold'))
-
-    def get_burst_params(self):
-        return tipline_core.BurstParams(
-            window_seconds=60.0 * self._value('burst_window'),
-            min_reports=int(self._value('burst_min_reports')),
-            new_account_age_seconds=86400.0 * self._value(
-                'burst_new_account_days'),
-            min_accuracy=float(self._value('burst_min_accuracy')))
 
     @classmethod
     def validate_fields(cls, configurations, field_names):
@@ -179,14 +124,6 @@ class Configuration(metaclass=PoolMeta):
                 raise PriorityWeightError(gettext(
                         'tipline.msg_priority_weight_range',
                         weight=self.__class__._fields[name].string))
-        if not 0.3 <= self._value('dedup_threshold') <= 1:
-            raise PriorityWeightError(
-                gettext('tipline.msg_dedup_threshold_range'))
-        if (self._value('burst_window') < 1
-                or self._value('burst_min_reports') < 2
-                or self._value('burst_new_account_days') < 0
-                or not 0 <= self._value('burst_min_accuracy') <= 1):
-            raise PriorityWeightError(gettext('tipline.msg_burst_range'))
 
     @classmethod
     def on_modification(cls, mode, configurations, field_names=None):
@@ -203,8 +140,9 @@ class Configuration(metaclass=PoolMeta):
             Report.rescore_open()
 
 
-class Category(metaclass=PoolMeta):
-    __name__ = 'tipline.category'
+class PriorityCategoryMixin:
+    "A category's weight in the priority"
+    __slots__ = ()
 
     @classmethod
     def on_modification(cls, mode, categories, field_names=None):
@@ -220,8 +158,9 @@ class Category(metaclass=PoolMeta):
                             ]))
 
 
-class Report(metaclass=PoolMeta):
-    __name__ = 'tipline.report'
+class PriorityMixin:
+    "tipline.report's priority: the explained score and its rescoring"
+    __slots__ = ()
 
     # Moderation facts, read by staff only (field access in case.xml):
     # loaded lazily, so reading a report's other fields never asks for them.
@@ -265,6 +204,12 @@ class Report(metaclass=PoolMeta):
     @classmethod
     def default_personal_data_signals(cls):
         return 0
+
+    @classmethod
+    def count_personal_data(cls, text):
+        """How many e-mail addresses, phone numbers, ID numbers and card
+        numbers text holds: a priority input, the only trace of them kept"""
+        return sum(tipline_core.personal_data_signals(text or '').values())
 
     def get_priority_text(self, name):
         if self.priority is None:
@@ -559,10 +504,21 @@ class Report(metaclass=PoolMeta):
             domain = ['OR', domain, ('reporter_token', 'in', list(tokens))]
         if targets:
             domain = ['OR', domain, ('target', 'in', list(targets))]
+        changed = {r.id for r in reports}
         with without_check_access():
             affected = cls.search([
                     ('state', 'in', OPEN_STATES), domain])
-            cls.rescore_reports(affected)
+            cls.rescore_reports([r for r in affected if r.id in changed])
+            others = [r for r in affected if r.id not in changed]
+            if others and config.getboolean(
+                    'queue', 'worker', default=False):
+                # Not in this request: rewriting every open report of the
+                # reporter and the record made a moderator's button
+                # conflict with concurrent filings and buttons, and answer
+                # 503 once trytond's retries ran out.
+                cls.__queue__.rescore_reports(others)
+            elif others:
+                cls.rescore_reports(others)
 
 
 def _chunks(values):

@@ -19,29 +19,38 @@ from .audit import digest
 from .authorless import AuthorlessRows, authorless
 from .clock import now as utcnow
 from .encrypted import Encrypted, decrypt_values, encrypt, store_encrypted
-from .filing import file_report, identity_json
+from .filing import file_report
 from .exceptions import ReportWorkflowError, SubmissionError
 from .readonly import ServerReadonly
+from .states import CLOSED_STATES, OPEN_STATES, SEVERITIES, TRUTHFULNESS
+from .access import in_groups
+from .clock import format_duration
+from .appeal import AppealMixin
+from .assignment import AssignmentMixin
+from .burst import BurstMixin
+from .case import CaseMixin
+from .conversation import ConversationMixin
+from .escalation import EscalationMixin
+from .survey import SurveyMixin
+from .notification import NotificationMixin
+from .priority import PriorityMixin
+from .retention import RetentionMixin
+from .review import ReviewMixin
 
-OPEN_STATES = ['submitted', 'acknowledged', 'triaged', 'investigating',
-    'awaiting_reporter']
-CLOSED_STATES = ['resolved', 'closed']
-TRUTHFULNESS = [
-    (None, ""),
-    ('confirmed', "Confirmed"),
-    ('partly_confirmed', "Partly confirmed"),
-    ('unconfirmed', "Could not be confirmed"),
-    ('false', "Found false"),
-    ]
-SEVERITIES = [
-    (None, ""),
-    ('low', "Low"),
-    ('medium', "Medium"),
-    ('high', "High"),
-    ('critical', "Critical"),
-    ]
+__all__ = ['Report', 'OPEN_STATES', 'CLOSED_STATES', 'SEVERITIES',
+    'TRUTHFULNESS', 'in_groups', 'format_duration', 'utcnow']
+
 # The moderators' own notes: stored encrypted, read by moderators only.
 NOTE_FIELDS = ('evidence_notes', 'internal_notes')
+
+
+def identity_json(user):
+    "The reporter's identity as stored (encrypted) on a named report"
+    return json.dumps({
+            'user': user.id,
+            'login': user.login,
+            'name': user.name,
+            }, sort_keys=True)
 
 
 @functools.cache
@@ -50,36 +59,9 @@ def dummy_receipt_hash():
     return tipline_core.hash_receipt('0000-0000-0000-0000')
 
 
-
-
-def in_groups(*xml_ids):
-    """Whether the current user is in one of Tipline's groups xml_ids; the
-    system (user 0) always is"""
-    pool = Pool()
-    ModelData = pool.get('ir.model.data')
-    User = pool.get('res.user')
-    if not Transaction().user:
-        return True
-    return bool(set(User.get_groups())
-        & {ModelData.get_id('tipline', x) for x in xml_ids})
-
-
-def format_duration(delta):
-    "A short human reading of a timedelta such as '2 d 5 h' or '40 min'"
-    minutes = int(abs(delta).total_seconds() // 60)
-    days, minutes = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(minutes, 60)
-    if days:
-        return gettext('tipline.msg_duration_days_hours',
-            days=days, hours=hours)
-    if hours:
-        return gettext('tipline.msg_duration_hours_minutes',
-            hours=hours, minutes=minutes)
-    return gettext('tipline.msg_duration_minutes', minutes=minutes)
-
-
-class Report(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
-    "A report of abuse against a record, tracked until the reporter has an answer"
+class ReportCore(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
+    """The report's own fields and workflow, under the concepts that make up
+    tipline.report (see Report at the end of this file)"""
     __name__ = 'tipline.report'
     _rec_name = 'tracking_number'
     # The host's model log records the user behind every change; Tipline
@@ -102,7 +84,11 @@ class Report(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
         'tipline.category', "Category", required=True, ondelete='RESTRICT',
         states=_moderated,
         context={'active_test': False})
-    description_enc = Encrypted("Encrypted Description", 'description')
+    # The report's own data key, wrapped under the keyset: every encrypted
+    # value of the report is under it, and the purge destroys it.
+    data_key_enc = Encrypted("Wrapped Data Key", 'data_key', wraps_keys=True)
+    description_enc = Encrypted(
+        "Encrypted Description", 'description', report='id')
     description = fields.Function(
         fields.Text("Description"), 'get_description')
     evidence = fields.One2Many(
@@ -115,7 +101,7 @@ class Report(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
         help="A keyed hash that stands for the reporter; empty when "
         "anonymous.")
     reporter_identity_enc = Encrypted(
-        "Encrypted Reporter Identity", 'reporter_identity')
+        "Encrypted Reporter Identity", 'reporter_identity', report='id')
     reporter_display = fields.Function(
         fields.Char("Reporter"), 'get_reporter_display')
     subject_tokens = fields.Char(
@@ -210,13 +196,13 @@ class Report(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
     severity_assessment_string = severity_assessment.translated(
         'severity_assessment')
     evidence_notes_enc = Encrypted(
-        "Encrypted Evidence Notes", 'evidence_notes')
+        "Encrypted Evidence Notes", 'evidence_notes', report='id')
     evidence_notes = fields.Function(
         fields.Text("Evidence Notes", states=_moderated,
             help="What the evidence shows; for moderators only."),
         'get_notes', setter='set_notes')
     internal_notes_enc = Encrypted(
-        "Encrypted Internal Notes", 'internal_notes')
+        "Encrypted Internal Notes", 'internal_notes', report='id')
     internal_notes = fields.Function(
         fields.Text("Internal Notes", states=_moderated,
             help="Never shown to the reporter."),
@@ -748,7 +734,8 @@ class Report(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
         report_id, = filing.ids['report']
 
         def encrypt_(name, plaintext):
-            return encrypt(cls.__name__, name, report_id, plaintext)
+            return encrypt(cls.__name__, name, report_id, plaintext,
+                data_key=filing.data_key)
         hours = category.hours_to_first_response
         return {
             'id': report_id,
@@ -762,6 +749,7 @@ class Report(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
             'subject_tokens': filing.subject_tokens,
             'receipt_hash': (tipline_core.hash_receipt(filing.receipt)
                 if filing.receipt else None),
+            'data_key_enc': filing.wrapped_data_key,
             'description_enc': encrypt_('description', filing.description),
             'reporter_identity_enc': encrypt_('reporter_identity',
                 identity_json(filing.reporter) if filing.reporter else None),
@@ -788,8 +776,8 @@ class Report(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
             **cls.statutory_deadlines(category, base),
             }
 
-    @staticmethod
-    def filing_events(filing, case_id):
+    @classmethod
+    def filing_events(cls, filing, case_id):
         "(kind, details) of the history a filing starts in case_id"
         pool = Pool()
         User = pool.get('res.user')
@@ -804,12 +792,8 @@ class Report(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
         if filing.assignee:
             events.append(('assign', {
                         'from': '', 'to': User(filing.assignee).login}))
-        details = {'case': str(case_id), 'how': filing.how}
-        if filing.similarity is not None:
-            details['similarity'] = '%.2f' % filing.similarity
-        if filing.repeat:
-            details['repeat'] = '1'
-        events.append(('case_join', details))
+        events.append(
+            ('case_join', cls.case_join_details(filing, case_id)))
         return events
 
     @classmethod
@@ -843,7 +827,8 @@ class Report(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
     @classmethod
     def status_for_receipt(cls, number, receipt):
         """The public status of the anonymous report number, if receipt is
-        its receipt; None for any wrong answer, whatever was wrong."""
+        its receipt and still opens it (retention.py); None for any wrong
+        answer, whatever was wrong."""
         try:
             number = tipline_core.parse_tracking_number(number or '')
         except tipline_core.InvalidInput:
@@ -863,7 +848,7 @@ class Report(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
                 receipt or '', bytes(stored) if stored else dummy_receipt_hash())
         except tipline_core.InvalidInput:
             valid = False
-        if not (valid and stored):
+        if not (valid and stored) or reports[0].receipt_access_ended():
             return None
         return reports[0]
 
@@ -925,6 +910,8 @@ class Report(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
             report.resolved_at = now
             if not report.first_response_at:
                 report.first_response_at = now
+        # The appeal window (appeal.py) is saved with the decision.
+        cls.open_appeal_window(reports, now)
         cls.save(reports)
 
     @classmethod
@@ -932,6 +919,7 @@ class Report(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
     @Workflow.transition('closed')
     def close(cls, reports):
         cls.write(reports, {'closed_at': utcnow()})
+        cls.set_retention_expiries(reports)
 
     @classmethod
     @ModelView.button
@@ -971,3 +959,26 @@ class Report(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
                     'resolve_warning_at': now + dt.timedelta(
                         hours=hours * 0.75),
                     })
+
+
+class Report(
+        ConversationMixin,
+        CaseMixin,
+        BurstMixin,
+        PriorityMixin,
+        SurveyMixin,
+        ReviewMixin,
+        AppealMixin,
+        AssignmentMixin,
+        EscalationMixin,
+        NotificationMixin,
+        RetentionMixin,
+        ReportCore):
+    """A report of abuse against a record, tracked until the reporter has an
+    answer.
+
+    Each concept that a report takes part in keeps its fields and steps in
+    the file named after it, as a mixin; this list composes them, in the
+    order their methods run: a mixin's method comes before those below it
+    and reaches them with super(). Filing is one pipeline (filing.py)."""
+    __name__ = 'tipline.report'

@@ -20,14 +20,14 @@ from trytond import backend
 from trytond.i18n import gettext
 from trytond.model import (
     Index, ModelSQL, ModelView, Unique, Workflow, fields)
-from trytond.pool import Pool, PoolMeta
+from trytond.pool import Pool
 from trytond.pyson import Eval
 from trytond.report import Report as Report_
 from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import Button, StateView, Wizard
 
 from .authorless import AuthorlessRows
-from .clock import now as utcnow
+from .clock import now as utcnow, week_start
 from .exceptions import ReviewError
 from .readonly import ServerReadonly
 
@@ -64,18 +64,13 @@ TREND_KINDS = {'category', 'hot_record', 'hot_model', 'hot_owner'}
 def period_bounds(period, day):
     "(first day, first day of the next period) of the period holding day"
     if period == 'weekly':
-        start = day - dt.timedelta(days=day.weekday())
+        start = week_start(day)
         return start, start + dt.timedelta(days=7)
     if period == 'quarterly':
         start = dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
         return start, start + relativedelta(months=3)
     start = day.replace(day=1)
     return start, start + relativedelta(months=1)
-
-
-def week_start(day):
-    "The Monday of day's week: the only date kept with feedback"
-    return day - dt.timedelta(days=day.weekday())
 
 
 class JulianDay(Function):
@@ -97,8 +92,9 @@ def share(part, whole):
     return round(100.0 * part / whole, 1)
 
 
-class Configuration(metaclass=PoolMeta):
-    __name__ = 'tipline.configuration'
+class ReviewConfigurationMixin:
+    "The periodic review's period and alert thresholds"
+    __slots__ = ()
 
     review_period = fields.Selection(
         PERIODS, "Review Period", required=True,
@@ -135,8 +131,9 @@ class Configuration(metaclass=PoolMeta):
         return 5
 
 
-class Report(metaclass=PoolMeta):
-    __name__ = 'tipline.report'
+class ReviewMixin:
+    "tipline.report's part in the periodic review"
+    __slots__ = ()
 
     filed_category = fields.Many2One(
         'tipline.category', "Filed Category", readonly=True,

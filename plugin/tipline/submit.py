@@ -11,7 +11,7 @@ from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from .authorless import SessionlessWizard
 from .exceptions import SubmissionError
-from .report import utcnow
+from .clock import now as utcnow
 
 
 class SubmitStart(ModelView):
@@ -46,6 +46,8 @@ class SubmitStart(ModelView):
         "Report anonymously",
         help="Keep no link between you and this report.")
     next_steps = fields.Text("What happens next", readonly=True)
+    announcements = fields.Text("What changed", readonly=True,
+        states={'invisible': ~Eval('announcements')})
 
     @classmethod
     def get_categories(cls):
@@ -176,9 +178,12 @@ class Submit(SessionlessWizard, Wizard):
         return pool.get(model)(active_id)
 
     def default_start(self, fields):
+        Announcement = Pool().get('tipline.announcement')
         target = self._active_target()
         return {
             'target_label': target.rec_name,
+            # Each user is told once what changed in the mechanism.
+            'announcements': Announcement.tell_unseen(),
             }
 
     def transition_submit(self):
@@ -208,11 +213,21 @@ class Submit(SessionlessWizard, Wizard):
             'acknowledge_by': report.acknowledge_by,
             'resolve_by': report.resolve_by,
             'anonymous': report.anonymous,
-            'message': gettext(
+            'message': '\n\n'.join(self.done_messages(report)),
+            }
+
+    @staticmethod
+    def done_messages(report):
+        "What the reporter reads once report is filed, paragraph by paragraph"
+        messages = [gettext(
                 'tipline.msg_submit_received_anonymous'
                 if report.anonymous else 'tipline.msg_submit_received',
-                number=report.tracking_number),
-            }
+                number=report.tracking_number)]
+        if report.repeat_report:
+            # The case (case.py) counts the same reporter on the same
+            # record once.
+            messages.append(gettext('tipline.msg_submit_already_handled'))
+        return messages
 
 
 class PracticeSubmit(Submit):

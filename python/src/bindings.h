@@ -10,7 +10,7 @@ namespace tipline::python {
 
 void RegisterStatusError(pybind11::module_& m);  // first: others raise it
 void RegisterTracking(pybind11::module_& m);
-void RegisterFieldCipher(pybind11::module_& m);  // Keyset, FieldCipher
+void RegisterFieldCipher(pybind11::module_& m);  // Keyset, FieldCipher, DataKey
 void RegisterMasterKey(pybind11::module_& m);
 void RegisterBlindIndex(pybind11::module_& m);
 void RegisterReceipt(pybind11::module_& m);

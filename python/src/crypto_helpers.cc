@@ -84,6 +84,13 @@ class PyBlindIndexer {
   explicit PyBlindIndexer(const py::bytes& master_key)
       : indexer_(ValueOrRaise(
             BlindIndexer::Create(SecretBytes::CopyFrom(View(master_key))))) {}
+  explicit PyBlindIndexer(BlindIndexer indexer)
+      : indexer_(std::move(indexer)) {}
+
+  static PyBlindIndexer FromKey(const py::bytes& index_key) {
+    return PyBlindIndexer(ValueOrRaise(
+        BlindIndexer::FromKey(SecretBytes::CopyFrom(View(index_key)))));
+  }
 
   py::bytes Index(const py::bytes& value, const py::bytes& purpose) const {
     const std::string_view value_view = View(value);
@@ -141,8 +148,18 @@ void RegisterBlindIndex(py::module_& m) {
                              "HMAC-SHA256 blind index under a key derived "
                              "from the master key.")
       .def(py::init<const py::bytes&>(), py::arg("master_key"))
+      .def_static("from_key", &PyBlindIndexer::FromKey, py::arg("index_key"),
+                  "An indexer over an index key (blind_index_key's).")
       .def("index", &PyBlindIndexer::Index, py::arg("value"),
            py::arg("purpose"));
+  m.def(
+      "blind_index_key",
+      [](const py::bytes& master_key) {
+        return SecretToBytes(ValueOrRaise(BlindIndexer::DeriveKey(
+            SecretBytes::CopyFrom(View(master_key)))));
+      },
+      py::arg("master_key"),
+      "The index key a BlindIndexer derives from the master key.");
 }
 
 void RegisterReceipt(py::module_& m) {

@@ -1,5 +1,7 @@
-// Bindings for tipline/keyset.h and tipline/field_cipher.h: _native.Keyset
-// and _native.FieldCipher (the facade wraps both). Arguments are converted
+// Bindings for tipline/keyset.h, tipline/field_cipher.h and
+// tipline/data_key.h: _native.Keyset, _native.FieldCipher and
+// _native.DataKey (the facade wraps them). A data key's bytes never reach
+// Python: only its wrapped form does. Arguments are converted
 // with the GIL held; the cipher work runs with the GIL released, into a
 // bytes object allocated beforehand.
 #include <Python.h>
@@ -15,6 +17,7 @@
 #include "bindings.h"
 #include "status_error.h"
 #include "tipline/ciphertext_format.h"
+#include "tipline/data_key.h"
 #include "tipline/field_cipher.h"
 #include "tipline/keyset.h"
 #include "tipline/secret.h"
@@ -73,7 +76,9 @@ std::string Repr(const Keyset& keyset) {
          "] primary=" + std::to_string(keyset.primary_id()) + ">";
 }
 
-py::bytes Encrypt(const FieldCipher& cipher, const py::bytes& plaintext,
+// FieldCipher's and DataKey's, which have the same EncryptInto/DecryptInto.
+template <class Cipher>
+py::bytes Encrypt(const Cipher& cipher, const py::bytes& plaintext,
                   const py::bytes& associated_data) {
   const std::string_view in = View(plaintext);
   const std::string_view aad = View(associated_data);
@@ -92,7 +97,8 @@ py::bytes Encrypt(const FieldCipher& cipher, const py::bytes& plaintext,
   return out;
 }
 
-py::bytes Decrypt(const FieldCipher& cipher, const py::bytes& ciphertext,
+template <class Cipher>
+py::bytes Decrypt(const Cipher& cipher, const py::bytes& ciphertext,
                   const py::bytes& associated_data) {
   const std::string_view in = View(ciphertext);
   const std::string_view aad = View(associated_data);
@@ -109,6 +115,34 @@ py::bytes Decrypt(const FieldCipher& cipher, const py::bytes& ciphertext,
   }
   ThrowIfError(status);  // `out` (zeroed) is dropped on failure
   return out;
+}
+
+std::shared_ptr<DataKey> GenerateDataKey() {
+  return ValueOrRaise(DataKey::Generate());
+}
+
+std::shared_ptr<DataKey> UnwrapDataKey(const FieldCipher& cipher,
+                                       const py::bytes& wrapped,
+                                       const py::bytes& associated_data) {
+  const std::string_view in = View(wrapped);
+  const std::string_view aad = View(associated_data);
+  Result<std::unique_ptr<DataKey>> key(InternalError("not unwrapped"));
+  {
+    py::gil_scoped_release release;
+    key = DataKey::Unwrap(cipher, in, aad);
+  }
+  return ValueOrRaise(std::move(key));
+}
+
+py::bytes WrapDataKey(const DataKey& key, const FieldCipher& cipher,
+                      const py::bytes& associated_data) {
+  return py::bytes(ValueOrRaise(key.Wrap(cipher, View(associated_data))));
+}
+
+py::bytes RewrapDataKey(const FieldCipher& cipher, const py::bytes& wrapped,
+                        const py::bytes& associated_data) {
+  return py::bytes(ValueOrRaise(
+      DataKey::Rewrap(cipher, View(wrapped), View(associated_data))));
 }
 
 // The key id named by a stored value's prefix, or None when the bytes do not
@@ -178,11 +212,27 @@ void RegisterFieldCipher(py::module_& m) {
   py::class_<FieldCipher>(m, "FieldCipher",
                           "AEAD over a shared Keyset (thread-safe).")
       .def(py::init<std::shared_ptr<Keyset>>(), py::arg("keyset"))
-      .def("encrypt", &Encrypt, py::arg("plaintext"),
+      .def("encrypt", &Encrypt<FieldCipher>, py::arg("plaintext"),
            py::arg("associated_data"))
-      .def("decrypt", &Decrypt, py::arg("ciphertext"),
+      .def("decrypt", &Decrypt<FieldCipher>, py::arg("ciphertext"),
            py::arg("associated_data"))
       .def_property_readonly("keyset", &FieldCipher::keyset);
+
+  m.attr("DATA_KEY_ID") = py::int_(kDataKeyId);
+  m.attr("WRAPPED_DATA_KEY_SIZE") = py::int_(DataKey::kWrappedSize);
+  py::class_<DataKey, std::shared_ptr<DataKey>>(
+      m, "DataKey", "A record's own AES-256-GCM key (tipline/data_key.h).")
+      .def_static("generate", &GenerateDataKey)
+      .def_static("unwrap", &UnwrapDataKey, py::arg("cipher"),
+                  py::arg("wrapped"), py::arg("associated_data"))
+      .def_static("rewrap", &RewrapDataKey, py::arg("cipher"),
+                  py::arg("wrapped"), py::arg("associated_data"))
+      .def("wrap", &WrapDataKey, py::arg("cipher"),
+           py::arg("associated_data"))
+      .def("encrypt", &Encrypt<DataKey>, py::arg("plaintext"),
+           py::arg("associated_data"))
+      .def("decrypt", &Decrypt<DataKey>, py::arg("ciphertext"),
+           py::arg("associated_data"));
 }
 
 }  // namespace tipline::python

@@ -28,12 +28,16 @@ __all__ = [
     "MasterKeyError",
     "Keyset",
     "FieldCipher",
+    "DataKey",
+    "DATA_KEY_ID",
+    "WRAPPED_DATA_KEY_SIZE",
     "CIPHERTEXT_PREFIX_SIZE",
     "CIPHERTEXT_OVERHEAD",
     "ciphertext_key_id",
     "ciphertext_prefix",
     "BlindIndexer",
     "blind_index",
+    "blind_index_key",
     "new_receipt",
     "hash_receipt",
     "verify_receipt",
@@ -101,19 +105,27 @@ _ERRORS_BY_CODE: dict[str, type[TiplineError]] = {
 
 
 def _public_error(
-    error: _native.Error, invalid_input: type[InvalidInput] = InvalidInput
+    error: _native.Error,
+    invalid_input: type[InvalidInput] = InvalidInput,
+    every_code: type[TiplineError] | None = None,
 ) -> TiplineError:
     code = getattr(error, "code", "internal")
     message = getattr(error, "message", str(error))
+    if every_code is not None:
+        return every_code(message, code)
     cls = _ERRORS_BY_CODE.get(code, TiplineError)
     if cls is InvalidInput:
         cls = invalid_input
     return cls(message, code)
 
 
-def _translate_errors(invalid_input: type[InvalidInput] = InvalidInput):
-    """Decorator: re-raise ``_native.Error`` as the public exception for its
-    code (``invalid_argument`` as ``invalid_input``)."""
+def _translate_errors(
+    invalid_input: type[InvalidInput] = InvalidInput,
+    every_code: type[TiplineError] | None = None,
+):
+    """Decorator, and the one place where ``_native.Error`` becomes a public
+    exception: the class of its code (``invalid_argument`` as
+    ``invalid_input``), or ``every_code`` for every code."""
 
     def decorate(function):
         @functools.wraps(function)
@@ -121,7 +133,7 @@ def _translate_errors(invalid_input: type[InvalidInput] = InvalidInput):
             try:
                 return function(*args, **kwargs)
             except _native.Error as error:
-                raise _public_error(error, invalid_input) from None
+                raise _public_error(error, invalid_input, every_code) from None
 
         return wrapper
 
@@ -268,18 +280,80 @@ class FieldCipher:
         self.keyset = keyset
         self._native = _native.FieldCipher(keyset._native)
 
+    @_translate_errors()
     def encrypt(self, plaintext: bytes, associated_data: bytes) -> bytes:
-        try:
-            return self._native.encrypt(plaintext, associated_data)
-        except _native.Error as error:
-            raise _public_error(error) from None
+        return self._native.encrypt(plaintext, associated_data)
 
+    @_translate_errors()
     def decrypt(self, ciphertext: bytes, associated_data: bytes) -> bytes:
-        try:
-            return self._native.decrypt(ciphertext, associated_data)
-        except _native.Error as error:
-            raise _public_error(error) from None
+        return self._native.decrypt(ciphertext, associated_data)
 
+
+class DataKey:
+    """A record's own AES-256-GCM key (envelope encryption): it encrypts
+    every value of the record, and is stored only wrapped by a FieldCipher
+    under the keyset's primary key, bound to the record by the associated
+    data. Destroying the wrapped key makes every value of the record
+    unreadable; a rotation rewraps the key instead of re-encrypting the
+    values.
+
+    Its ciphertexts have the FieldCipher format with key id DATA_KEY_ID (0),
+    which no keyset issues. The key bytes never leave the native core:
+    ``wrap``, ``unwrap`` and ``rewrap`` deal in the wrapped form only.
+    """
+
+    __slots__ = ("_native",)
+
+    def __init__(self, native: _native.DataKey) -> None:
+        if not isinstance(native, _native.DataKey):
+            raise TypeError("use DataKey.generate() or DataKey.unwrap()")
+        self._native = native
+
+    @classmethod
+    @_translate_errors()
+    def generate(cls) -> DataKey:
+        """A new key from the CSPRNG."""
+        return cls(_native.DataKey.generate())
+
+    @classmethod
+    @_translate_errors()
+    def unwrap(
+        cls, cipher: FieldCipher, wrapped: bytes, associated_data: bytes
+    ) -> DataKey:
+        """The key ``wrap`` wrapped with the same associated data;
+        DecryptionError for any failure."""
+        return cls(
+            _native.DataKey.unwrap(cipher._native, wrapped, associated_data)
+        )
+
+    @staticmethod
+    @_translate_errors()
+    def rewrap(
+        cipher: FieldCipher, wrapped: bytes, associated_data: bytes
+    ) -> bytes:
+        """The wrapped key, wrapped again under the cipher's primary key."""
+        return _native.DataKey.rewrap(cipher._native, wrapped, associated_data)
+
+    @_translate_errors()
+    def wrap(self, cipher: FieldCipher, associated_data: bytes) -> bytes:
+        """The key wrapped under the cipher's primary key."""
+        return self._native.wrap(cipher._native, associated_data)
+
+    @_translate_errors()
+    def encrypt(self, plaintext: bytes, associated_data: bytes) -> bytes:
+        return self._native.encrypt(plaintext, associated_data)
+
+    @_translate_errors()
+    def decrypt(self, ciphertext: bytes, associated_data: bytes) -> bytes:
+        return self._native.decrypt(ciphertext, associated_data)
+
+    def __repr__(self) -> str:
+        return "<tipline_core.DataKey>"
+
+
+#: The key id of values under a record's data key; the size of a wrapped one.
+DATA_KEY_ID: int = _native.DATA_KEY_ID
+WRAPPED_DATA_KEY_SIZE: int = _native.WRAPPED_DATA_KEY_SIZE
 
 #: Bytes of a ciphertext's prefix (version byte and key id), and of all that a
 #: ciphertext adds to its plaintext; the format is ciphertext_format.h's.
@@ -321,6 +395,17 @@ class BlindIndexer:
     def __init__(self, master_key: bytes) -> None:
         self._native = _native.BlindIndexer(master_key)
 
+    @classmethod
+    @_translate_errors()
+    def from_key(cls, index_key: bytes) -> BlindIndexer:
+        """An indexer over an index key kept apart from the master key
+        (``blind_index_key(master_key)`` gives the same indexes as
+        ``BlindIndexer(master_key)``), so that indexes survive a change of
+        master key."""
+        indexer = cls.__new__(cls)
+        indexer._native = _native.BlindIndexer.from_key(index_key)
+        return indexer
+
     @_translate_errors()
     def index(self, value: bytes, purpose: bytes | str = b"reporter") -> bytes:
         """The index of ``value``; ``purpose`` (1-256 bytes, a str is UTF-8
@@ -334,6 +419,12 @@ def blind_index(
 ) -> bytes:
     """One-off ``BlindIndexer(master_key).index(value, purpose)``."""
     return _native.BlindIndexer(master_key).index(value, _purpose_bytes(purpose))
+
+
+@_translate_errors()
+def blind_index_key(master_key: bytes) -> bytes:
+    """The 32-byte index key that ``BlindIndexer(master_key)`` derives."""
+    return _native.blind_index_key(master_key)
 
 
 # --- Receipts ------------------------------------------------------------------
@@ -365,18 +456,8 @@ def verify_receipt(receipt: str, stored: bytes) -> bool:
 # --- Master key sources ----------------------------------------------------------
 
 
-def _master_key_errors(function):
-    @functools.wraps(function)
-    def wrapper(*args, **kwargs):
-        try:
-            return function(*args, **kwargs)
-        except _native.Error as error:
-            raise MasterKeyError(
-                getattr(error, "message", str(error)),
-                getattr(error, "code", "internal"),
-            ) from None
-
-    return wrapper
+# Every failure of a master key source is a MasterKeyError, whatever its code.
+_master_key_errors = _translate_errors(every_code=MasterKeyError)
 
 
 @_master_key_errors

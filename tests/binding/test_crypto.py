@@ -369,3 +369,47 @@ def test_ciphertext_prefix_names_the_key(cipher):
 @pytest.mark.parametrize("data", [b"", b"\x01\x00\x00\x00", b"\x02\x00\x00\x00\x01", b"plain text"])
 def test_ciphertext_key_id_refuses_what_is_not_a_ciphertext(data):
     assert tipline_core.ciphertext_key_id(data) is None
+
+
+def test_data_key_round_trip_through_its_wrapped_form(cipher):
+    key = tipline_core.DataKey.generate()
+    wrapped = key.wrap(cipher, b"tipline.report|data_key|7")
+    assert len(wrapped) == tipline_core.WRAPPED_DATA_KEY_SIZE
+    ciphertext = key.encrypt(b"a report", AAD)
+    assert tipline_core.ciphertext_key_id(ciphertext) == (
+        tipline_core.DATA_KEY_ID)
+    unwrapped = tipline_core.DataKey.unwrap(
+        cipher, wrapped, b"tipline.report|data_key|7")
+    assert unwrapped.decrypt(ciphertext, AAD) == b"a report"
+    with pytest.raises(DecryptionError):
+        cipher.decrypt(ciphertext, AAD)
+    with pytest.raises(DecryptionError):
+        tipline_core.DataKey.unwrap(
+            cipher, wrapped, b"tipline.report|data_key|8")
+
+
+def test_data_key_rewrap_survives_destroying_the_old_keyset_key(
+        keyset, cipher):
+    key = tipline_core.DataKey.generate()
+    wrapped = key.wrap(cipher, AAD)
+    ciphertext = key.encrypt(b"kept", AAD)
+    keyset.rotate()
+    rewrapped = tipline_core.DataKey.rewrap(cipher, wrapped, AAD)
+    assert tipline_core.ciphertext_key_id(rewrapped) == keyset.primary_id
+    keyset.disable(1)
+    keyset.destroy(1)
+    with pytest.raises(DecryptionError):
+        tipline_core.DataKey.unwrap(cipher, wrapped, AAD)
+    assert tipline_core.DataKey.unwrap(cipher, rewrapped, AAD).decrypt(
+        ciphertext, AAD) == b"kept"
+    with pytest.raises(TypeError):
+        tipline_core.DataKey(None)
+
+
+def test_blind_index_from_a_kept_index_key():
+    master = tipline_core.new_master_key()
+    kept = BlindIndexer.from_key(tipline_core.blind_index_key(master))
+    assert kept.index(b"alice", "reporter") == BlindIndexer(master).index(
+        b"alice", "reporter")
+    with pytest.raises(InvalidInput):
+        BlindIndexer.from_key(b"short")

@@ -30,14 +30,16 @@ class Site:
 
 @pytest.fixture(scope='session')
 def site():
-    # TIPLINE_DEPLOY_STATE=DIR keeps the database (scale_deploy_dev) and its
-    # key in DIR between runs, for working on the tests.
+    # TIPLINE_DEPLOY_STATE=DIR keeps the database (scale_deploy_dev, or
+    # TIPLINE_DEPLOY_DATABASE) and its key in DIR between runs, for working
+    # on the tests.
     keep = os.environ.get('TIPLINE_DEPLOY_STATE')
     os.makedirs(os.path.join(stack.ROOT, 'var'), exist_ok=True)
     if keep:
         state = os.path.abspath(keep)
         os.makedirs(state, exist_ok=True)
-        database = 'scale_deploy_dev'
+        database = os.environ.get(
+            'TIPLINE_DEPLOY_DATABASE', 'scale_deploy_dev')
     else:
         state = tempfile.mkdtemp(prefix='deploy-test-',
             dir=os.path.join(stack.ROOT, 'var'))

@@ -3,24 +3,16 @@ module (decrypting its description and evidence) and print one JSON object
 {tracking number: sha256 of what was read}. Exits non-zero, with trytond's
 or Tipline's message, when the database cannot be opened or a value does
 not decrypt."""
-import argparse
 import hashlib
 import json
 import sys
 
+from module_pool import open_pool
+
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument('-c', '--config', required=True)
-    parser.add_argument('-d', '--database', required=True)
-    args = parser.parse_args()
-    from trytond import config
-    config.update_etc(args.config)
-    from trytond.pool import Pool
+    args, pool = open_pool(__doc__)
     from trytond.transaction import Transaction
-    Pool.start()
-    pool = Pool(args.database)
-    pool.init()
     digests = {}
     with Transaction().start(args.database, 0, readonly=True):
         Report = pool.get('tipline.report')

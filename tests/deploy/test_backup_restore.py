@@ -29,14 +29,11 @@ def read_reports(conf, database):
         capture_output=True, text=True)
 
 
-def tipline_command(command, conf, database, *args, environment=True):
-    """scripts/tipline-keys or tipline-audit with -c CONF; environment also
-    names CONF in TRYTOND_CONFIG: importing trytond.modules.tipline loads
-    the database backend before the command reads -c, so -c alone reaches
-    SQLite (test_commands_open_postgresql_with_c_alone)"""
-    env = dict(os.environ)
-    if environment:
-        env['TRYTOND_CONFIG'] = conf
+def tipline_command(command, conf, database, *args):
+    """scripts/tipline-keys or tipline-audit with -c CONF alone, as the
+    README writes them (TRYTOND_CONFIG unset)"""
+    env = {k: v for k, v in os.environ.items()
+        if not k.startswith('TRYTOND_')}
     return subprocess.run([os.path.join(stack.ROOT, 'scripts', command)]
         + list(args) + ['-c', conf, '-d', database], cwd=stack.ROOT,
         capture_output=True, text=True, env=env)
@@ -139,13 +136,11 @@ def test_restore_without_key_file_fails_clearly_and_loses_nothing(
     assert number in source
 
 
-@pytest.mark.xfail(strict=True, reason="trytond.modules.tipline's __init__ "
-    "imports its routes, hence trytond's backend, before tipline-keys and "
-    "tipline-audit read -c: with -c alone they look for an SQLite file")
 def test_commands_open_postgresql_with_c_alone(site):
-    "As the README writes them: tipline-keys status -c CONF -d DB"
+    """tipline-keys status -c CONF -d DB opens PostgreSQL: the commands
+    import the module before they read -c, and the import leaves trytond's
+    backend unchosen"""
     for command, action in (('tipline-keys', 'status'),
             ('tipline-audit', 'verify')):
-        result = tipline_command(command, site.conf, site.database, action,
-            environment=False)
+        result = tipline_command(command, site.conf, site.database, action)
         assert result.returncode == 0, result.stdout + result.stderr

@@ -14,9 +14,10 @@ TEXT = 'Rotation check %d: the supplier asked to be paid into a new account.'
 
 
 def key_id(site, number):
-    "The data key id in the report's description ciphertext (0x01 | id)"
+    """The id of the keyset key that wraps the report's own data key
+    (0x01 | id): the report's values are under that data key"""
     return int(stack.psql(site.pg_port,
-            "SELECT encode(substring(description_enc FROM 2 FOR 4), 'hex') "
+            "SELECT encode(substring(data_key_enc FROM 2 FOR 4), 'hex') "
             "FROM tipline_report WHERE tracking_number = '%s'" % number,
             site.database), 16)
 
@@ -53,9 +54,7 @@ def test_rotated_key_reaches_the_other_running_worker(site, procs):
 
     rotated = subprocess.run([os.path.join(stack.ROOT, 'scripts',
                 'tipline-keys'), 'rotate', '-c', site.conf, '-d',
-            site.database], cwd=stack.ROOT, capture_output=True, text=True,
-        # See test_backup_restore.test_commands_open_postgresql_with_c_alone.
-        env=dict(os.environ, TRYTOND_CONFIG=site.conf))
+            site.database], cwd=stack.ROOT, capture_output=True, text=True)
     assert rotated.returncode == 0, rotated.stdout + rotated.stderr
     new_key = int(re.search(r'Key (\d+) is the new primary key',
             rotated.stdout).group(1))

@@ -1,5 +1,6 @@
 // Fuzzes FieldCipher::Decrypt on arbitrary ciphertexts against a fixed
-// keyset (keys 1 and 2 enabled, 3 disabled): it must never crash, and since
+// keyset (keys 1 and 2 enabled, 3 disabled), and a record's DataKey's
+// Decrypt and Unwrap likewise: it must never crash, and since
 // forging a GCM tag is out of reach, everything must fail with the one
 // opaque error and a zeroed output. The first input byte picks the
 // associated data length so both inputs are fuzzed.
@@ -12,6 +13,7 @@
 #include <string_view>
 
 #include "tipline/ciphertext_format.h"
+#include "tipline/data_key.h"
 #include "tipline/field_cipher.h"
 #include "tipline/keyset.h"
 
@@ -33,6 +35,19 @@ const tipline::FieldCipher& Cipher() {
     return new tipline::FieldCipher(keyset);
   }();
   return *cipher;
+}
+
+const tipline::DataKey& RecordKey() {
+  static const tipline::DataKey* key =
+      tipline::DataKey::Generate().value().release();
+  return *key;
+}
+
+void RequireOpaque(const tipline::Status& status, const char* what) {
+  Require(!status.ok(), what);
+  Require(status.code() == tipline::StatusCode::kDecryptionFailed,
+          "failures are kDecryptionFailed");
+  Require(status.message() == "decryption failed", "one opaque message");
 }
 
 }  // namespace
@@ -64,6 +79,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     Require(out.find_first_not_of('\0') == std::string::npos,
             "output zeroed on failure");
   }
+
+  // The same bytes are no record's value, nor a record's wrapped key.
+  RequireOpaque(RecordKey().Decrypt(input, aad).status(),
+                "no forged ciphertext decrypts under a data key");
+  RequireOpaque(tipline::DataKey::Unwrap(cipher, input, aad).status(),
+                "no forged wrapped key unwraps");
+  const tipline::Result<std::string> under_key =
+      RecordKey().Encrypt(input, aad);
+  Require(under_key.ok() && RecordKey().Decrypt(under_key.value(), aad)
+                                .value() == input,
+          "data key round trip");
 
   // A genuine ciphertext of the fuzz input still round-trips.
   const tipline::Result<std::string> sealed = cipher.Encrypt(input, aad);

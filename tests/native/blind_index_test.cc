@@ -141,5 +141,17 @@ TEST_F(BlindIndexTest, RejectsBadPurposeAndMasterKey) {
             StatusCode::kInvalidArgument);
 }
 
+TEST_F(BlindIndexTest, AKeptIndexKeyIndexesAsTheMasterKeyDid) {
+  // What survives a master-key epoch: the derived key, not the master key.
+  BlindIndexer kept =
+      BlindIndexer::FromKey(BlindIndexer::DeriveKey(master_).value()).value();
+  EXPECT_EQ(kept.Index("reporter", "alice").value(),
+            indexer_.Index("reporter", "alice").value());
+  EXPECT_EQ(BlindIndexer::FromKey(SecretBytes(31)).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(BlindIndexer::DeriveKey(SecretBytes(16)).status().code(),
+            StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace tipline

@@ -16,7 +16,12 @@ venv/bin/python - <<'PY'
 import tipline_core, trytond.modules.tipline as m, os
 number = tipline_core.new_tracking_number()
 assert tipline_core.parse_tracking_number(number) == number
-assert os.path.exists(os.path.join(os.path.dirname(m.__file__), 'tryton.cfg'))
+package = os.path.dirname(m.__file__)
+assert os.path.exists(os.path.join(package, 'tryton.cfg'))
+# The public pages and the mail are rendered from templates in the package.
+for name in ('layout.html', 'status.html', 'conversation.html',
+        'mail/invitation.zh_CN.html', 'mail/status.en.txt'):
+    assert os.path.isfile(os.path.join(package, 'templates', name)), name
 print("installed", tipline_core.__version__, number)
 PY
 mkdir db && touch db/pkg.sqlite && echo admin-password > pass

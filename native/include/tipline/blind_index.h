@@ -6,6 +6,11 @@
 //   index     = HMAC-SHA256(index key,
 //                           u32be(len(purpose)) ‖ purpose ‖ value), 32 bytes
 //
+// The index key may also be kept apart from the master key (DeriveKey, then
+// FromKey): Tipline stores it encrypted beside the keyset, so that indexes
+// stay the same when the master key changes (a master-key epoch) and the old
+// master key can be destroyed.
+//
 // The purpose ("reporter", "email", ...) separates domains: the same value
 // under two purposes gives unrelated indexes, and the length prefix keeps
 // (purpose, value) pairs from running into each other. Callers normalise
@@ -31,6 +36,14 @@ class BlindIndexer {
   // master_key must be 32 bytes (kInvalidArgument otherwise).
   [[nodiscard]] static Result<BlindIndexer> Create(
       const SecretBytes& master_key);
+
+  // The index key Create() derives from master_key (32 bytes).
+  [[nodiscard]] static Result<SecretBytes> DeriveKey(
+      const SecretBytes& master_key);
+
+  // An indexer over an index key (32 bytes, kInvalidArgument otherwise):
+  // FromKey(DeriveKey(m)) indexes as Create(m) does.
+  [[nodiscard]] static Result<BlindIndexer> FromKey(SecretBytes index_key);
 
   // The 32-byte index of `value` for `purpose`. The purpose must be 1 to
   // kMaxBlindIndexPurposeSize bytes (kInvalidArgument). Thread-safe.

@@ -8,6 +8,10 @@
 //   17      n     AES-256-GCM ciphertext of the n-byte plaintext
 //   17+n    16    GCM tag over (associated data, ciphertext)
 //
+// The key id 0 (kDataKeyId) is never a keyset's: it marks a value under the
+// data key of its record (data_key.h), found from the record the associated
+// data names.
+//
 // The header (version and key id) is not covered by the tag directly, but a
 // changed key id selects another key (or none) and a changed version is
 // refused, so any change to any byte makes decryption fail.
@@ -20,6 +24,8 @@
 namespace tipline {
 
 inline constexpr uint8_t kCiphertextVersion = 0x01;
+// Keysets number their keys from 1: 0 names a record's own data key.
+inline constexpr uint32_t kDataKeyId = 0;
 inline constexpr size_t kCiphertextKeyIdSize = 4;
 inline constexpr size_t kCiphertextIvSize = 12;
 inline constexpr size_t kCiphertextTagSize = 16;

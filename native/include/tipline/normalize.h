@@ -18,6 +18,7 @@
 #include <string_view>
 
 #include "tipline/status.h"
+#include "tipline/utf8.h"  // IsValidUtf8, for the callers of NormalizeForDedup
 
 namespace tipline {
 
@@ -72,9 +73,6 @@ class ChineseConverter {
 // Whether every byte of `text` is ASCII (then it is valid UTF-8, and its
 // matching form needs neither ICU nor OpenCC).
 [[nodiscard]] bool IsAsciiText(std::string_view text) noexcept;
-
-// Whether `utf8` is well-formed UTF-8 (no surrogates, no overlongs).
-[[nodiscard]] bool IsValidUtf8(std::string_view utf8) noexcept;
 
 }  // namespace tipline
 

@@ -1,12 +1,9 @@
-import shutil
-import subprocess
-
-from trytond import backend, config
+from trytond import backend
 from trytond.pool import Pool
 from trytond.tests.test_tryton import RouteTestCase
 from trytond.transaction import Transaction
 from trytond.modules.tipline.tests.tools import (
-    use_throwaway_master_key)
+    category, make_party, pg_dump, use_throwaway_master_key)
 
 use_throwaway_master_key()
 
@@ -31,15 +28,12 @@ class AtRestTestCase(RouteTestCase):
     def setUpDatabase(cls):
         pool = Pool()
         User = pool.get('res.user')
-        Party = pool.get('party.party')
-        Category = pool.get('tipline.category')
         Report = pool.get('tipline.report')
         reporter, = User.create([{
                     'name': "At Rest Reporter",
                     'login': MARKERS['reporter login']}])
-        party = Party(name="At Rest Ltd")
-        party.save()
-        leak, = Category.search([('code', '=', 'data_leak')])
+        party = make_party("At Rest Ltd")
+        leak = category('data_leak')
         for anonymous in (False, True):
             with Transaction().set_user(reporter.id):
                 Report.file(party, leak,
@@ -64,12 +58,7 @@ class AtRestTestCase(RouteTestCase):
     def dump(self):
         "Every byte of the committed database, as text"
         if backend.name == 'postgresql':
-            pg_dump = shutil.which('pg_dump')
-            self.assertTrue(pg_dump, "pg_dump is needed for this test")
-            uri = config.get('database', 'uri')
-            return subprocess.run(
-                [pg_dump, '--dbname', uri.rstrip('/') + '/' + self.db_name],
-                check=True, capture_output=True, text=True).stdout
+            return pg_dump(self.db_name, text=True)
         with Transaction().start(self.db_name, 0) as transaction:
             return '\n'.join(transaction.connection.iterdump())
 

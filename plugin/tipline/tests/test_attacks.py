@@ -15,7 +15,7 @@ from trytond.transaction import Transaction
 
 from trytond.modules.tipline.authorless import GRANULARITY
 from trytond.modules.tipline.tests.tools import (
-    RPC, category, make_party, use_throwaway_master_key)
+    RPC, category, make_party, make_users, use_throwaway_master_key)
 
 use_throwaway_master_key()
 
@@ -33,29 +33,16 @@ class AttackTestCase(RouteTestCase):
         pool = Pool()
         User = pool.get('res.user')
         Group = pool.get('res.group')
-        ModelData = pool.get('ir.model.data')
-
-        def group(xml_id, module='tipline'):
-            return ModelData.get_id(module, xml_id)
         party_groups = [g.id for g in Group.search(
                 [('name', 'in', ['Party Administration'])])]
-        roles = {
-            'reporter': [],
-            'reporter2': [],
-            'moderator': [group('group_tipline_moderator')],
-            'moderator2': [group('group_tipline_moderator')],
-            'custodian': [group('group_tipline_custodian')],
-            'tladmin': [group('group_tipline_admin')],
-            }
-        cls.users = {}
-        for role, groups in roles.items():
-            user, = User.create([{
-                        'name': role.title(), 'login': 'atk-' + role,
-                        'password': PASSWORD,
-                        'email': '%s@example.com' % role,
-                        'groups': [('add', groups + party_groups)],
-                        }])
-            cls.users[role] = user.id
+        cls.users = make_users('atk-', {
+                'reporter': [],
+                'reporter2': [],
+                'moderator': ['group_tipline_moderator'],
+                'moderator2': ['group_tipline_moderator'],
+                'custodian': ['group_tipline_custodian'],
+                'tladmin': ['group_tipline_admin'],
+                }, PASSWORD, extra_groups=party_groups)
         admin = User(1)
         admin.password = PASSWORD
         admin.save()
@@ -82,12 +69,7 @@ class AttackTestCase(RouteTestCase):
             delete=True):
         """File through the Report wizard as the web client does: (report
         id, tracking number, receipt, wizard session id)"""
-        context = {'active_model': 'party.party', 'active_id': self.party_id,
-            'active_ids': [self.party_id]}
-        wizard_id, _, _ = session.call(
-            'wizard.tipline.report.submit.create', [context])
-        session.call('wizard.tipline.report.submit.execute',
-            [wizard_id, {}, 'start', context])
+        wizard_id, context = session.start_report(self.party_id)
         done = session.call('wizard.tipline.report.submit.execute',
             [wizard_id, {'start': {
                         'category': str(self.category_id),

@@ -11,7 +11,7 @@ from trytond.transaction import Transaction
 
 from trytond.modules.tipline import audit_cli
 from trytond.modules.tipline.tests.tools import (
-    use_throwaway_master_key)
+    category, make_party, use_throwaway_master_key)
 
 use_throwaway_master_key()
 
@@ -34,13 +34,8 @@ class AuditCliTestCase(unittest.TestCase):
         activate_module(['tipline'])
         cls.addClassCleanup(drop_db)
         with Transaction().start(DB_NAME, 1) as transaction:
-            pool = Pool()
-            Party = pool.get('party.party')
-            Category = pool.get('tipline.category')
-            Report = pool.get('tipline.report')
-            party = Party(name="Audited Ltd")
-            party.save()
-            spam, = Category.search([('code', '=', 'spam')])
+            Report = Pool().get('tipline.report')
+            party, spam = make_party("Audited Ltd"), category('spam')
             cls.numbers = []
             for text in ("Adverts pasted into forty records.",
                     "More adverts pasted into other records."):

@@ -3,6 +3,7 @@ import datetime as dt
 import json
 from unittest.mock import patch
 
+from trytond import config
 from trytond.exceptions import UserError
 from trytond.model.exceptions import AccessError, ValidationError
 from trytond.pool import Pool
@@ -14,7 +15,7 @@ from trytond.transaction import Transaction, check_access
 
 import tipline_core
 from trytond.modules.tipline import clock, priority
-from trytond.modules.tipline.report import CLOSED_STATES, OPEN_STATES
+from trytond.modules.tipline.states import CLOSED_STATES, OPEN_STATES
 from trytond.modules.tipline.tests.tools import (
     category, file_report, make_party, moderator_group,
     use_throwaway_master_key)
@@ -62,6 +63,19 @@ class CaseTestCase(unittest.TestCase):
 
     def _category(self, code='data_leak'):
         return category(code)
+
+    def _uphold(self, report, moderator):
+        "Resolve report as upheld, as moderator does: the report"
+        Report = Pool().get('tipline.report')
+        with Transaction().set_user(moderator.id), check_access():
+            report = Report(report.id)
+            report.outcome = 'upheld'
+            report.truthfulness = 'confirmed'
+            report.severity_assessment = 'high'
+            report.reporter_message = "Removed."
+            report.save()
+            Report.resolve_from_case([report])
+        return report
 
     def _file(self, user, target, description, anonymous=False,
             category=None):
@@ -319,6 +333,59 @@ class CaseTestCase(unittest.TestCase):
             Case.split([r1])
 
     @with_transaction()
+    def test_case_workflow(self):
+        """A case's state moves only through its transitions: settled with
+        its last report, reopened with it, merged; anything else is refused"""
+        pool = Pool()
+        Case = pool.get('tipline.case')
+        Report = pool.get('tipline.report')
+        self.assertEqual(Case._transitions, {
+                ('open', 'resolved'), ('resolved', 'open'),
+                ('open', 'merged'), ('resolved', 'merged')})
+        (a, b, _), moderator = self._users()
+        report = self._file(a, self._party("One"), LEAK)
+        other = self._file(b, self._party("Two"), SPAM,
+            category=self._category('spam'))
+        case = report.case
+        self.assertEqual(case.state, 'open')
+
+        # The last open report resolved on its own settles the case.
+        Report.write([report], {
+                'severity_assessment': 'high', 'truthfulness': 'confirmed'})
+        Report.triage([report])
+        Report.write([report], {'outcome': 'upheld'})
+        Report.resolve([report])
+        self.assertEqual(Case(case.id).state, 'resolved')
+        self.assertEqual(Case(case.id).open_count, 0)
+        # Reopening the report reopens the case.
+        Report.reopen_for_investigation([Report(report.id)])
+        self.assertEqual(Case(case.id).state, 'open')
+        self.assertEqual(Case(case.id).open_count, 1)
+
+        Case.merge([Case(case.id)], Case(other.case.id))
+        merged = Case(case.id)
+        self.assertEqual(merged.state, 'merged')
+        self.assertEqual(merged.merged_into, other.case)
+
+        with Transaction().set_user(moderator.id), check_access():
+            # An RPC write of the state is refused, whoever asks.
+            with self.assertRaises(AccessError):
+                Case.write([Case(other.case.id)], {'state': 'resolved'})
+            # The Resolve button is refused on a case that is not open.
+            with self.assertRaises(UserError):
+                Case.resolve([Case(case.id)])
+        # No transition leaves merged, even called by the system.
+        Case.write([merged], {'outcome': 'upheld', 'reporter_message': "x"})
+        for transition in (Case.resolve, Case.settle, Case.reopen):
+            transition([Case(case.id)])
+            self.assertEqual(Case(case.id).state, 'merged')
+        # An open case is not reopened, nor a merged one merged again.
+        Case.reopen([Case(other.case.id)])
+        self.assertEqual(Case(other.case.id).state, 'open')
+        with self.assertRaises(UserError):
+            Case.merge([Case(case.id)], Case(other.case.id))
+
+    @with_transaction()
     def test_case_resolution_reaches_every_reporter(self):
         "Resolving a case resolves every report with its outcome"
         pool = Pool()
@@ -409,14 +476,7 @@ class CaseTestCase(unittest.TestCase):
         other = self._file(a, two, SPAM, category=self._category('spam'))
         before = Report(pending.id).priority
         other_before = Report(other.id).priority
-        with Transaction().set_user(moderator.id), check_access():
-            earlier = Report(earlier.id)
-            earlier.outcome = 'upheld'
-            earlier.truthfulness = 'confirmed'
-            earlier.severity_assessment = 'high'
-            earlier.reporter_message = "Removed."
-            earlier.save()
-            Report.resolve_from_case([earlier])
+        earlier = self._uphold(earlier, moderator)
         self.assertEqual(Report(earlier.id).state, 'resolved')
         # Reporter b's open report: the record now has an upheld report.
         self.assertGreater(Report(pending.id).priority, before)
@@ -453,6 +513,36 @@ class CaseTestCase(unittest.TestCase):
         queue = Report.search([('state', 'in', OPEN_STATES)], order=order)
         self.assertEqual([r.priority for r in queue],
             sorted([r.priority for r in queue], reverse=True))
+
+    @with_transaction()
+    def test_decision_rescores_other_reports_in_a_task(self):
+        """With a queue worker, a decision rescores the other open reports
+        of its reporter and record in a queued task, not in the button's
+        transaction: rewriting them there made concurrent moderators'
+        buttons and filings conflict until trytond answered 503"""
+        pool = Pool()
+        Report = pool.get('tipline.report')
+        Queue = pool.get('ir.queue')
+        (a, b, _), moderator = self._users()
+        one, two = self._party("One"), self._party("Two")
+        decided = self._file(a, one, LEAK)
+        pending = self._file(b, one, OTHER)
+        other = self._file(a, two, SPAM, category=self._category('spam'))
+        before = Report(pending.id).priority
+        config.set('queue', 'worker', 'True')
+        self.addCleanup(config.set, 'queue', 'worker', 'False')
+        Queue.delete(Queue.search([]))
+        self._uphold(decided, moderator)
+        self.assertEqual(Report(pending.id).priority, before)
+        # A task at each step the case's resolution takes (triage, resolve).
+        tasks = [t for t in Queue.search([])
+            if t.data['method'] == 'rescore_reports']
+        self.assertTrue(tasks)
+        for task in tasks:
+            self.assertCountEqual(
+                task.data['instances'], [pending.id, other.id])
+            task.run()
+        self.assertGreater(Report(pending.id).priority, before)
 
     @with_transaction()
     def test_reporters_do_not_see_ranking(self):
@@ -508,7 +598,7 @@ class CaseTestCase(unittest.TestCase):
             candidate = Configuration(1)
             setattr(candidate, name, value)
             with self.assertRaises(ValidationError, msg=name):
-                candidate.check_priority_settings()
+                Configuration.validate_fields([candidate], {name})
         Configuration.write([config], {'weight_severity': 0})
         report = Report(report.id)
         _, contributions = Report.priority_breakdown(report)

@@ -20,8 +20,9 @@ from trytond.transaction import Transaction, TransactionError
 
 from trytond.modules.tipline import clock
 from trytond.modules.tipline.tests.tools import (
-    GPS_AUTHOR, RPC, MailSink, jpeg_with_metadata, pdf_with_metadata,
-    text_of, use_throwaway_master_key)
+    GPS_AUTHOR, RPC, MailSink, category, forget_rate_limits,
+    jpeg_with_metadata, make_party, make_users, pdf_with_metadata, text_of,
+    use_throwaway_master_key)
 
 use_throwaway_master_key()
 
@@ -57,44 +58,20 @@ class ConversationTestCase(RouteTestCase):
 
     @classmethod
     def setUpDatabase(cls):
-        pool = Pool()
-        User = pool.get('res.user')
-        ModelData = pool.get('ir.model.data')
-        Party = pool.get('party.party')
-        Category = pool.get('tipline.category')
-
-        def group(xml_id):
-            return ModelData.get_id('tipline', xml_id)
-        roles = {
-            'reporter': [],
-            'moderator': [group('group_tipline_moderator')],
-            # A senior moderator who also holds the custodian role.
-            'custodian': [group('group_tipline_moderator'),
-                group('group_tipline_custodian')],
-            }
-        cls.users = {}
-        for role, groups in roles.items():
-            user, = User.create([{
-                        'name': role.title(), 'login': 'conv-' + role,
-                        'password': PASSWORD,
-                        'email': '%s@example.com' % role,
-                        'groups': [('add', groups)],
-                        }])
-            cls.users[role] = user.id
-        party = Party(name="Conversation Target Ltd")
-        party.save()
-        cls.party_id = party.id
-        cls.category_id, = [c.id for c in Category.search(
-                [('code', '=', 'fraud')])]
+        cls.users = make_users('conv-', {
+                'reporter': [],
+                'moderator': ['group_tipline_moderator'],
+                # A senior moderator who also holds the custodian role.
+                'custodian': ['group_tipline_moderator',
+                    'group_tipline_custodian'],
+                }, PASSWORD)
+        cls.party_id = make_party("Conversation Target Ltd").id
+        cls.category_id = category('fraud').id
 
     def setUp(self):
         super().setUp()
         self.addCleanup(clock.reset)
-        with Transaction().start(self.db_name, 0) as transaction:
-            Attempt = Pool().get('tipline.status_attempt')
-            table = Attempt.__table__()
-            transaction.connection.cursor().execute(*table.delete())
-            transaction.commit()
+        forget_rate_limits(self.db_name)
 
     def rpc(self, role):
         return RPC(self, 'conv-' + role, PASSWORD)

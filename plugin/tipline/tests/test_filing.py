@@ -1,52 +1,14 @@
 """The filing pipeline (filing.py): the SQL it runs, counted the way the
 benchmark counts it, against a bare create by the same user over JSON-RPC."""
-import collections
-import contextlib
-import re
-
-from trytond import backend
 from trytond.pool import Pool
 from trytond.tests.test_tryton import RouteTestCase
 
 from trytond.modules.tipline.tests.tools import (
-    RPC, category, make_party, use_throwaway_master_key)
+    RPC, category, counting, make_party, use_throwaway_master_key, writes)
 
 use_throwaway_master_key()
 
 PASSWORD = 'filing-test-password-1'
-STATEMENT = re.compile(r'^\s*(INSERT INTO|UPDATE|DELETE FROM)\s+"?(\w+)"?',
-    re.IGNORECASE)
-
-
-@contextlib.contextmanager
-def counting():
-    "Every statement the backend's cursors execute meanwhile, in a list"
-    if backend.name == 'sqlite':
-        from trytond.backend.sqlite.database import SQLiteCursor as Cursor
-    else:
-        from trytond.backend.postgresql.database import (
-            LoggingCursor as Cursor)
-    statements = []
-    execute = Cursor.execute
-
-    def counted(self, query, *args, **kwargs):
-        statements.append(str(query))
-        return execute(self, query, *args, **kwargs)
-    Cursor.execute = counted
-    try:
-        yield statements
-    finally:
-        Cursor.execute = execute
-
-
-def writes(statements):
-    "Counter of (verb, table) of the statements that write"
-    found = collections.Counter()
-    for statement in statements:
-        match = STATEMENT.match(statement)
-        if match:
-            found[(match.group(1).split()[0].upper(), match.group(2))] += 1
-    return found
 
 
 class FilingTestCase(RouteTestCase):
@@ -63,12 +25,7 @@ class FilingTestCase(RouteTestCase):
 
     def submit(self, session, anonymous=False, number=0):
         "The statements of the Report wizard's submit call"
-        context = {'active_model': 'party.party', 'active_id': self.party_id,
-            'active_ids': [self.party_id]}
-        wizard_id, _, _ = session.call(
-            'wizard.tipline.report.submit.create', [context])
-        session.call('wizard.tipline.report.submit.execute',
-            [wizard_id, {}, 'start', context])
+        wizard_id, context = session.start_report(self.party_id)
         with counting() as statements:
             session.call('wizard.tipline.report.submit.execute', [wizard_id,
                     {'start': {'category': str(self.category_id),

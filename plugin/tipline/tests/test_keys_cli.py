@@ -6,6 +6,8 @@ table, so that they hold whatever the report model looks like today."""
 import io
 import os
 import stat
+import subprocess
+import sys
 import tempfile
 import unittest
 from unittest import mock
@@ -15,35 +17,25 @@ from sql import Column, Null, Table
 from trytond import config
 from trytond.pool import Pool
 from trytond.tests.test_tryton import DB_NAME, activate_module, drop_db
-from trytond.transaction import Transaction, TransactionError
+from trytond.transaction import Transaction
 
 import tipline_core
 
-from trytond.modules.tipline import keys, keys_cli
+from trytond.modules.tipline import cli, keys, keys_cli
 from trytond.modules.tipline.encrypted import (
-    EncryptedColumn, encrypted_columns)
+    EncryptedColumn, encrypted_columns, read_column)
 from trytond.modules.tipline.tests import tools
 
 tools.use_throwaway_master_key()
+DATA_KEY_ID = tipline_core.DATA_KEY_ID
 
 SCRATCH = EncryptedColumn(
     'tipline.keys_cli_test', 'secret', 'tipline_keys_cli_test', 'secret_enc')
 
 
 def in_committed_transaction(function):
-    """Run function as root and commit, restarting the transaction with the
-    locks it asks for, as trytond's dispatcher does"""
-    extras = {}
-    while True:
-        with Transaction().start(DB_NAME, 0, **extras) as transaction:
-            try:
-                function()
-            except TransactionError as error:
-                transaction.rollback()
-                error.fix(extras)
-                continue
-            transaction.commit()
-            return
+    "function() as root, committed (tools.in_committed_transaction)"
+    return tools.in_committed_transaction(DB_NAME, function)
 
 
 def binary_columns(transaction):
@@ -113,6 +105,21 @@ class KeyFileTestCase(unittest.TestCase):
         self.assertEqual(status, 1)
         self.assertTrue(err.startswith("tipline-keys: error: "), err)
 
+    def test_importing_the_commands_chooses_no_backend(self):
+        """The commands import the module before they read -c: importing it
+        must leave trytond's database backend to be chosen from -c"""
+        env = {k: v for k, v in os.environ.items()
+            if not k.startswith('TRYTOND_')}
+        result = subprocess.run([sys.executable, '-c',
+                'import sys; '
+                'import trytond.modules.tipline.keys_cli; '
+                'import trytond.modules.tipline.audit_cli; '
+                'print(sorted(m for m in sys.modules '
+                'if m.startswith("trytond.backend")))'],
+            capture_output=True, text=True, env=env)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(result.stdout.strip(), '[]')
+
     def test_database_commands_need_a_database(self):
         "the commands that use the database require -d"
         with mock.patch('sys.stderr', io.StringIO()), \
@@ -131,7 +138,7 @@ class ProgressTestCase(unittest.TestCase):
     def test_quiet_without_terminal(self):
         "Without a terminal only the final line is written"
         stream = io.StringIO()
-        progress = keys_cli.Progress(10, stream=stream)
+        progress = cli.Progress(10, stream=stream)
         progress.update(4)
         progress.update(6)
         self.assertEqual(stream.getvalue(), '')
@@ -142,7 +149,7 @@ class ProgressTestCase(unittest.TestCase):
     def test_bar_on_terminal(self):
         "On a terminal the bar shows the counts and the rate"
         stream = self.Terminal()
-        progress = keys_cli.Progress(4, stream=stream)
+        progress = cli.Progress(4, stream=stream)
         progress.update(1)
         progress.finish()
         self.assertIn('\r', stream.getvalue())
@@ -168,20 +175,20 @@ class KeysCliTestCase(unittest.TestCase):
 
     def setUp(self):
         super().setUp()
-        real_columns = keys_cli.encrypted_columns
+        real_columns = keys.stored_encrypted_columns
 
         def with_scratch():
             columns, skipped = real_columns()
             return columns + [SCRATCH], skipped
         patcher = mock.patch.object(
-            keys_cli, 'encrypted_columns', with_scratch)
+            keys, 'stored_encrypted_columns', with_scratch)
         patcher.start()
         self.addCleanup(patcher.stop)
         # No server runs beside the tests: no process can hold old keys.
         self.servers_may_still_use_old_keys = (
-            keys_cli.servers_may_still_use_old_keys)
+            keys.servers_may_still_use_old_keys)
         patcher = mock.patch.object(
-            keys_cli, 'servers_may_still_use_old_keys', lambda db: 0)
+            keys, 'servers_may_still_use_old_keys', lambda db: 0)
         patcher.start()
         self.addCleanup(patcher.stop)
         with Transaction().start(DB_NAME, 0) as transaction:
@@ -232,16 +239,21 @@ class KeysCliTestCase(unittest.TestCase):
     def usage(self):
         "Counter of stored values per key id, over every encrypted column"
         with Transaction().start(DB_NAME, 0, readonly=True):
-            columns, _ = keys_cli.encrypted_columns()
-            return keys_cli.total_usage(keys_cli.key_usage(columns))
+            columns, _ = keys.stored_encrypted_columns()
+            return keys.total_usage(keys.key_usage(columns))
 
     def pending(self):
-        return keys_cli.pending_count(
-            {None: self.usage()}, self.keyset().primary_id)
+        with Transaction().start(DB_NAME, 0, readonly=True):
+            columns, _ = keys.stored_encrypted_columns()
+            return keys.pending_count(keys.key_usage(columns),
+                Pool().get('tipline.keyset').keyset().primary_id)
 
     def file_report(self):
         "(id, description) of a report with evidence, as a user files it"
-        with Transaction().start(DB_NAME, 1) as transaction:
+        description = "Threatening messages sent to a supplier contact."
+        filed = []
+
+        def file():
             pool = Pool()
             Report = pool.get('tipline.report')
             Party = pool.get('party.party')
@@ -249,13 +261,12 @@ class KeysCliTestCase(unittest.TestCase):
             party = Party(name="Key Rotation Ltd")
             party.save()
             category = Category.search([], limit=1)[0]
-            description = "Threatening messages sent to a supplier contact."
-            result = Report.file(
-                party, category, description,
-                evidence=[('notes.txt', b'evidence bytes')])
-            report = result[0] if isinstance(result, tuple) else result
-            transaction.commit()
-            return report.id, description
+            with Transaction().set_user(1):
+                report, _ = Report.file(party, category, description,
+                    evidence=[('notes.txt', b'evidence bytes')])
+            filed[:] = [report.id]
+        in_committed_transaction(file)
+        return filed[0], description
 
     def read_report(self, report_id):
         "(description, [(evidence name, data)]) read through the models"
@@ -311,20 +322,16 @@ class KeysCliTestCase(unittest.TestCase):
 
     def stored_plaintexts(self):
         """{(model, field, id): plaintext} of every value of every column
-        declared Encrypted, decrypted as the module does"""
-        with Transaction().start(DB_NAME, 0, readonly=True) as transaction:
-            Keyset = Pool().get('tipline.keyset')
-            cursor = transaction.connection.cursor()
+        declared Encrypted, decrypted as the module does (wrapped keys are
+        never unwrapped into Python)"""
+        with Transaction().start(DB_NAME, 0, readonly=True):
             result = {}
             for encrypted in encrypted_columns():
-                table = Table(encrypted.table)
-                value = Column(table, encrypted.column)
-                cursor.execute(*table.select(
-                        table.id, value, where=value != Null))
-                for record_id, ciphertext in cursor.fetchall():
+                if encrypted.wraps_keys:
+                    continue
+                for record_id, plaintext in read_column(encrypted).items():
                     result[(encrypted.model, encrypted.field, record_id)] = (
-                        Keyset.decrypt(encrypted.model, encrypted.field,
-                            record_id, ciphertext))
+                        plaintext)
             return result
 
     # Tests
@@ -378,7 +385,7 @@ class KeysCliTestCase(unittest.TestCase):
         self.assertIn(
             "Every stored value is under the primary key %d" % new, out)
         self.assertRegex(err, r'^re-encrypted \d+ values in ')
-        self.assertEqual(set(self.usage()), {new})
+        self.assertEqual(set(self.usage()) - {DATA_KEY_ID}, {new})
 
         status, out, err = run('destroy', str(old), '--yes', '-d', DB_NAME)
         self.assertEqual((status, err), (0, ''))
@@ -408,7 +415,8 @@ class KeysCliTestCase(unittest.TestCase):
         self.fill_every_encrypted_column()
         before = self.stored_plaintexts()
         with Transaction().start(DB_NAME, 0, readonly=True):
-            declared = {(c.model, c.field) for c in encrypted_columns()}
+            declared = {(c.model, c.field) for c in encrypted_columns()
+                if not c.wraps_keys}
         self.assertEqual({k[:2] for k in before}, declared,
             "fill_every_encrypted_column must fill each declared column")
         old = self.keyset().primary_id
@@ -423,6 +431,228 @@ class KeysCliTestCase(unittest.TestCase):
         for model, field in declared:
             self.assertIn('%s.%s' % (model, field), out)
 
+    def stored_ciphertexts(self):
+        "{(table, column, id): ciphertext} of every encrypted column"
+        with Transaction().start(DB_NAME, 0, readonly=True) as transaction:
+            cursor = transaction.connection.cursor()
+            result = {}
+            for encrypted in encrypted_columns():
+                table = Table(encrypted.table)
+                value = Column(table, encrypted.column)
+                cursor.execute(*table.select(
+                        table.id, value, where=value != Null))
+                for record_id, ciphertext in cursor:
+                    result[(encrypted, record_id)] = bytes(ciphertext)
+            return result
+
+    def test_report_values_are_under_the_reports_own_key(self):
+        """Every value that belongs to a report is under its own data key;
+        the wrapped keys and the values of no report are under the
+        keyset's primary key"""
+        self.fill_every_encrypted_column()
+        primary = self.keyset().primary_id
+        stored = self.stored_ciphertexts()
+        self.assertTrue(stored)
+        for (encrypted, record_id), ciphertext in stored.items():
+            self.assertEqual(tipline_core.ciphertext_key_id(ciphertext),
+                DATA_KEY_ID if encrypted.report else primary,
+                (encrypted, record_id))
+
+    def test_rotation_rewraps_report_keys_without_touching_values(self):
+        """rotate, reencrypt and destroying the old key rewrap each report's
+        data key; not one value of a report is rewritten, and all read"""
+        self.fill_every_encrypted_column()
+        before = self.stored_plaintexts()
+        ciphertexts = self.stored_ciphertexts()
+        old = self.keyset().primary_id
+        for argv in (('rotate',), ('reencrypt',), ('disable', str(old)),
+                ('destroy', str(old), '--yes')):
+            status, out, err = run(*argv, '-d', DB_NAME)
+            self.assertEqual(status, 0, (argv, out, err))
+        after = self.stored_ciphertexts()
+        self.assertEqual(self.stored_plaintexts(), before)
+        new = self.keyset().primary_id
+        for (encrypted, record_id), ciphertext in ciphertexts.items():
+            if encrypted.report:
+                self.assertEqual(after[(encrypted, record_id)], ciphertext,
+                    (encrypted, record_id))
+            else:
+                self.assertEqual(tipline_core.ciphertext_key_id(
+                        after[(encrypted, record_id)]), new)
+
+    def legacy_report(self):
+        """A report with evidence whose values are under the keyset, as
+        stored before data keys, and no data key: its id"""
+        report_id, _ = self.file_report()
+        with Transaction().start(DB_NAME, 0) as transaction:
+            Keyset = Pool().get('tipline.keyset')
+            cursor = transaction.connection.cursor()
+            for encrypted in encrypted_columns():
+                if not encrypted.report:
+                    continue
+                owner = 'id' if encrypted.report == 'id' else encrypted.report
+                values = read_column(encrypted, where=lambda t: Column(
+                        t, owner) == report_id)
+                table = Table(encrypted.table)
+                for record_id, plaintext in values.items():
+                    cursor.execute(*table.update(
+                            [Column(table, encrypted.column)],
+                            [Keyset.encrypt(encrypted.model, encrypted.field,
+                                    record_id, plaintext)],
+                            where=table.id == record_id))
+            table = Table('tipline_report')
+            cursor.execute(*table.update([table.data_key_enc], [None],
+                    where=table.id == report_id))
+            transaction.commit()
+        return report_id
+
+    def test_reports_filed_before_data_keys_read_and_migrate(self):
+        """A report stored under the keyset still reads; reencrypt gives it
+        its own key and moves its values there, resumably"""
+        report_id = self.legacy_report()
+        expected = self.read_report(report_id)
+        self.assertEqual(expected[1], [('notes.txt', b'evidence bytes')])
+        self.assertGreater(self.pending(), 0)
+        status, out, _ = run('status', '-d', DB_NAME)
+        self.assertIn("nor their report's own key", out)
+
+        status, out, err = run(
+            'reencrypt', '--batch-size', '1', '--max-batches', '1',
+            '-d', DB_NAME)
+        self.assertEqual(status, 0, out + err)
+        self.assertEqual(self.read_report(report_id), expected)
+        status, out, err = run('reencrypt', '-d', DB_NAME)
+        self.assertEqual(status, 0, out + err)
+        self.assertEqual(self.pending(), 0)
+        self.assertEqual(self.read_report(report_id), expected)
+        with Transaction().start(DB_NAME, 0, readonly=True):
+            keys_ = Pool().get('tipline.keyset').data_keys([report_id])
+        self.assertIn(report_id, keys_)
+
+    def test_destroying_a_reports_key_shreds_every_value_of_it(self):
+        "Without its wrapped key no value of the report decrypts; others do"
+        shredded, _ = self.file_report()
+        kept, kept_description = self.file_report()
+        with Transaction().start(DB_NAME, 0) as transaction:
+            cursor = transaction.connection.cursor()
+            table = Table('tipline_report')
+            cursor.execute(*table.update([table.data_key_enc], [None],
+                    where=table.id == shredded))
+            unreadable = set()
+            for encrypted in encrypted_columns():
+                if not encrypted.report:
+                    continue
+                owner = 'id' if encrypted.report == 'id' else encrypted.report
+
+                def of_shredded(table):
+                    return Column(table, owner) == shredded
+                table = Table(encrypted.table)
+                value = Column(table, encrypted.column)
+                cursor.execute(*table.select(table.id,
+                        where=of_shredded(table) & (value != Null)))
+                for record_id, in cursor.fetchall():
+                    with self.assertRaises(tipline_core.DecryptionError):
+                        read_column(encrypted, where=lambda t: (
+                                t.id == record_id))
+                    unreadable.add(encrypted.field)
+            transaction.rollback()
+        self.assertLessEqual({'description', 'name', 'data', 'original',
+                'signature'}, unreadable)
+        self.assertEqual(self.read_report(kept)[0], kept_description)
+
+    def key_file(self, directory, name, key=None):
+        "A master key file in directory: (path, its key as hex)"
+        path = os.path.join(directory, name)
+        tipline_core.create_master_key_file(path, master_key=key)
+        return path, tipline_core.load_master_key_file(path).hex()
+
+    def backup(self, report_id):
+        """What a backup holds of report_id: the wrapped keyset, the
+        report's wrapped data key and its description"""
+        with Transaction().start(DB_NAME, 0, readonly=True) as transaction:
+            cursor = transaction.connection.cursor()
+            keyset, report = Table('tipline_keyset'), Table('tipline_report')
+            cursor.execute(*keyset.select(keyset.wrapped))
+            wrapped, = cursor.fetchone()
+            cursor.execute(*report.select(
+                    report.data_key_enc, report.description_enc,
+                    where=report.id == report_id))
+            data_key, description = cursor.fetchone()
+            return bytes(wrapped), bytes(data_key), bytes(description)
+
+    @staticmethod
+    def read_backup(backup, report_id, master):
+        "The description in backup, opened with master (bytes)"
+        wrapped, data_key, description = backup
+        keyset = tipline_core.Keyset.from_bytes(wrapped, master)
+        key = tipline_core.DataKey.unwrap(tipline_core.FieldCipher(keyset),
+            data_key, keys.data_key_associated_data(report_id))
+        return key.decrypt(description, keys.associated_data(
+                'tipline.report', 'description', report_id))
+
+    def tokens(self):
+        "The blind indexes of user 1 and of every stored band"
+        with Transaction().start(DB_NAME, 0, readonly=True) as transaction:
+            band = Table('tipline_report_band')
+            cursor = transaction.connection.cursor()
+            cursor.execute(*band.select(band.band))
+            return (Pool().get('tipline.keyset').reporter_token(1),
+                sorted(b for b, in cursor))
+
+    def test_master_key_epoch_shreds_the_backups_made_before(self):
+        """new-epoch, the servers' move, end-epoch: the database reads under
+        the new master key alone, every blind index still matches, and a
+        backup made before reads only with the old key, which may then be
+        destroyed"""
+        if config.get(keys.KEY_FILE_SECTION, keys.KEY_FILE_OPTION):
+            self.skipTest("the master key comes from a key file")
+        report_id, description = self.file_report()
+        expected = self.read_report(report_id)
+        tokens = self.tokens()
+        backup = self.backup(report_id)
+        directory = tempfile.TemporaryDirectory()
+        self.addCleanup(directory.cleanup)
+        old_hex = os.environ[keys.KEY_ENV]
+        old_path, _ = self.key_file(
+            directory.name, 'old.key', bytes.fromhex(old_hex))
+        new_path, new_hex = self.key_file(directory.name, 'new.key')
+
+        status, out, err = run('new-epoch', new_path, '-d', DB_NAME)
+        self.assertEqual((status, err), (0, ''))
+        self.assertIn("Master key epoch 2", out)
+        # Servers still on the old key read on; the keys cannot change.
+        self.assertEqual(self.read_report(report_id), expected)
+        status, _, err = run('rotate', '-d', DB_NAME)
+        self.assertEqual(status, 1)
+        self.assertIn("end-epoch", err)
+        # end-epoch from the old key is refused: it would lock servers out.
+        status, _, err = run('end-epoch', '-d', DB_NAME)
+        self.assertEqual(status, 1)
+        self.assertIn("point key_file at the new key file", err)
+
+        with mock.patch.dict(os.environ, {keys.KEY_ENV: new_hex}):
+            self.assertEqual(self.read_report(report_id), expected)
+            status, out, err = run('end-epoch', '-d', DB_NAME)
+            self.assertEqual((status, err), (0, ''), out)
+            self.assertEqual(self.read_report(report_id), expected)
+            self.assertEqual(self.tokens(), tokens)
+            status, out, _ = run('status', '-d', DB_NAME)
+            self.assertIn("Master key epoch 2", out)
+            self.assertIn("Backups made before", out)
+            # Back to the old key for the other tests, by the same steps.
+            self.addCleanup(run, 'end-epoch', '-d', DB_NAME)
+            status, _, err = run('new-epoch', old_path, '-d', DB_NAME)
+            self.assertEqual((status, err), (0, ''))
+
+        # The backup made before the epoch: readable with the old key ...
+        self.assertEqual(self.read_backup(
+                backup, report_id, bytes.fromhex(old_hex)),
+            description.encode())
+        # ... and, once it is destroyed, with nothing left: the new key
+        # does not open it.
+        with self.assertRaises(tipline_core.DecryptionError):
+            self.read_backup(backup, report_id, bytes.fromhex(new_hex))
+
     def test_no_ciphertext_outside_declared_columns(self):
         """Every column of the database that holds ciphertexts is declared
         Encrypted, so that the key commands see it"""
@@ -434,8 +664,10 @@ class KeysCliTestCase(unittest.TestCase):
             cursor = transaction.connection.cursor()
             found = set()
             for table_name, column_name in binary_columns(transaction):
-                if table_name == 'tipline_keyset':  # the wrapped keys
-                    continue
+                if (table_name, column_name) in {
+                        ('tipline_keyset', 'wrapped'),
+                        ('tipline_keyset', 'previous_wrapped')}:
+                    continue  # under the master key, not the keyset
                 table = Table(table_name)
                 value = Column(table, column_name)
                 cursor.execute(*table.select(value, where=value != Null))
@@ -443,7 +675,7 @@ class KeysCliTestCase(unittest.TestCase):
                     stored = bytes(stored)
                     if (len(stored) >= tipline_core.CIPHERTEXT_OVERHEAD
                             and tipline_core.ciphertext_key_id(stored)
-                            in key_ids):
+                            in key_ids | {DATA_KEY_ID}):
                         found.add((table_name, column_name))
                         break
         self.assertEqual(found - declared, set())
@@ -497,14 +729,14 @@ class KeysCliTestCase(unittest.TestCase):
             return real_associated_data(*args)
         with mock.patch.object(keys, 'associated_data', crashing), \
                 self.assertRaises(RuntimeError):
-            keys_cli.reencrypt(DB_NAME, [SCRATCH], batch_size=2)
+            keys.reencrypt(DB_NAME, [SCRATCH], batch_size=2)
         self.assertEqual(self.pending(), pending - 2)
         self.assertEqual(self.read_secrets(), secrets)
 
         status, out, err = run('reencrypt', '-d', DB_NAME)
         self.assertEqual(status, 0, out + err)
         self.assertEqual(self.pending(), 0)
-        self.assertEqual(set(self.usage()), {primary})
+        self.assertEqual(set(self.usage()) - {DATA_KEY_ID}, {primary})
         self.assertEqual(self.read_secrets(), secrets)
 
     def test_reencrypt_reports_values_that_do_not_decrypt(self):
@@ -562,10 +794,10 @@ class KeysCliTestCase(unittest.TestCase):
 
         def destroy(clean_timeout):
             with mock.patch.object(
-                    keys_cli, 'servers_may_still_use_old_keys',
+                    keys, 'servers_may_still_use_old_keys',
                     self.servers_may_still_use_old_keys), \
                     mock.patch.object(
-                        keys_cli, 'cache_clean_timeout',
+                        keys, 'cache_clean_timeout',
                         lambda: clean_timeout):
                 return run('destroy', str(old), '--yes', '-d', DB_NAME)
 

@@ -19,8 +19,8 @@ from trytond.transaction import Transaction, check_access
 
 import tipline_core
 from trytond.modules.tipline.tests.tools import (
-    category, file_report, make_party, moderator_group,
-    use_throwaway_master_key)
+    category, counting, file_report, investigate_reports, make_party,
+    reporter_other_moderator, use_throwaway_master_key)
 
 use_throwaway_master_key()
 
@@ -31,14 +31,7 @@ class TiplineTestCase(ModuleTestCase):
     extras = ['sale_opportunity']
 
     def _users(self):
-        User = Pool().get('res.user')
-        reporter, other, moderator = User.create([
-                {'name': "Reporter", 'login': 'reporter'},
-                {'name': "Other", 'login': 'other'},
-                {'name': "Moderator", 'login': 'moderator',
-                    'groups': [('add', [moderator_group()])]},
-                ])
-        return reporter, other, moderator
+        return reporter_other_moderator()
 
     def _category(self, code='harassment'):
         return category(code)
@@ -739,15 +732,7 @@ class TiplineTestCase(ModuleTestCase):
 
     def _investigate(self, *reports, severity='high',
             truthfulness='confirmed'):
-        "Assess, triage and investigate reports as the current user"
-        Report = Pool().get('tipline.report')
-        reports = Report.browse([r.id for r in reports])
-        Report.write(reports, {
-                'severity_assessment': severity,
-                'truthfulness': truthfulness,
-                })
-        Report.triage(reports)
-        Report.investigate(reports)
+        investigate_reports(reports, severity, truthfulness)
 
     @with_transaction()
     def test_workflow(self):
@@ -954,7 +939,9 @@ class TiplineTestCase(ModuleTestCase):
 
     @with_transaction()
     def test_appeal_window(self):
-        "After the window the result stands and the report closes"
+        """Resolve saves the appeal window with the decision, in one UPDATE,
+        and runs no statement over an empty list of reports; after the
+        window the result stands and the report closes"""
         from trytond.modules.tipline import clock
         pool = Pool()
         Report = pool.get('tipline.report')
@@ -963,7 +950,15 @@ class TiplineTestCase(ModuleTestCase):
         with Transaction().set_user(moderator.id), check_access():
             self._investigate(report)
             Report.write([Report(report.id)], {'outcome': 'duplicate'})
-            Report.resolve([Report(report.id)])
+            with counting() as statements:
+                Report.resolve([Report(report.id)])
+        self.assertEqual(
+            [s for s in statements if 'IN ()' in s.upper()], [])
+        windows = [s for s in statements if s.startswith('UPDATE')
+            and '"appeal_deadline"' in s]
+        self.assertEqual(len(windows), 1, windows)
+        self.assertIn('"resolved_at"', windows[0])
+        self.assertTrue(Report(report.id).appeal_deadline)
         self.assertEqual(Report.close_decided(), [])
         with clock.travelled(days=15):
             self.assertFalse(Report(report.id).appealable)

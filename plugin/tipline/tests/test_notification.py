@@ -8,11 +8,14 @@ from aiosmtpd.controller import Controller
 import trytond.config as config
 from trytond import backend
 from trytond.pool import Pool
+from trytond.sendmail import sendmail
 from trytond.tests.test_tryton import DB_NAME, activate_module, drop_db
 from trytond.transaction import Transaction
 
+from trytond.modules.tipline import clock
+from trytond.modules.tipline.notification import CLAIM_TIMEOUT
 from trytond.modules.tipline.tests.tools import (
-    Sink, free_port, text_of, use_throwaway_master_key)
+    Sink, free_port, resolve_reports, text_of, use_throwaway_master_key)
 
 use_throwaway_master_key()
 
@@ -193,16 +196,8 @@ class NotificationTestCase(unittest.TestCase):
         moderator = self.user_id('mail_moderator')
         with Transaction().start(DB_NAME, moderator, **LOCK) as transaction:
             Report = Pool().get('tipline.report')
-            report = Report(report_id)
-            report.severity_assessment = 'low'
-            report.truthfulness = 'confirmed'
-            report.save()
-            Report.triage([report])
-            Report.investigate([report])
-            report.outcome = 'upheld'
-            report.reporter_message = "Dealt with."
-            report.save()
-            Report.resolve([report])
+            resolve_reports([Report(report_id)], message="Dealt with.",
+                severity='low')
             transaction.commit()
         self.assertEqual(self.received(), [])
         self.assertEqual(self.queue(report_id), [])
@@ -233,17 +228,10 @@ class NotificationTestCase(unittest.TestCase):
         self.sink.messages.clear()
         with Transaction().start(DB_NAME, moderator, **LOCK) as transaction:
             Report = Pool().get('tipline.report')
-            report = Report(report_id)
-            report.severity_assessment = 'high'
-            report.truthfulness = 'confirmed'
-            report.save()
-            Report.triage([report])
-            Report.investigate([report])
-            report.outcome = 'upheld'
-            report.reporter_message = "We removed the adverts."
-            report.internal_notes = "INTERNAL-ONLY: the sender is a rival."
-            report.save()
-            Report.resolve([report])
+            Report.write([Report(report_id)], {
+                    'internal_notes': "INTERNAL-ONLY: the sender is a rival."})
+            resolve_reports([Report(report_id)],
+                message="We removed the adverts.")
             transaction.commit()
         mails = self.received()
         # Triaged is quiet? No: investigating and resolved both reach the
@@ -287,6 +275,47 @@ class NotificationTestCase(unittest.TestCase):
             Report.file(party, spam, "Adverts that are never filed at all.")
             transaction.rollback()
         self.assertEqual(self.received(), [])
+
+    def test_invitation_through_the_queue(self):
+        """A review's invitations are queued like every other mail: none
+        leaves if the transaction rolls back, the cron job sends each once,
+        in its recipient's language, and forgets the address"""
+        import datetime as dt
+        self.file('mail_reporter')
+        self.file('mail_reporter_zh')
+        self.received()
+        self.sink.messages.clear()
+
+        def invite(commit):
+            with Transaction().start(DB_NAME, 0) as transaction:
+                Review = Pool().get('tipline.review')
+                reviews = Review.search([('period', '=', 'weekly')])
+                review = reviews[0] if reviews else Review.make(
+                    'weekly', dt.date.today())
+                Review.invite([review])
+                name = review.rec_name
+                if commit:
+                    transaction.commit()
+                else:
+                    transaction.rollback()
+                return name
+        invite(commit=False)
+        self.assertEqual(self.received(), [])
+        period = invite(commit=True)
+        invite(commit=True)
+        mails = sorted(self.received(), key=lambda m: m[0])
+        self.assertEqual([m[0] for m in mails],
+            [['rita@example.com'], ['wangwei@example.com']])
+        (_, english, _), (_, chinese, _) = mails
+        self.assertIn('tell us what you think of reporting', english)
+        self.assertIn(period, english)
+        self.assertIn('意见箱', chinese)
+        self.assertClean(mails)
+        with Transaction().start(DB_NAME, 0):
+            Queue = Pool().get('tipline.mail_queue')
+            rows = Queue.search([('template', '=', 'invitation')])
+            self.assertEqual([(r.state, r.recipient_enc) for r in rows],
+                [('sent', None)] * 2)
 
     def test_filing_never_sends(self):
         """The request that files only queues the mail: a dead mail server
@@ -350,35 +379,108 @@ class NotificationTestCase(unittest.TestCase):
             ('acknowledgement', 'sent', 1))
         self.assertClean(mails)
 
+    def message_ids(self):
+        "The Message-ID of every mail the sink received, in order"
+        return [msg['Message-ID'] for _, _, msg in self.received(
+                deliver=False)]
+
+    def stored_message_id(self, report_id):
+        with Transaction().start(DB_NAME, 0):
+            Queue = Pool().get('tipline.mail_queue')
+            row, = Queue.search([('report', '=', report_id)])
+            return row.message_id
+
+    def test_message_id_given_when_queued(self):
+        "Each queued mail has a Message-ID of its own, sent with it"
+        config.set('email', 'uri', 'smtp://127.0.0.1:%d' % free_port())
+        report_id, _ = self.file('mail_reporter')
+        other_id, _ = self.file('mail_reporter')
+        message_id = self.stored_message_id(report_id)
+        self.assertRegex(message_id, r'^<tipline\.mail\.[0-9a-f]{32}@[^>]+>$')
+        self.assertNotEqual(message_id, self.stored_message_id(other_id))
+        self.use_sink()
+        self.deliver()
+        self.assertCountEqual(self.message_ids(),
+            [message_id, self.stored_message_id(other_id)])
+
+    def test_dead_sender_mail_sent_again_with_its_message_id(self):
+        """A sender that dies after the server accepted a mail, before it
+        recorded it, leaves the mail claimed: other senders leave it alone
+        until the claim is older than the timeout, then send it again with
+        the same Message-ID (at least once, a copy recognisable)"""
+        self.addCleanup(clock.reset)
+        report_id, number = self.file('mail_reporter')
+        message_id = self.stored_message_id(report_id)
+        # The dead sender: it claimed the row and the server accepted the
+        # mail; it died before recording it.
+        with Transaction().start(DB_NAME, 0) as transaction:
+            Queue = Pool().get('tipline.mail_queue')
+            row, = Queue.search([('report', '=', report_id)])
+            claim, ids = Queue._claim([row.id])
+            self.assertEqual(ids, [row.id])
+            sendmail('tipline@example.com', [row.address()], row.build(),
+                strict=True)
+        self.assertEqual(self.queue(report_id),
+            [('acknowledgement', 'sending', 0, None)])
+        self.deliver()  # the cron job: the claim is fresh, the row held
+        self.assertEqual(self.message_ids(), [message_id])
+
+        # (Other tests' mail due by then goes out too.)
+        clock.travel(seconds=CLAIM_TIMEOUT + 1)
+        self.deliver()
+        again = [m for _, _, m in self.received(deliver=False)
+            if m['Message-ID'] == message_id]
+        self.assertEqual(len(again), 2)
+        self.assertIn(number, again[1]['Subject'])
+        self.assertEqual(self.queue(report_id),
+            [('acknowledgement', 'sent', 0, None)])
+        self.deliver()
+        self.assertEqual(self.message_ids().count(message_id), 2)
+
+    def test_claimed_failure_counted_by_its_claim_only(self):
+        """A failure recorded under a claim that another sender took over
+        (the first one was too slow) counts nothing"""
+        report_id, _ = self.file('mail_reporter')
+        with Transaction().start(DB_NAME, 0) as transaction:
+            Queue = Pool().get('tipline.mail_queue')
+            row, = Queue.search([('report', '=', report_id)])
+            Queue._claim([row.id])
+            Queue._mark(row.id, 'not-the-claim', 'SMTPServerDisconnected')
+        self.assertEqual(self.queue(report_id),
+            [('acknowledgement', 'sending', 0, None)])
+
     @unittest.skipUnless(backend.name == 'postgresql',
         "concurrent transactions need a database server")
     def test_concurrent_senders_send_once(self):
-        "A sender skips the mail another one holds: it goes out once"
-        report_id, number = self.file('mail_reporter')  # due at once
+        """Senders racing for the same due mail (the cron job, queue
+        workers) send each mail once"""
+        config.set('email', 'uri', 'smtp://127.0.0.1:%d' % free_port())
+        reports = [self.file('mail_reporter')[0] for _ in range(6)]
+        self.use_sink()
+        start = threading.Barrier(4)
+        errors = []
 
         def cron():
-            with Transaction().start(DB_NAME, 0) as transaction:
-                Pool().get('tipline.mail_queue').send_pending()
-                transaction.commit()
+            try:
+                start.wait(30)
+                with Transaction().start(DB_NAME, 0) as transaction:
+                    Pool().get('tipline.mail_queue').send_pending()
+                    transaction.commit()
+            except Exception as error:
+                errors.append(error)
 
-        with Transaction().start(DB_NAME, 0) as transaction:
-            Queue = Pool().get('tipline.mail_queue')
-            rows = Queue.search([('report', '=', report_id)])
-            self.assertEqual(Queue._claim(rows), rows)
-            # The cron job runs while this transaction holds the row.
-            other = threading.Thread(target=cron)
-            other.start()
-            other.join(60)
-            self.assertFalse(other.is_alive())
-            self.assertEqual(self.received(deliver=False), [])
-            Queue.send(rows)
-            transaction.commit()
-        cron()  # the row is sent now: nothing more goes out
-        mails = self.received(deliver=False)
-        self.assertEqual(len(mails), 1)
-        self.assertIn(number, mails[0][2]['Subject'])
-        self.assertEqual(self.queue(report_id)[0][:3],
-            ('acknowledgement', 'sent', 0))
+        senders = [threading.Thread(target=cron) for _ in range(4)]
+        for sender in senders:
+            sender.start()
+        for sender in senders:
+            sender.join(60)
+        self.assertEqual(errors, [])
+        ids = self.message_ids()
+        self.assertEqual(len(ids), len(set(ids)))
+        for report_id in reports:
+            self.assertIn(self.stored_message_id(report_id), ids)
+            self.assertEqual(self.queue(report_id),
+                [('acknowledgement', 'sent', 0, None)])
 
     def test_access_admin_only(self):
         "Only the Tipline Administrator reads the mail queue"

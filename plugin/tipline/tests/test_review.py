@@ -2,7 +2,6 @@ import csv
 import datetime as dt
 import io
 import zipfile
-from unittest.mock import patch
 
 from trytond.exceptions import UserError
 from trytond.model.exceptions import AccessError
@@ -11,8 +10,8 @@ from trytond.tests.test_tryton import ModuleTestCase, with_transaction
 from trytond.transaction import Transaction, check_access
 
 from trytond.modules.tipline.tests.tools import (
-    category, file_report, make_party, moderator_group,
-    use_throwaway_master_key)
+    category, file_report, make_party,
+    reporter_other_moderator, resolve_reports, use_throwaway_master_key)
 
 use_throwaway_master_key()
 
@@ -23,14 +22,7 @@ class ReviewTestCase(ModuleTestCase):
     extras = ['sale_opportunity']
 
     def _users(self):
-        User = Pool().get('res.user')
-        return User.create([
-                {'name': "Reporter", 'login': 'reporter',
-                    'email': 'reporter@example.com'},
-                {'name': "Other", 'login': 'other'},
-                {'name': "Moderator", 'login': 'moderator',
-                    'groups': [('add', [moderator_group()])]},
-                ])
+        return reporter_other_moderator('reporter@example.com')
 
     def _category(self, code):
         return category(code)
@@ -45,16 +37,7 @@ class ReviewTestCase(ModuleTestCase):
         return report
 
     def _resolve(self, reports, outcome='upheld'):
-        "Take reports through the moderation workflow to resolved"
-        Report = Pool().get('tipline.report')
-        reports = Report.browse(reports)
-        Report.write(reports, {
-                'severity_assessment': 'high', 'truthfulness': 'confirmed'})
-        Report.triage(reports)
-        Report.investigate(reports)
-        Report.write(reports, {'outcome': outcome})
-        Report.resolve(reports)
-        return Report.browse(reports)
+        return resolve_reports(reports, outcome)
 
     @staticmethod
     def _month(day):
@@ -458,13 +441,21 @@ class ReviewTestCase(ModuleTestCase):
         reporter, other, _ = self._users()
         self._file(reporter, self._party("ACME"))
         self._file(other, self._party("Anonymous Target"), anonymous=True)
+        Queue = pool.get('tipline.mail_queue')
         review = Review.make('weekly', dt.date.today())
-        with patch('trytond.modules.tipline.feedback.'
-                'sendmail_transactional') as sendmail:
-            Review.invite([review])
-            Review.invite([review])
-        self.assertEqual(sendmail.call_count, 1)
-        self.assertEqual(sendmail.call_args[0][1], ['reporter@example.com'])
+        Review.invite([review])
+        Review.invite([review])
+        # One mail, queued like every other: the queue sends it.
+        mail, = Queue.search([('template', '=', 'invitation')])
+        self.assertEqual(mail.review, review)
+        self.assertIsNone(mail.report)
+        self.assertEqual(mail.address(), 'reporter@example.com')
+        self.assertTrue(mail.to_reporter)
+        self.assertNotIn(b'reporter@example.com', bytes(mail.recipient_enc))
+        message = mail.build()
+        self.assertEqual(message['To'], 'reporter@example.com')
+        self.assertIn(review.rec_name,
+            message.get_body(('plain',)).get_content())
         invitation, = Invitation.search([])
         self.assertIsNone(invitation.create_uid)
         self.assertNotIn('user', Invitation._fields)

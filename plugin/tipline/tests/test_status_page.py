@@ -17,9 +17,10 @@ from trytond.config import config
 from trytond.pool import Pool
 from trytond.tests.test_tryton import RouteTestCase
 from trytond.transaction import Transaction
-from trytond.modules.tipline import clock, status
+from trytond.modules.tipline import clock, rate_limit
 from trytond.modules.tipline.tests.tools import (
-    free_port, use_throwaway_master_key)
+    category, forget_rate_limits, free_port, make_party,
+    use_throwaway_master_key)
 
 use_throwaway_master_key()
 
@@ -30,13 +31,9 @@ class StatusPageTestCase(RouteTestCase):
 
     @classmethod
     def setUpDatabase(cls):
-        pool = Pool()
-        Party = pool.get('party.party')
-        Category = pool.get('tipline.category')
-        Report = pool.get('tipline.report')
-        party = Party(name="Status Page Ltd")
-        party.save()
-        spam, = Category.search([('code', '=', 'spam')])
+        Report = Pool().get('tipline.report')
+        party = make_party("Status Page Ltd")
+        spam = category('spam')
         report, receipt = Report.file(
             party, spam, "Advertising pasted into forty party records.",
             anonymous=True)
@@ -58,11 +55,7 @@ class StatusPageTestCase(RouteTestCase):
     def setUp(self):
         super().setUp()
         # Each test starts with no failed attempts on record.
-        with Transaction().start(self.db_name, 0) as transaction:
-            Attempt = Pool().get('tipline.status_attempt')
-            table = Attempt.__table__()
-            transaction.connection.cursor().execute(*table.delete())
-            transaction.commit()
+        forget_rate_limits(self.db_name)
         self.addCleanup(clock.reset)
 
     def url(self):
@@ -176,7 +169,7 @@ class StatusPageTestCase(RouteTestCase):
     def test_guessing_one_number_slows_down(self):
         """Wrong receipts for one number from one address: a few at once,
         then each after a wait that doubles"""
-        for i in range(status.FREE_CHECKS_PER_NUMBER):
+        for i in range(rate_limit.FREE_CHECKS_PER_NUMBER):
             self.assertEqual(self.post_wrong(
                     self.number, '10.1.0.1').status_code, 200)
         waits = []
@@ -192,7 +185,7 @@ class StatusPageTestCase(RouteTestCase):
             clock.travel(seconds=wait)
             self.assertEqual(self.post_wrong(
                     self.number, '10.1.0.1').status_code, 200)
-        first = status.FIRST_WAIT.total_seconds()
+        first = rate_limit.FIRST_WAIT.total_seconds()
         self.assertEqual(waits, [first, 2 * first, 4 * first, 8 * first])
 
     def test_knowing_the_number_does_not_lock_its_reporter_out(self):
@@ -209,15 +202,15 @@ class StatusPageTestCase(RouteTestCase):
         """The reporter who mistypes their receipt waits at most
         FIRST_WAIT for the next try, and the right receipt clears the
         slow-down"""
-        for i in range(status.FREE_CHECKS_PER_NUMBER):
+        for i in range(rate_limit.FREE_CHECKS_PER_NUMBER):
             self.post_wrong(self.number, '10.6.0.1')
         response = self.client().post(self.url(), data={
                 'number': self.number, 'receipt': self.receipt},
             environ_base={'REMOTE_ADDR': '10.6.0.1'})
         self.assertEqual(response.status_code, 429)
         self.assertLessEqual(int(response.headers['Retry-After']),
-            status.FIRST_WAIT.total_seconds())
-        clock.travel(status.FIRST_WAIT)
+            rate_limit.FIRST_WAIT.total_seconds())
+        clock.travel(rate_limit.FIRST_WAIT)
         response = self.client().post(self.url(), data={
                 'number': self.number, 'receipt': self.receipt},
             environ_base={'REMOTE_ADDR': '10.6.0.1'})
@@ -279,7 +272,7 @@ class StatusPageTestCase(RouteTestCase):
         with self.shared_database() as database:
             codes = self.post_at_once(database,
                 [(self.number, '10.7.0.1')] * 40)
-        self.assertLessEqual(codes.count(200), status.FREE_CHECKS_PER_NUMBER)
+        self.assertLessEqual(codes.count(200), rate_limit.FREE_CHECKS_PER_NUMBER)
         self.assertGreater(codes.count(200), 0)
 
     def test_parallel_guesses_from_one_client_stay_within_the_limit(self):
@@ -289,7 +282,7 @@ class StatusPageTestCase(RouteTestCase):
                 [('TL-0000-0000-0000-%04d' % i, '10.8.0.1')
                     for i in range(40)])
         self.assertLessEqual(
-            codes.count(200), status.MAX_FAILURES_PER_CLIENT)
+            codes.count(200), rate_limit.MAX_FAILURES_PER_CLIENT)
         self.assertGreater(codes.count(200), 0)
 
     @contextlib.contextmanager
@@ -362,7 +355,7 @@ class StatusPageTestCase(RouteTestCase):
             for thread in threads:
                 thread.join()
         self.assertLessEqual(set(codes), {200, 429, 503}, codes)
-        self.assertLessEqual(codes.count(200), status.FREE_CHECKS_PER_NUMBER)
+        self.assertLessEqual(codes.count(200), rate_limit.FREE_CHECKS_PER_NUMBER)
         self.assertGreater(codes.count(200), 0)
 
     def test_guessing_is_rate_limited_per_client(self):

@@ -1,9 +1,10 @@
 from trytond.pool import Pool
 from trytond.tests.test_tryton import RouteTestCase
 from trytond.transaction import Transaction
-from trytond.modules.tipline import status
+from trytond.modules.tipline import rate_limit
 from trytond.modules.tipline.tests.tools import (
-    resolved_report, use_throwaway_master_key)
+    category, forget_rate_limits, make_party, resolved_report,
+    use_throwaway_master_key)
 
 use_throwaway_master_key()
 
@@ -14,28 +15,20 @@ class SurveyPageTestCase(RouteTestCase):
 
     @classmethod
     def setUpDatabase(cls):
-        pool = Pool()
-        Party = pool.get('party.party')
-        Category = pool.get('tipline.category')
-        Report = pool.get('tipline.report')
-        party = Party(name="Survey Page Ltd")
-        party.save()
-        spam, = Category.search([('code', '=', 'spam')])
+        Report = Pool().get('tipline.report')
+        party = make_party("Survey Page Ltd")
         resolved, receipt = resolved_report(party)
         cls.number, cls.receipt = resolved.tracking_number, receipt
         open_, open_receipt = Report.file(
-            party, spam, "More advertising pasted into party records.",
+            party, category('spam'),
+            "More advertising pasted into party records.",
             anonymous=True)
         cls.open_number, cls.open_receipt = (
             open_.tracking_number, open_receipt)
 
     def setUp(self):
         super().setUp()
-        with Transaction().start(self.db_name, 0) as transaction:
-            Attempt = Pool().get('tipline.status_attempt')
-            table = Attempt.__table__()
-            transaction.connection.cursor().execute(*table.delete())
-            transaction.commit()
+        forget_rate_limits(self.db_name)
 
     def answer(self, number, receipt, **data):
         values = {'number': number, 'receipt': receipt,
@@ -48,14 +41,14 @@ class SurveyPageTestCase(RouteTestCase):
     def test_wrong_receipts_slow_down_like_the_status_page(self):
         """The survey checks the receipt under the status page's limits:
         others' guesses do not keep the reporter out"""
-        for i in range(status.FREE_CHECKS_PER_NUMBER):
+        for i in range(rate_limit.FREE_CHECKS_PER_NUMBER):
             self.assertEqual(self.answer(
                     self.open_number, '0000-0000-0000-000%d' % i).status_code,
                 403)
         response = self.answer(self.open_number, self.open_receipt)
         self.assertEqual(response.status_code, 429)
         self.assertIn(int(response.headers['Retry-After']),
-            range(1, int(status.FIRST_WAIT.total_seconds()) + 1))
+            range(1, int(rate_limit.FIRST_WAIT.total_seconds()) + 1))
         response = self.client().post(
             '/%s/tipline/survey' % self.db_name, data={
                 'number': self.open_number, 'receipt': self.open_receipt,

@@ -1,8 +1,11 @@
 "Helpers shared by the module's tests (and the demo's data)"
 import base64
+import collections
+import contextlib
 import email
 import email.policy
 import os
+import re
 import socket
 import subprocess
 import tempfile
@@ -30,6 +33,24 @@ def use_throwaway_master_key():
             file.write(os.environ[KEY_ENV])
 
 
+def in_committed_transaction(database, function, user=0):
+    """function() in a transaction of user on database, committed; started
+    again with the locks it asks for, as trytond's dispatcher does.
+    Returns what function returns."""
+    from trytond.transaction import Transaction, TransactionError
+    extras = {}
+    while True:
+        with Transaction().start(database, user, **extras) as transaction:
+            try:
+                result = function()
+            except TransactionError as error:
+                transaction.rollback()
+                error.fix(extras)
+                continue
+            transaction.commit()
+            return result
+
+
 class Sink:
     "An aiosmtpd handler that keeps every message it receives"
 
@@ -39,6 +60,19 @@ class Sink:
     async def handle_DATA(self, server, session, envelope):
         self.messages.append((envelope.rcpt_tos, envelope.content))
         return '250 OK'
+
+
+def pg_dump(database, text=False):
+    "A dump of the PostgreSQL database, as the test's server holds it"
+    import shutil
+    from trytond import config
+    command = shutil.which('pg_dump')
+    if not command:
+        raise AssertionError("pg_dump is needed for this test")
+    uri = config.get('database', 'uri')
+    return subprocess.run(
+        [command, '--dbname', uri.rstrip('/') + '/' + database],
+        check=True, capture_output=True, text=text).stdout
 
 
 def free_port():
@@ -149,6 +183,34 @@ def file_report(user, target, category, description, anonymous=False,
     return Report(report.id), receipt
 
 
+def investigate_reports(reports, severity='high', truthfulness='confirmed'):
+    "Assess, triage and investigate reports as the current user"
+    from trytond.pool import Pool
+    Report = Pool().get('tipline.report')
+    reports = Report.browse([r.id for r in reports])
+    Report.write(reports, {
+            'severity_assessment': severity,
+            'truthfulness': truthfulness,
+            })
+    Report.triage(reports)
+    Report.investigate(reports)
+    return reports
+
+
+def resolve_reports(reports, outcome='upheld', message=None, **assessment):
+    """Take reports through the moderation workflow to resolved with
+    outcome and the message to the reporter, as the current user"""
+    from trytond.pool import Pool
+    Report = Pool().get('tipline.report')
+    reports = investigate_reports(reports, **assessment)
+    values = {'outcome': outcome}
+    if message is not None:
+        values['reporter_message'] = message
+    Report.write(reports, values)
+    Report.resolve(reports)
+    return Report.browse(reports)
+
+
 def resolved_report(target, code='spam'):
     """An anonymous report on target, upheld and resolved, so that its
     survey is open: (report, receipt)"""
@@ -156,20 +218,65 @@ def resolved_report(target, code='spam'):
     Report = Pool().get('tipline.report')
     report, receipt = Report.file(target, category(code),
         "Advertising pasted into forty party records.", anonymous=True)
-    Report.write([report], {
-            'severity_assessment': 'high', 'truthfulness': 'confirmed'})
-    Report.triage([report])
-    Report.investigate([report])
-    Report.write([report], {'outcome': 'upheld'})
-    Report.resolve([report])
+    report, = resolve_reports([report])
     return report, receipt
+
+
+def group_id(xml_id, module='tipline'):
+    "The id of the group xml_id, of Tipline's by default"
+    from trytond.pool import Pool
+    ModelData = Pool().get('ir.model.data')
+    return ModelData.get_id(module, xml_id)
 
 
 def moderator_group():
     "The id of the Tipline Moderator group"
+    return group_id('group_tipline_moderator')
+
+
+def reporter_other_moderator(reporter_email=None):
+    "Three users of the unit tests: a reporter, another user, a moderator"
     from trytond.pool import Pool
-    ModelData = Pool().get('ir.model.data')
-    return ModelData.get_id('tipline', 'group_tipline_moderator')
+    User = Pool().get('res.user')
+    return User.create([
+            {'name': "Reporter", 'login': 'reporter',
+                'email': reporter_email},
+            {'name': "Other", 'login': 'other'},
+            {'name': "Moderator", 'login': 'moderator',
+                'groups': [('add', [moderator_group()])]},
+            ])
+
+
+def make_users(prefix, roles, password=None, extra_groups=()):
+    """A user per role of roles ({role: [Tipline group xml ids]}), logged in
+    as prefix + role, with an address at example.com and the extra groups
+    (ids); {role: user id}"""
+    from trytond.pool import Pool
+    User = Pool().get('res.user')
+    users = {}
+    for role, xml_ids in roles.items():
+        values = {
+            'name': role.title(), 'login': prefix + role,
+            'email': '%s@example.com' % role,
+            'groups': [('add', [group_id(x) for x in xml_ids]
+                    + list(extra_groups))],
+            }
+        if password:
+            values['password'] = password
+        user, = User.create([values])
+        users[role] = user.id
+    return users
+
+
+def forget_rate_limits(database):
+    "Commit that no client has failed a receipt check on database yet"
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction
+    with Transaction().start(database, 0) as transaction:
+        Attempt = Pool().get('tipline.status_attempt')
+        table = Attempt.__table__()
+        transaction.connection.cursor().execute(*table.delete())
+        transaction.commit()
 
 
 class RPC:
@@ -206,6 +313,17 @@ class RPC:
         if 'error' in answer:
             raise AssertionError(answer['error'])
         return answer['result']
+
+    def start_report(self, party_id):
+        """Open the Report wizard on party_id as the web client does:
+        (wizard session id, context), ready for the submit call"""
+        context = {'active_model': 'party.party', 'active_id': party_id,
+            'active_ids': [party_id]}
+        wizard_id, _, _ = self.call(
+            'wizard.tipline.report.submit.create', [context])
+        self.call('wizard.tipline.report.submit.execute',
+            [wizard_id, {}, 'start', context])
+        return wizard_id, context
 
     def error(self, method, params):
         """The message of the UserError that a refused call answers; fails
@@ -272,3 +390,39 @@ def pdf_with_metadata():
     out += (b'trailer\n<< /Size %d /Root 1 0 R /Info 5 0 R >>\n'
         b'startxref\n%d\n%%%%EOF\n' % (len(objects) + 1, xref))
     return out
+
+
+STATEMENT = re.compile(r'^\s*(INSERT INTO|UPDATE|DELETE FROM)\s+"?(\w+)"?',
+    re.IGNORECASE)
+
+
+@contextlib.contextmanager
+def counting():
+    "Every statement the backend's cursors execute meanwhile, in a list"
+    from trytond import backend
+    if backend.name == 'sqlite':
+        from trytond.backend.sqlite.database import SQLiteCursor as Cursor
+    else:
+        from trytond.backend.postgresql.database import (
+            LoggingCursor as Cursor)
+    statements = []
+    execute = Cursor.execute
+
+    def counted(self, query, *args, **kwargs):
+        statements.append(str(query))
+        return execute(self, query, *args, **kwargs)
+    Cursor.execute = counted
+    try:
+        yield statements
+    finally:
+        Cursor.execute = execute
+
+
+def writes(statements):
+    "Counter of (verb, table) of the statements that write"
+    found = collections.Counter()
+    for statement in statements:
+        match = STATEMENT.match(statement)
+        if match:
+            found[(match.group(1).split()[0].upper(), match.group(2))] += 1
+    return found

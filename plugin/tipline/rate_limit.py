@@ -1,28 +1,20 @@
-"""Tipline's public pages, served without logging in: the status page, where
-an anonymous reporter reads the status of a report with its tracking number
-and secret receipt, and the help page."""
+"""Rate limits of the public pages that take a tracking number and a
+receipt (routes.py): the status page, and the survey and conversation
+reached from it.  StatusAttempt counts the wrong answers under keyed hashes
+of the client address and of the number with the address; nothing is stored
+in clear."""
 import datetime as dt
-import functools
-import math
-import os
 
-from genshi.template import MarkupTemplate
 from sql import Conflict
-from werkzeug.wrappers import Response
 
 from trytond import backend
-from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, Unique, fields
-from trytond.protocols.wrappers import with_pool, with_transaction
+from trytond.pool import Pool
 from trytond.transaction import Transaction
-from trytond.wsgi import app
 
-import tipline_core
 
 from .authorless import AuthorlessRows
 from .clock import now as utcnow
-from .exceptions import AppealError
-from .keys import master_key
 from .readonly import ServerReadonly
 
 # Rate limits of the status page (and of the survey, which checks the same
@@ -56,8 +48,6 @@ NUMBER_WINDOW = dt.timedelta(hours=1)
 FREE_CHECKS_PER_NUMBER = 3
 FIRST_WAIT = dt.timedelta(seconds=30)
 MAX_WAIT = dt.timedelta(minutes=15)
-LANGUAGES = ('en', 'zh_CN')
-TEMPLATE_DIR = os.path.join(os.path.dirname(__file__), 'templates')
 
 
 class RateLimit:
@@ -121,14 +111,12 @@ class StatusAttempt(ServerReadonly, AuthorlessRows, ModelSQL):
     def keys_for(client, number):
         """Blind indexes of the client address and of the number with the
         client address: neither addresses nor numbers are stored in clear"""
-        master = master_key()
+        indexer = Pool().get('tipline.keyset').indexer()
         client = (client or '').encode()
         return (
-            tipline_core.blind_index(
-                master, client, purpose=b'status client').hex(),
-            tipline_core.blind_index(
-                master, (number or '').encode() + b'\0' + client,
-                purpose=b'status number and client').hex())
+            indexer.index(client, b'status client').hex(),
+            indexer.index((number or '').encode() + b'\0' + client,
+                b'status number and client').hex())
 
     @classmethod
     def take_check(cls, keys):
@@ -215,148 +203,3 @@ def _datetime(value):
     if isinstance(value, str):
         return dt.datetime.fromisoformat(value)
     return value
-
-
-def _language(request):
-    wanted = request.args.get('lang') or request.form.get('lang')
-    if wanted in LANGUAGES:
-        return wanted
-    best = request.accept_languages.best_match(['en', 'zh-CN', 'zh'])
-    return 'zh_CN' if best and best.startswith('zh') else 'en'
-
-
-@functools.cache
-def _template(name):
-    "A parsed page template; parsed once per process"
-    with open(os.path.join(TEMPLATE_DIR, name), 'rb') as file:
-        return MarkupTemplate(file, filename=name)
-
-
-def _render(language, status=200, template_name='status.html', **values):
-    template = _template(template_name)
-    with Transaction().set_context(language=language):
-        def _(name, **variables):
-            return gettext('tipline.msg_status_' + name, **variables)
-        body = template.generate(
-            _=_, language=language, languages=LANGUAGES, **values).render(
-            'html', doctype='html5', encoding='utf-8')
-    response = Response(body, status=status,
-        content_type='text/html; charset=utf-8')
-    response.headers['Cache-Control'] = 'no-store'
-    response.headers['X-Frame-Options'] = 'DENY'
-    response.headers['X-Content-Type-Options'] = 'nosniff'
-    # Not no-referrer: browsers then send 'Origin: null' with the form,
-    # which trytond refuses.
-    response.headers['Referrer-Policy'] = 'same-origin'
-    response.headers['Content-Security-Policy'] = (
-        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
-        "frame-ancestors 'none'")
-    return response
-
-
-def receipt_holder(pool, request):
-    """The anonymous report whose tracking number and receipt the posted
-    form gives, within the rate limits: (report, None), else (None, wait)
-    when the check must wait (a timedelta) or (None, 'failed'), a failure
-    being counted"""
-    Report = pool.get('tipline.report')
-    Attempt = pool.get('tipline.status_attempt')
-    number = (request.form.get('number') or '')[:64]
-    receipt = (request.form.get('receipt') or '')[:64]
-    try:
-        canonical = tipline_core.parse_tracking_number(number)
-    except tipline_core.InvalidInput:
-        canonical = number.strip().upper()
-    keys = Attempt.keys_for(request.remote_addr, canonical)
-    wait = Attempt.take_check(keys)
-    if wait:
-        return None, wait
-    report = Report.status_for_receipt(number, receipt)
-    if report is None:
-        return None, 'failed'
-    Attempt.give_back(keys)
-    return report, None
-
-
-def too_many_attempts(response, wait):
-    "A 429 that tells when to come back"
-    response.status_code = 429
-    response.headers['Retry-After'] = str(
-        max(1, math.ceil(wait.total_seconds())))
-    return response
-
-
-@app.route('/<database_name>/tipline/status', methods=['GET', 'POST'])
-@with_pool
-@with_transaction(readonly=False)
-def status_page(request, pool):
-    try:
-        Report = pool.get('tipline.report')
-    except KeyError:
-        # Routes exist for every database; Tipline may not be active here.
-        return Response('Not Found', status=404)
-    language = _language(request)
-
-    def page(status=200, **values):
-        "The status page: the look-up form, with whatever values say"
-        values = {'report': None, 'failed': False, 'limited': False,
-            'number': '', 'receipt': '', 'appeal': None, **values}
-        return _render(language, status=status, **values)
-
-    if request.method == 'GET':
-        return page()
-
-    number = (request.form.get('number') or '')[:64]
-    receipt = (request.form.get('receipt') or '')[:64]
-    report, refusal = receipt_holder(pool, request)
-    if refusal == 'failed':
-        return page(failed=True, number=number)
-    if refusal:
-        return too_many_attempts(page(limited=True, number=number), refusal)
-    appeal = {'error': None, 'reason': '', 'done': False}
-    if request.form.get('action') == 'appeal':
-        reason = (request.form.get('reason') or '')[:20000]
-        try:
-            # Every check comes before the first write: a refused appeal
-            # leaves nothing half written.
-            with Transaction().set_context(language=language):
-                Report.appeal(report, reason)
-        except AppealError as error:
-            appeal.update(error=error.message, reason=reason)
-        else:
-            appeal['done'] = True
-    with Transaction().set_context(language=language):
-        report = Report(report.id)
-        values = {
-            'number': report.tracking_number,
-            'state': report.state_string,
-            'outcome': report.outcome_string if report.outcome else None,
-            'submitted_at': report.submitted_at,
-            'resolve_by': report.resolve_by,
-            'time_left': report.time_left,
-            'message': report.reporter_message,
-            'explanation': report.explanation,
-            'appealable': report.appealable,
-            'appeal_deadline': report.appeal_deadline,
-            'survey': report.survey_open,
-            'new_messages': report.new_messages,
-            }
-    return page(report=values, number=report.tracking_number,
-        receipt=receipt, appeal=appeal)
-
-
-
-@app.route('/<database_name>/tipline/help', methods=['GET'])
-@with_pool
-@with_transaction()
-def help_page(request, pool):
-    try:
-        Category = pool.get('tipline.category')
-    except KeyError:
-        return Response('Not Found', status=404)
-    language = _language(request)
-    with Transaction().set_context(language=language):
-        categories = [{'name': c.name, 'guidance': c.guidance or ''}
-            for c in Category.search([])]
-    return _render(language, template_name='help.html',
-        categories=categories, status_url='status?lang=%s' % language)
