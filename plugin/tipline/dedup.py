@@ -5,7 +5,7 @@ that verifies a candidate and the text's matching form) and its LSH band
 keys (42, and 128 for a short text).  Both are derived from the report
 text, so neither is stored in the clear: the signature is encrypted with
 the module's keyset like the description, and each band key is stored
-blinded with a keyed hash under the master key, which keeps equality
+blinded with a keyed hash under the blind-index key, which keeps equality
 lookups working through an index.  Every trytond worker reads the same
 tables, so no index lives in a single process.
 
@@ -51,7 +51,7 @@ MAX_CANDIDATES = 200
 
 
 def blinded_band_keys(signature, query=False):
-    """The band keys of signature, blinded under the master key, as hex:
+    """The band keys of signature, blinded under the blind-index key, as hex:
     those it is stored under, or with query those it looks up"""
     indexer = Pool().get('tipline.keyset').indexer()
     keys = (tipline_core.query_band_keys(signature) if query
