@@ -212,8 +212,8 @@ class RetentionRule(ServerReadonly, AuthorlessRows, sequence_ordered(),
 
     def get_rec_name(self, name):
         "'3 years after closure', '6 months after closure when not upheld'"
-        text = gettext('tipline.msg_retention_rule_%s' % self.period_unit,
-            period=self.period)
+        text = gettext('tipline.msg_retention_rule_%s%s' % (self.period_unit,
+                '_one' if self.period == 1 else ''), period=self.period)
         if self.outcome != 'any':
             text = gettext('tipline.msg_retention_rule_%s' % self.outcome,
                 rule=text)

@@ -558,11 +558,14 @@ class RetentionAccessTestCase(unittest.TestCase):
                     {'jurisdiction': eu.id, 'period': 3,
                         'period_unit': 'year'},
                     {'jurisdiction': eu.id, 'period': 6,
-                        'period_unit': 'month', 'outcome': 'not_upheld'}])
+                        'period_unit': 'month', 'outcome': 'not_upheld'},
+                    {'jurisdiction': eu.id, 'period': 1,
+                        'period_unit': 'year'}])
             return [r.rec_name for r in rules]
         with Transaction().start(DB_NAME, 0) as transaction:
             self.assertEqual(names(), ["3 years after closure",
-                    "6 months after closure when not upheld"])
+                    "6 months after closure when not upheld",
+                    "1 year after closure"])
             transaction.rollback()
 
     def test_moderators_cannot_read_keys_nor_change_retention(self):
