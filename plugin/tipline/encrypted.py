@@ -29,8 +29,10 @@ import collections
 
 from sql import Column, Table
 
+from trytond.backend import MAX_QUERY_PARAMS
 from trytond.model import ModelSQL, fields
 from trytond.pool import Pool
+from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
 import tipline_core
@@ -102,10 +104,9 @@ def report_ids(Model, field, ids):
     table = Model.__table__()
     cursor = Transaction().connection.cursor()
     result = {}
-    for start in range(0, len(ids), 1000):
-        chunk = list(ids)[start:start + 1000]
+    for sub_ids in grouped_slice(ids, MAX_QUERY_PARAMS):
         cursor.execute(*table.select(table.id, getattr(table, field.report),
-                where=table.id.in_(chunk)))
+                where=table.id.in_(list(sub_ids))))
         result.update(cursor)
     return result
 

@@ -7,8 +7,10 @@ them on their reports; its mail row keeps the address encrypted and drops it
 once sent, as for any mail to a reporter."""
 from sql import Null
 
+from trytond.backend import MAX_QUERY_PARAMS
 from trytond.model import Index, ModelSQL, ModelView, Unique, fields
 from trytond.pool import Pool
+from trytond.tools import grouped_slice
 from trytond.transaction import Transaction, without_check_access
 
 from .authorless import AuthorlessRows
@@ -46,9 +48,9 @@ class Invitation(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
         start, end = review._bounds
         found = set()
         tokens = sorted(tokens)
-        for i in range(0, len(tokens), 500):
+        for sub_tokens in grouped_slice(tokens, MAX_QUERY_PARAMS):
             cursor.execute(*report.select(report.reporter_token,
-                    where=report.reporter_token.in_(tokens[i:i + 500])
+                    where=report.reporter_token.in_(list(sub_tokens))
                     & (((report.submitted_at >= start)
                             & (report.submitted_at < end))
                         | ((report.outcome == 'upheld')

@@ -22,8 +22,10 @@ from sql import Null
 from sql.conditionals import Coalesce
 
 from trytond import config
+from trytond.backend import MAX_QUERY_PARAMS
 from trytond.cache import Cache
 from trytond.model import ModelSQL, fields
+from trytond.tools import grouped_slice
 from trytond.transaction import Transaction
 
 import tipline_core
@@ -391,10 +393,10 @@ class Keyset(ServerReadonly, AuthorlessRows, ModelSQL):
         cursor = Transaction().connection.cursor()
         report_ids = sorted(set(report_ids))
         result, missing = {}, []
-        for start in range(0, len(report_ids), 1000):
+        for sub_ids in grouped_slice(report_ids, MAX_QUERY_PARAMS):
             cursor.execute(*table.select(
                     table.id, table.data_key_enc, table.purged_at,
-                    where=table.id.in_(report_ids[start:start + 1000])))
+                    where=table.id.in_(list(sub_ids))))
             for report_id, wrapped, purged_at in cursor.fetchall():
                 if wrapped is not None:
                     result[report_id] = cls.unwrap_data_key(
