@@ -21,7 +21,7 @@ from collections import defaultdict
 
 from sql import Conflict, Null
 from sql.aggregate import Count, Max, Min
-from sql.conditionals import Case as SqlCase
+from sql.conditionals import Case as SqlCase, Coalesce
 
 from trytond import backend
 from trytond.backend import MAX_QUERY_PARAMS
@@ -172,6 +172,16 @@ class Case(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
         help="Named reporters count once however often they reported; "
         "each anonymous report counts as one.")
     target_count = fields.Integer("Records", readonly=True)
+    # A report deleted under the retention policy leaves the case: its
+    # tombstone keeps no link to the reports that remain (retention.py),
+    # only these counts, so that the case's figures stay what they were.
+    purged_count = fields.Integer(
+        "Deleted Reports", readonly=True,
+        states={'invisible': ~Eval('purged_count')},
+        help="Reports of this case deleted under the retention policy; "
+        "they are still counted in its reports and reporters.")
+    purged_reporter_count = fields.Integer(
+        "Deleted Reporters", readonly=True)
     open_count = fields.Integer("Open Reports", readonly=True)
     first_submitted_at = fields.DateTime("First Report", readonly=True)
     priority = fields.Float(
@@ -328,6 +338,13 @@ class Case(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
                 where=report.case.in_(ids),
                 group_by=[report.case]))
         rows = {r[0]: r[1:] for r in cursor.fetchall()}
+        # What the reports deleted under the retention policy left.
+        table = cls.__table__()
+        cursor.execute(*table.select(table.id,
+                Coalesce(table.purged_count, 0),
+                Coalesce(table.purged_reporter_count, 0),
+                where=table.id.in_(ids)))
+        purged = {c: (n, r) for c, n, r in cursor}
         # The first report's label and category, the subject tokens and the
         # cases as stored, each in one query (tokens load lazily otherwise,
         # one report at a time).
@@ -340,7 +357,6 @@ class Case(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
             tokens[case_id].update((subject_tokens or '').split())
             if id_ in first_ids:
                 firsts[id_] = (label, category)
-        table = cls.__table__()
         stored = {}
         names = sorted(UPDATED_FIELDS | {'state'})
         cursor.execute(*table.select(table.id,
@@ -355,19 +371,26 @@ class Case(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
             if current is None:
                 continue
             row = rows.get(case_id)
+            purged_reports, purged_reporters = purged.get(case_id, (0, 0))
             if not row:
+                # Every report left (deleted, or moved to another case):
+                # the rest of the case stays as it was.
                 values = {
-                    'report_count': 0, 'reporter_count': 0,
-                    'target_count': 0, 'open_count': 0,
+                    'report_count': purged_reports,
+                    'reporter_count': purged_reporters,
+                    'open_count': 0,
                     'priority': None,
                     }
+                if not purged_reports:
+                    values['target_count'] = 0
             else:
                 (count, named, anonymous, targets, open_, priority,
                     first_at, first_id) = row
                 label, category = firsts[first_id]
                 values = {
-                    'report_count': count,
-                    'reporter_count': (named or 0) + (anonymous or 0),
+                    'report_count': count + purged_reports,
+                    'reporter_count': ((named or 0) + (anonymous or 0)
+                        + purged_reporters),
                     'target_count': targets,
                     'open_count': open_ or 0,
                     'kind': 'campaign' if targets > 1 else 'target',

@@ -10,7 +10,7 @@ history, stops the expiry until it is released.
 
 One cron job (``Report.apply_retention``) does the rest, in order:
 
-1. sets the expiry of closed reports that have none yet (rules changed);
+1. sets the expiry of closed reports whose rules changed;
 2. reminds the administrators by mail, through the mail queue, the
    configured number of days before a report expires;
 3. purges the reports that have expired, were reminded long enough ago and
@@ -18,22 +18,26 @@ One cron job (``Report.apply_retention``) does the rest, in order:
    column of the report and deletes the rows that only hold its content or
    what was computed from it (evidence and file copies, messages, the
    near-duplicate signature and bands, queued mail); what remains is a
-   tombstone (tracking number, category, state, dates, outcome, the case it
-   counted in) so that past reviews and statistics do not change, and a
+   tombstone (tracking number, category, state, dates, outcome; the case
+   it was part of keeps it as a count, not as a link) so that past reviews
+   and statistics do not change, and a
    ``purged`` event at the end of its hash chain; on SQLite the freed pages
    are then reclaimed (sqlite.reclaim).
 """
 import datetime as dt
 import hashlib
+from collections import defaultdict
 
 from dateutil.relativedelta import relativedelta
 from sql import Column, Null, Table
 from sql.aggregate import Count, Max
+from sql.conditionals import Coalesce
 
 from trytond.i18n import gettext
-from trytond.model import ModelSQL, ModelView, fields, sequence_ordered
+from trytond.model import (
+    Index, ModelSQL, ModelView, fields, sequence_ordered)
 from trytond.pool import Pool
-from trytond.pyson import Eval
+from trytond.pyson import Bool, Eval
 from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
@@ -100,6 +104,14 @@ class RetentionConfigurationMixin:
     def default_receipt_access_days(cls):
         return DEFAULT_RECEIPT_ACCESS_DAYS
 
+    @classmethod
+    def on_modification(cls, mode, records, field_names=None):
+        super().on_modification(mode, records, field_names=field_names)
+        # The reports filed without a jurisdiction follow the configured
+        # one: the cron job sets their expiries again.
+        if mode == 'write' and 'default_jurisdiction' in (field_names or ()):
+            forget_expiries()
+
 
 class RetentionMixin:
     """tipline.report's retention: its expiry, a legal hold, and the
@@ -115,6 +127,9 @@ class RetentionMixin:
         ondelete='SET NULL')
     retention_reminded_at = fields.DateTime(
         "Expiry Reminder Sent At", readonly=True)
+    # Set when the rules changed under a closed report: the cron job
+    # computes its expiry again, whether or not a rule then applies.
+    expiry_pending = fields.Boolean("Expiry Pending", readonly=True)
     legal_hold = fields.Boolean(
         "Legal Hold", readonly=True,
         help="Kept past its expiry until the hold is released.")
@@ -131,15 +146,47 @@ class RetentionMixin:
         'get_retention_status')
 
     @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        # The cron job's search; pending reports are few.
+        cls._sql_indexes.add(Index(t, (t.expiry_pending, Index.Equality()),
+                where=t.expiry_pending == True))  # noqa: E712
+
+    @classmethod
     def __register__(cls, module_name):
+        table_h = cls.__table_handler__(module_name)
+        migrate_pending = not table_h.column_exist('expiry_pending')
         super().__register__(module_name)
         table = cls.__table__()
-        Transaction().connection.cursor().execute(*table.update(
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*table.update(
                 [table.legal_hold], [False], where=table.legal_hold == Null))
+        if migrate_pending:
+            # Before the flag, a closed report without expiry was pending.
+            cursor.execute(*table.update(
+                    [table.expiry_pending], [True],
+                    where=(table.state == 'closed')
+                    & (table.purged_at == Null) & (table.expires_at == Null)))
+        cursor.execute(*table.update(
+                [table.expiry_pending], [False],
+                where=table.expiry_pending == Null))
+
+    @classmethod
+    def default_expiry_pending(cls):
+        return False
 
     @classmethod
     def default_legal_hold(cls):
         return False
+
+    @classmethod
+    def view_attributes(cls):
+        # The reporter's form: no empty boxes where the content was.
+        return super().view_attributes() + [
+            ('//group[@id="content"]', 'states',
+                {'invisible': Bool(Eval('purged_at'))}, ['purged_at']),
+            ]
 
     def get_retention_status(self, name):
         "What the reporter reads once the content is gone"
@@ -319,8 +366,8 @@ def set_expiries(reports):
         # Behind the ORM: the expiry is bookkeeping, not an edit of the
         # report (no history event, no mail).
         cursor.execute(*table.update(
-                [table.expires_at, table.retention_rule],
-                [expires, rule.id if rule else None],
+                [table.expires_at, table.retention_rule, table.expiry_pending],
+                [expires, rule.id if rule else None, False],
                 where=table.id == report.id))
     invalidate(Report, [r.id for r in reports])
 
@@ -332,7 +379,8 @@ def forget_expiries():
     table = Report.__table__()
     cursor = Transaction().connection.cursor()
     cursor.execute(*table.update(
-            [table.expires_at, table.retention_rule], [Null, Null],
+            [table.expires_at, table.retention_rule, table.expiry_pending],
+            [Null, Null, True],
             where=(table.state == 'closed') & (table.purged_at == Null)))
     Transaction().counter += 1
     for cache in Transaction().cache.values():
@@ -352,11 +400,13 @@ def apply(Report, limit=500):
     config = Configuration(1)
     now = utcnow()
     with without_check_access():
+        # Pending, not merely without expiry: the reports no rule governs
+        # would otherwise be taken again at every run, ahead of the others.
         set_expiries(Report.search([
                     ('state', '=', 'closed'),
                     ('purged_at', '=', None),
-                    ('expires_at', '=', None),
-                    ], limit=limit))
+                    ('expiry_pending', '=', True),
+                    ], order=[('id', 'ASC')], limit=limit))
         remind(Report, now, config.retention_reminder_days)
         due = Report.search(due_domain(now, config.retention_reminder_days),
             order=[('expires_at', 'ASC'), ('id', 'ASC')], limit=limit)
@@ -430,7 +480,7 @@ def purge(reports):
         figures = _content_figures(ids)
         _shred_reports(ids, now)
         _delete_content(ids)
-        _scrub_cases(ids)
+        _leave_cases(ids)
         invalidate(Report, ids)
         for report in batch:
             Event.append(report, 'purged', {
@@ -514,30 +564,48 @@ def _delete_content(ids):
             where=access.report.in_(ids)))
 
 
-def _scrub_cases(ids):
-    """The text of the cases whose every report is now purged: the label of
-    the record and the message to the reporters"""
+def _leave_cases(ids):
+    """The reports leave their cases as counts: the tombstone keeps no link
+    to the reports that remain, and the case keeps its figures (reports,
+    distinct reporters).  The text of the cases left without any report
+    (the label of the record, the message to the reporters) goes."""
     pool = Pool()
     Report = pool.get('tipline.report')
     Case = pool.get('tipline.case')
     report, case = Report.__table__(), Case.__table__()
     cursor = Transaction().connection.cursor()
-    cursor.execute(*report.select(report.case,
+    cursor.execute(*report.select(report.case, report.reporter_token,
             where=report.id.in_(ids) & (report.case != Null)))
-    case_ids = sorted({c for c, in cursor})
-    if not case_ids:
+    leaving = defaultdict(list)
+    for case_id, token in cursor:
+        leaving[case_id].append(token)
+    if not leaving:
         return
-    cursor.execute(*report.select(report.case,
-            where=report.case.in_(case_ids) & (report.purged_at == Null),
-            group_by=[report.case]))
-    live = {c for c, in cursor}
-    scrubbed = [c for c in case_ids if c not in live]
-    if scrubbed:
+    case_ids = sorted(leaving)
+    # The named reporters who still have a report in the case count there.
+    staying = defaultdict(set)
+    cursor.execute(*report.select(report.case, report.reporter_token,
+            where=report.case.in_(case_ids) & ~report.id.in_(ids)))
+    for case_id, token in cursor:
+        staying[case_id].add(token)
+    cursor.execute(*report.update([report.case], [Null],
+            where=report.id.in_(ids)))
+    for case_id, tokens in leaving.items():
+        # Each anonymous report is a reporter of its own (Case.update).
+        reporters = (sum(1 for t in tokens if t is None)
+            + len({t for t in tokens if t is not None} - staying[case_id]))
+        cursor.execute(*case.update(
+                [case.purged_count, case.purged_reporter_count],
+                [Coalesce(case.purged_count, 0) + len(tokens),
+                    Coalesce(case.purged_reporter_count, 0) + reporters],
+                where=case.id == case_id))
+    emptied = [c for c in case_ids if not staying[c]]
+    if emptied:
         cursor.execute(*case.update(
                 [case.target_label, case.reporter_message,
                     case.subject_tokens],
-                [None, None, ''], where=case.id.in_(scrubbed)))
-        invalidate(Case, scrubbed)
+                [None, None, ''], where=case.id.in_(emptied)))
+    invalidate(Case, case_ids)
 
 
 def place_hold(reports, reason):

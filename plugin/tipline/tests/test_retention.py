@@ -17,6 +17,8 @@ import tempfile
 import unittest
 from unittest import mock
 
+from dateutil.relativedelta import relativedelta
+
 from sql import Column, Null, Table
 from werkzeug.test import Client
 from werkzeug.wrappers import Response
@@ -131,6 +133,7 @@ class RetentionTestCase(unittest.TestCase):
         self.ciphertexts = self.committed(self.purged_ciphertexts)
         self.recomputed_before = self.committed(self.recompute_review)
         self.clear_before = self.committed(self.clear_values)
+        self.cases_before = self.committed(self.case_figures)
         # Day 355: the first two are reminded (they expire on day 380),
         # nothing is purged; day 390: those two are purged, the named one
         # (day 395) reminded; day 421: it is purged too.
@@ -143,7 +146,7 @@ class RetentionTestCase(unittest.TestCase):
         self.purged_last = self.committed(self.apply)
         for name in ('start', 'reports', 'review_figures',
                 'expiries_after_closure', 'expiries_after_note', 'ciphertexts',
-                'recomputed_before',
+                'recomputed_before', 'cases_before',
                 'clear_before', 'reminded', 'reminder_mails', 'purged_first',
                 'purged_last'):
             setattr(cls, name, getattr(self, name))
@@ -192,14 +195,19 @@ class RetentionTestCase(unittest.TestCase):
             evidence=[(MARKERS['evidence name'] + '.txt',
                     MARKERS['evidence data'].encode())])
         filed['named'] = (named.id, None)
-        for name, text in (
+        # The held report is about the same supplier as the plain one:
+        # they share a case, which the plain one leaves when purged.
+        shared = tools.make_party("Retention Supplier B")
+        for name, text, party in (
                 ('anonymous', "%s: a ledger altered after the audit."
-                    % MARKERS['anonymous description']),
-                ('plain', "Expenses claimed twice for the same trip."),
-                ('held', "Payments to a company owned by a manager.")):
-            report, receipt = Report.file(
-                tools.make_party("Retention Supplier %s" % name), fraud,
-                text, anonymous=True)
+                    % MARKERS['anonymous description'],
+                    tools.make_party("Retention Supplier C")),
+                ('plain', "Expenses claimed twice for the same trip.",
+                    shared),
+                ('held', "Payments to a company owned by a manager.",
+                    shared)):
+            report, receipt = Report.file(party, fraud, text,
+                anonymous=True)
             filed[name] = (report.id, receipt)
         return filed
 
@@ -326,6 +334,14 @@ class RetentionTestCase(unittest.TestCase):
                 if v and v in MARKERS.values())
         return values
 
+    def case_figures(self):
+        "{name: (case id, reports, reporters)} of the reports' cases"
+        figures = {}
+        for name in self.reports:
+            case = self.report(name).case
+            figures[name] = (case.id, case.report_count, case.reporter_count)
+        return figures
+
     def apply(self):
         "The cron job: {name} of the reports it purged"
         Report = Pool().get('tipline.report')
@@ -389,7 +405,8 @@ class RetentionTestCase(unittest.TestCase):
                 self.assertEqual(report.state, 'closed')
                 self.assertEqual(report.outcome, 'not_upheld')
                 self.assertEqual(report.category.code, 'fraud')
-                self.assertTrue(report.case)
+                # No link to what remains; the case counts it still.
+                self.assertIsNone(report.case)
                 self.assertTrue(report.submitted_at and report.closed_at)
                 self.assertIsNone(report.description)
                 self.assertIsNone(report.reporter_message)
@@ -404,6 +421,33 @@ class RetentionTestCase(unittest.TestCase):
             self.assertTrue(held.description)
             return Report.search([('purged_at', '!=', None)], count=True)
         self.assertEqual(self.committed(check), 3)
+
+    def test_cases_count_their_deleted_reports(self):
+        "Reports and reporters stay, even after the case is counted again"
+        def figures():
+            Case = Pool().get('tipline.case')
+            result = {}
+            for name, (case_id, _, _) in self.cases_before.items():
+                case = Case(case_id)
+                before = (case.report_count, case.reporter_count)
+                Case.update([case])
+                case = Case(case_id)
+                self.assertEqual(
+                    (case.report_count, case.reporter_count), before)
+                result[name] = (case_id, case.report_count,
+                    case.reporter_count, len(case.reports),
+                    case.purged_count or 0, case.target_label)
+            return result
+        after = self.committed(figures)
+        for name, (case_id, reports, reporters) in self.cases_before.items():
+            self.assertEqual(after[name][:3], (case_id, reports, reporters))
+        # The plain report left the case it shares with the held one,
+        # which keeps its label; the others left cases now empty.
+        self.assertEqual(after['held'], after['plain'])
+        self.assertEqual(after['held'][1:5], (2, 2, 1, 1))
+        self.assertTrue(after['held'][5])
+        for name in ('named', 'anonymous'):
+            self.assertEqual(after[name][1:], (1, 1, 0, 1, None), name)
 
     def test_history_verifies_against_the_anchor_made_before(self):
         self.assertEqual(self.anchor_status[0], 0)
@@ -485,6 +529,22 @@ class RetentionTestCase(unittest.TestCase):
                 'receipt': '0000-0000-0000-0000', 'action': 'download'})
         self.assertNotIn('Content-Disposition', wrong.headers)
         self.assertNotIn("Payments to a company", wrong.get_data(as_text=True))
+
+    def test_the_held_reporter_learns_it_is_kept_not_when_nor_why(self):
+        "The file in Chinese: the category too, no deletion date"
+        def download():
+            pool = Pool()
+            Lang = pool.get('ir.lang')
+            SubjectAccess = pool.get(
+                'tipline.report.subject_access', type='report')
+            Lang.load_translations(Lang.search([('code', '=', 'zh_CN')]))
+            _, content = SubjectAccess.download(self.report('held'), 'zh_CN')
+            return content.decode('utf-8')
+        text = self.committed(download)
+        self.assertIn("类别：欺诈", text)
+        self.assertIn("因法律义务须保留", text)
+        self.assertNotIn("按保存期限政策删除的时间", text)
+        self.assertNotIn("proceedings", text)
 
     def test_a_legal_hold_stops_the_purge_and_is_recorded(self):
         def held():
@@ -686,6 +746,60 @@ class RetentionAccessTestCase(unittest.TestCase):
                 with Transaction().set_user(user.id), check_access(), \
                         self.assertRaises(Exception):
                     SubjectAccess.execute([report.id], {})
+            transaction.rollback()
+
+    def test_expiries_follow_the_configured_jurisdiction(self):
+        """A new configured jurisdiction sets the expiries again, and the
+        reports no rule governs do not hold up the others"""
+        with Transaction().start(DB_NAME, 0,
+                _lock_tables=['tipline_report', 'tipline_configuration']
+                ) as transaction:
+            pool = Pool()
+            Report = pool.get('tipline.report')
+            Configuration = pool.get('tipline.configuration')
+            Jurisdiction = pool.get('tipline.jurisdiction')
+            Rule = pool.get('tipline.retention.rule')
+            eu, = Jurisdiction.search([('code', '=', 'eu_whistleblowing')])
+            cn, = Jurisdiction.search([('code', '=', 'cn_15_working_days')])
+            keep, = Jurisdiction.create([{'name': "Keep Everything",
+                        'code': 'keep_everything', 'feedback_days': 90}])
+            Rule.create([
+                    {'jurisdiction': eu.id, 'period': 1,
+                        'period_unit': 'year'},
+                    {'jurisdiction': cn.id, 'period': 3,
+                        'period_unit': 'month'}])
+            config_ = Configuration(1)
+
+            def file(jurisdiction, name):
+                config_.default_jurisdiction = jurisdiction
+                config_.save()
+                report, _ = self.anonymous_report(name,
+                    "A contract signed twice by %s." % name)
+                self.decide_and_close(report)
+                return Report(report.id)
+            # First, one filed under a jurisdiction without rules: kept.
+            kept = file(keep, "Kept Ltd")
+            # Then reports filed under the configured one, none yet.
+            reports = [file(None, "Jurisdiction %d Ltd" % i)
+                for i in range(3)]
+            self.assertEqual(kept.jurisdiction, keep)
+            self.assertEqual([r.jurisdiction for r in reports], [None] * 3)
+
+            def expiries():
+                # One report a run: the kept one must not be taken again.
+                for _ in range(len(reports) + 1):
+                    retention.apply(Report, limit=1)
+                self.assertIsNone(Report(kept.id).expires_at)
+                return [Report(r.id).expires_at for r in reports]
+            for jurisdiction, delta in (
+                    (eu, relativedelta(years=1)),
+                    (cn, relativedelta(months=3))):
+                config_.default_jurisdiction = jurisdiction
+                config_.save()
+                for report, expires in zip(reports, expiries()):
+                    self.assertTrue(expires, jurisdiction.code)
+                    closed = Report(report.id).closed_at
+                    self.assertEqual(expires, closed + delta)
             transaction.rollback()
 
     def test_the_receipt_stops_opening_the_status_page(self):
