@@ -30,12 +30,13 @@ class OutcomeExplanation(ServerReadonly, AuthorlessRows,
 
     @classmethod
     def explain(cls, kind, category):
-        "The text for kind in category, else the general one, else None"
+        """The explanation for kind in category, else the general one, else
+        None"""
         with_category = [('kind', '=', kind)]
         for domain in (
                 with_category + [('category', '=', category.id)],
                 with_category + [('category', '=', None)]):
             explanations = cls.search(domain, limit=1)
             if explanations:
-                return explanations[0].text
+                return explanations[0]
         return None

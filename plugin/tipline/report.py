@@ -5,6 +5,7 @@ import functools
 import json
 
 from sql import Null
+from sql.aggregate import Min
 
 from trytond.i18n import gettext
 from trytond.model import (
@@ -207,12 +208,18 @@ class ReportCore(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
         fields.Text("Internal Notes", states=_moderated,
             help="Never shown to the reporter."),
         'get_notes', setter='set_notes')
-    explanation = fields.Text(
-        "Explanation", readonly=True,
-        # Set by the system for some outcomes only: no empty box otherwise.
-        states={'invisible': ~Eval('explanation')},
-        help="Why the report was not upheld, rejected or recategorised, "
-        "as the reporter reads it.")
+    # The administrators' text, not a copy of it: each reader gets it in
+    # their own language.  Set by the system for some outcomes only.
+    outcome_explanation = fields.Many2One(
+        'tipline.outcome_explanation', "Explanation Given", readonly=True,
+        ondelete='RESTRICT')
+    explanation = fields.Function(fields.Text(
+            "Explanation",
+            # No empty box for the outcomes that have none.
+            states={'invisible': ~Eval('explanation')},
+            help="Why the report was not upheld, rejected or recategorised, "
+            "as the reporter reads it."),
+        'get_explanation')
     resolved_at = fields.DateTime("Resolved At", readonly=True)
     history = fields.One2Many(
         'tipline.audit_event', 'report', "History", readonly=True)
@@ -323,6 +330,19 @@ class ReportCore(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
         cursor.execute(*table.update(
                 [table.state, table.outcome], ['resolved', 'not_upheld'],
                 where=table.state == 'rejected'))
+        # The explanation was a copy of the administrators' text, in the
+        # language of whoever resolved: now the text itself, or none.
+        table_h = cls.__table_handler__(module_name)
+        if table_h.column_exist('explanation'):
+            Explanation = Pool().get('tipline.outcome_explanation')
+            explanation = Explanation.__table__()
+            cursor.execute(*table.update(
+                    [table.outcome_explanation],
+                    explanation.select(Min(explanation.id),
+                        where=explanation.text == table.explanation),
+                    where=(table.explanation != Null)
+                    & (table.outcome_explanation == Null)))
+            table_h.drop_column('explanation')
 
     @classmethod
     def default_state(cls):
@@ -552,8 +572,8 @@ class ReportCore(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
             and r.state in OPEN_STATES]
         for report in recategorised:
             explanation = report.explain('recategorised')
-            if explanation and report.explanation != explanation:
-                cls.write([report], {'explanation': explanation})
+            if explanation and report.outcome_explanation != explanation:
+                cls.write([report], {'outcome_explanation': explanation})
         # Events the reporter or the system causes carry no user's login:
         # a moderator must not learn who reported from the history.
         actor = Transaction().context.get('tipline_actor')
@@ -609,6 +629,11 @@ class ReportCore(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
             **previous}
         with Transaction().set_context(tipline_previous_assignees=previous):
             return super().write(*args)
+
+    def get_explanation(self, name):
+        # In the context's language: the reader's.
+        if self.outcome_explanation:
+            return self.outcome_explanation.text
 
     def explain(self, kind):
         "The administrator's explanation for kind in this report's category"
@@ -905,7 +930,7 @@ class ReportCore(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
                         report=report.rec_name))
         now = utcnow()
         for report in reports:
-            report.explanation = (report.explain(report.outcome)
+            report.outcome_explanation = (report.explain(report.outcome)
                 if report.outcome != 'upheld' else None)
             report.resolved_at = now
             if not report.first_response_at:
@@ -936,7 +961,7 @@ class ReportCore(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
         cls._back_to_investigation(reports)
         cls.write(reports, {
                 'resolved_at': None,
-                'explanation': None,
+                'outcome_explanation': None,
                 'outcome': None,
                 **(values or {}),
                 })

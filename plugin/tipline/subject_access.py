@@ -86,6 +86,8 @@ def values(report):
             'submitted_at': _time(report.submitted_at),
             'resolved_at': _time(report.resolved_at),
             'closed_at': _time(report.closed_at),
+            # Held: the reporter learns that it is kept, never why.
+            'held': bool(report.legal_hold) and not report.purged_at,
             'expires_at': _time(report.expires_at),
             'purged_at': _time(report.purged_at),
             'description': report.description or '',
@@ -118,11 +120,15 @@ def values(report):
 
 def render(report, language):
     "(file name, UTF-8 bytes) of the file of report in language"
+    Report = Pool().get('tipline.report')
     language = language if language in LANGUAGES else 'en'
     path = os.path.join(TEMPLATE_DIR, 'subject_access.%s.txt' % language)
     with open(path, encoding='utf-8') as file:
         template = NewTextTemplate(file.read(), encoding='utf-8')
-    text = template.generate(**values(report)).render(encoding=None)
+    # Category, states and explanations in the file's language.
+    with Transaction().set_context(language=language):
+        text = template.generate(**values(Report(report.id))).render(
+            encoding=None)
     return ('tipline-%s.txt' % report.tracking_number,
         text.encode('utf-8'))
 

@@ -439,6 +439,12 @@ class TiplineTestCase(ModuleTestCase):
                 Report(unproven.id).explanation)
             self.assertIn('moved your report',
                 Report(moved.id).explanation)
+        # Each reader in their own language, whoever resolved it.
+        Lang = pool.get('ir.lang')
+        Lang.load_translations(Lang.search([('code', '=', 'zh_CN')]))
+        with Transaction().set_user(reporter.id), check_access(), \
+                Transaction().set_context(language='zh_CN'):
+            self.assertIn('审核员', Report(general.id).explanation)
 
     def test_working_days_skip_weekends(self):
         "Working days run Monday to Friday"
