@@ -2,7 +2,8 @@
 role, parties, opportunities, reports in the queue (one case raised by two
 reporters, one advert pasted against two records), an answered report, an
 anonymous report with a question, its answer and a photo cleaned of its
-metadata, and the review of the current week."""
+metadata, an old report deleted under a retention rule, and the review of
+the current week."""
 import argparse
 import datetime as dt
 from decimal import Decimal
@@ -172,9 +173,41 @@ def main():
     set_user(1, config)
     answer_on_status_page(args.database, *anonymous)
 
-    # The review of this week, as the cron job will make it next week.
+    # An old report of Rita's, deleted under the retention policy: filed
+    # three years and two months ago, answered, closed, its expiry
+    # announced to the administrators, and purged by today's cron run.
     from trytond.modules.tipline import clock
     Cron = Model.get('ir.cron')
+    Rule = Model.get('tipline.retention.rule')
+    eu = tipline_config.default_jurisdiction
+    Rule(jurisdiction=eu, period=3, period_unit='year').save()
+    cron = {method: Cron.find([('method', '=', 'tipline.report|' + method)])[0]
+        for method in ('close_decided', 'apply_retention')}
+    filed_ago = dt.timedelta(days=3 * 365 + 60)
+    with clock.travelled(-filed_ago):
+        set_user(users['reporter'], config)
+        number = file_report(parties["杭州云图科技有限公司"], fraud,
+            "Their sales manager offered a kickback if we renewed the CRM "
+            "subscription without a tender.")
+        set_user(users['moderator'], config)
+        old, = Report.find([('tracking_number', '=', number)])
+        old.severity_assessment = 'medium'
+        old.click('triage')
+        old.click('investigate')
+        old.truthfulness = 'confirmed'
+        old.outcome = 'upheld'
+        old.reporter_message = (
+            "Thank you: the manager no longer works with us, and the "
+            "subscription went to tender.")
+        old.click('resolve')
+    set_user(1, config)
+    with clock.travelled(-filed_ago + dt.timedelta(days=20)):
+        cron['close_decided'].click('run_once')
+    with clock.travelled(days=-45):
+        cron['apply_retention'].click('run_once')  # the reminder
+    cron['apply_retention'].click('run_once')  # the purge
+
+    # The review of this week, as the cron job will make it next week.
     review_cron, = Cron.find([('method', '=', 'tipline.review|create_due')])
     tipline_config = Configuration(1)
     tipline_config.review_period = 'weekly'

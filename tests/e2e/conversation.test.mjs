@@ -156,24 +156,25 @@ describe('the conversation', () => {
 
   test('a named reporter answers a question in My Reports', async (t) => {
     await scenario(t.name.replace(/\W+/g, '-'), async (page) => {
-      // The moderator asks the reporter of the demo's supplier report.
+      // Rita's report on the demo's supplier: two reporters filed about
+      // it, and the moderator cannot tell which report is whose.
+      const lookup = await newPage();
+      let number;
+      try {
+        await login(lookup, 'reporter', 'report-demo-1');
+        await openMenu(lookup, ['Tipline', 'My Reports']);
+        const mine = currentTab(lookup).locator('.treeview tbody tr')
+          .filter({ hasText: 'Shady Supplies Ltd' }).first();
+        await mine.waitFor();
+        number = (await mine.locator('td').filter({ hasText: /^TL-/ })
+          .first().innerText()).trim();
+      } finally {
+        await lookup.context().close();
+      }
+
+      // The moderator asks its reporter.
       await login(page, 'moderator', 'moderate-demo-1');
-      await openMenu(page, ['Tipline', 'Reports']);
-      const queue = currentTab(page);
-      const row = queue.locator('.treeview tbody tr')
-        .filter({ hasText: 'Shady Supplies Ltd' }).first();
-      await row.waitFor();
-      const number = (await row.locator('td').filter({ hasText: /^TL-/ })
-        .first().innerText()).trim();
-      await row.dblclick();
-      const form = queue.locator('.form').first();
-      await form.waitFor();
-      // The record is loaded when its number shows; a button pressed before
-      // would save a half-loaded record (seen on a busy machine).
-      await page.waitForFunction(([n]) => [...document.querySelectorAll(
-        '#tabcontent > .tab-pane.active .form input[name="tracking_number"]')]
-        .some((i) => i.value === n), [number]);
-      await page.waitForLoadState('networkidle');
+      const form = await openReport(page, ['Tipline', 'Reports'], number);
       await ask(page, form, 'Which payment run was it, this week or last?');
 
       const reporter = await newPage();

@@ -306,6 +306,33 @@ describe('Tipline in sao', { concurrency: 1 }, () => {
     });
   });
 
+  test('a reporter reads that an old report was deleted', async (t) => {
+    await scenario(t.name.replace(/\W+/g, '-'), async (page) => {
+      // The demo data's report of three years ago, purged under the EU rule.
+      await login(page, 'reporter');
+      await openMenu(page, ['Tipline', 'My Reports']);
+      const mine = currentTab(page);
+      const row = mine.locator('.treeview tbody tr').filter({
+        hasText: 'Deleted under the retention policy',
+      });
+      await row.waitFor();
+      await row.getByText('Upheld', { exact: true }).waitFor();
+      await row.dblclick();
+      const form = mine.locator('.form');
+      await page.waitForFunction(() => [...document.querySelectorAll(
+        '#tabcontent > .tab-pane.active .form [name="retention_status"]')]
+        .some((i) => /^Deleted under the retention policy on \d{4}-\d{2}-\d{2}/
+          .test(i.value ?? i.textContent)));
+      // Where the content was, no empty boxes: description, files,
+      // messages and answer are gone with it.
+      for (const name of ['description', 'reporter_message', 'shared_messages']) {
+        assert.equal(await form.locator(`[name="${name}"]:visible`).count(), 0, name);
+      }
+      await assertNoErrorDialog(page);
+      await shot(page, '19-reporter-deleted', { docs: 'reporter-deleted.png' });
+    });
+  });
+
   test('an anonymous reporter follows the report on the public status page', async (t) => {
     await scenario(t.name.replace(/\W+/g, '-'), async (page) => {
       await login(page, 'reporter');
