@@ -119,6 +119,7 @@ setup(
         "console_scripts": [
             "tipline-keys = trytond.modules.tipline.keys_cli:main",
             "tipline-audit = trytond.modules.tipline.audit_cli:main",
+            "tipline-worker = trytond.modules.tipline.worker:main",
         ],
     },
     zip_safe=False,

@@ -6,7 +6,7 @@
 #  - the database scale_demo with the demo data (created once;
 #    TIPLINE_DEMO_RESET=1 recreates it);
 #  - gunicorn serving trytond.application:app with TIPLINE_WORKERS worker
-#    processes (manifests/gunicorn.conf.py), trytond-cron and trytond-worker,
+#    processes (manifests/gunicorn.conf.py), trytond-cron and tipline-worker,
 #    all with manifests/logging.conf.
 # Ports: TIPLINE_SCALE_PORT (web, 8100), TIPLINE_SCALE_SMTP_PORT (8125),
 # TIPLINE_SCALE_PG_PORT (the throwaway cluster, 5434). Logs: var/scale/log/.
@@ -99,7 +99,10 @@ gunicorn=$!
 pids+=($!)
 setsid .venv/bin/trytond-cron -c "$CONF" -d "$NAME" >"$LOGS/cron.log" 2>&1 &
 pids+=($!)
-setsid .venv/bin/trytond-worker -c "$CONF" -d "$NAME" >"$LOGS/worker.log" 2>&1 &
+# tipline-worker exits with 75 when PostgreSQL drops its connection; this
+# loop starts it again, as systemd's Restart=always does.
+setsid bash -c 'while "$@"; [ $? -eq 75 ]; do sleep 1; done' worker \
+  scripts/tipline-worker -c "$CONF" -d "$NAME" >"$LOGS/worker.log" 2>&1 &
 pids+=($!)
 
 # Ready when a worker logs a user in over JSON-RPC.
@@ -119,7 +122,7 @@ done
 echo
 cat "$DIR/users.txt"
 echo
-echo "Tipline serves http://127.0.0.1:$PORT/#$NAME with $WORKERS gunicorn workers, trytond-cron and trytond-worker on PostgreSQL $PG_HOST:$PG_PORT/$NAME"
+echo "Tipline serves http://127.0.0.1:$PORT/#$NAME with $WORKERS gunicorn workers, trytond-cron and tipline-worker on PostgreSQL $PG_HOST:$PG_PORT/$NAME"
 echo "Mail arrives in $MAIL/new/ (one file a message); logs are in $LOGS/. Ctrl-C stops everything."
 wait -n "${pids[@]}" || true
 echo "scale-demo: a process stopped; see $LOGS/" >&2

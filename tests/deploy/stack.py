@@ -162,6 +162,20 @@ class Processes:
             + list(args))
 
 
+    def tipline_worker(self, conf, database, name='tipline-worker',
+            restart=True):
+        """tipline-worker with --logconf; started again when it exits with
+        75 (its connection was lost), as systemd's Restart=always does"""
+        argv = [os.path.join(BIN, 'python'), '-m',
+            'trytond.modules.tipline.worker', '-c', conf, '-d', database,
+            '--logconf', LOGGING_CONF]
+        if restart:
+            argv = ['bash', '-c',
+                'while "$@"; [ $? -eq 75 ]; do sleep 1; done',
+                'supervise'] + argv
+        return self.start(name, argv)
+
+
 class RPCError(Exception):
     pass
 

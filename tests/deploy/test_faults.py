@@ -1,5 +1,6 @@
 """Faults under load, on the scale-out shape: gunicorn with two worker
-processes, trytond-cron and trytond-worker on one PostgreSQL database.
+processes, trytond-cron and tipline-worker (restarted when it exits, as
+systemd does) on one PostgreSQL database.
 
 Clients file through the Report wizard over JSON-RPC, named and anonymous,
 against a few records; moderators press Triage, Investigate and Resolve on
@@ -9,8 +10,9 @@ SIGKILL (gunicorn starts another), every connection to the database is
 dropped once (pg_terminate_backend) and the SMTP server is down for a
 while.  Afterwards: no report lost, doubled or half written, one case per
 record, no button half committed, every mail delivered at least once (a
-copy only with the Message-ID of the first), and the status page's limits
-and the round-robin assignment counted across both processes.
+copy only with the Message-ID of the first), the status page's limits
+and the round-robin assignment counted across both processes, and the
+queue worker, which lost its connection, back and every task pulled.
 
 A client retries a call only where that is safe (opening the wizard, reading
 its own reports); a client whose filing got an error files nothing again
@@ -434,6 +436,22 @@ def settle_mail(site, conf, database, timeout=150):
         time.sleep(2)
 
 
+def read_log(path):
+    with open(path) as file:
+        return file.read()
+
+
+def queue_settled(site, database, timeout=180):
+    "Wait until every queued task was pulled; how many never finished"
+    deadline = time.monotonic() + timeout
+    while int(stack.psql(site.pg_port, 'SELECT count(*) FROM ir_queue '
+                'WHERE dequeued_at IS NULL', database)):
+        assert time.monotonic() < deadline, 'queued tasks not pulled'
+        time.sleep(2)
+    return int(stack.psql(site.pg_port, 'SELECT count(*) FROM ir_queue '
+            'WHERE finished_at IS NULL', database))
+
+
 def test_faults_under_load(site, procs):
     database = copy_database(site, site.database + '_faults')
     smtp_port, web_port = site.web_port + 4, site.web_port + 5
@@ -447,7 +465,8 @@ def test_faults_under_load(site, procs):
         master = procs.gunicorn(conf, database, web_port, 2,
             name='gunicorn-faults')
         procs.trytond('trytond-cron', conf, database)
-        procs.trytond('trytond-worker', conf, database)
+        # Started again when it exits for its dropped connection.
+        procs.tipline_worker(conf, database)
         stack.wait_for_login(site_url(site), database, 'admin',
             PASSWORDS['admin'], procs)
         parties, category, members, last = prepare(site, database)
@@ -480,10 +499,10 @@ def test_faults_under_load(site, procs):
     assert facts.returncode == 0, facts.stderr[-2000:]
     facts = json.loads(facts.stdout)
     summary = check(site, database, run, facts, sink)
-    # trytond-worker does not reconnect after its connection was dropped
-    # (it neither exits nor pulls again): the cron job sent the mail.
-    left = int(stack.psql(site.pg_port, 'SELECT count(*) FROM ir_queue '
-            'WHERE finished_at IS NULL', database))
+    # The worker lost its connection with the others, exited for a
+    # restart, and pulled again: no task is left unpulled.
+    assert 'lost the connection' in read_log(procs.log('tipline-worker'))
+    left = queue_settled(site, database)
     summary.update(faults=faults, mail=mail, exited=restarted,
         errors=dict(run.errors), presses=dict(run.presses),
         **{'queued tasks left': left})

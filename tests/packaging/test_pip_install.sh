@@ -42,3 +42,8 @@ Category = Model.get('tipline.category')
 assert len(Category.find([])) == 6, Category.find([])
 print("tipline activated from the installed package")
 PY
+# The console scripts the package installs.
+for command in tipline-keys tipline-audit tipline-worker; do
+  venv/bin/$command --help >/dev/null || { echo "$command does not run" >&2; exit 1; }
+done
+echo "tipline-keys, tipline-audit and tipline-worker installed"
