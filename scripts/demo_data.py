@@ -42,6 +42,19 @@ def file_report(party, category, description):
     return number
 
 
+def decide(number, severity, truthfulness, outcome, message):
+    "Take report number through triage and investigation to resolved"
+    Report = Model.get('tipline.report')
+    report, = Report.find([('tracking_number', '=', number)])
+    report.severity_assessment = severity
+    report.click('triage')
+    report.click('investigate')
+    report.truthfulness = truthfulness
+    report.outcome = outcome
+    report.reporter_message = message
+    report.click('resolve')
+
+
 def answer_on_status_page(database, number, receipt):
     "The anonymous reporter's answer, through the status page's own route"
     import base64
@@ -136,17 +149,9 @@ def main():
         "The same discount advert was pasted into the notes of all their "
         "contacts this morning.")
     set_user(users['moderator'], config)
-    Report = Model.get('tipline.report')
-    answered, = Report.find([('tracking_number', '=', number)])
-    answered.severity_assessment = 'low'
-    answered.click('triage')
-    answered.click('investigate')
-    answered.truthfulness = 'unconfirmed'
-    answered.outcome = 'not_upheld'
-    answered.reporter_message = (
+    decide(number, 'low', 'unconfirmed', 'not_upheld',
         "The advert is a price list the customer asked for; it was sent by "
         "their own account manager. Thank you for keeping an eye out.")
-    answered.click('resolve')
 
     # An anonymous report and its conversation: the moderator asks, the
     # reporter answers on the status page with a photo, and the moderator
@@ -165,6 +170,7 @@ def main():
     anonymous = (wizard.form.tracking_number, wizard.form.receipt)
     wizard.execute('end')
     set_user(users['moderator'], config)
+    Report = Model.get('tipline.report')
     asked, = Report.find([('tracking_number', '=', anonymous[0])])
     ask = Wizard('tipline.report.ask', [asked])
     ask.form.body = ("Thank you. Do you have a photo of the delivery note "
@@ -190,16 +196,9 @@ def main():
             "Their sales manager offered a kickback if we renewed the CRM "
             "subscription without a tender.")
         set_user(users['moderator'], config)
-        old, = Report.find([('tracking_number', '=', number)])
-        old.severity_assessment = 'medium'
-        old.click('triage')
-        old.click('investigate')
-        old.truthfulness = 'confirmed'
-        old.outcome = 'upheld'
-        old.reporter_message = (
+        decide(number, 'medium', 'confirmed', 'upheld',
             "Thank you: the manager no longer works with us, and the "
             "subscription went to tender.")
-        old.click('resolve')
     set_user(1, config)
     with clock.travelled(-filed_ago + dt.timedelta(days=20)):
         cron['close_decided'].click('run_once')

@@ -7,6 +7,7 @@ import time
 
 import stack
 
+CONNECTED = r'connection to "%s" succeeded'
 TASK = ('{"model": "tipline.report", "method": "rescore_reports", '
     '"user": 0, "context": {}, "instances": [], "args": [], "kwargs": {}}')
 
@@ -47,14 +48,19 @@ def finished(site, task_id):
         'FROM ir_queue WHERE id = %d' % task_id, site.database).strip() == 't'
 
 
-def test_worker_exits_for_a_restart_when_its_connection_drops(site, procs):
-    worker = procs.tipline_worker(site.conf, site.database, restart=False)
+def working(site, procs, restart):
+    """(process, log) of a tipline-worker connected and running tasks"""
+    worker = procs.tipline_worker(site.conf, site.database, restart=restart)
     log = procs.log('tipline-worker')
-    connected = r'connection to "%s" succeeded' % site.database
-    wait_until(lambda: re.search(connected, read(log)), 'the connection')
+    wait_until(lambda: re.search(CONNECTED % site.database, read(log)),
+        'the connection')
     first = queue_task(site)
     wait_until(lambda: finished(site, first), 'a first task')
+    return worker, log
 
+
+def test_worker_exits_for_a_restart_when_its_connection_drops(site, procs):
+    worker, log = working(site, procs, restart=False)
     assert terminate_backends(site) >= 1
     wait_until(lambda: worker.poll() is not None, 'the worker to exit')
     assert worker.returncode == 75
@@ -62,15 +68,10 @@ def test_worker_exits_for_a_restart_when_its_connection_drops(site, procs):
 
 
 def test_the_restarted_worker_runs_what_was_queued(site, procs):
-    procs.tipline_worker(site.conf, site.database)
-    log = procs.log('tipline-worker')
-    connected = r'connection to "%s" succeeded' % site.database
-    wait_until(lambda: re.search(connected, read(log)), 'the connection')
-    first = queue_task(site)
-    wait_until(lambda: finished(site, first), 'a first task')
+    _, log = working(site, procs, restart=True)
     assert terminate_backends(site) >= 1
     wait_until(lambda: 'lost the connection' in read(log), 'the exit')
     task_id = queue_task(site)
     wait_until(lambda: finished(site, task_id), 'the task after the restart')
     procs.check_alive()
-    assert len(re.findall(connected, read(log))) >= 2
+    assert len(re.findall(CONNECTED % site.database, read(log))) >= 2
