@@ -66,7 +66,12 @@ async function fillAndSubmitWizard(page, { category, description, shots, anonymo
   const next = wizard.locator('[name="next_steps"]').first();
   const nextText = await next.inputValue().catch(() => next.innerText());
   assert.ok(nextText.trim().length > 20, 'the "What happens next" text is empty');
-  await wizard.locator('textarea[name="description"]').fill(description);
+  // Type once the form's own calls are answered: sao redraws the form when
+  // one returns, and a redraw before the field is left drops what was
+  // typed into it (a person types for longer than that takes).
+  await page.waitForLoadState('networkidle');
+  const text = wizard.locator('textarea[name="description"]');
+  await text.fill(description);
   if (anonymous) {
     await wizard.locator('input[name="anonymous"]').check();
   }
@@ -79,6 +84,7 @@ async function fillAndSubmitWizard(page, { category, description, shots, anonymo
   await page.waitForFunction(
     ([el, label]) => el.options[el.selectedIndex]?.text === label,
     [await select.elementHandle(), category]);
+  assert.equal(await text.inputValue(), description, 'the description was dropped');
   if (shots?.filled) {
     await shot(page, shots.filled, { docs: shots.filledDocs });
   }
