@@ -34,12 +34,16 @@ class SubmitStart(ModelView):
         help="An optional file that supports the report, such as a "
         "screenshot.")
     evidence_name = fields.Char("Evidence File Name")
-    evidence2 = fields.Binary("More Evidence", filename='evidence2_name')
+    # One more file field once the one before holds a file: the form stays
+    # short, so that the anonymity choice shows without scrolling.
+    evidence2 = fields.Binary("More Evidence", filename='evidence2_name',
+        states={'invisible': ~Eval('evidence_name')})
     evidence2_name = fields.Char("Evidence File Name 2")
-    evidence3 = fields.Binary("More Evidence", filename='evidence3_name')
+    evidence3 = fields.Binary("More Evidence", filename='evidence3_name',
+        states={'invisible': ~Eval('evidence2_name')})
     evidence3_name = fields.Char("Evidence File Name 3")
     evidence_metadata = fields.Text("What the files say about you",
-        readonly=True,
+        readonly=True, states={'invisible': ~Eval('evidence_metadata')},
         help="The metadata found in the files. The moderators see copies "
         "without it.")
     anonymous = fields.Boolean(
