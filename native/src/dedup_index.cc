@@ -19,6 +19,17 @@ inline uint32_t TagOf(int64_t band_key) {
   return static_cast<uint32_t>(key ^ (key >> 32));
 }
 
+// The tag of the window of three values starting at `start` (cyclically):
+// multiply-xorshift, the same bits everywhere. The values are MinHash
+// minima, already uniform, so two rounds spread them over the tag.
+inline uint32_t WindowTag(uint32_t start, uint32_t v0, uint32_t v1, uint32_t v2) {
+  uint64_t x = ((uint64_t{v0} | uint64_t{v1} << 32) * 0x9E3779B97F4A7C15ULL) ^
+               ((uint64_t{v2} | uint64_t{start} << 32) * 0xC2B2AE3D27D4EB4FULL);
+  x ^= x >> 29;
+  x *= 0xD6E8FEB86659FD93ULL;
+  return static_cast<uint32_t>(x >> 32);
+}
+
 inline size_t EqualValues(const uint32_t* a, const uint32_t* b) {
   size_t equal = 0;
   for (size_t i = 0; i < kMinHashPermutations; ++i) equal += a[i] == b[i];
@@ -64,9 +75,8 @@ double MatchScore(const MinHashSignature& a, const MinHashSignature& b,
   return score > 0.0 && DifferentSubstance(a, b) ? 0.0 : score;
 }
 
-DedupIndex::CellTable::CellTable(size_t size) : size_(size) {
+void* DedupIndex::AllocateLarge(size_t bytes) {
   constexpr size_t kHugePage = size_t{2} << 20;
-  const size_t bytes = size * sizeof(Cell);
   void* memory = nullptr;
   if (bytes >= kHugePage) {
     const size_t rounded = (bytes + kHugePage - 1) / kHugePage * kHugePage;
@@ -75,9 +85,13 @@ DedupIndex::CellTable::CellTable(size_t size) : size_(size) {
     if (memory != nullptr) madvise(memory, rounded, MADV_HUGEPAGE);
 #endif
   }
-  if (memory == nullptr) memory = std::malloc(bytes);
+  if (memory == nullptr) memory = std::malloc(bytes == 0 ? 1 : bytes);
   if (memory == nullptr) throw std::bad_alloc();  // as std::vector would
-  cells_ = static_cast<Cell*>(memory);
+  return memory;
+}
+
+DedupIndex::CellTable::CellTable(size_t size) : size_(size) {
+  cells_ = static_cast<Cell*>(AllocateLarge(size * sizeof(Cell)));
   std::fill(cells_, cells_ + size, Cell{0, kEmptySlot});
 }
 
@@ -232,19 +246,45 @@ void DedupIndex::AddLocked(int64_t key, const MinHashSignature& signature) {
   const bool banded = !signature.empty();
   slot_in_bands_[slot] = banded;
   if (!banded) return;
-  const std::vector<int64_t> keys = BandKeys(signature);
-  GrowIfNeeded(keys.size());
+  uint32_t tags[kMaxLshBands];
+  const size_t n = StoredTags(slot, tags);
+  GrowIfNeeded(n);
   const size_t cap = version_ == 1 ? SIZE_MAX : kMaxBucketSlots;
-  for (const int64_t band_key : keys) InsertCell(TagOf(band_key), slot, cap);
+  for (size_t i = 0; i < n; ++i) InsertCell(tags[i], slot, cap);
 }
 
-std::vector<int64_t> DedupIndex::StoredKeys(uint32_t slot) const {
-  MinHashSignature signature;
-  signature.version = version_;
-  const uint32_t* values = SignatureAt(slot);
-  std::copy(values, values + kMinHashPermutations, signature.values.begin());
-  if (version_ != 1) signature.shingle_count = slot_shingle_count_[slot];
-  return BandKeys(signature);
+size_t DedupIndex::Tags(const uint32_t* values, uint32_t shingle_count, bool windows,
+                        uint32_t* tags) const {
+  if (version_ == 1) {
+    MinHashSignature signature;
+    signature.version = version_;
+    std::copy(values, values + kMinHashPermutations, signature.values.begin());
+    for (size_t band = 0; band < kLshBands; ++band) {
+      tags[band] = TagOf(BandKey(signature, band));
+    }
+    return kLshBands;
+  }
+  (void)shingle_count;
+  if (windows) {
+    // Every window: the regular bands start at multiples of 3 below 126,
+    // the extra windows everywhere else (minhash.h).
+    for (uint32_t w = 0; w < kMinHashPermutations; ++w) {
+      tags[w] = WindowTag(w, values[w], values[(w + 1) % kMinHashPermutations],
+                          values[(w + 2) % kMinHashPermutations]);
+    }
+    return kMinHashPermutations;
+  }
+  for (uint32_t band = 0; band < kLshBandsV2; ++band) {
+    const uint32_t w = band * kLshRowsV2;
+    tags[band] = WindowTag(w, values[w], values[w + 1], values[w + 2]);
+  }
+  return kLshBandsV2;
+}
+
+size_t DedupIndex::StoredTags(uint32_t slot, uint32_t* tags) const {
+  const uint32_t count = version_ == 1 ? 0 : slot_shingle_count_[slot];
+  return Tags(SignatureAt(slot), count,
+              version_ == 3 && count <= kShortTextShingles, tags);
 }
 
 bool DedupIndex::Remove(int64_t key) {
@@ -258,7 +298,9 @@ bool DedupIndex::RemoveLocked(int64_t key) {
   const uint32_t slot = found->second;
   slot_of_key_.erase(found);
   if (slot_in_bands_[slot]) {
-    for (const int64_t band_key : StoredKeys(slot)) EraseCell(TagOf(band_key), slot);
+    uint32_t tags[kMaxLshBands];
+    const size_t n = StoredTags(slot, tags);
+    for (size_t i = 0; i < n; ++i) EraseCell(tags[i], slot);
   }
   if (version_ != 1) {
     std::vector<uint32_t>().swap(slot_shingles_[slot]);
@@ -303,23 +345,37 @@ std::vector<DedupMatch> DedupIndex::QueryLocked(
     return matches;
   }
 
-  size_t bands = LshBands(version_);
-  if (version_ == 3 && signature.shingle_count <= kShortQueryShingles) {
-    bands += kLshExtraBands;
-  }
   uint32_t tags[kMaxLshBands];
   size_t homes[kMaxLshBands];
+  const size_t bands =
+      Tags(signature.values.data(), signature.shingle_count,
+           version_ == 3 && signature.shingle_count <= kShortQueryShingles, tags);
   for (size_t band = 0; band < bands; ++band) {
-    tags[band] = TagOf(BandKey(signature, band));
     homes[band] = Home(tags[band]);
     __builtin_prefetch(&cells_[homes[band]]);
   }
   thread_local std::vector<uint32_t> candidates;
   candidates.clear();
   const size_t mask = cells_.size() - 1;
+  uint32_t last = kEmptySlot;
   for (size_t band = 0; band < bands; ++band) {
     for (size_t i = homes[band]; cells_[i].slot != kEmptySlot; i = (i + 1) & mask) {
-      if (cells_[i].tag == tags[band]) candidates.push_back(cells_[i].slot);
+      if (cells_[i].tag != tags[band]) continue;
+      const uint32_t slot = cells_[i].slot;
+      candidates.push_back(slot);
+      if (slot != last && version_ != 1) {
+        // What the verify step reads of a candidate, fetched while the
+        // other bands are probed (a near-duplicate is usually found in the
+        // first few).
+        const auto* row = reinterpret_cast<const char*>(SignatureAt(slot));
+        for (size_t line = 0; line < kMinHashPermutations * 4; line += 64) {
+          __builtin_prefetch(row + line);
+        }
+        __builtin_prefetch(&slot_shingle_count_[slot]);
+        __builtin_prefetch(&slot_cjk_[slot]);
+        __builtin_prefetch(&slot_shingles_[slot]);
+        last = slot;
+      }
     }
   }
   if (candidates.empty()) return matches;
