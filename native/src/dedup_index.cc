@@ -227,17 +227,22 @@ void DedupIndex::AddLocked(int64_t key, const MinHashSignature& signature) {
     slot_in_bands_.push_back(0);
     signatures_.resize(signatures_.size() + kMinHashPermutations);
     if (version_ != 1) {
-      slot_shingles_.emplace_back();
+      slot_data_.emplace_back();
       slot_shingle_count_.push_back(0);
       slot_cjk_.push_back(0);
-      slot_text_.emplace_back();
     }
   }
   if (version_ != 1) {
-    slot_shingles_[slot] = signature.shingles;
+    CompactPools();
+    SlotData& data = slot_data_[slot];
+    data.set_at = set_pool_.size();
+    data.set_size = static_cast<uint32_t>(signature.shingles.size());
+    set_pool_.insert(set_pool_.end(), signature.shingles.begin(), signature.shingles.end());
+    data.text_at = text_pool_.size();
+    data.text_size = static_cast<uint32_t>(signature.text.size());
+    text_pool_.insert(text_pool_.end(), signature.text.begin(), signature.text.end());
     slot_shingle_count_[slot] = signature.shingle_count;
     slot_cjk_[slot] = signature.cjk;
-    slot_text_[slot] = signature.text;
   }
   std::copy(signature.values.begin(), signature.values.end(),
             signatures_.begin() + static_cast<ptrdiff_t>(slot) * kMinHashPermutations);
@@ -303,13 +308,48 @@ bool DedupIndex::RemoveLocked(int64_t key) {
     for (size_t i = 0; i < n; ++i) EraseCell(tags[i], slot);
   }
   if (version_ != 1) {
-    std::vector<uint32_t>().swap(slot_shingles_[slot]);
-    std::string().swap(slot_text_[slot]);
+    set_garbage_ += slot_data_[slot].set_size;
+    text_garbage_ += slot_data_[slot].text_size;
+    slot_data_[slot] = SlotData{};
     slot_shingle_count_[slot] = 0;
   }
   slot_in_bands_[slot] = 0;
   free_slots_.push_back(slot);
   return true;
+}
+
+void DedupIndex::CompactPools() {
+  // Only once the garbage is half of a pool (and more than a few pages):
+  // the copies then cost a constant share per added text.
+  constexpr size_t kMinGarbage = size_t{1} << 18;
+  const bool sets = set_garbage_ >= kMinGarbage && 2 * set_garbage_ >= set_pool_.size();
+  const bool texts =
+      text_garbage_ >= kMinGarbage && 2 * text_garbage_ >= text_pool_.size();
+  if (!sets && !texts) return;
+  LargeVector<uint32_t> set_pool;
+  LargeVector<char> text_pool;
+  if (sets) set_pool.reserve(set_pool_.size() - set_garbage_);
+  if (texts) text_pool.reserve(text_pool_.size() - text_garbage_);
+  for (SlotData& data : slot_data_) {
+    if (sets) {
+      const auto begin = set_pool_.begin() + static_cast<ptrdiff_t>(data.set_at);
+      data.set_at = set_pool.size();
+      set_pool.insert(set_pool.end(), begin, begin + data.set_size);
+    }
+    if (texts) {
+      const auto begin = text_pool_.begin() + static_cast<ptrdiff_t>(data.text_at);
+      data.text_at = text_pool.size();
+      text_pool.insert(text_pool.end(), begin, begin + data.text_size);
+    }
+  }
+  if (sets) {
+    set_pool_.swap(set_pool);
+    set_garbage_ = 0;
+  }
+  if (texts) {
+    text_pool_.swap(text_pool);
+    text_garbage_ = 0;
+  }
 }
 
 Result<std::vector<DedupMatch>> DedupIndex::Query(std::string_view text,
@@ -373,7 +413,7 @@ std::vector<DedupMatch> DedupIndex::QueryLocked(
         }
         __builtin_prefetch(&slot_shingle_count_[slot]);
         __builtin_prefetch(&slot_cjk_[slot]);
-        __builtin_prefetch(&slot_shingles_[slot]);
+        __builtin_prefetch(&slot_data_[slot]);
         last = slot;
       }
     }
@@ -424,6 +464,11 @@ std::vector<DedupMatch> DedupIndex::QueryLocked(
     for (const auto& hit : hits) candidates.push_back(hit.second);
   }
 
+  if (version_ != 1) {
+    for (const uint32_t slot : candidates) {
+      __builtin_prefetch(set_pool_.data() + slot_data_[slot].set_at);
+    }
+  }
   // equal / 128 >= threshold (version 1), decided in integers.
   const auto min_equal = static_cast<size_t>(
       std::ceil(threshold_ * kMinHashPermutations - 1e-9));
@@ -450,15 +495,18 @@ std::vector<DedupMatch> DedupIndex::QueryLocked(
         (smaller >= kMinContainmentShingles &&
          estimate * (na + nb) / ((1.0 + estimate) * smaller) >= containment_);
     if (!may_match) continue;
-    const std::vector<uint32_t>& stored = slot_shingles_[slot];
+    const SlotData& data = slot_data_[slot];
+    const uint32_t* stored = set_pool_.data() + data.set_at;
     double score = OverlapScore(
         OverlapOfSets(signature.shingles.data(), signature.shingles.size(),
-                      signature.shingle_count, stored.data(), stored.size(), count),
+                      signature.shingle_count, stored, data.set_size, count),
         cjk, threshold_, containment_);
     if (score > 0.0 && version_ == 3 &&
         DifferentSubstanceOf(signature.text, signature.shingles.data(),
                              signature.shingles.size(), signature.shingle_count,
-                             slot_text_[slot], stored.data(), stored.size(), count)) {
+                             std::string_view(text_pool_.data() + data.text_at,
+                                              data.text_size),
+                             stored, data.set_size, count)) {
       score = 0.0;
     }
     if (score > 0.0) matches.push_back(DedupMatch{slot_keys_[slot], score});

@@ -223,10 +223,24 @@ class DedupIndex {
   const double containment_;
   mutable std::shared_mutex mutex_;
   LargeVector<uint32_t> signatures_;  // slot * kMinHashPermutations values
-  LargeVector<std::vector<uint32_t>> slot_shingles_;  // versions 2, 3: verify sets
+  // Versions 2 and 3: the verify sets and (version 3) the matching forms,
+  // back to back in two pools rather than one heap block each, so that a
+  // candidate's are read from huge pages too; a removed slot's stay behind
+  // as garbage until the pool is compacted (CompactPools).
+  struct SlotData {
+    uint64_t set_at = 0;
+    uint64_t text_at = 0;
+    uint32_t set_size = 0;
+    uint32_t text_size = 0;
+  };
+  LargeVector<SlotData> slot_data_;
+  LargeVector<uint32_t> set_pool_;
+  LargeVector<char> text_pool_;
+  size_t set_garbage_ = 0;
+  size_t text_garbage_ = 0;
+  void CompactPools();
   LargeVector<uint32_t> slot_shingle_count_;
   LargeVector<uint8_t> slot_cjk_;
-  LargeVector<std::string> slot_text_;  // version 3: matching forms
   LargeVector<int64_t> slot_keys_;
   LargeVector<uint8_t> slot_in_bands_;  // 0 for free slots and empty signatures
   std::vector<uint32_t> free_slots_;
