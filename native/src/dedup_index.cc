@@ -19,6 +19,17 @@ inline uint32_t TagOf(int64_t band_key) {
   return static_cast<uint32_t>(key ^ (key >> 32));
 }
 
+// The tag of the window of three values starting at `start` (cyclically):
+// multiply-xorshift, the same bits everywhere. The values are MinHash
+// minima, already uniform, so two rounds spread them over the tag.
+inline uint32_t WindowTag(uint32_t start, uint32_t v0, uint32_t v1, uint32_t v2) {
+  uint64_t x = ((uint64_t{v0} | uint64_t{v1} << 32) * 0x9E3779B97F4A7C15ULL) ^
+               ((uint64_t{v2} | uint64_t{start} << 32) * 0xC2B2AE3D27D4EB4FULL);
+  x ^= x >> 29;
+  x *= 0xD6E8FEB86659FD93ULL;
+  return static_cast<uint32_t>(x >> 32);
+}
+
 inline size_t EqualValues(const uint32_t* a, const uint32_t* b) {
   size_t equal = 0;
   for (size_t i = 0; i < kMinHashPermutations; ++i) equal += a[i] == b[i];
@@ -64,9 +75,8 @@ double MatchScore(const MinHashSignature& a, const MinHashSignature& b,
   return score > 0.0 && DifferentSubstance(a, b) ? 0.0 : score;
 }
 
-DedupIndex::CellTable::CellTable(size_t size) : size_(size) {
+void* DedupIndex::AllocateLarge(size_t bytes) {
   constexpr size_t kHugePage = size_t{2} << 20;
-  const size_t bytes = size * sizeof(Cell);
   void* memory = nullptr;
   if (bytes >= kHugePage) {
     const size_t rounded = (bytes + kHugePage - 1) / kHugePage * kHugePage;
@@ -75,9 +85,13 @@ DedupIndex::CellTable::CellTable(size_t size) : size_(size) {
     if (memory != nullptr) madvise(memory, rounded, MADV_HUGEPAGE);
 #endif
   }
-  if (memory == nullptr) memory = std::malloc(bytes);
+  if (memory == nullptr) memory = std::malloc(bytes == 0 ? 1 : bytes);
   if (memory == nullptr) throw std::bad_alloc();  // as std::vector would
-  cells_ = static_cast<Cell*>(memory);
+  return memory;
+}
+
+DedupIndex::CellTable::CellTable(size_t size) : size_(size) {
+  cells_ = static_cast<Cell*>(AllocateLarge(size * sizeof(Cell)));
   std::fill(cells_, cells_ + size, Cell{0, kEmptySlot});
 }
 
@@ -213,17 +227,22 @@ void DedupIndex::AddLocked(int64_t key, const MinHashSignature& signature) {
     slot_in_bands_.push_back(0);
     signatures_.resize(signatures_.size() + kMinHashPermutations);
     if (version_ != 1) {
-      slot_shingles_.emplace_back();
+      slot_data_.emplace_back();
       slot_shingle_count_.push_back(0);
       slot_cjk_.push_back(0);
-      slot_text_.emplace_back();
     }
   }
   if (version_ != 1) {
-    slot_shingles_[slot] = signature.shingles;
+    CompactPools();
+    SlotData& data = slot_data_[slot];
+    data.set_at = set_pool_.size();
+    data.set_size = static_cast<uint32_t>(signature.shingles.size());
+    set_pool_.insert(set_pool_.end(), signature.shingles.begin(), signature.shingles.end());
+    data.text_at = text_pool_.size();
+    data.text_size = static_cast<uint32_t>(signature.text.size());
+    text_pool_.insert(text_pool_.end(), signature.text.begin(), signature.text.end());
     slot_shingle_count_[slot] = signature.shingle_count;
     slot_cjk_[slot] = signature.cjk;
-    slot_text_[slot] = signature.text;
   }
   std::copy(signature.values.begin(), signature.values.end(),
             signatures_.begin() + static_cast<ptrdiff_t>(slot) * kMinHashPermutations);
@@ -232,19 +251,45 @@ void DedupIndex::AddLocked(int64_t key, const MinHashSignature& signature) {
   const bool banded = !signature.empty();
   slot_in_bands_[slot] = banded;
   if (!banded) return;
-  const std::vector<int64_t> keys = BandKeys(signature);
-  GrowIfNeeded(keys.size());
+  uint32_t tags[kMaxLshBands];
+  const size_t n = StoredTags(slot, tags);
+  GrowIfNeeded(n);
   const size_t cap = version_ == 1 ? SIZE_MAX : kMaxBucketSlots;
-  for (const int64_t band_key : keys) InsertCell(TagOf(band_key), slot, cap);
+  for (size_t i = 0; i < n; ++i) InsertCell(tags[i], slot, cap);
 }
 
-std::vector<int64_t> DedupIndex::StoredKeys(uint32_t slot) const {
-  MinHashSignature signature;
-  signature.version = version_;
-  const uint32_t* values = SignatureAt(slot);
-  std::copy(values, values + kMinHashPermutations, signature.values.begin());
-  if (version_ != 1) signature.shingle_count = slot_shingle_count_[slot];
-  return BandKeys(signature);
+size_t DedupIndex::Tags(const uint32_t* values, uint32_t shingle_count, bool windows,
+                        uint32_t* tags) const {
+  if (version_ == 1) {
+    MinHashSignature signature;
+    signature.version = version_;
+    std::copy(values, values + kMinHashPermutations, signature.values.begin());
+    for (size_t band = 0; band < kLshBands; ++band) {
+      tags[band] = TagOf(BandKey(signature, band));
+    }
+    return kLshBands;
+  }
+  (void)shingle_count;
+  if (windows) {
+    // Every window: the regular bands start at multiples of 3 below 126,
+    // the extra windows everywhere else (minhash.h).
+    for (uint32_t w = 0; w < kMinHashPermutations; ++w) {
+      tags[w] = WindowTag(w, values[w], values[(w + 1) % kMinHashPermutations],
+                          values[(w + 2) % kMinHashPermutations]);
+    }
+    return kMinHashPermutations;
+  }
+  for (uint32_t band = 0; band < kLshBandsV2; ++band) {
+    const uint32_t w = band * kLshRowsV2;
+    tags[band] = WindowTag(w, values[w], values[w + 1], values[w + 2]);
+  }
+  return kLshBandsV2;
+}
+
+size_t DedupIndex::StoredTags(uint32_t slot, uint32_t* tags) const {
+  const uint32_t count = version_ == 1 ? 0 : slot_shingle_count_[slot];
+  return Tags(SignatureAt(slot), count,
+              version_ == 3 && count <= kShortTextShingles, tags);
 }
 
 bool DedupIndex::Remove(int64_t key) {
@@ -258,16 +303,53 @@ bool DedupIndex::RemoveLocked(int64_t key) {
   const uint32_t slot = found->second;
   slot_of_key_.erase(found);
   if (slot_in_bands_[slot]) {
-    for (const int64_t band_key : StoredKeys(slot)) EraseCell(TagOf(band_key), slot);
+    uint32_t tags[kMaxLshBands];
+    const size_t n = StoredTags(slot, tags);
+    for (size_t i = 0; i < n; ++i) EraseCell(tags[i], slot);
   }
   if (version_ != 1) {
-    std::vector<uint32_t>().swap(slot_shingles_[slot]);
-    std::string().swap(slot_text_[slot]);
+    set_garbage_ += slot_data_[slot].set_size;
+    text_garbage_ += slot_data_[slot].text_size;
+    slot_data_[slot] = SlotData{};
     slot_shingle_count_[slot] = 0;
   }
   slot_in_bands_[slot] = 0;
   free_slots_.push_back(slot);
   return true;
+}
+
+void DedupIndex::CompactPools() {
+  // Only once the garbage is half of a pool (and more than a few pages):
+  // the copies then cost a constant share per added text.
+  constexpr size_t kMinGarbage = size_t{1} << 18;
+  const bool sets = set_garbage_ >= kMinGarbage && 2 * set_garbage_ >= set_pool_.size();
+  const bool texts =
+      text_garbage_ >= kMinGarbage && 2 * text_garbage_ >= text_pool_.size();
+  if (!sets && !texts) return;
+  LargeVector<uint32_t> set_pool;
+  LargeVector<char> text_pool;
+  if (sets) set_pool.reserve(set_pool_.size() - set_garbage_);
+  if (texts) text_pool.reserve(text_pool_.size() - text_garbage_);
+  for (SlotData& data : slot_data_) {
+    if (sets) {
+      const auto begin = set_pool_.begin() + static_cast<ptrdiff_t>(data.set_at);
+      data.set_at = set_pool.size();
+      set_pool.insert(set_pool.end(), begin, begin + data.set_size);
+    }
+    if (texts) {
+      const auto begin = text_pool_.begin() + static_cast<ptrdiff_t>(data.text_at);
+      data.text_at = text_pool.size();
+      text_pool.insert(text_pool.end(), begin, begin + data.text_size);
+    }
+  }
+  if (sets) {
+    set_pool_.swap(set_pool);
+    set_garbage_ = 0;
+  }
+  if (texts) {
+    text_pool_.swap(text_pool);
+    text_garbage_ = 0;
+  }
 }
 
 Result<std::vector<DedupMatch>> DedupIndex::Query(std::string_view text,
@@ -303,23 +385,37 @@ std::vector<DedupMatch> DedupIndex::QueryLocked(
     return matches;
   }
 
-  size_t bands = LshBands(version_);
-  if (version_ == 3 && signature.shingle_count <= kShortQueryShingles) {
-    bands += kLshExtraBands;
-  }
   uint32_t tags[kMaxLshBands];
   size_t homes[kMaxLshBands];
+  const size_t bands =
+      Tags(signature.values.data(), signature.shingle_count,
+           version_ == 3 && signature.shingle_count <= kShortQueryShingles, tags);
   for (size_t band = 0; band < bands; ++band) {
-    tags[band] = TagOf(BandKey(signature, band));
     homes[band] = Home(tags[band]);
     __builtin_prefetch(&cells_[homes[band]]);
   }
   thread_local std::vector<uint32_t> candidates;
   candidates.clear();
   const size_t mask = cells_.size() - 1;
+  uint32_t last = kEmptySlot;
   for (size_t band = 0; band < bands; ++band) {
     for (size_t i = homes[band]; cells_[i].slot != kEmptySlot; i = (i + 1) & mask) {
-      if (cells_[i].tag == tags[band]) candidates.push_back(cells_[i].slot);
+      if (cells_[i].tag != tags[band]) continue;
+      const uint32_t slot = cells_[i].slot;
+      candidates.push_back(slot);
+      if (slot != last && version_ != 1) {
+        // What the verify step reads of a candidate, fetched while the
+        // other bands are probed (a near-duplicate is usually found in the
+        // first few).
+        const auto* row = reinterpret_cast<const char*>(SignatureAt(slot));
+        for (size_t line = 0; line < kMinHashPermutations * 4; line += 64) {
+          __builtin_prefetch(row + line);
+        }
+        __builtin_prefetch(&slot_shingle_count_[slot]);
+        __builtin_prefetch(&slot_cjk_[slot]);
+        __builtin_prefetch(&slot_data_[slot]);
+        last = slot;
+      }
     }
   }
   if (candidates.empty()) return matches;
@@ -368,6 +464,11 @@ std::vector<DedupMatch> DedupIndex::QueryLocked(
     for (const auto& hit : hits) candidates.push_back(hit.second);
   }
 
+  if (version_ != 1) {
+    for (const uint32_t slot : candidates) {
+      __builtin_prefetch(set_pool_.data() + slot_data_[slot].set_at);
+    }
+  }
   // equal / 128 >= threshold (version 1), decided in integers.
   const auto min_equal = static_cast<size_t>(
       std::ceil(threshold_ * kMinHashPermutations - 1e-9));
@@ -394,15 +495,18 @@ std::vector<DedupMatch> DedupIndex::QueryLocked(
         (smaller >= kMinContainmentShingles &&
          estimate * (na + nb) / ((1.0 + estimate) * smaller) >= containment_);
     if (!may_match) continue;
-    const std::vector<uint32_t>& stored = slot_shingles_[slot];
+    const SlotData& data = slot_data_[slot];
+    const uint32_t* stored = set_pool_.data() + data.set_at;
     double score = OverlapScore(
         OverlapOfSets(signature.shingles.data(), signature.shingles.size(),
-                      signature.shingle_count, stored.data(), stored.size(), count),
+                      signature.shingle_count, stored, data.set_size, count),
         cjk, threshold_, containment_);
     if (score > 0.0 && version_ == 3 &&
         DifferentSubstanceOf(signature.text, signature.shingles.data(),
                              signature.shingles.size(), signature.shingle_count,
-                             slot_text_[slot], stored.data(), stored.size(), count)) {
+                             std::string_view(text_pool_.data() + data.text_at,
+                                              data.text_size),
+                             stored, data.set_size, count)) {
       score = 0.0;
     }
     if (score > 0.0) matches.push_back(DedupMatch{slot_keys_[slot], score});

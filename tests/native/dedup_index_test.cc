@@ -114,6 +114,33 @@ TEST(DedupIndexTest, ManyRemovalsKeepProbeChainsIntact) {
                                                   index->Query(Report(i), 5).value()[0].key != i);
 }
 
+TEST(DedupIndexTest, ReplacedTextsLeaveTheirVerifyDataBehindUntilCompacted) {
+  // Each replacement leaves the old verify set and matching form in the
+  // pools; past a few hundred thousand values they are compacted, and every
+  // stored text must still verify as itself (and a typo'd copy with the
+  // substance check reading its matching form).
+  auto index = NewIndex(kDefaultDedupThreshold);
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 0; i < 5000; ++i) {
+      ASSERT_TRUE(index->Add(i, Report(i + 10000 * round)).ok());
+    }
+  }
+  ASSERT_EQ(index->size(), 5000u);
+  for (int i = 0; i < 5000; i += 97) {
+    const auto matches = index->Query(Report(i + 20000), 1).value();
+    ASSERT_EQ(matches.size(), 1u) << i;
+    EXPECT_EQ(matches[0].key, i);
+    EXPECT_EQ(matches[0].similarity, 1.0);
+    std::string typo = Report(i + 20000);
+    typo.replace(3, 2, "ro");
+    const auto near = index->Query(typo, 1).value();
+    ASSERT_EQ(near.size(), 1u) << i;
+    EXPECT_EQ(near[0].key, i);
+    const std::vector<DedupMatch> old = index->Query(Report(i), 10).value();
+    for (const DedupMatch& match : old) EXPECT_NE(match.similarity, 1.0);
+  }
+}
+
 TEST(DedupIndexTest, EmptyTextIsStoredButMatchesNothing) {
   auto index = NewIndex();
   ASSERT_TRUE(index->Add(7, "!!!").ok());

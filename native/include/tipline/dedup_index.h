@@ -21,6 +21,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
 #include <shared_mutex>
 #include <string>
@@ -138,6 +139,28 @@ class DedupIndex {
  private:
   DedupIndex(double threshold, uint8_t version, double containment);
 
+  // Memory the kernel is asked to back with huge pages where it can (Linux
+  // transparent huge pages) when it is 2 MiB or more, for the tables a query
+  // reads at random places: at 1M stored texts they hold hundreds of
+  // megabytes, and with 4 KiB pages nearly each read missed the TLB as well
+  // as the cache. Freed with std::free.
+  static void* AllocateLarge(size_t bytes);
+  template <class T>
+  struct LargeAllocator {
+    using value_type = T;
+    LargeAllocator() = default;
+    template <class U>
+    LargeAllocator(const LargeAllocator<U>&) noexcept {}  // NOLINT
+    T* allocate(size_t n) { return static_cast<T*>(AllocateLarge(n * sizeof(T))); }
+    void deallocate(T* p, size_t) noexcept { std::free(p); }
+    template <class U>
+    bool operator==(const LargeAllocator<U>&) const noexcept { return true; }
+    template <class U>
+    bool operator!=(const LargeAllocator<U>&) const noexcept { return false; }
+  };
+  template <class T>
+  using LargeVector = std::vector<T, LargeAllocator<T>>;
+
   // An open-addressing (linear probing) multimap from a 32-bit band tag to a
   // slot: 8 bytes per (signature, band). The tag alone fixes the home cell,
   // so the table can grow without the signatures; tag collisions only add
@@ -148,10 +171,7 @@ class DedupIndex {
   };
   static constexpr uint32_t kEmptySlot = 0xFFFFFFFFu;
 
-  // The cells, in memory the kernel is asked to back with huge pages where
-  // it can (Linux transparent huge pages): a query's probes land far apart
-  // in a table of hundreds of megabytes, and with 4 KiB pages nearly each
-  // one missed the TLB as well as the cache.
+  // The cells, in AllocateLarge's memory: a query's probes land far apart.
   class CellTable {
    public:
     CellTable() = default;
@@ -181,8 +201,16 @@ class DedupIndex {
   void EraseCell(uint32_t tag, uint32_t slot);
   void GrowIfNeeded(size_t more_cells);
   void AddLocked(int64_t key, const MinHashSignature& signature);
-  // The band keys slot `slot` is stored under.
-  std::vector<int64_t> StoredKeys(uint32_t slot) const;
+  // The cells' tags of a signature's values (at most kMaxLshBands, written
+  // to tags; returns how many): version 1, from its band keys; versions 2
+  // and 3, from the same windows of three values as the band keys (the
+  // regular bands, and every window when `windows` is set), hashed with a
+  // cheaper function than the keys' XXH64, since a tag never leaves the
+  // index.
+  size_t Tags(const uint32_t* values, uint32_t shingle_count, bool windows,
+              uint32_t* tags) const;
+  // The tags slot `slot` is stored under.
+  size_t StoredTags(uint32_t slot, uint32_t* tags) const;
   bool RemoveLocked(int64_t key);
   const uint32_t* SignatureAt(uint32_t slot) const noexcept {
     return signatures_.data() + static_cast<size_t>(slot) * kMinHashPermutations;
@@ -194,13 +222,27 @@ class DedupIndex {
   const uint8_t version_;
   const double containment_;
   mutable std::shared_mutex mutex_;
-  std::vector<uint32_t> signatures_;  // slot * kMinHashPermutations values
-  std::vector<std::vector<uint32_t>> slot_shingles_;  // versions 2, 3: verify sets
-  std::vector<uint32_t> slot_shingle_count_;
-  std::vector<uint8_t> slot_cjk_;
-  std::vector<std::string> slot_text_;  // version 3: matching forms
-  std::vector<int64_t> slot_keys_;
-  std::vector<uint8_t> slot_in_bands_;  // 0 for free slots and empty signatures
+  LargeVector<uint32_t> signatures_;  // slot * kMinHashPermutations values
+  // Versions 2 and 3: the verify sets and (version 3) the matching forms,
+  // back to back in two pools rather than one heap block each, so that a
+  // candidate's are read from huge pages too; a removed slot's stay behind
+  // as garbage until the pool is compacted (CompactPools).
+  struct SlotData {
+    uint64_t set_at = 0;
+    uint64_t text_at = 0;
+    uint32_t set_size = 0;
+    uint32_t text_size = 0;
+  };
+  LargeVector<SlotData> slot_data_;
+  LargeVector<uint32_t> set_pool_;
+  LargeVector<char> text_pool_;
+  size_t set_garbage_ = 0;
+  size_t text_garbage_ = 0;
+  void CompactPools();
+  LargeVector<uint32_t> slot_shingle_count_;
+  LargeVector<uint8_t> slot_cjk_;
+  LargeVector<int64_t> slot_keys_;
+  LargeVector<uint8_t> slot_in_bands_;  // 0 for free slots and empty signatures
   std::vector<uint32_t> free_slots_;
   std::unordered_map<int64_t, uint32_t> slot_of_key_;
   CellTable cells_;  // size is a power of two, or 0
