@@ -493,10 +493,12 @@ class PriorityMixin:
         super().on_modification(mode, reports, field_names=field_names)
         if mode != 'write' or not field_names:
             return
-        if not ({'state', 'outcome', 'category'} & set(field_names)):
+        # No input of the score depends on the state (the cron keeps the
+        # time used current): a button that only moves the state rescores
+        # nothing.  A decision changes the reporter's accuracy and the
+        # record's history: rescore the open reports they weigh on.
+        if not ({'outcome', 'category'} & set(field_names)):
             return
-        # A decision changes the reporter's accuracy and the record's
-        # history: rescore the open reports they weigh on.
         tokens = {r.reporter_token for r in reports if r.reporter_token}
         targets = {str(r.target) for r in reports if r.target}
         domain = [('id', 'in', [r.id for r in reports])]
