@@ -49,7 +49,7 @@ from trytond.url import HOSTNAME, http_base
 from .authorless import GRANULARITY, AuthorlessRows, frozen_now
 from .clock import now as utcnow
 from .encrypted import Encrypted, decrypt_values, encrypt, store_encrypted
-from .filing import insert_rows
+from .filing import insert_rows, reserve_many
 from .readonly import ServerReadonly
 from .states import OPEN_STATES
 
@@ -233,26 +233,39 @@ class MailQueue(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
         return 'en'
 
     @classmethod
-    def enqueue(cls, rows):
+    def enqueue(cls, rows, data_keys=None):
         """Queue rows (dicts of report, recipient, template, language); they
-        are sent after the transaction, never in it (see dispatch)"""
+        are sent after the transaction, never in it (see dispatch).
+        data_keys, {report id: DataKey}, are keys the caller holds."""
+        pool = Pool()
+        Keyset = pool.get('tipline.keyset')
         if not rows:
             return []
-        addresses = [row['recipient'] for row in rows]
         # A notice sent as an anonymous report is filed would time it to
         # the second: it waits for the cron job after the filing's hour.
         held = frozen_now()
-        rows = [{k: v for k, v in row.items() if k != 'recipient'}
-            for row in rows]
-        for row in rows:
-            row['message_id'] = new_message_id()
-        if held:
-            for row in rows:
+        # Each row written whole in its reserved id, its recipient already
+        # encrypted (bound to the row), in one insert.
+        ids = reserve_many({cls: len(rows)})[cls._table]
+        reports = {r['report'] for r in rows if r.get('report')}
+        keys = {r: k for r, k in (data_keys or {}).items() if r in reports}
+        if reports - keys.keys():
+            keys.update(Keyset.data_keys(reports - keys.keys(), create=True))
+        whole = []
+        for id_, row in zip(ids, rows):
+            row = dict(row)
+            recipient = row.pop('recipient')
+            row.update({
+                    'id': id_,
+                    'recipient_enc': encrypt(cls.__name__, 'recipient', id_,
+                        recipient, data_key=keys.get(row.get('report'))),
+                    'message_id': new_message_id(),
+                    })
+            if held:
                 row['next_try'] = held + GRANULARITY
-        with without_check_access():
-            records = cls.create(rows)
-        store_encrypted(cls, {record.id: {'recipient': address}
-                for record, address in zip(records, addresses)})
+            whole.append(row)
+        insert_rows(cls, whole)
+        records = cls.browse(ids)
         cls.dispatch(records)
         return records
 
@@ -579,12 +592,14 @@ class NotificationMixin:
         pool = Pool()
         User = pool.get('res.user')
         Queue = pool.get('tipline.mail_queue')
+        Keyset = pool.get('tipline.keyset')
         rows = []
         with without_check_access():
-            for report in cls.browse(reports):
-                if report.anonymous:
-                    continue
-                identity = report.reporter_identity()
+            named = [r for r in cls.browse(reports) if not r.anonymous]
+            # Read once: they decrypt the identity and encrypt the address.
+            keys = Keyset.data_keys([r.id for r in named]) if named else {}
+            for report in named:
+                identity = report.reporter_identity(data_keys=keys)
                 if not identity or not identity.get('user'):
                     continue
                 users = User.search([
@@ -595,7 +610,7 @@ class NotificationMixin:
                     report, users[0] if users else None, template)
                 if row:
                     rows.append(row)
-        Queue.enqueue(rows)
+        Queue.enqueue(rows, data_keys=keys)
 
     @classmethod
     def notify_assignee(cls, reports):
