@@ -19,7 +19,7 @@ reports call for; the state is never written otherwise."""
 import datetime as dt
 from collections import defaultdict
 
-from sql import Conflict, Null
+from sql import Conflict, Literal, Null, Union
 from sql.aggregate import Count, Max, Min
 from sql.conditionals import Case as SqlCase
 
@@ -301,10 +301,13 @@ class Case(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
     # Bookkeeping -------------------------------------------------------------
 
     @classmethod
-    def update(cls, cases):
+    def update(cls, cases, membership=True):
         """Recompute the counts, kind and priority of cases from their
         reports, in one aggregate query, and take the cases whose reports
-        are all closed, or open again, through settle and reopen"""
+        are all closed, or open again, through settle and reopen.  Without
+        membership (no report joined or left, only their states or scores
+        changed) only the open count and the priority are recomputed, and
+        no report row is read."""
         pool = Pool()
         Report = pool.get('tipline.report')
         ids = list({c.id for c in cases})
@@ -313,75 +316,49 @@ class Case(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
         report = Report.__table__()
         cursor = Transaction().connection.cursor()
         is_open = report.state.in_(OPEN_STATES)
-        cursor.execute(*report.select(
-                report.case,
-                Count(report.id),
-                Count(report.reporter_token, distinct=True),
-                # Counting ids, not summing literals, keeps PostgreSQL from
-                # guessing the type of a parameter.
-                Count(SqlCase((report.reporter_token == Null, report.id))),
-                Count(report.target, distinct=True),
-                Count(SqlCase((is_open, report.id))),
-                Max(SqlCase((is_open, report.priority), else_=Null)),
-                Min(report.submitted_at),
-                Min(report.id),
-                where=report.case.in_(ids),
-                group_by=[report.case]))
-        rows = {r[0]: r[1:] for r in cursor.fetchall()}
-        # The first report's label and category, the subject tokens and the
-        # cases as stored, each in one query (tokens load lazily otherwise,
-        # one report at a time).
-        first_ids = {row[-1] for row in rows.values()}
-        firsts, tokens = {}, defaultdict(set)
-        cursor.execute(*report.select(report.case, report.id,
-                report.target_label, report.category, report.subject_tokens,
-                where=report.case.in_(ids)))
-        for case_id, id_, label, category, subject_tokens in cursor:
-            tokens[case_id].update((subject_tokens or '').split())
-            if id_ in first_ids:
-                firsts[id_] = (label, category)
+        open_count = Count(SqlCase((is_open, report.id)))
+        priority = Max(SqlCase((is_open, report.priority), else_=Null))
         table = cls.__table__()
-        stored = {}
-        names = sorted(UPDATED_FIELDS | {'state'})
-        cursor.execute(*table.select(table.id,
-                *[getattr(table, n) for n in names],
-                where=table.id.in_(ids)))
-        for case_id, *values in cursor:
-            stored[case_id] = dict(zip(names, values))
+        if not membership:
+            # The figures as stored beside their new values, in one query.
+            names = ['open_count', 'priority', 'state']
+            stored_columns = [getattr(table, n) for n in names]
+            cursor.execute(*table.join(report, 'LEFT',
+                    condition=report.case == table.id).select(
+                    table.id, *stored_columns,
+                    Count(report.id), open_count, priority,
+                    where=table.id.in_(ids),
+                    group_by=[table.id] + stored_columns))
+            stored, values_of = {}, {}
+            for case_id, *values in cursor:
+                (count, open_, top) = values[len(names):]
+                stored[case_id] = dict(zip(names, values))
+                values_of[case_id] = {
+                    'open_count': open_ or 0,
+                    'priority': (round(top, 1) if top is not None else None),
+                    } if count else None
+        else:
+            values_of, stored = cls._membership_figures(
+                ids, report, open_count, priority)
         logged, quiet = [], {}
         to_settle, to_reopen = [], []
         for case_id in ids:
             current = stored.get(case_id)
             if current is None:
                 continue
-            row = rows.get(case_id)
-            if not row:
+            values = values_of[case_id]
+            if values is None and not membership:
+                continue
+            if values is None:  # no report left in the case
                 values = {
                     'report_count': 0, 'reporter_count': 0,
                     'target_count': 0, 'open_count': 0,
                     'priority': None,
                     }
-            else:
-                (count, named, anonymous, targets, open_, priority,
-                    first_at, first_id) = row
-                label, category = firsts[first_id]
-                values = {
-                    'report_count': count,
-                    'reporter_count': (named or 0) + (anonymous or 0),
-                    'target_count': targets,
-                    'open_count': open_ or 0,
-                    'kind': 'campaign' if targets > 1 else 'target',
-                    'target_label': label,
-                    'category': category,
-                    'priority': (round(priority, 1)
-                        if priority is not None else None),
-                    'first_submitted_at': first_at,
-                    'subject_tokens': ' '.join(sorted(tokens[case_id])),
-                    }
-                if current['state'] == 'open' and not open_:
-                    to_settle.append(case_id)
-                elif current['state'] == 'resolved' and open_:
-                    to_reopen.append(case_id)
+            elif current['state'] == 'open' and not values['open_count']:
+                to_settle.append(case_id)
+            elif current['state'] == 'resolved' and values['open_count']:
+                to_reopen.append(case_id)
             changed = {k: v for k, v in values.items()
                 if as_stored(current[k]) != as_stored(v)}
             if not changed:
@@ -407,6 +384,80 @@ class Case(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
         if logged:
             with without_check_access():
                 cls.write(*logged)
+
+    @classmethod
+    def _membership_figures(cls, ids, report, open_count, priority):
+        """({case id: every figure Case.update keeps, None for a case
+        without reports}, {case id: the figures as stored}) in three
+        queries, none of which returns a row per report"""
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*report.select(
+                report.case,
+                Count(report.id),
+                Count(report.reporter_token, distinct=True),
+                # Counting ids, not summing literals, keeps PostgreSQL from
+                # guessing the type of a parameter.
+                Count(SqlCase((report.reporter_token == Null, report.id))),
+                Count(report.target, distinct=True),
+                open_count,
+                priority,
+                Min(report.submitted_at),
+                Min(report.id),
+                where=report.case.in_(ids),
+                group_by=[report.case]))
+        rows = {r[0]: r[1:] for r in cursor.fetchall()}
+        # In one statement: the subject tokens, one row per distinct value
+        # in a case (the reports of one record share theirs), then the first
+        # report's label and category (the rows with an id).
+        tokens, firsts = defaultdict(set), {}
+        first_ids = [row[-1] for row in rows.values()]
+        if first_ids:
+            first = Pool().get('tipline.report').__table__()
+            none = Literal(None)
+            cursor.execute(*Union(
+                    report.select(report.case, report.subject_tokens,
+                        none, none, none,
+                        where=report.case.in_(ids),
+                        group_by=[report.case, report.subject_tokens]),
+                    first.select(first.case, none, first.id,
+                        first.target_label, first.category,
+                        where=first.id.in_(first_ids)),
+                    all_=True))
+            for case_id, subject_tokens, id_, label, category in cursor:
+                if id_ is None:
+                    tokens[case_id].update((subject_tokens or '').split())
+                else:
+                    firsts[id_] = (label, category)
+        table = cls.__table__()
+        stored = {}
+        names = sorted(UPDATED_FIELDS | {'state'})
+        cursor.execute(*table.select(table.id,
+                *[getattr(table, n) for n in names],
+                where=table.id.in_(ids)))
+        for case_id, *values in cursor:
+            stored[case_id] = dict(zip(names, values))
+        values_of = {}
+        for case_id in ids:
+            row = rows.get(case_id)
+            if not row:
+                values_of[case_id] = None
+                continue
+            (count, named, anonymous, targets, open_, top,
+                first_at, first_id) = row
+            label, category = firsts[first_id]
+            values_of[case_id] = {
+                'report_count': count,
+                'reporter_count': (named or 0) + (anonymous or 0),
+                'target_count': targets,
+                'open_count': open_ or 0,
+                'kind': 'campaign' if targets > 1 else 'target',
+                'target_label': label,
+                'category': category,
+                'priority': (round(top, 1) if top is not None else None),
+                'first_submitted_at': first_at,
+                'subject_tokens': ' '.join(sorted(tokens[case_id])),
+                }
+        return values_of, stored
 
     @classmethod
     def on_modification(cls, mode, cases, field_names=None):
@@ -747,7 +798,9 @@ class CaseMixin:
             cases = {r.case for r in reports if r.case}
             if cases:
                 with without_check_access():
-                    Case.update(list(cases))
+                    # No report joined or left: the open count and the
+                    # priority are all that may change.
+                    Case.update(list(cases), membership=False)
 
 
 class CaseMergeStart(ModelView):
