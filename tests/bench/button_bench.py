@@ -38,32 +38,14 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from filing_bench import Client, serve, ms  # noqa: E402
+from filing_bench import (  # noqa: E402
+    IN_PROCESS, Client, create_database, ms, serve)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
             os.path.abspath(__file__))))
 PYTHON = os.path.join(ROOT, '.venv', 'bin', 'python')
 MODERATOR, MODERATOR_PASSWORD = 'moderator', 'moderate-demo-1'
 WARM = 3
-
-
-def create_database(backend, work, name):
-    """(name, environment, configuration file) of a fresh demo database"""
-    env = dict(os.environ)
-    env['TIPLINE_KEY_FILE'] = os.path.join(work, 'tipline.key')
-    conf = os.path.join(ROOT, 'manifests', 'trytond-sqlite.conf')
-    if backend == 'postgresql':
-        name = '%s_%d' % (name, os.getpid())
-        conf = os.path.join(work, 'postgresql.conf')
-        with open(conf, 'w') as file:
-            file.write('[database]\nuri = postgresql://postgres@127.0.0.1'
-                ':5432/\n[session]\ntimeout = 3600\n')
-    subprocess.run([os.path.join(ROOT, 'scripts', 'create_database.sh'),
-            work, name, conf], check=True, env=env,
-        stdout=subprocess.DEVNULL)
-    env['TRYTOND_DATABASE__PATH'] = work
-    env['TRYTOND_TIPLINE__KEY_FILE'] = env['TIPLINE_KEY_FILE']
-    return name, env, conf
 
 
 # Run in process on the database before it is served: files the bench's
@@ -125,16 +107,10 @@ def prefill(name, env, conf, rounds, extra):
 
 
 def form_fields(call, model):
-    """The fields sao reads to open a record of model in its form view"""
-    view = call('model.%s.fields_view_get' % model, None, 'form', {})
-    names = []
-    for name, field in view['fields'].items():
-        names.append(name)
-        if field['type'] in {'many2one', 'one2one', 'reference'}:
-            names.append(name + '.rec_name')
-        elif field['type'] in {'selection', 'multiselection'}:
-            names.append(name + ':string')
-    return sorted(names) + ['rec_name', '_timestamp', '_write', '_delete']
+    """The fields sao reads to open a record of model in its form view
+    (call(method, *params) answers over JSON-RPC)"""
+    from trytond.modules.tipline.tests.tools import form_fields
+    return form_fields(lambda method, params: call(method, *params), model)
 
 
 def moderate(call, report_id, party_id, i, report_fields, party_fields,
@@ -183,48 +159,21 @@ def latency(url, name, reports, party_id):
     return timed
 
 
-COUNTER = """
-import base64, json, sys
-from trytond import backend
-from trytond.application import app
-from werkzeug.test import Client
-from werkzeug.wrappers import Response
-name, reports, party = sys.argv[1], *json.loads(sys.argv[2])
+COUNTER = IN_PROCESS + """
+reports, party = json.loads(sys.argv[2])
 sys.path.insert(0, sys.argv[3])
 from button_bench import moderate, form_fields
-from trytond.pool import Pool
-Pool(name).init()  # as trytond -d does; a lazy first request finds no pool
-count = [0]
-if backend.name == 'sqlite':
-    from trytond.backend.sqlite.database import SQLiteCursor as Cursor
-else:
-    from trytond.backend.postgresql.database import LoggingCursor as Cursor
-execute = Cursor.execute
-def counting(self, *args, **kwargs):
-    count[0] += 1
-    return execute(self, *args, **kwargs)
-Cursor.execute = counting
-client = Client(app, Response)
-auth = [None]
-def call(method, *params):
-    headers = {'Content-Type': 'application/json'}
-    if auth[0]:
-        headers['Authorization'] = auth[0]
-    answer = json.loads(client.post('/%s/rpc/' % name, headers=headers,
-            data=json.dumps({'id': 0, 'method': method,
-                    'params': list(params)})).get_data())
-    if 'error' in answer:
-        raise RuntimeError(answer['error'])
-    return answer['result']
 uid, session = call('common.db.login', 'moderator',
     {'password': 'moderate-demo-1'}, 'en')[:2]
-auth[0] = 'Session ' + base64.b64encode(
+auth = 'Session ' + base64.b64encode(
     ('moderator:%s:%s' % (uid, session)).encode()).decode()
-report_fields = form_fields(call, 'tipline.report')
-party_fields = form_fields(call, 'party.party')
+def call_as(method, *params):
+    return call(method, *params, auth=auth)
+report_fields = form_fields(call_as, 'tipline.report')
+party_fields = form_fields(call_as, 'party.party')
 def counted(method, *params):
     count[0] = 0
-    result = call(method, *params)
+    result = call_as(method, *params)
     counts.append(count[0])
     return result
 timed = {}
