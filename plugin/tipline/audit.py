@@ -16,7 +16,7 @@ from sql.functions import CurrentTimestamp
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, Unique, fields
 from trytond.pool import Pool
-from trytond.transaction import Transaction, without_check_access
+from trytond.transaction import Transaction
 
 import tipline_core
 
@@ -188,15 +188,23 @@ class AuditEvent(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
         inside an authorless scope, nor the system"""
         pool = Pool()
         User = pool.get('res.user')
+        Report = pool.get('tipline.report')
         Keyset = pool.get('tipline.keyset')
         user = Transaction().user
         if not user:  # the system, and every authorless scope
             return ''
-        with without_check_access():
-            token = type(report)(report.id).reporter_token
+        # The report's reporter token and the user's login, in one query.
+        report_table = Report.__table__()
+        user_table = User.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*report_table.join(user_table,
+                condition=user_table.id == user).select(
+                report_table.reporter_token, user_table.login,
+                where=report_table.id == report.id))
+        token, login = cursor.fetchone()
         if token and token == Keyset.reporter_token(user):
             return ''
-        return User(user).login
+        return login
 
     @classmethod
     def verify(cls, report_ids):

@@ -111,9 +111,8 @@ def report_ids(Model, field, ids):
     return result
 
 
-def decrypt_values(records, name, text=True, data_keys=None):
-    """{id: plaintext of name} of records (str when text, else bytes);
-    data_keys, {report id: DataKey}, are keys the caller holds already"""
+def decrypt_values(records, name, text=True):
+    "{id: plaintext of name} of records (str when text, else bytes)"
     if not records:
         return {}
     Model = type(records[0])
@@ -125,10 +124,7 @@ def decrypt_values(records, name, text=True, data_keys=None):
             == tipline_core.DATA_KEY_ID
             for c in ciphertexts.values() if c is not None):
         owners = report_ids(Model, field, list(ciphertexts))
-        wanted = set(owners.values()) - {None}
-        keys = {r: k for r, k in (data_keys or {}).items() if r in wanted}
-        if wanted - keys.keys():
-            keys.update(_keyset().data_keys(wanted - keys.keys()))
+        keys = _keyset().data_keys(set(owners.values()) - {None})
     result = {}
     for record_id, ciphertext in ciphertexts.items():
         value = decrypt(Model.__name__, name, record_id, ciphertext,

@@ -21,6 +21,7 @@ Message-ID the row was given when queued, by which mail systems and readers
 can drop it.  Exactly once is impossible here: the server's acceptance and
 the queue's record cannot be one transaction."""
 import datetime as dt
+import json
 import logging
 import os
 import re
@@ -48,7 +49,8 @@ from trytond.url import HOSTNAME, http_base
 
 from .authorless import GRANULARITY, AuthorlessRows, frozen_now
 from .clock import now as utcnow
-from .encrypted import Encrypted, decrypt_values, encrypt, store_encrypted
+from .encrypted import (
+    Encrypted, decrypt, decrypt_values, encrypt, store_encrypted)
 from .filing import insert_rows, reserve_many
 from .readonly import ServerReadonly
 from .states import OPEN_STATES
@@ -592,14 +594,12 @@ class NotificationMixin:
         pool = Pool()
         User = pool.get('res.user')
         Queue = pool.get('tipline.mail_queue')
-        Keyset = pool.get('tipline.keyset')
         rows = []
         with without_check_access():
             named = [r for r in cls.browse(reports) if not r.anonymous]
-            # Read once: they decrypt the identity and encrypt the address.
-            keys = Keyset.data_keys([r.id for r in named]) if named else {}
+            identities, keys = cls._identities_and_keys(named)
             for report in named:
-                identity = report.reporter_identity(data_keys=keys)
+                identity = identities.get(report.id)
                 if not identity or not identity.get('user'):
                     continue
                 users = User.search([
@@ -611,6 +611,29 @@ class NotificationMixin:
                 if row:
                     rows.append(row)
         Queue.enqueue(rows, data_keys=keys)
+
+    @classmethod
+    def _identities_and_keys(cls, reports):
+        """({report id: its reporter's identity, a dict, or None}, {report
+        id: its data key}) in one query: the key decrypts the identity,
+        then encrypts the address the mail goes to"""
+        Keyset = Pool().get('tipline.keyset')
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        identities, keys = {}, {}
+        for sub_ids in grouped_slice([r.id for r in reports]):
+            cursor.execute(*table.select(table.id,
+                    table.reporter_identity_enc, table.data_key_enc,
+                    where=table.id.in_(list(sub_ids))))
+            for report_id, ciphertext, wrapped in cursor.fetchall():
+                if wrapped is not None:
+                    keys[report_id] = Keyset.unwrap_data_key(
+                        report_id, wrapped)
+                identity = decrypt(cls.__name__, 'reporter_identity',
+                    report_id, ciphertext, data_key=keys.get(report_id))
+                identities[report_id] = (json.loads(identity)
+                    if identity else None)
+        return identities, keys
 
     @classmethod
     def notify_assignee(cls, reports):

@@ -825,11 +825,9 @@ class ReportCore(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
                 days=jurisdiction.warning_days),
             }
 
-    def reporter_identity(self, data_keys=None):
-        """The reporter's identity as a dict; only for the reveal wizard and
-        the reporter's mail (data_keys as for decrypt_values)"""
-        identity = decrypt_values([self], 'reporter_identity',
-            data_keys=data_keys)[self.id]
+    def reporter_identity(self):
+        "The reporter's identity as a dict; only for the reveal wizard"
+        identity = decrypt_values([self], 'reporter_identity')[self.id]
         return json.loads(identity) if identity else None
 
     @classmethod
