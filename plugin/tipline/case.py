@@ -303,50 +303,73 @@ class Case(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
     @classmethod
     def update(cls, cases, membership=True):
         """Recompute the counts, kind and priority of cases from their
-        reports, in one aggregate query, and take the cases whose reports
-        are all closed, or open again, through settle and reopen.  Without
+        reports, in aggregate queries, and take the cases whose reports are
+        all closed, or open again, through settle and reopen.  Without
         membership (no report joined or left, only their states or scores
-        changed) only the open count and the priority are recomputed, and
-        no report row is read."""
-        pool = Pool()
-        Report = pool.get('tipline.report')
+        changed) only the open count and the priority are recomputed, in
+        one query."""
         ids = list({c.id for c in cases})
         if not ids:
             return
+        if membership:
+            values_of, stored = cls._membership_figures(ids)
+        else:
+            values_of, stored = cls._open_figures(case_ids=ids)
+        cls._store_figures(values_of, stored, membership)
+
+    @classmethod
+    def update_of_reports(cls, reports):
+        """update(membership=False) of the cases of reports, whose states or
+        outcomes changed: the cases found in the same query"""
+        values_of, stored = cls._open_figures(
+            report_ids=[r.id for r in reports])
+        cls._store_figures(values_of, stored, membership=False)
+
+    @classmethod
+    def _open_figures(cls, case_ids=None, report_ids=None):
+        """({case id: open count and priority, None for a case without
+        reports}, {case id: those figures and the state as stored}) of the
+        cases case_ids, or of the reports report_ids, in one query"""
+        Report = Pool().get('tipline.report')
         report = Report.__table__()
+        table = cls.__table__()
+        if report_ids is not None:
+            member = Report.__table__()
+            where = table.id.in_(member.select(member.case,
+                    where=member.id.in_(report_ids)))
+        else:
+            where = table.id.in_(case_ids)
         cursor = Transaction().connection.cursor()
         is_open = report.state.in_(OPEN_STATES)
-        open_count = Count(SqlCase((is_open, report.id)))
-        priority = Max(SqlCase((is_open, report.priority), else_=Null))
+        names = ['open_count', 'priority', 'state']
+        stored_columns = [getattr(table, n) for n in names]
+        cursor.execute(*table.join(report, 'LEFT',
+                condition=report.case == table.id).select(
+                table.id, *stored_columns,
+                Count(report.id),
+                Count(SqlCase((is_open, report.id))),
+                Max(SqlCase((is_open, report.priority), else_=Null)),
+                where=where,
+                group_by=[table.id] + stored_columns))
+        stored, values_of = {}, {}
+        for case_id, *values in cursor:
+            (count, open_, top) = values[len(names):]
+            stored[case_id] = dict(zip(names, values))
+            values_of[case_id] = {
+                'open_count': open_ or 0,
+                'priority': (round(top, 1) if top is not None else None),
+                } if count else None
+        return values_of, stored
+
+    @classmethod
+    def _store_figures(cls, values_of, stored, membership):
+        "Write the figures that changed; settle and reopen as they say"
         table = cls.__table__()
-        if not membership:
-            # The figures as stored beside their new values, in one query.
-            names = ['open_count', 'priority', 'state']
-            stored_columns = [getattr(table, n) for n in names]
-            cursor.execute(*table.join(report, 'LEFT',
-                    condition=report.case == table.id).select(
-                    table.id, *stored_columns,
-                    Count(report.id), open_count, priority,
-                    where=table.id.in_(ids),
-                    group_by=[table.id] + stored_columns))
-            stored, values_of = {}, {}
-            for case_id, *values in cursor:
-                (count, open_, top) = values[len(names):]
-                stored[case_id] = dict(zip(names, values))
-                values_of[case_id] = {
-                    'open_count': open_ or 0,
-                    'priority': (round(top, 1) if top is not None else None),
-                    } if count else None
-        else:
-            values_of, stored = cls._membership_figures(
-                ids, report, open_count, priority)
+        cursor = Transaction().connection.cursor()
         logged, quiet = [], {}
         to_settle, to_reopen = [], []
-        for case_id in ids:
-            current = stored.get(case_id)
-            if current is None:
-                continue
-            values = values_of[case_id]
+        for case_id, current in stored.items():
+            values = values_of.get(case_id)
             if values is None and not membership:
                 continue
             if values is None:  # no report left in the case
@@ -386,10 +409,13 @@ class Case(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
                 cls.write(*logged)
 
     @classmethod
-    def _membership_figures(cls, ids, report, open_count, priority):
+    def _membership_figures(cls, ids):
         """({case id: every figure Case.update keeps, None for a case
         without reports}, {case id: the figures as stored}) in three
         queries, none of which returns a row per report"""
+        Report = Pool().get('tipline.report')
+        report = Report.__table__()
+        is_open = report.state.in_(OPEN_STATES)
         cursor = Transaction().connection.cursor()
         cursor.execute(*report.select(
                 report.case,
@@ -399,8 +425,8 @@ class Case(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
                 # guessing the type of a parameter.
                 Count(SqlCase((report.reporter_token == Null, report.id))),
                 Count(report.target, distinct=True),
-                open_count,
-                priority,
+                Count(SqlCase((is_open, report.id))),
+                Max(SqlCase((is_open, report.priority), else_=Null)),
                 Min(report.submitted_at),
                 Min(report.id),
                 where=report.case.in_(ids),
@@ -412,7 +438,7 @@ class Case(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
         tokens, firsts = defaultdict(set), {}
         first_ids = [row[-1] for row in rows.values()]
         if first_ids:
-            first = Pool().get('tipline.report').__table__()
+            first = Report.__table__()
             none = Literal(None)
             cursor.execute(*Union(
                     report.select(report.case, report.subject_tokens,
@@ -795,12 +821,10 @@ class CaseMixin:
         if mode != 'write' or not field_names:
             return
         if {'state', 'outcome'} & set(field_names):
-            cases = {r.case for r in reports if r.case}
-            if cases:
-                with without_check_access():
-                    # No report joined or left: the open count and the
-                    # priority are all that may change.
-                    Case.update(list(cases), membership=False)
+            with without_check_access():
+                # No report joined or left: the open count and the priority
+                # are all that may change.
+                Case.update_of_reports(reports)
 
 
 class CaseMergeStart(ModelView):
