@@ -99,7 +99,7 @@ class AppealMixin:
         """Resolve's step (report.py): until when each of reports, resolved
         at now, may be appealed; set on the records, which resolve saves"""
         Configuration = Pool().get('tipline.configuration')
-        days = Configuration(1).appeal_window_days or 0
+        days = Configuration.setting('appeal_window_days') or 0
         # Shown to the minute, rounded up: never less than the window.
         minute = now.replace(second=0, microsecond=0)
         if minute < now:

@@ -6,6 +6,8 @@ that name none).  The administrator picks one strategy for the whole
 Tipline: manual (moderators take reports), round robin, or least loaded.
 Nobody is ever given a report about themselves, or their own report, even
 an anonymous one: its filer is known while it is filed, and excluded then."""
+from collections import Counter
+
 from sql import Null
 from sql.aggregate import Count
 from sql.conditionals import Coalesce
@@ -128,8 +130,9 @@ class AssignmentMixin:
 
     @classmethod
     def pick_assignee(cls, category, reporter_token=None, subject_tokens='',
-            exclude=()):
-        "The moderator the configured strategy gives the next report to"
+            exclude=(), pending=None):
+        """The moderator the configured strategy gives the next report to;
+        pending counts reports given to moderators and not yet written"""
         pool = Pool()
         Configuration = pool.get('tipline.configuration')
         method = Configuration(1).assignment_method or 'manual'
@@ -142,7 +145,7 @@ class AssignmentMixin:
             return None
         if method == 'round_robin':
             return cls._next_in_turn(category.team, members)
-        return cls._least_loaded(members)
+        return cls._least_loaded(members, pending)
 
     @classmethod
     def _next_in_turn(cls, team, members):
@@ -171,7 +174,7 @@ class AssignmentMixin:
                     raise
 
     @classmethod
-    def _least_loaded(cls, members):
+    def _least_loaded(cls, members, pending=None):
         "The member with fewest open reports, counted in one indexed query"
         table = cls.__table__()
         cursor = Transaction().connection.cursor()
@@ -181,8 +184,9 @@ class AssignmentMixin:
                 & (table.assigned_to != Null)
                 & table.assigned_to.in_(members),
                 group_by=[table.assigned_to]))
-        load = dict(cursor.fetchall())
-        return min(members, key=lambda u: (load.get(u, 0), u))
+        load = Counter(dict(cursor.fetchall()))
+        load.update(pending or {})
+        return min(members, key=lambda u: (load[u], u))
 
     @classmethod
     def initial_assignee(cls, category, reporter_token, subject_tokens):
@@ -193,14 +197,18 @@ class AssignmentMixin:
         return cls.pick_assignee(category, reporter_token, subject_tokens)
 
     @classmethod
-    def assign_unassigned(cls, reports):
+    def unassigned_assignees(cls, reports):
+        "The team's pick for each report nobody holds, else the mover"
+        picked = {}
         with without_check_access():
             for report in reports:
                 if report.assigned_to:
                     continue
+                # The load counts the picks not yet written.
                 assignee = cls.pick_assignee(report.category,
-                    report.reporter_token, report.subject_tokens)
+                    report.reporter_token, report.subject_tokens,
+                    pending=Counter(picked.values()))
                 if assignee:
-                    cls.write([report], {'assigned_to': assignee})
-        super().assign_unassigned(
-            [cls(r.id) for r in reports])
+                    picked[report] = assignee
+        rest = [r for r in reports if r not in picked]
+        return {**super().unassigned_assignees(rest), **picked}

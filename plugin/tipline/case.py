@@ -19,9 +19,9 @@ reports call for; the state is never written otherwise."""
 import datetime as dt
 from collections import defaultdict
 
-from sql import Conflict, Null
+from sql import Conflict, Literal, Null, Union
 from sql.aggregate import Count, Max, Min
-from sql.conditionals import Case as SqlCase, Coalesce
+from sql.conditionals import Case as SqlCase
 
 from trytond import backend
 from trytond.backend import MAX_QUERY_PARAMS
@@ -50,6 +50,9 @@ UPDATED_FIELDS = {'report_count', 'reporter_count', 'target_count',
     'open_count', 'kind', 'target_label', 'category', 'priority',
     'first_submitted_at', 'subject_tokens'}
 LOGGED_FIELDS = {'kind'}
+# What the reports deleted under the retention policy leave to their case
+# (retention.py): counted in its reports and reporters.
+PURGED_FIELDS = {'purged_count', 'purged_reporter_count'}
 SERIALIZATION_FAILURE = '40001'  # SQLSTATE
 
 OUTCOMES = [
@@ -311,100 +314,93 @@ class Case(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
     # Bookkeeping -------------------------------------------------------------
 
     @classmethod
-    def update(cls, cases):
+    def update(cls, cases, membership=True):
         """Recompute the counts, kind and priority of cases from their
-        reports, in one aggregate query, and take the cases whose reports
-        are all closed, or open again, through settle and reopen"""
-        pool = Pool()
-        Report = pool.get('tipline.report')
+        reports, in aggregate queries, and take the cases whose reports are
+        all closed, or open again, through settle and reopen.  Without
+        membership (no report joined or left, only their states or scores
+        changed) only the open count and the priority are recomputed, in
+        one query."""
         ids = list({c.id for c in cases})
         if not ids:
             return
+        if membership:
+            values_of, stored = cls._membership_figures(ids)
+        else:
+            values_of, stored = cls._open_figures(case_ids=ids)
+        cls._store_figures(values_of, stored, membership)
+
+    @classmethod
+    def update_of_reports(cls, reports):
+        """update(membership=False) of the cases of reports, whose states or
+        outcomes changed: the cases found in the same query"""
+        values_of, stored = cls._open_figures(
+            report_ids=[r.id for r in reports])
+        cls._store_figures(values_of, stored, membership=False)
+
+    @classmethod
+    def _open_figures(cls, case_ids=None, report_ids=None):
+        """({case id: open count and priority, None for a case without
+        reports}, {case id: those figures and the state as stored}) of the
+        cases case_ids, or of the reports report_ids, in one query"""
+        Report = Pool().get('tipline.report')
         report = Report.__table__()
+        table = cls.__table__()
+        if report_ids is not None:
+            member = Report.__table__()
+            where = table.id.in_(member.select(member.case,
+                    where=member.id.in_(report_ids)))
+        else:
+            where = table.id.in_(case_ids)
         cursor = Transaction().connection.cursor()
         is_open = report.state.in_(OPEN_STATES)
-        cursor.execute(*report.select(
-                report.case,
+        names = ['open_count', 'priority', 'state']
+        stored_columns = [getattr(table, n) for n in names]
+        cursor.execute(*table.join(report, 'LEFT',
+                condition=report.case == table.id).select(
+                table.id, *stored_columns,
                 Count(report.id),
-                Count(report.reporter_token, distinct=True),
-                # Counting ids, not summing literals, keeps PostgreSQL from
-                # guessing the type of a parameter.
-                Count(SqlCase((report.reporter_token == Null, report.id))),
-                Count(report.target, distinct=True),
                 Count(SqlCase((is_open, report.id))),
                 Max(SqlCase((is_open, report.priority), else_=Null)),
-                Min(report.submitted_at),
-                Min(report.id),
-                where=report.case.in_(ids),
-                group_by=[report.case]))
-        rows = {r[0]: r[1:] for r in cursor.fetchall()}
-        # What the reports deleted under the retention policy left.
-        table = cls.__table__()
-        cursor.execute(*table.select(table.id,
-                Coalesce(table.purged_count, 0),
-                Coalesce(table.purged_reporter_count, 0),
-                where=table.id.in_(ids)))
-        purged = {c: (n, r) for c, n, r in cursor}
-        # The first report's label and category, the subject tokens and the
-        # cases as stored, each in one query (tokens load lazily otherwise,
-        # one report at a time).
-        first_ids = {row[-1] for row in rows.values()}
-        firsts, tokens = {}, defaultdict(set)
-        cursor.execute(*report.select(report.case, report.id,
-                report.target_label, report.category, report.subject_tokens,
-                where=report.case.in_(ids)))
-        for case_id, id_, label, category, subject_tokens in cursor:
-            tokens[case_id].update((subject_tokens or '').split())
-            if id_ in first_ids:
-                firsts[id_] = (label, category)
-        stored = {}
-        names = sorted(UPDATED_FIELDS | {'state'})
-        cursor.execute(*table.select(table.id,
-                *[getattr(table, n) for n in names],
-                where=table.id.in_(ids)))
+                where=where,
+                group_by=[table.id] + stored_columns))
+        stored, values_of = {}, {}
         for case_id, *values in cursor:
+            (count, open_, top) = values[len(names):]
             stored[case_id] = dict(zip(names, values))
+            values_of[case_id] = {
+                'open_count': open_ or 0,
+                'priority': (round(top, 1) if top is not None else None),
+                } if count else None
+        return values_of, stored
+
+    @classmethod
+    def _store_figures(cls, values_of, stored, membership):
+        "Write the figures that changed; settle and reopen as they say"
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
         logged, quiet = [], {}
         to_settle, to_reopen = [], []
-        for case_id in ids:
-            current = stored.get(case_id)
-            if current is None:
+        for case_id, current in stored.items():
+            values = values_of.get(case_id)
+            if values is None and not membership:
                 continue
-            row = rows.get(case_id)
-            purged_reports, purged_reporters = purged.get(case_id, (0, 0))
-            if not row:
-                # Every report left (deleted, or moved to another case):
-                # the rest of the case stays as it was.
+            if values is None:
+                # No report left in the case (deleted, or moved to another
+                # case): the rest of the case stays as it was.
+                purged = current['purged_count'] or 0
                 values = {
-                    'report_count': purged_reports,
-                    'reporter_count': purged_reporters,
+                    'report_count': purged,
+                    'reporter_count': current['purged_reporter_count'] or 0,
                     'open_count': 0,
                     'priority': None,
                     }
-                if not purged_reports:
+                if not purged:
                     values['target_count'] = 0
-            else:
-                (count, named, anonymous, targets, open_, priority,
-                    first_at, first_id) = row
-                label, category = firsts[first_id]
-                values = {
-                    'report_count': count + purged_reports,
-                    'reporter_count': ((named or 0) + (anonymous or 0)
-                        + purged_reporters),
-                    'target_count': targets,
-                    'open_count': open_ or 0,
-                    'kind': 'campaign' if targets > 1 else 'target',
-                    'target_label': label,
-                    'category': category,
-                    'priority': (round(priority, 1)
-                        if priority is not None else None),
-                    'first_submitted_at': first_at,
-                    'subject_tokens': ' '.join(sorted(tokens[case_id])),
-                    }
-                if current['state'] == 'open' and not open_:
-                    to_settle.append(case_id)
-                elif current['state'] == 'resolved' and open_:
-                    to_reopen.append(case_id)
+            elif current['state'] == 'open' and not values['open_count']:
+                to_settle.append(case_id)
+            elif current['state'] == 'resolved' and values['open_count']:
+                to_reopen.append(case_id)
             changed = {k: v for k, v in values.items()
                 if as_stored(current[k]) != as_stored(v)}
             if not changed:
@@ -430,6 +426,86 @@ class Case(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
         if logged:
             with without_check_access():
                 cls.write(*logged)
+
+    @classmethod
+    def _membership_figures(cls, ids):
+        """({case id: every figure Case.update keeps, None for a case
+        without reports}, {case id: the figures as stored}) in three
+        queries, none of which returns a row per report"""
+        Report = Pool().get('tipline.report')
+        report = Report.__table__()
+        is_open = report.state.in_(OPEN_STATES)
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*report.select(
+                report.case,
+                Count(report.id),
+                Count(report.reporter_token, distinct=True),
+                # Counting ids, not summing literals, keeps PostgreSQL from
+                # guessing the type of a parameter.
+                Count(SqlCase((report.reporter_token == Null, report.id))),
+                Count(report.target, distinct=True),
+                Count(SqlCase((is_open, report.id))),
+                Max(SqlCase((is_open, report.priority), else_=Null)),
+                Min(report.submitted_at),
+                Min(report.id),
+                where=report.case.in_(ids),
+                group_by=[report.case]))
+        rows = {r[0]: r[1:] for r in cursor.fetchall()}
+        # In one statement: the subject tokens, one row per distinct value
+        # in a case (the reports of one record share theirs), then the first
+        # report's label and category (the rows with an id).
+        tokens, firsts = defaultdict(set), {}
+        first_ids = [row[-1] for row in rows.values()]
+        if first_ids:
+            first = Report.__table__()
+            none = Literal(None)
+            cursor.execute(*Union(
+                    report.select(report.case, report.subject_tokens,
+                        none, none, none,
+                        where=report.case.in_(ids),
+                        group_by=[report.case, report.subject_tokens]),
+                    first.select(first.case, none, first.id,
+                        first.target_label, first.category,
+                        where=first.id.in_(first_ids)),
+                    all_=True))
+            for case_id, subject_tokens, id_, label, category in cursor:
+                if id_ is None:
+                    tokens[case_id].update((subject_tokens or '').split())
+                else:
+                    firsts[id_] = (label, category)
+        table = cls.__table__()
+        stored = {}
+        # With what the reports deleted under the retention policy left.
+        names = sorted(UPDATED_FIELDS | {'state'} | PURGED_FIELDS)
+        cursor.execute(*table.select(table.id,
+                *[getattr(table, n) for n in names],
+                where=table.id.in_(ids)))
+        for case_id, *values in cursor:
+            stored[case_id] = dict(zip(names, values))
+        values_of = {}
+        for case_id in ids:
+            row = rows.get(case_id)
+            if not row:
+                values_of[case_id] = None
+                continue
+            (count, named, anonymous, targets, open_, top,
+                first_at, first_id) = row
+            label, category = firsts[first_id]
+            purged = stored.get(case_id, {})
+            values_of[case_id] = {
+                'report_count': count + (purged.get('purged_count') or 0),
+                'reporter_count': ((named or 0) + (anonymous or 0)
+                    + (purged.get('purged_reporter_count') or 0)),
+                'target_count': targets,
+                'open_count': open_ or 0,
+                'kind': 'campaign' if targets > 1 else 'target',
+                'target_label': label,
+                'category': category,
+                'priority': (round(top, 1) if top is not None else None),
+                'first_submitted_at': first_at,
+                'subject_tokens': ' '.join(sorted(tokens[case_id])),
+                }
+        return values_of, stored
 
     @classmethod
     def on_modification(cls, mode, cases, field_names=None):
@@ -767,10 +843,10 @@ class CaseMixin:
         if mode != 'write' or not field_names:
             return
         if {'state', 'outcome'} & set(field_names):
-            cases = {r.case for r in reports if r.case}
-            if cases:
-                with without_check_access():
-                    Case.update(list(cases))
+            with without_check_access():
+                # No report joined or left: the open count and the priority
+                # are all that may change.
+                Case.update_of_reports(reports)
 
 
 class CaseMergeStart(ModelView):

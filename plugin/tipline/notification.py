@@ -21,6 +21,7 @@ Message-ID the row was given when queued, by which mail systems and readers
 can drop it.  Exactly once is impossible here: the server's acceptance and
 the queue's record cannot be one transaction."""
 import datetime as dt
+import json
 import logging
 import os
 import re
@@ -48,8 +49,9 @@ from trytond.url import HOSTNAME, http_base
 
 from .authorless import GRANULARITY, AuthorlessRows, frozen_now
 from .clock import now as utcnow
-from .encrypted import Encrypted, decrypt_values, encrypt, store_encrypted
-from .filing import insert_rows
+from .encrypted import (
+    Encrypted, decrypt, decrypt_values, encrypt, store_encrypted)
+from .filing import insert_rows, reserve_many
 from .readonly import ServerReadonly
 from .states import OPEN_STATES
 
@@ -233,26 +235,39 @@ class MailQueue(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
         return 'en'
 
     @classmethod
-    def enqueue(cls, rows):
+    def enqueue(cls, rows, data_keys=None):
         """Queue rows (dicts of report, recipient, template, language); they
-        are sent after the transaction, never in it (see dispatch)"""
+        are sent after the transaction, never in it (see dispatch).
+        data_keys, {report id: DataKey}, are keys the caller holds."""
+        pool = Pool()
+        Keyset = pool.get('tipline.keyset')
         if not rows:
             return []
-        addresses = [row['recipient'] for row in rows]
         # A notice sent as an anonymous report is filed would time it to
         # the second: it waits for the cron job after the filing's hour.
         held = frozen_now()
-        rows = [{k: v for k, v in row.items() if k != 'recipient'}
-            for row in rows]
-        for row in rows:
-            row['message_id'] = new_message_id()
-        if held:
-            for row in rows:
+        # Each row written whole in its reserved id, its recipient already
+        # encrypted (bound to the row), in one insert.
+        ids = reserve_many({cls: len(rows)})[cls._table]
+        reports = {r['report'] for r in rows if r.get('report')}
+        keys = {r: k for r, k in (data_keys or {}).items() if r in reports}
+        if reports - keys.keys():
+            keys.update(Keyset.data_keys(reports - keys.keys(), create=True))
+        whole = []
+        for id_, row in zip(ids, rows):
+            row = dict(row)
+            recipient = row.pop('recipient')
+            row.update({
+                    'id': id_,
+                    'recipient_enc': encrypt(cls.__name__, 'recipient', id_,
+                        recipient, data_key=keys.get(row.get('report'))),
+                    'message_id': new_message_id(),
+                    })
+            if held:
                 row['next_try'] = held + GRANULARITY
-        with without_check_access():
-            records = cls.create(rows)
-        store_encrypted(cls, {record.id: {'recipient': address}
-                for record, address in zip(records, addresses)})
+            whole.append(row)
+        insert_rows(cls, whole)
+        records = cls.browse(ids)
         cls.dispatch(records)
         return records
 
@@ -581,10 +596,10 @@ class NotificationMixin:
         Queue = pool.get('tipline.mail_queue')
         rows = []
         with without_check_access():
-            for report in cls.browse(reports):
-                if report.anonymous:
-                    continue
-                identity = report.reporter_identity()
+            named = [r for r in cls.browse(reports) if not r.anonymous]
+            identities, keys = cls._identities_and_keys(named)
+            for report in named:
+                identity = identities.get(report.id)
                 if not identity or not identity.get('user'):
                     continue
                 users = User.search([
@@ -595,7 +610,30 @@ class NotificationMixin:
                     report, users[0] if users else None, template)
                 if row:
                     rows.append(row)
-        Queue.enqueue(rows)
+        Queue.enqueue(rows, data_keys=keys)
+
+    @classmethod
+    def _identities_and_keys(cls, reports):
+        """({report id: its reporter's identity, a dict, or None}, {report
+        id: its data key}) in one query: the key decrypts the identity,
+        then encrypts the address the mail goes to"""
+        Keyset = Pool().get('tipline.keyset')
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        identities, keys = {}, {}
+        for sub_ids in grouped_slice([r.id for r in reports]):
+            cursor.execute(*table.select(table.id,
+                    table.reporter_identity_enc, table.data_key_enc,
+                    where=table.id.in_(list(sub_ids))))
+            for report_id, ciphertext, wrapped in cursor.fetchall():
+                if wrapped is not None:
+                    keys[report_id] = Keyset.unwrap_data_key(
+                        report_id, wrapped)
+                identity = decrypt(cls.__name__, 'reporter_identity',
+                    report_id, ciphertext, data_key=keys.get(report_id))
+                identities[report_id] = (json.loads(identity)
+                    if identity else None)
+        return identities, keys
 
     @classmethod
     def notify_assignee(cls, reports):

@@ -16,11 +16,12 @@ import logging
 import math
 from array import array
 
-from sql import Null
+from sql import Null, Values
 from sql.aggregate import Count
 from sql.conditionals import Case as SqlCase
 
 from trytond import config
+from trytond.backend import MAX_QUERY_PARAMS
 from trytond.i18n import gettext
 from trytond.model import Index, fields
 from trytond.pool import Pool
@@ -359,13 +360,18 @@ class PriorityMixin:
 
     @classmethod
     def _write_priorities(cls, priorities):
-        "Write priorities, [(report id, score, inputs text)], in place"
+        """Write priorities, [(report id, score, inputs text)], in place:
+        one UPDATE ... FROM (VALUES ...) for as many rows as the backend
+        takes parameters, not one a report"""
         table = cls.__table__()
         cursor = Transaction().connection.cursor()
-        for report_id, score, inputs in priorities:
+        for chunk in grouped_slice(priorities, max(MAX_QUERY_PARAMS // 3, 1)):
+            values = Values([[report_id, score, inputs]
+                    for report_id, score, inputs in chunk])
             cursor.execute(*table.update(
-                    [table.priority, table.priority_inputs], [score, inputs],
-                    where=table.id == report_id))
+                    [table.priority, table.priority_inputs],
+                    [values.column2, values.column3], from_=[values],
+                    where=table.id == values.column1))
         # The rows changed behind the ORM's back.
         invalidate(cls, [p[0] for p in priorities])
 
@@ -493,10 +499,12 @@ class PriorityMixin:
         super().on_modification(mode, reports, field_names=field_names)
         if mode != 'write' or not field_names:
             return
-        if not ({'state', 'outcome', 'category'} & set(field_names)):
+        # No input of the score depends on the state (the cron keeps the
+        # time used current): a button that only moves the state rescores
+        # nothing.  A decision changes the reporter's accuracy and the
+        # record's history: rescore the open reports they weigh on.
+        if not ({'outcome', 'category'} & set(field_names)):
             return
-        # A decision changes the reporter's accuracy and the record's
-        # history: rescore the open reports they weigh on.
         tokens = {r.reporter_token for r in reports if r.reporter_token}
         targets = {str(r.target) for r in reports if r.target}
         domain = [('id', 'in', [r.id for r in reports])]

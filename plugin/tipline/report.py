@@ -578,34 +578,36 @@ class ReportCore(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
         # a moderator must not learn who reported from the history.
         actor = Transaction().context.get('tipline_actor')
         for report in reports:
+            # One insert for all the events of this change.
+            events = []
             if 'state' in field_names:
-                Event.append(report, 'state', {
-                        'to': report.state,
-                        'outcome': report.outcome or ''}, actor=actor)
+                events.append(('state', {
+                            'to': report.state,
+                            'outcome': report.outcome or ''}))
             if 'assigned_to' in field_names:
-                Event.append(report, 'assign', {
-                        'from': Transaction().context.get(
-                            'tipline_previous_assignees', {}).get(
-                            report.id, ''),
-                        'to': report.assigned_to.login
-                        if report.assigned_to else ''}, actor=actor)
+                events.append(('assign', {
+                            'from': Transaction().context.get(
+                                'tipline_previous_assignees', {}).get(
+                                report.id, ''),
+                            'to': report.assigned_to.login
+                            if report.assigned_to else ''}))
             if 'reporter_message' in field_names:
                 # The chain proves what was said without holding it.
-                Event.append(report, 'message', {
-                        'sha256': digest(report.reporter_message),
-                        'length': len(report.reporter_message or '')},
-                    actor=actor)
+                events.append(('message', {
+                            'sha256': digest(report.reporter_message),
+                            'length': len(report.reporter_message or '')}))
             if {'truthfulness', 'severity_assessment'} & set(field_names):
-                Event.append(report, 'verify', {
-                        'truthfulness': report.truthfulness or '',
-                        'severity': report.severity_assessment or ''},
-                    actor=actor)
+                events.append(('verify', {
+                            'truthfulness': report.truthfulness or '',
+                            'severity': report.severity_assessment or ''}))
             for name in NOTE_FIELDS:
                 if name in field_names:
-                    Event.append(report, 'note', {
-                            'field': name,
-                            'sha256': digest(getattr(report, name) or '')},
-                        actor=actor)
+                    events.append(('note', {
+                                'field': name,
+                                'sha256': digest(
+                                    getattr(report, name) or '')}))
+            # The write locked the report's row: the chain is held.
+            Event.append_many(report, events, actor=actor, locked=True)
         answered = [r for r in reports if 'reporter_message' in field_names
             and (r.reporter_message or '').strip()
             and not r.first_response_at]
@@ -614,6 +616,10 @@ class ReportCore(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
 
     @classmethod
     def write(cls, *args):
+        if not any(args[::2]):
+            # Workflow.transition writes the state even when the button
+            # saved it already (with the rest of its values): no records.
+            return
         # The history names who a report was taken from.
         actions = iter(args)
         previous = {}
@@ -896,23 +902,37 @@ class ReportCore(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
                 raise ReportWorkflowError(gettext(
                         'tipline.msg_report_severity_required',
                         report=report.rec_name))
-        cls.write(reports, {'triaged_at': utcnow()})
-        cls.assign_unassigned(reports)
+        assignees = cls.unassigned_assignees(reports)
+        now = utcnow()
+        for report in reports:
+            # The state goes with the rest, in one UPDATE (the transition
+            # sees it set and writes nothing more).
+            report.state = 'triaged'
+            report.triaged_at = now
+            if report in assignees:
+                report.assigned_to = assignees[report]
+        cls.save(reports)
 
     @classmethod
     @ModelView.button
     @Workflow.transition('investigating')
     def investigate(cls, reports):
-        cls.assign_unassigned(reports)
+        assignees = cls.unassigned_assignees(reports)
+        for report in reports:
+            # With the state, in one UPDATE.
+            report.state = 'investigating'
+            if report in assignees:
+                report.assigned_to = assignees[report]
+        cls.save(reports)
 
     @classmethod
-    def assign_unassigned(cls, reports):
-        """Give the reports nobody holds to the moderator who moves them on;
-        the assignment module assigns by team instead."""
+    def unassigned_assignees(cls, reports):
+        """{report: user id} for the reports nobody holds: the moderator who
+        moves them on; the assignment module assigns by team instead."""
         user = Transaction().user
-        unassigned = [r for r in reports if not r.assigned_to]
-        if unassigned and user:
-            cls.write(unassigned, {'assigned_to': user})
+        if not user:
+            return {}
+        return {r: user for r in reports if not r.assigned_to}
 
     @classmethod
     @ModelView.button
@@ -930,13 +950,17 @@ class ReportCore(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
                         report=report.rec_name))
         now = utcnow()
         for report in reports:
+            # The state is saved with the decision, in one UPDATE.
+            report.state = 'resolved'
             report.outcome_explanation = (report.explain(report.outcome)
                 if report.outcome != 'upheld' else None)
             report.resolved_at = now
             if not report.first_response_at:
                 report.first_response_at = now
-        # The appeal window (appeal.py) is saved with the decision.
+        # The appeal window (appeal.py) and the survey's invitation
+        # (survey.py) are saved with the decision.
         cls.open_appeal_window(reports, now)
+        cls.invite_to_survey(reports)
         cls.save(reports)
 
     @classmethod

@@ -86,10 +86,20 @@ class SurveyMixin:
             and self.state in CLOSED_STATES)
 
     @classmethod
+    def invite_to_survey(cls, reports):
+        """Resolve's step (report.py): invite the reporters of reports to
+        the survey; set on the records, which resolve saves"""
+        for report in reports:
+            if not report.survey_invited:
+                report.survey_invited = True
+
+    @classmethod
     def on_modification(cls, mode, reports, field_names=None):
         super().on_modification(mode, reports, field_names=field_names)
         if mode != 'write' or not field_names or 'state' not in field_names:
             return
+        # Resolve invites as it saves; this is for a report resolved any
+        # other way.
         resolved = [r for r in reports
             if r.state == 'resolved' and not r.survey_invited]
         if resolved:

@@ -35,14 +35,14 @@ DESCRIPTION = ("Invoices for deliveries that never arrived, sent by this "
     "supplier every month since spring (round %d).")
 
 
-def create_database(backend, work):
-    """(name, environment, configuration file) of a fresh demo database"""
+def create_database(backend, work, name='filing_bench'):
+    """(name, environment, configuration file) of a fresh demo database
+    (on PostgreSQL, name is a prefix)"""
     env = dict(os.environ)
     env['TIPLINE_KEY_FILE'] = os.path.join(work, 'tipline.key')
     conf = os.path.join(ROOT, 'manifests', 'trytond-sqlite.conf')
-    name = 'filing_bench'
     if backend == 'postgresql':
-        name = 'filing_bench_%d' % os.getpid()
+        name = '%s_%d' % (name, os.getpid())
         conf = os.path.join(work, 'postgresql.conf')
         with open(conf, 'w') as file:
             file.write('[database]\nuri = postgresql://postgres@127.0.0.1'
@@ -152,7 +152,11 @@ def latency(url, name, rounds):
     return bare, submit, wizard
 
 
-COUNTER = """
+# The application served in process, its backend's cursor counting in
+# count[0] what it executes, and call(method, *params, auth=None) over
+# JSON-RPC; the database's name is the first argument.  button_bench.py
+# counts the same way.
+IN_PROCESS = """
 import base64, json, sys
 from trytond import backend
 from trytond.application import app
@@ -182,6 +186,9 @@ def call(method, *params, auth=None):
     if 'error' in answer:
         raise RuntimeError(answer['error'])
     return answer['result']
+"""
+
+COUNTER = IN_PROCESS + """
 uid, session = call('common.db.login', 'reporter',
     {'password': 'report-demo-1'}, 'en')[:2]
 auth = 'Session ' + base64.b64encode(

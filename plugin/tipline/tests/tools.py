@@ -268,6 +268,22 @@ def make_users(prefix, roles, password=None, extra_groups=()):
     return users
 
 
+def form_fields(call, model):
+    """The fields the web client reads to open a record of model in its
+    form view: every field of the view, links with their rec_name,
+    selections with their label, and the record's timestamp and rights.
+    call(method, params) answers over JSON-RPC (as RPC.call does)."""
+    view = call('model.%s.fields_view_get' % model, [None, 'form', {}])
+    names = []
+    for name, field in view['fields'].items():
+        names.append(name)
+        if field['type'] in {'many2one', 'one2one', 'reference'}:
+            names.append(name + '.rec_name')
+        elif field['type'] in {'selection', 'multiselection'}:
+            names.append(name + ':string')
+    return sorted(names) + ['rec_name', '_timestamp', '_write', '_delete']
+
+
 def forget_rate_limits(database):
     "Commit that no client has failed a receipt check on database yet"
     from trytond.pool import Pool
