@@ -35,14 +35,15 @@ DESCRIPTION = ("Invoices for deliveries that never arrived, sent by this "
     "supplier every month since spring (round %d).")
 
 
-def create_database(backend, work):
+def create_database(backend, work, name=None):
     """(name, environment, configuration file) of a fresh demo database"""
     env = dict(os.environ)
     env['TIPLINE_KEY_FILE'] = os.path.join(work, 'tipline.key')
     conf = os.path.join(ROOT, 'manifests', 'trytond-sqlite.conf')
-    name = 'filing_bench'
+    name = name or 'filing_bench'
     if backend == 'postgresql':
-        name = 'filing_bench_%d' % os.getpid()
+        name = name if name != 'filing_bench' else (
+            'filing_bench_%d' % os.getpid())
         conf = os.path.join(work, 'postgresql.conf')
         with open(conf, 'w') as file:
             file.write('[database]\nuri = postgresql://postgres@127.0.0.1'
