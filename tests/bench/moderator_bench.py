@@ -200,6 +200,118 @@ print(json.dumps(result))
 """
 
 
+SCALE = r"""
+import datetime as dt, json, statistics, sys, time
+from trytond.application import app  # noqa: reads TRYTOND_CONFIG first
+from trytond.pool import Pool
+from trytond.transaction import Transaction
+import tipline_core
+from trytond.modules.tipline import priority
+from trytond.modules.tipline.encrypted import decrypt_values
+from trytond import backend
+name = sys.argv[1]
+Pool(name).init()
+if backend.name == 'sqlite':
+    from trytond.backend.sqlite.database import SQLiteCursor as Cursor
+else:
+    from trytond.backend.postgresql.database import LoggingCursor as Cursor
+execute = Cursor.execute
+in_sql = [0.0]
+def timing(self, *args, **kwargs):
+    start = time.perf_counter()
+    try:
+        return execute(self, *args, **kwargs)
+    finally:
+        in_sql[0] += time.perf_counter() - start
+Cursor.execute = timing
+result = {}
+with Transaction().start(name, 0) as transaction:
+    pool = Pool()
+    Report = pool.get('tipline.report')
+    Signature = pool.get('tipline.report.signature')
+    Review = pool.get('tipline.review')
+    cursor = transaction.connection.cursor()
+    cursor.execute('SELECT id FROM tipline_report ORDER BY id DESC')
+    ids = [i for i, in cursor][::997][:40]
+    texts = decrypt_values(Report.browse(ids), 'description')
+    times, sql = [], []
+    for text in list(texts.values()) * 2:  # the first pass warms
+        signature = tipline_core.signature(text)
+        in_sql[0] = 0.0
+        start = time.perf_counter()
+        Signature.candidates(signature)
+        times.append(time.perf_counter() - start)
+        sql.append(in_sql[0])
+    result['band query'] = sql[len(texts):]
+    result['candidates'] = times[len(texts):]
+    today = dt.date.today().replace(day=1)
+    months = []
+    for back in (1, 13):
+        month = today
+        for _ in range(back):
+            month = (month - dt.timedelta(days=1)).replace(day=1)
+        following = (month + dt.timedelta(days=32)).replace(day=1)
+        cursor.execute('SELECT COUNT(*) FROM tipline_report WHERE '
+            'submitted_at >= %s AND submitted_at < %s'.replace('%s',
+                transaction.database.flavor.param), (month, following))
+        count, = cursor.fetchone()
+        start = time.perf_counter()
+        Review.make('monthly', month)
+        months.append((month.isoformat(), count, time.perf_counter() - start))
+    result['review'] = months
+    transaction.rollback()
+    start = time.perf_counter()
+    rows = Report._open_rows()
+    columns = Report._columns(rows, all_history=True)
+    Configuration = pool.get('tipline.configuration')
+    scores = tipline_core.score_batch(
+        *(columns[k] for k in priority.INPUTS),
+        Configuration(1).get_score_weights())
+    prepare = time.perf_counter() - start
+    ids = [r[0] for r in rows]
+    chunks = []
+    for first in range(0, len(ids), priority.RESCORE_CHUNK):
+        part = range(first, min(first + priority.RESCORE_CHUNK, len(ids)))
+        priorities = {str(ids[i]): [scores[i], Report._inputs_text(columns, i)]
+            for i in part}
+        with Transaction().new_transaction() as chunk:
+            start = time.perf_counter()
+            Report.store_priorities(
+                Report.browse([ids[i] for i in part]), priorities)
+            chunks.append(time.perf_counter() - start)
+            chunk.rollback()
+    result['rescore'] = (len(ids), prepare, chunks)
+print(json.dumps(result))
+"""
+
+
+def scale(name, env, conf):
+    "The band query, the monthly review and the rescoring, in process"
+    process = subprocess.run([filing_bench.PYTHON, '-c', SCALE, name],
+        env={**env, 'TRYTOND_CONFIG': conf}, capture_output=True, text=True)
+    if process.returncode:
+        sys.exit('scale figures failed:\n' + process.stderr[-3000:])
+    return json.loads(process.stdout.strip().splitlines()[-1])
+
+
+def print_scale(figures):
+    band = figures['band query']
+    whole = figures['candidates']
+    print('  near-duplicate band query (the SQL of Signature.candidates, '
+        '%d stored texts): p50 %.1f ms, p90 %.1f ms (goal p50 <= 2 ms); '
+        'with decrypting the candidates: p50 %.1f ms' % (
+            len(band), ms(band), ms(band, 90), ms(whole)))
+    for month, count, seconds in figures['review']:
+        print('  monthly review of %s: %d reports, %.2f s (%.2f ms a '
+            'report)' % (month, count, seconds,
+                1000 * seconds / count if count else 0))
+    count, prepare, chunks = figures['rescore']
+    print('  rescoring %d open reports: %.2f s to score, %d chunks written '
+        'in %.2f s, the longest transaction %.2f s (goal <= 2 s)' % (
+            count, prepare, len(chunks), sum(chunks),
+            max(chunks) if chunks else 0))
+
+
 def statements(name, env, conf):
     process = subprocess.run([filing_bench.PYTHON, '-c', COUNTER, name,
             HERE], env={**env, 'TRYTOND_CONFIG': conf},
@@ -243,6 +355,7 @@ def run(backend, work, name, rounds, port):
     with filing_bench.serve(name, env, conf, port) as url:
         figures, ncolumns, nparty = latency(url, name, rounds)
     counts = statements(name, env, conf)
+    extra = scale(name, env, conf)
     print('\n%s, %d reports stored, %d interleaved rounds, one trytond '
         'process; queue pages read %d columns, the party baseline %d' % (
             backend, stored, rounds, ncolumns, nparty))
@@ -258,6 +371,7 @@ def run(backend, work, name, rounds, port):
                 path, bare))
     print('  ratio: p50 of the path / p50 of its baseline; ! marks a path '
         'over the %.1fx goal' % GOAL)
+    print_scale(extra)
 
 
 def main():
