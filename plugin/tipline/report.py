@@ -250,10 +250,11 @@ class ReportCore(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
         cls._sql_indexes.update({
                 Index(t, (t.tracking_number, Index.Equality(cardinality='high'))),
                 Index(t, (t.reporter_token, Index.Equality())),
+                # The tabs of open reports and the deadline crons.  Not
+                # partial, so that SQLite has it too (docs/indexes.md).
                 Index(t,
                     (t.state, Index.Equality(cardinality='low')),
-                    (t.resolve_by, Index.Range()),
-                    where=t.state.in_(OPEN_STATES)),
+                    (t.resolve_by, Index.Range())),
                 # Least-loaded assignment counts open reports per moderator
                 # at each filing.  Not partial: SQLite gets no index whose
                 # condition has parameters, and scanned every report.
