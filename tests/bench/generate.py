@@ -10,7 +10,8 @@ a time):
   * N parties (bare Tryton rows): the records reported, and the baseline's
     table of the same size;
   * N/20 reporter accounts, and six more moderators;
-  * N reports over two years, ten a day more towards today, with
+  * N reports over two years, more of them recent (a growing tipline),
+    with
       - texts from the Debian corpora fortunes, fortunes-min (English) and
         fortunes-zh (Chinese), one in six Chinese, each framed the way
         reports are written ("Posted on this record: ...");
@@ -21,8 +22,8 @@ a time):
       - categories weighted spam > fraud > harassment > the rest;
       - states by age: the last days mostly acknowledged, then triaged and
         investigating, resolved after a week or so, closed after a month,
-        each step in the history by one of the moderators; one report in
-        four not upheld;
+        each step in the history by one of the moderators; one decision in
+        four other than upheld;
       - cases: reports about one record join its open case; a case whose
         last report is older than two months is left, and the record's
         next report opens a new one.
@@ -166,7 +167,7 @@ def generate(name, n, seed, backend):
         reporter = Zipf(len(reporter_ids), ZIPF_S, rng)
         rng.shuffle(party_ids)  # the popular records are anywhere
         now = dt.datetime.utcnow().replace(microsecond=0)
-        # Ten a day more towards today: a growing tipline.
+        # More reports towards today: a growing tipline.
         ages = sorted((SPAN_DAYS * (1 - rng.random() ** 0.7)
                 for _ in range(n)), reverse=True)
         loader = bulk.BulkLoader()
