@@ -216,8 +216,10 @@ print(json.dumps({'bare': create(1), 'submit': submit(1),
 """
 
 
-def statements(name, env, conf):
-    process = subprocess.run([PYTHON, '-c', COUNTER, name], env={
+def statements(name, env, conf, script=COUNTER, args=()):
+    """The JSON the last line of script prints, run in process with name
+    and args as its arguments, configured as the served database"""
+    process = subprocess.run([PYTHON, '-c', script, name, *args], env={
             **env, 'TRYTOND_CONFIG': conf},
         capture_output=True, text=True)
     if process.returncode:

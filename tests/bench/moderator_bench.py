@@ -30,7 +30,6 @@ import base64
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 
@@ -287,11 +286,7 @@ print(json.dumps(result))
 
 def scale(name, env, conf):
     "The band query, the monthly review and the rescoring, in process"
-    process = subprocess.run([filing_bench.PYTHON, '-c', SCALE, name],
-        env={**env, 'TRYTOND_CONFIG': conf}, capture_output=True, text=True)
-    if process.returncode:
-        sys.exit('scale figures failed:\n' + process.stderr[-3000:])
-    return json.loads(process.stdout.strip().splitlines()[-1])
+    return filing_bench.statements(name, env, conf, SCALE)
 
 
 def print_scale(figures):
@@ -313,17 +308,10 @@ def print_scale(figures):
 
 
 def statements(name, env, conf):
-    process = subprocess.run([filing_bench.PYTHON, '-c', COUNTER, name,
-            HERE], env={**env, 'TRYTOND_CONFIG': conf},
-        capture_output=True, text=True)
-    if process.returncode:
-        sys.exit('counting failed:\n' + process.stderr[-3000:])
-    return json.loads(process.stdout.strip().splitlines()[-1])
+    return filing_bench.statements(name, env, conf, COUNTER, [HERE])
 
 
-def ms(values, q=50):
-    values = sorted(values)
-    return 1000 * values[min(len(values) - 1, int(len(values) * q / 100))]
+ms = filing_bench.ms
 
 
 def environment(backend, work, name):

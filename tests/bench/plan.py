@@ -82,10 +82,5 @@ def queue_paths(client):
 
 
 def form_fields(client, model):
-    view = client.call('model.%s.fields_view_get' % model, None, 'form', {})
-    names = []
-    for name, field in view['fields'].items():
-        names.append(name)
-        if field['type'] in ('many2one', 'reference'):
-            names.append(name + '.rec_name')
-    return sorted(names) + META
+    "The fields a client reads to open a record of model"
+    return view_fields(client, model, None, 'form')
