@@ -703,7 +703,11 @@ class CaseMixin:
         t = cls.__table__()
         cls._sql_indexes.update({
                 Index(t, (t.case, Index.Equality())),
-                Index(t, (t.target, Index.Equality())),
+                # A filing looks for the open case of its record: the
+                # record's reports with their case, from the index alone
+                # (docs/indexes.md).
+                Index(t, (t.target, Index.Equality()),
+                    (t.case, Index.Equality())),
                 })
 
     @classmethod

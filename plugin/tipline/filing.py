@@ -231,13 +231,26 @@ def insert_rows(Model, rows):
     """Insert rows (dicts holding their reserved 'id') in one statement,
     every stored field filled with its default where not given; no user in
     the host's columns, the filing's time for an anonymous one"""
+    table = Model.__table__()
+    columns, values = row_values(Model, rows)
+    transaction = Transaction()
+    transaction.connection.cursor().execute(*table.insert(
+            [getattr(table, c) for c in columns], values))
+    # As for the ORM's creations: the transaction need not lock them.
+    ids = [row['id'] for row in rows]
+    transaction.create_records[Model.__name__].extend(ids)
+    track_whole(Model, ids)
+
+
+def row_values(Model, rows):
+    """(columns, values) of rows as insert_rows writes them: the last
+    column is create_date, CurrentTimestamp() outside an anonymous scope"""
     stored = [name for name, field in Model._fields.items()
         if not isinstance(field, NO_COLUMN) and name not in {
             'id', 'create_uid', 'create_date', 'write_uid', 'write_date'}]
     missing = sorted({n for n in stored if any(n not in r for r in rows)})
     defaults = Model._clean_defaults(
         Model.default_get(missing, with_rec_name=False)) if missing else {}
-    table = Model.__table__()
     columns = ['id'] + sorted(stored)
     created = frozen_now() or CurrentTimestamp()
     values = []
@@ -246,14 +259,7 @@ def insert_rows(Model, rows):
         values.append([row['id']] + [
                 Model._fields[name].sql_format(row.get(name))
                 for name in columns[1:]] + [created])
-    transaction = Transaction()
-    transaction.connection.cursor().execute(*table.insert(
-            [getattr(table, c) for c in columns] + [table.create_date],
-            values))
-    # As for the ORM's creations: the transaction need not lock them.
-    ids = [row['id'] for row in rows]
-    transaction.create_records[Model.__name__].extend(ids)
-    track_whole(Model, ids)
+    return columns + ['create_date'], values
 
 
 # 6. follow up ----------------------------------------------------------------

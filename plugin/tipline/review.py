@@ -142,6 +142,14 @@ class ReviewMixin:
         "often moderators had to change it.")
 
     @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        # The review reads the reports submitted in its period
+        # (docs/indexes.md).
+        cls._sql_indexes.add(Index(t, (t.submitted_at, Index.Range())))
+
+    @classmethod
     def __register__(cls, module_name):
         super().__register__(module_name)
         table = cls.__table__()

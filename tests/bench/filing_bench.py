@@ -35,14 +35,15 @@ DESCRIPTION = ("Invoices for deliveries that never arrived, sent by this "
     "supplier every month since spring (round %d).")
 
 
-def create_database(backend, work, name='filing_bench'):
+def create_database(backend, work, name='filing_bench', exact=False):
     """(name, environment, configuration file) of a fresh demo database
-    (on PostgreSQL, name is a prefix)"""
+    (on PostgreSQL, name is a prefix unless exact)"""
     env = dict(os.environ)
     env['TIPLINE_KEY_FILE'] = os.path.join(work, 'tipline.key')
     conf = os.path.join(ROOT, 'manifests', 'trytond-sqlite.conf')
     if backend == 'postgresql':
-        name = '%s_%d' % (name, os.getpid())
+        if not exact:
+            name = '%s_%d' % (name, os.getpid())
         conf = os.path.join(work, 'postgresql.conf')
         with open(conf, 'w') as file:
             file.write('[database]\nuri = postgresql://postgres@127.0.0.1'
@@ -222,8 +223,10 @@ print(json.dumps({'bare': create(1), 'submit': submit(1),
 """
 
 
-def statements(name, env, conf):
-    process = subprocess.run([PYTHON, '-c', COUNTER, name], env={
+def statements(name, env, conf, script=COUNTER, args=()):
+    """The JSON the last line of script prints, run in process with name
+    and args as its arguments, configured as the served database"""
+    process = subprocess.run([PYTHON, '-c', script, name, *args], env={
             **env, 'TRYTOND_CONFIG': conf},
         capture_output=True, text=True)
     if process.returncode:
