@@ -1,6 +1,7 @@
 """read_reports.py -c CONF -d DATABASE: read every Tipline report through the
 module (decrypting its description and evidence) and print one JSON object
-{tracking number: sha256 of what was read}. Exits non-zero, with trytond's
+{tracking number: sha256 of what was read, or 'purged' for a report
+deleted under the retention policy}. Exits non-zero, with trytond's
 or Tipline's message, when the database cannot be opened or a value does
 not decrypt."""
 import hashlib
@@ -17,6 +18,10 @@ def main():
     with Transaction().start(args.database, 0, readonly=True):
         Report = pool.get('tipline.report')
         for report in Report.search([], order=[('id', 'ASC')]):
+            if report.purged_at:
+                # Deleted under the retention policy: nothing to decrypt.
+                digests[report.tracking_number] = 'purged'
+                continue
             digest = hashlib.sha256(report.description.encode())
             for evidence in report.evidence:
                 digest.update((evidence.name or '').encode())
