@@ -159,6 +159,7 @@ def latency(url, name, rounds):
 # counts the same way.
 IN_PROCESS = """
 import base64, json, sys
+sys.path.insert(0, BENCH_DIR)  # sql_count
 from trytond import backend
 from trytond.application import app
 from werkzeug.test import Client
@@ -166,16 +167,8 @@ from werkzeug.wrappers import Response
 name = sys.argv[1]
 from trytond.pool import Pool
 Pool(name).init()  # as trytond -d does; a lazy first request finds no pool
-count = [0]
-if backend.name == 'sqlite':
-    from trytond.backend.sqlite.database import SQLiteCursor as Cursor
-else:
-    from trytond.backend.postgresql.database import LoggingCursor as Cursor
-execute = Cursor.execute
-def counting(self, *args, **kwargs):
-    count[0] += 1
-    return execute(self, *args, **kwargs)
-Cursor.execute = counting
+from sql_count import count_statements
+count = count_statements()
 client = Client(app, Response)
 def call(method, *params, auth=None):
     headers = {'Content-Type': 'application/json'}
@@ -187,7 +180,8 @@ def call(method, *params, auth=None):
     if 'error' in answer:
         raise RuntimeError(answer['error'])
     return answer['result']
-"""
+""".replace(
+    'BENCH_DIR', repr(os.path.dirname(os.path.abspath(__file__))))
 
 COUNTER = IN_PROCESS + """
 uid, session = call('common.db.login', 'reporter',

@@ -172,16 +172,8 @@ from trytond import backend
 from trytond.pool import Pool
 name, rounds = sys.argv[1], 1
 Pool(name).init()
-count = [0]
-if backend.name == 'sqlite':
-    from trytond.backend.sqlite.database import SQLiteCursor as Cursor
-else:
-    from trytond.backend.postgresql.database import LoggingCursor as Cursor
-execute = Cursor.execute
-def counting(self, *args, **kwargs):
-    count[0] += 1
-    return execute(self, *args, **kwargs)
-Cursor.execute = counting
+from sql_count import count_statements
+count = count_statements()
 import moderator_bench as mb
 client = mb.InProcess(name)
 client.login()
