@@ -217,23 +217,40 @@ class AttackTestCase(RouteTestCase):
         victim, _, _, _ = self.file(self.rpc('reporter2'), anonymous=True)
         columns = ['reporter_token', 'receipt_hash', 'state',
             'tracking_number', 'submitted_at', 'priority', 'anonymous',
-            'subject_tokens', 'description_enc', 'acknowledged_at']
+            'subject_tokens', 'description_enc', 'acknowledged_at',
+            'expiry_pending', 'outcome_explanation', 'case']
         before = self.rows('tipline_report', *columns,
             where=lambda t: t.id.in_([report, victim]))
+        (case,), = self.rows('tipline_report', 'case',
+            where=lambda t: t.id == victim)
+        case_columns = ['report_count', 'reporter_count', 'purged_count',
+            'purged_reporter_count']
+        case_before = self.rows('tipline_case', *case_columns,
+            where=lambda t: t.id == case)
         values = {
             'reporter_token': 'f' * 64, 'receipt_hash': 'AAAA',
             'state': 'closed', 'tracking_number': 'TL-0000-0000-0000-0000',
             'submitted_at': '2020-01-01 00:00:00', 'priority': 99.0,
             'anonymous': False, 'subject_tokens': '',
-            'description_enc': 'AAAA', 'acknowledged_at': None}
+            'description_enc': 'AAAA', 'acknowledged_at': None,
+            # Retention's bookkeeping and the explanation given.
+            'expiry_pending': True, 'outcome_explanation': 1}
+        # A case's figures, a deleted report's count among them.
+        case_values = {'report_count': 0, 'reporter_count': 0,
+            'purged_count': 5, 'purged_reporter_count': 5}
         for role in ('moderator', 'tladmin', 'admin'):
             session = self.rpc(role)
-            for field, value in values.items():
-                with self.subTest(role=role, field=field):
-                    session.error('model.tipline.report.write',
-                        [[victim], {field: value}, {}])
+            for model, record, changes in (
+                    ('tipline.report', victim, values),
+                    ('tipline.case', case, case_values)):
+                for field, value in changes.items():
+                    with self.subTest(role=role, field=field):
+                        session.error('model.%s.write' % model,
+                            [[record], {field: value}, {}])
         self.assertEqual(self.rows('tipline_report', *columns,
                 where=lambda t: t.id.in_([report, victim])), before)
+        self.assertEqual(self.rows('tipline_case', *case_columns,
+                where=lambda t: t.id == case), case_before)
 
     def test_state_follows_the_workflow_only(self):
         "The state moves by the buttons, never by a write"
