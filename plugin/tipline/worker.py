@@ -36,21 +36,20 @@ def queue_class(Queue, OperationalError):
     "trytond.worker.Queue, raising ConnectionLost once its connection broke"
 
     class Watched(Queue):
-        def pull(self, name=None):
+        def watched(self, call, *args, **kwargs):
+            "call, with ConnectionLost once the connection is broken"
             try:
-                return super().pull(name=name)
+                return call(*args, **kwargs)
             except OperationalError:
                 if broken(self.connection):
                     raise ConnectionLost(self.database.name)
                 raise
 
+        def pull(self, name=None):
+            return self.watched(super().pull, name=name)
+
         def get_notifications(self):
-            try:
-                return super().get_notifications()
-            except OperationalError:
-                if broken(self.connection):
-                    raise ConnectionLost(self.database.name)
-                raise
+            return self.watched(super().get_notifications)
     return Watched
 
 
