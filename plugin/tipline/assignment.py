@@ -105,28 +105,32 @@ class AssignmentMixin:
     def team_members(cls, category, reporter_token=None, subject_tokens=''):
         """The active moderators of category's team, by id, who may take a
         report by reporter_token about the users of subject_tokens"""
-        pool = Pool()
-        User = pool.get('res.user')
-        ModelData = pool.get('ir.model.data')
-        Keyset = pool.get('tipline.keyset')
-        moderator = ModelData.get_id('tipline', 'group_tipline_moderator')
-        domain = [('groups', '=', moderator)]
-        if category.team:
-            domain.append(('groups', '=', category.team.id))
-        with without_check_access():
-            users = User.search(domain, order=[('id', 'ASC')])
+        Keyset = Pool().get('tipline.keyset')
         subjects = set((subject_tokens or '').split())
         # The reporter acting now, anonymous or not, known only here.
         acting = filer()
         members = []
-        for user in users:
-            if user.id == acting:
+        for user in cls.team_moderators(category.team):
+            if user == acting:
                 continue
-            token = Keyset.reporter_token(user.id)
+            token = Keyset.reporter_token(user)
             if token in subjects or token == reporter_token:
                 continue
-            members.append(user.id)
+            members.append(user)
         return members
+
+    @classmethod
+    def team_moderators(cls, team):
+        "The ids of the active moderators in team (or in any team if None)"
+        pool = Pool()
+        User = pool.get('res.user')
+        ModelData = pool.get('ir.model.data')
+        moderator = ModelData.get_id('tipline', 'group_tipline_moderator')
+        domain = [('groups', '=', moderator)]
+        if team:
+            domain.append(('groups', '=', team.id))
+        with without_check_access():
+            return [u.id for u in User.search(domain, order=[('id', 'ASC')])]
 
     @classmethod
     def pick_assignee(cls, category, reporter_token=None, subject_tokens='',

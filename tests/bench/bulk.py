@@ -16,6 +16,7 @@ itself, in memory, is what would read rows not yet written:
     the reporter count (the assignee is the module's initial_assignee);
   * reserve: the ids, from counters taken from the tables;
   * the reporter's and the record's upheld history that the priority reads;
+  * the team's moderators, searched once per team;
   * the moderators' later steps (verify, triage, investigate, resolve,
     close): the report's columns and the history events, each event linked
     in the report's chain by tipline_core.audit_link as AuditEvent.append
@@ -25,8 +26,8 @@ itself, in memory, is what would read rows not yet written:
 
 An anonymous receipt's scrypt hash takes 50 ms, so the loader hashes a pool
 of receipts once and reuses them (no benchmark path verifies a receipt).
-Mail older than an hour is stored as sent.  Closed reports get no retention
-expiry (the retention cron would set it).
+Mail older than an hour is stored as sent.  Closed reports are left pending
+for the retention cron, which sets their expiry.
 
 tipline/tests/test_bulk_load.py proves that a loaded report's rows are the
 rows the module writes for the same filing, up to ids, times and nonces.
@@ -132,6 +133,7 @@ class BulkLoader:
         self.report_rows = {}    # report id: Row, until flushed
         self.case_ids = set()
         self.subjects = {}
+        self.moderators = {}     # team id: moderator ids
         receipts = [tipline_core.new_receipt() for _ in range(RECEIPTS)]
         self.receipt_hash = {r: tipline_core.hash_receipt(r)
             for r in receipts}
@@ -149,11 +151,14 @@ class BulkLoader:
             notification.insert_rows, tipline_core.new_receipt,
             tipline_core.hash_receipt)
         saved_report = {name: Report.__dict__.get(name) for name in (
-                'reporter_history', 'target_history', 'subject_users')}
+                'reporter_history', 'target_history', 'subject_users',
+                'team_moderators')}
         transaction = Transaction()
         connection = transaction.connection
         subjects = self.subjects
         original_subjects = Report.subject_users
+        moderators, original_moderators = (
+            self.moderators, Report.team_moderators)
 
         def subject_users(target):
             key = str(target)
@@ -172,6 +177,15 @@ class BulkLoader:
                 t: self.target_upheld[t] for t in targets or ()})
         Report.subject_users = classmethod(
             lambda cls, target: subject_users(target))
+
+        def team_moderators(team):
+            # Searched once per team: no user changes during the load.
+            key = team.id if team else None
+            if key not in moderators:
+                moderators[key] = original_moderators(team)
+            return moderators[key]
+        Report.team_moderators = classmethod(
+            lambda cls, team: team_moderators(team))
         try:
             yield _Connection(connection, self._collect_insert)
         finally:
@@ -348,7 +362,8 @@ class BulkLoader:
                 if minute < now:
                     minute += dt.timedelta(minutes=1)
                 self._set(row, state=step, resolved_at=now,
-                    explanation=explanation, first_response_at=now,
+                    outcome_explanation=explanation.id if explanation
+                    else None, first_response_at=now, survey_invited=True,
                     appeal_deadline=(minute + dt.timedelta(days=days)
                         if days else None))
                 self._append(row, 'state', {'to': step, 'outcome': outcome},
@@ -360,7 +375,9 @@ class BulkLoader:
                 if outcome == 'upheld':
                     self.target_upheld[row['target']] += 1
             elif step == 'closed':
-                self._set(row, state=step, closed_at=now)
+                # The retention cron sets the expiry.
+                self._set(row, state=step, closed_at=now,
+                    expiry_pending=True)
                 self._append(row, 'state', {'to': step, 'outcome': outcome},
                     login, now)
 

@@ -191,5 +191,14 @@ class BulkLoadTestCase(unittest.TestCase):
         self.assertEqual([r.state for r in Report.browse(ids)],
             ['triaged', 'investigating', 'resolved', 'closed'])
         self.assertTrue(Report(ids[0]).assigned_to)
-        self.assertTrue(Report(ids[2]).appeal_deadline)
+        resolved, closed = Report(ids[2]), Report(ids[3])
+        self.assertTrue(resolved.appeal_deadline)
+        # As Resolve saves them: the explanation given, the survey invited.
+        self.assertTrue(resolved.outcome_explanation)
+        self.assertEqual(resolved.outcome_explanation,
+            resolved.explain('not_upheld'))
+        self.assertTrue(resolved.survey_invited)
+        # A closed report waits for the retention cron's expiry.
+        self.assertTrue(closed.expiry_pending)
+        self.assertFalse(closed.expires_at)
 
