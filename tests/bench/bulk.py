@@ -16,7 +16,8 @@ itself, in memory, is what would read rows not yet written:
     the reporter count (the assignee is the module's initial_assignee);
   * reserve: the ids, from counters taken from the tables;
   * the reporter's and the record's upheld history that the priority reads;
-  * the team's moderators, searched once per team;
+  * the team's moderators, searched once per team, and their open reports
+    (least-loaded assignment), counted as the loader assigns and moderates;
   * the moderators' later steps (verify, triage, investigate, resolve,
     close): the report's columns and the history events, each event linked
     in the report's chain by tipline_core.audit_link as AuditEvent.append
@@ -111,7 +112,10 @@ class BulkLoader:
     """Build reports' rows with the module's own filing steps and write them
     many at a time; use inside a transaction of the database, as user 0"""
 
-    def __init__(self, batch=5000):
+    def __init__(self, batch=5000, part=0, parts=1, bases=None):
+        """part of parts: this loader takes the ids part + k * parts past
+        bases (the tables' largest ids, read now if None), so that parts
+        load one database side by side"""
         pool = Pool()
         self.Report = pool.get('tipline.report')
         self.Case = pool.get('tipline.case')
@@ -120,10 +124,10 @@ class BulkLoader:
         self.rows = collections.defaultdict(list)  # table: [Row]
         self.pending = 0
         self.ids = {}
-        cursor = Transaction().connection.cursor()
+        self.bases = bases or largest_ids()
         for table in ORDER:
-            cursor.execute('SELECT COALESCE(MAX(id), 0) FROM "%s"' % table)
-            self.ids[table] = itertools.count(cursor.fetchone()[0] + 1)
+            self.ids[table] = itertools.count(
+                self.bases[table] + 1 + part, parts)
         self.open_case = {}      # target: open case id
         self.cases = {}          # case id: {reports, reporters, tokens}
         self.upheld = collections.Counter()    # reporter token
@@ -134,6 +138,7 @@ class BulkLoader:
         self.case_ids = set()
         self.subjects = {}
         self.moderators = {}     # team id: moderator ids
+        self.load = collections.Counter()  # moderator: open reports
         receipts = [tipline_core.new_receipt() for _ in range(RECEIPTS)]
         self.receipt_hash = {r: tipline_core.hash_receipt(r)
             for r in receipts}
@@ -152,7 +157,7 @@ class BulkLoader:
             tipline_core.hash_receipt)
         saved_report = {name: Report.__dict__.get(name) for name in (
                 'reporter_history', 'target_history', 'subject_users',
-                'team_moderators')}
+                'team_moderators', '_least_loaded')}
         transaction = Transaction()
         connection = transaction.connection
         subjects = self.subjects
@@ -186,6 +191,11 @@ class BulkLoader:
             return moderators[key]
         Report.team_moderators = classmethod(
             lambda cls, team: team_moderators(team))
+        # The load the module counts in the table, with the reports not
+        # written yet.
+        Report._least_loaded = classmethod(
+            lambda cls, members, pending=None: min(members,
+                key=lambda u: (self.load[u] + (pending or {}).get(u, 0), u)))
         try:
             yield _Connection(connection, self._collect_insert)
         finally:
@@ -249,6 +259,8 @@ class BulkLoader:
             finally:
                 transaction.connection = recording._connection
         report_id, = item.ids['report']
+        if item.assignee:
+            self.load[item.assignee] += 1
         self._joined(item)
         self.pending += 1
         if item.mail and now < clock.real_now() - dt.timedelta(hours=1):
@@ -341,6 +353,7 @@ class BulkLoader:
         self._set(row, triaged_at=now, state='triaged')
         if row.get('assigned_to') is None:
             self._set(row, assigned_to=moderator)
+            self.load[moderator] += 1
             self._append(row, 'assign', {'from': '', 'to': login}, login,
                 now)
         self._append(row, 'state', {'to': 'triaged', 'outcome': ''},
@@ -352,6 +365,9 @@ class BulkLoader:
                 self._append(row, 'state', {'to': step, 'outcome': ''},
                     login, now)
             elif step == 'resolved':
+                assignee = row.get('assigned_to')
+                if assignee and self.load[assignee]:
+                    self.load[assignee] -= 1
                 self._set(row, truthfulness=truthfulness, outcome=outcome)
                 self._append(row, 'verify', {'truthfulness': truthfulness,
                         'severity': severity}, login, now)
@@ -417,13 +433,24 @@ class BulkLoader:
         self.report_rows.clear()
         self.pending = 0
 
-    def finish(self, chunk=500):
+    def finish(self, chunk=500, sequences=True):
         "Flush, set the sequences and compute the cases' figures"
         self.flush()
-        set_sequences(ORDER)
+        if sequences:
+            set_sequences(ORDER)
         ids = sorted(self.case_ids)
         for i in range(0, len(ids), chunk):
             self.Case.update(self.Case.browse(ids[i:i + chunk]))
+
+
+def largest_ids():
+    "{table: its largest id} of the tables the loader writes"
+    cursor = Transaction().connection.cursor()
+    result = {}
+    for table in ORDER:
+        cursor.execute('SELECT COALESCE(MAX(id), 0) FROM "%s"' % table)
+        result[table] = cursor.fetchone()[0]
+    return result
 
 
 def insert_many(cursor, table, columns, rows):

@@ -28,6 +28,11 @@ a time):
         last report is older than two months is left, and the record's
         next report opens a new one.
 
+On PostgreSQL, --parts N loads with N processes side by side: each draws
+the whole sequence and keeps the reports about its share of the records, so
+a record's reports and cases stay in one process; the reporter's upheld
+history that the priority reads is the part's own.
+
 It prints the time it took and what it loaded.  The database stays in DIR
 (SQLite) or on the server (PostgreSQL) for moderator_bench.py.
 """
@@ -35,6 +40,7 @@ import argparse
 import bisect
 import datetime as dt
 import itertools
+import json
 import os
 import random
 import sys
@@ -131,15 +137,61 @@ def load_bare(cursor, backend, n, users):
     return parties, list(range(first, first + users))
 
 
-def generate(name, n, seed, backend):
+def _start(name):
     from trytond import config
     config.update_etc(os.environ['TRYTOND_CONFIG'])
     from trytond.pool import Pool
+    Pool(name).init()
+
+
+def setup(name, n, plan):
+    """The bare rows, the moderators and what the parts share, in plan (a
+    JSON file): the parties' and reporters' ids and the tables' largest
+    ids"""
+    _start(name)
+    from trytond.pool import Pool
     from trytond.transaction import Transaction
     import bulk
+    started = time.perf_counter()
+    with Transaction().start(name, 0) as transaction:
+        pool = Pool()
+        User = pool.get('res.user')
+        ModelData = pool.get('ir.model.data')
+        cursor = transaction.connection.cursor()
+        party_ids, reporter_ids = load_bare(
+            cursor, backend_name(), n, max(n // 20, 10))
+        group = ModelData.get_id('tipline', 'group_tipline_moderator')
+        User.create([{'name': 'Bench Moderator %d' % i,
+                    'login': 'bench-moderator-%d' % i,
+                    'groups': [('add', [group])]}
+                for i in range(MODERATORS)])
+        bases = bulk.largest_ids()
+        transaction.commit()
+    with open(plan, 'w') as file:
+        json.dump({'parties': party_ids, 'reporters': reporter_ids,
+                'bases': bases}, file)
+    print('parties, users: %.0f s' % (time.perf_counter() - started),
+        flush=True)
+
+
+def backend_name():
+    from trytond import backend
+    return backend.name
+
+
+def load(name, n, seed, plan, part, parts):
+    """Load the reports of part of parts: every part draws the whole
+    sequence and keeps the reports about its share of the records (a
+    record's reports, and so its cases, stay in one part)"""
+    _start(name)
+    from trytond.pool import Pool
+    from trytond.transaction import Transaction
+    import bulk
+    with open(plan) as file:
+        plan = json.load(file)
+    party_ids, reporter_ids = plan['parties'], plan['reporters']
     rng = random.Random(seed)
     texts = corpus()
-    Pool(name).init()
     started = time.perf_counter()
     with Transaction().start(name, 0) as transaction:
         pool = Pool()
@@ -147,22 +199,12 @@ def generate(name, n, seed, backend):
         Party = pool.get('party.party')
         Category = pool.get('tipline.category')
         ModelData = pool.get('ir.model.data')
-        cursor = transaction.connection.cursor()
-        party_ids, reporter_ids = load_bare(
-            cursor, backend, n, max(n // 20, 10))
         group = ModelData.get_id('tipline', 'group_tipline_moderator')
-        User.create([{'name': 'Bench Moderator %d' % i,
-                    'login': 'bench-moderator-%d' % i,
-                    'groups': [('add', [group])]}
-                for i in range(MODERATORS)])
         moderators = [(u.id, u.login) for u in User.search(
                 [('groups', '=', group)], order=[('id', 'ASC')])]
         categories = Category.search([('active', '=', True)],
             order=[('id', 'ASC')])
         weights = [CATEGORY_WEIGHTS.get(c.code, 5) for c in categories]
-        transaction.commit()
-        print('parties, users: %.0f s' % (time.perf_counter() - started),
-            flush=True)
         target = Zipf(len(party_ids), ZIPF_S, rng)
         reporter = Zipf(len(reporter_ids), ZIPF_S, rng)
         rng.shuffle(party_ids)  # the popular records are anywhere
@@ -170,23 +212,22 @@ def generate(name, n, seed, backend):
         # More reports towards today: a growing tipline.
         ages = sorted((SPAN_DAYS * (1 - rng.random() ** 0.7)
                 for _ in range(n)), reverse=True)
-        loader = bulk.BulkLoader()
+        loader = bulk.BulkLoader(part=part, parts=parts,
+            bases={t: plan['bases'][t] for t in bulk.ORDER})
         last_report = {}
         counts = {}
+        filed = 0
         for i, age in enumerate(ages):
+            # Every draw is made in every part, so that the parts share one
+            # sequence.
             when = now - dt.timedelta(days=age)
-            party = Party(party_ids[target()])
-            previous = last_report.get(party.id)
-            if previous and (when - previous).days > 60:
-                loader.close_case(party)
-            last_report[party.id] = when
+            index = target()
             language = 'zh' if rng.random() < CHINESE_SHARE else 'en'
             text = rng.choice(FRAMES[language]) % rng.choice(texts[language])
             anonymous = rng.random() < ANONYMOUS_SHARE
-            row = loader.file(reporter_ids[reporter()], party,
-                rng.choices(categories, weights)[0], text, anonymous, when)
+            user = reporter_ids[reporter()]
+            category = rng.choices(categories, weights)[0]
             state = state_of(age, rng)
-            counts[state] = counts.get(state, 0) + 1
             if state != 'acknowledged':
                 moderator, login = rng.choice(moderators)
                 steps = sorted(when + dt.timedelta(days=d) for d in (
@@ -194,25 +235,47 @@ def generate(name, n, seed, backend):
                         rng.uniform(0, min(age, 5)),
                         rng.uniform(0, min(age, 30)),
                         rng.uniform(0, min(age, 60))))
+                severity = rng.choice(['low', 'medium', 'high'])
+                outcome = rng.choices(['upheld', 'not_upheld', 'duplicate',
+                        'insufficient_evidence'], [75, 15, 5, 5])[0]
+            if index % parts != part:
+                continue
+            party = Party(party_ids[index])
+            previous = last_report.get(party.id)
+            if previous and (when - previous).days > 60:
+                loader.close_case(party)
+            last_report[party.id] = when
+            row = loader.file(user, party, category, text, anonymous, when)
+            filed += 1
+            counts[state] = counts.get(state, 0) + 1
+            if state != 'acknowledged':
                 loader.moderate(row, state, moderator, login, steps,
-                    severity=rng.choice(['low', 'medium', 'high']),
-                    outcome=rng.choices(['upheld', 'not_upheld',
-                            'duplicate', 'insufficient_evidence'],
-                        [75, 15, 5, 5])[0])
+                    severity=severity, outcome=outcome)
             if loader.pending >= loader.batch:
                 loader.flush()
                 transaction.commit()
-                print('%d reports: %.0f s' % (
-                        i + 1, time.perf_counter() - started), flush=True)
-        loader.finish()
+                print('part %d: %d reports: %.0f s' % (
+                        part, filed, time.perf_counter() - started),
+                    flush=True)
+        loader.finish(sequences=False)
         transaction.commit()
-    if backend == 'postgresql':
+    print('part %d: %d reports loaded in %.0f s; states %s' % (part, filed,
+            time.perf_counter() - started, counts), flush=True)
+
+
+def finish(name):
+    "The sequences past the parts' ids; statistics on PostgreSQL"
+    _start(name)
+    from trytond.transaction import Transaction
+    import bulk
+    with Transaction().start(name, 0):
+        bulk.set_sequences(bulk.ORDER)
+        Transaction().commit()
+    if backend_name() == 'postgresql':
         import psycopg
         with psycopg.connect(host='127.0.0.1', user='postgres',
                 dbname=name, autocommit=True) as connection:
             connection.execute('VACUUM ANALYZE')
-    print('%d reports loaded in %.0f s; states %s' % (n,
-            time.perf_counter() - started, counts), flush=True)
 
 
 def main():
@@ -223,21 +286,42 @@ def main():
     parser.add_argument('--work', required=True)
     parser.add_argument('--name')
     parser.add_argument('--seed', type=int, default=1)
-    parser.add_argument('--in-process', action='store_true',
-        help=argparse.SUPPRESS)
+    parser.add_argument('--parts', type=int, default=1,
+        help='loaders side by side (PostgreSQL; SQLite has one writer)')
+    parser.add_argument('--step', help=argparse.SUPPRESS)
+    parser.add_argument('--part', type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     name = args.name or 'bench_moderator'
-    if args.in_process:
-        return generate(name, args.reports, args.seed, args.backend)
+    plan = os.path.join(args.work, name + '.plan.json')
+    if args.step == 'setup':
+        return setup(name, args.reports, plan)
+    elif args.step == 'load':
+        return load(name, args.reports, args.seed, plan, args.part,
+            args.parts)
+    elif args.step == 'finish':
+        return finish(name)
+    parts = args.parts if args.backend == 'postgresql' else 1
     os.makedirs(args.work, exist_ok=True)
+    started = time.perf_counter()
     name, env, conf = filing_bench.create_database(
         args.backend, args.work, name, exact=True)
-    # The loader runs in a process of its own, configured as the server.
+    # The loaders run in processes of their own, configured as the server.
     import subprocess
-    subprocess.run([filing_bench.PYTHON, __file__, '--in-process',
+    env = {**env, 'TRYTOND_CONFIG': conf}
+
+    def step(step, part=0):
+        return [filing_bench.PYTHON, __file__, '--step', step,
             '--backend', args.backend, '--reports', str(args.reports),
-            '--work', args.work, '--name', name, '--seed', str(args.seed)],
-        env={**env, 'TRYTOND_CONFIG': conf}, check=True)
+            '--work', args.work, '--name', name, '--seed', str(args.seed),
+            '--parts', str(parts), '--part', str(part)]
+    subprocess.run(step('setup'), env=env, check=True)
+    loaders = [subprocess.Popen(step('load', p), env=env)
+        for p in range(parts)]
+    if any(p.wait() for p in loaders):
+        sys.exit('generate: a loader failed')
+    subprocess.run(step('finish'), env=env, check=True)
+    print('%d reports loaded in %.0f s' % (
+            args.reports, time.perf_counter() - started), flush=True)
 
 
 if __name__ == '__main__':
