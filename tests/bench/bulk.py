@@ -41,6 +41,7 @@ import datetime as dt
 import functools
 import itertools
 import json
+import operator
 import re
 
 from sql.functions import CurrentTimestamp
@@ -428,8 +429,13 @@ class BulkLoader:
             if not rows:
                 continue
             columns = list(rows[0])
-            insert_many(cursor, table, columns,
-                [[r.get(c) for c in columns] for r in rows])
+            values = operator.itemgetter(*columns)
+            try:
+                values = [values(r) for r in rows] if len(columns) > 1 else (
+                    [[values(r)] for r in rows])
+            except KeyError:  # rows of one table with different columns
+                values = [[r.get(c) for c in columns] for r in rows]
+            insert_many(cursor, table, columns, values)
         self.report_rows.clear()
         self.pending = 0
 

@@ -190,6 +190,7 @@ def load(name, n, seed, plan, part, parts):
     with open(plan) as file:
         plan = json.load(file)
     party_ids, reporter_ids = plan['parties'], plan['reporters']
+    first_party = min(party_ids)
     rng = random.Random(seed)
     texts = corpus()
     started = time.perf_counter()
@@ -240,7 +241,11 @@ def load(name, n, seed, plan, part, parts):
                         'insufficient_evidence'], [75, 15, 5, 5])[0]
             if index % parts != part:
                 continue
-            party = Party(party_ids[index])
+            # The record with the name load_bare gave it: reading each
+            # party's name was a query a report.
+            party_id = party_ids[index]
+            name = 'Bench Party %d' % (party_id - first_party)
+            party = Party(party_id, name=name, rec_name=name)
             previous = last_report.get(party.id)
             if previous and (when - previous).days > 60:
                 loader.close_case(party)
