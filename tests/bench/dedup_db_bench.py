@@ -151,19 +151,26 @@ def main():
         for label, queries in (
                 ("near-duplicate", duplicates), ("new text", fresh)):
             query_times, lookup_times, found, candidates = [], [], 0, 0
-            for signature in queries:
+            originals = 0
+            for k, signature in enumerate(queries):
                 start = time.perf_counter()
                 candidates += len(band_query(signature))
                 query_times.append(time.perf_counter() - start)
                 start = time.perf_counter()
-                found += bool(lookup(signature))
+                matches = lookup(signature)
                 lookup_times.append(time.perf_counter() - start)
+                found += bool(matches)
+                if label == "near-duplicate":
+                    originals += ids[picks[k]] in {r for r, _ in matches}
             print("%-15s band query p50 %.2f ms p99 %.2f ms | "
                 "filing lookup p50 %.2f ms p99 %.2f ms | "
-                "%.1f candidates/query, match found %d/%d" % (
+                "%.1f candidates/query, match found %d/%d%s" % (
                     label, *percentiles(query_times),
                     *percentiles(lookup_times),
-                    candidates / len(queries), found, len(queries)))
+                    candidates / len(queries), found, len(queries),
+                    ", the text it copies found %d/%d" % (
+                        originals, len(queries))
+                    if label == "near-duplicate" else ""))
         transaction.rollback()
 
 
