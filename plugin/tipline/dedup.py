@@ -23,8 +23,12 @@ versions from their report's text, a batch at a time, oldest first, and can
 stop and resume anywhere."""
 import logging
 
+from sql import Column, Lateral, Literal, Values, Window
 from sql.aggregate import Count
+from sql.functions import RowNumber
 from sql.operators import Or
+
+from trytond import backend
 
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, fields
@@ -48,6 +52,12 @@ BAND_KEY_BYTES = 16
 _no_version1 = set()
 # A filing verifies at most this many stored signatures.
 MAX_CANDIDATES = 200
+# A filing reads at most this many reports per band key, the newest: a band
+# that many reports share (a greeting, a signature, a template) says little
+# about any one of them, and reading all of them made the query grow with
+# the table (docs/indexes.md).  A near-duplicate shares many bands, and its
+# rarer ones find it.
+BAND_FANOUT = 16
 
 
 def blinded_band_keys(signature, query=False):
@@ -206,35 +216,31 @@ class Signature(ServerReadonly, AuthorlessRows, ModelSQL):
         """[(report id, signature)] of the reports that share a band with
         signature (or with any of a list of signatures, one per version), in
         one query on the band index: at most MAX_CANDIDATES, those sharing
-        the most bands first.  where is an extra SQL condition on the
-        report table (for example open cases only)."""
+        the most bands first, then the newest, among the BAND_FANOUT newest
+        reports of each band.  where is an extra SQL condition on the
+        report table (for example open cases only), applied to them."""
         pool = Pool()
         Keyset = pool.get('tipline.keyset')
-        Band = pool.get('tipline.report.band')
         Report = pool.get('tipline.report')
-        band = Band.__table__()
         sig = cls.__table__()
         report = Report.__table__()
         signatures = (signature if isinstance(signature, (list, tuple))
             else [signature])
-        keys = [k for s in signatures for k in blinded_band_keys(s, query=True)]
-        # The reports sharing the most bands first, at most MAX_CANDIDATES:
-        # a common band (a shared greeting) cannot make a filing decrypt
-        # and compare every report that has it.
-        shared = band.select(
-            band.report.as_('report'), Count(band.report).as_('hits'),
-            where=band.band.in_(keys), group_by=[band.report])
+        keys = list(dict.fromkeys(k for s in signatures
+                for k in blinded_band_keys(s, query=True)))
+        if not keys:
+            return []
+        shared = cls._sharing(keys, MAX_CANDIDATES + (1 if exclude else 0))
         condition = report.id == sig.report
         if exclude:
             condition &= sig.report != exclude
         if where is not None:
             condition &= where(report)
-        query = sig.join(shared, condition=shared.report == sig.report
+        query = shared.join(sig, condition=shared.report == sig.report
             ).join(report, condition=report.id == sig.report
             ).select(sig.id, sig.report, sig.signature_enc,
                 report.data_key_enc, where=condition,
-                order_by=[shared.hits.desc, sig.report.asc],
-                limit=MAX_CANDIDATES)
+                order_by=[shared.hits.desc, sig.report.desc])
         cursor = Transaction().connection.cursor()
         cursor.execute(*query)
         result = []
@@ -247,6 +253,38 @@ class Signature(ServerReadonly, AuthorlessRows, ModelSQL):
                         cls.__name__, 'signature', sig_id, ciphertext,
                         data_key=Keyset.unwrap_data_key(report_id, wrapped))))
         return result
+
+    @classmethod
+    def _sharing(cls, keys, limit):
+        """The query of (report, hits) for the limit reports sharing the
+        most of the band keys, then the newest, among the BAND_FANOUT newest
+        reports of each key: its cost is bounded by the number of keys,
+        whatever the size of the table and however common a band is."""
+        Band = Pool().get('tipline.report.band')
+        band = Band.__table__()
+
+        def newest(key):
+            return band.select(band.report, where=band.band == key,
+                order_by=[band.report.desc], limit=BAND_FANOUT)
+        if backend.name == 'postgresql':
+            values = Values([[k] for k in keys])
+            rows = Lateral(newest(values.column1))
+            from_, reports = values.join(rows, type_='CROSS'), Column(
+                rows, 'report')
+        else:
+            # SQLite has no LATERAL (and compiling a UNION of one query per
+            # key took ten times the query): the same rows, numbered in
+            # each band, from every row of the keys.
+            numbered = band.select(band.report, RowNumber(window=Window(
+                        [band.band], order_by=[band.report.desc])).as_('rank'),
+                where=band.band.in_(keys))
+            from_ = numbered.select(numbered.report,
+                where=numbered.rank <= BAND_FANOUT)
+            reports = from_.report
+        hits = Count(Literal(1))
+        return from_.select(reports.as_('report'), hits.as_('hits'),
+            group_by=[reports], order_by=[hits.desc, reports.desc],
+            limit=limit)
 
     @classmethod
     def similar(cls, signature, threshold, exclude=None, where=None):

@@ -14,7 +14,7 @@ from trytond.tests.test_tryton import activate_module, with_transaction
 from trytond.transaction import Transaction, check_access
 
 import tipline_core
-from trytond.modules.tipline import clock, priority
+from trytond.modules.tipline import clock, dedup, priority
 from trytond.modules.tipline.states import CLOSED_STATES, OPEN_STATES
 from trytond.modules.tipline.tests.tools import (
     category, file_report, make_party, moderator_group,
@@ -257,6 +257,42 @@ class CaseTestCase(unittest.TestCase):
         self.assertFalse(bands & clear)
         found = Signature.similar(signature, 0.99)
         self.assertEqual(found[0][0], report.id)
+
+    @with_transaction()
+    def test_common_band_reads_only_its_newest_reports(self):
+        "A band many reports share reads BAND_FANOUT of them; the rare bands still find the old duplicate"
+        pool = Pool()
+        Signature = pool.get('tipline.report.signature')
+        Band = pool.get('tipline.report.band')
+        (a, b, _), _ = self._users()
+        old = self._file(a, self._party("Old"), LEAK)
+        others = [self._file(b, self._party("Other %d" % i),
+                "%s Invoice %d was paid twice." % (OTHER, i))
+            for i in range(dedup.BAND_FANOUT + 8)]
+        # One of the leak's band keys becomes common: every other report
+        # has it too, as when reports share a greeting or a template.
+        keys = dedup.blinded_band_keys(
+            tipline_core.signature(LEAK_REWORDED), query=True)
+        shared = {b.band for b in Band.search([('report', '=', old.id)])
+            } & set(keys)
+        self.assertGreater(len(shared), 1)
+        common = min(shared)
+        table = Band.__table__()
+        Transaction().connection.cursor().execute(*table.insert(
+                [table.report, table.band],
+                [[r.id, common] for r in others]))
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*Signature._sharing(keys, dedup.MAX_CANDIDATES))
+        hits = dict(cursor.fetchall())
+        newest = sorted((r.id for r in others), reverse=True)[
+            :dedup.BAND_FANOUT]
+        self.assertEqual(set(hits) - {old.id}, set(newest))
+        self.assertTrue(all(hits[r] == 1 for r in newest))
+        # The old report shares many bands and comes first.
+        self.assertGreater(hits[old.id], 1)
+        found = Signature.similar(tipline_core.signature(LEAK_REWORDED),
+            0.5)
+        self.assertEqual(found[0][0], old.id)
 
     @with_transaction()
     def test_same_reporter_counts_once(self):
