@@ -131,7 +131,7 @@ class AppealMixin:
         if len(reason) < MIN_REASON_LENGTH:
             raise AppealError(gettext('tipline.msg_appeal_reason_too_short',
                     minimum=MIN_REASON_LENGTH))
-        maximum = Configuration(1).max_description_length
+        maximum = Configuration.current().max_description_length
         if len(reason) > maximum:
             raise AppealError(gettext('tipline.msg_appeal_reason_too_long',
                     maximum=maximum))

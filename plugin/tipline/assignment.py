@@ -139,7 +139,7 @@ class AssignmentMixin:
         pending counts reports given to moderators and not yet written"""
         pool = Pool()
         Configuration = pool.get('tipline.configuration')
-        method = Configuration(1).assignment_method or 'manual'
+        method = Configuration.current().assignment_method or 'manual'
         if method == 'manual':
             return None
         members = [u for u in cls.team_members(

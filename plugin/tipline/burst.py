@@ -132,7 +132,7 @@ class BurstMixin:
         Configuration = pool.get('tipline.configuration')
         if filing.anonymous:
             return True
-        age = Configuration(1).get_burst_params().new_account_age_seconds
+        age = Configuration.current().get_burst_params().new_account_age_seconds
         with without_check_access():
             created = User(filing.filer).create_date
         return bool(created and (
@@ -146,7 +146,7 @@ class BurstMixin:
         pool = Pool()
         Case = pool.get('tipline.case')
         Configuration = pool.get('tipline.configuration')
-        params = Configuration(1).get_burst_params()
+        params = Configuration.current().get_burst_params()
         # A burst needs min_reports reports in the case: most filings stop
         # here without reading anything more.
         if filing and filing.reports + 1 < params.min_reports:

@@ -748,7 +748,7 @@ class CaseMixin:
             filing.how = 'record'
         else:
             similar = Signature.similar(filing.signatures,
-                Configuration(1).get_dedup_threshold(),
+                Configuration.current().get_dedup_threshold(),
                 where=lambda r: r.case.in_(open_cases))
             if similar:
                 match = cls(similar[0][0])

@@ -1,6 +1,7 @@
 from trytond.cache import Cache
 from trytond.model import ModelSingleton, ModelSQL, ModelView, fields
 from trytond.pyson import Eval
+from trytond.transaction import without_check_access
 
 from .appeal import AppealConfigurationMixin
 from .assignment import AssignmentConfigurationMixin
@@ -65,20 +66,34 @@ class Configuration(
     _settings_cache = Cache('tipline.configuration.settings', context=False)
 
     @classmethod
-    def setting(cls, name):
-        """The plain value of the setting name (not a record), cached until
-        the configuration changes: the buttons read a setting without two
+    def current(cls):
+        """The configuration, its stored settings read once and cached until
+        it changes: filing and the buttons read their settings without two
         queries for the singleton each time"""
-        cached = cls._settings_cache.get(name)
-        if cached is None:
-            cached = (getattr(cls(1), name),)
-            cls._settings_cache.set(name, cached)
-        return cached[0]
+        values = cls._settings_cache.get('values')
+        if values is None:
+            names = [n for n, f in cls._fields.items()
+                if not isinstance(f, (fields.Function, fields.One2Many,
+                        fields.Many2Many))
+                and n not in {'id', 'create_uid', 'create_date',
+                    'write_uid', 'write_date'}]
+            with without_check_access():
+                values, = cls.read([1], names)
+            values = {n: values[n] for n in names}
+            cls._settings_cache.set('values', values)
+        return cls(1, **values)
+
+    @classmethod
+    def setting(cls, name):
+        "The setting name, from the cached configuration"
+        return getattr(cls.current(), name)
 
     @classmethod
     def on_modification(cls, mode, configurations, field_names=None):
-        super().on_modification(mode, configurations, field_names=field_names)
+        # Before the concepts' own steps, which read the new settings (the
+        # priority rescores with the new weights).
         cls._settings_cache.clear()
+        super().on_modification(mode, configurations, field_names=field_names)
 
     def _value(self, name):
         "The setting name, or its default where none is stored"

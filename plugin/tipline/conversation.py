@@ -282,7 +282,7 @@ class Message(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
         "At most so many reporter messages an hour, and on the report"
         pool = Pool()
         Configuration = pool.get('tipline.configuration')
-        config = Configuration(1)
+        config = Configuration.current()
         now = utcnow()
         domain = [('report', '=', report.id), ('author', '=', 'reporting_person')]
         with without_check_access():
@@ -522,7 +522,7 @@ class ConversationMixin:
         "Wait for the reporter's answer; the operational clock pauses"
         pool = Pool()
         Configuration = pool.get('tipline.configuration')
-        config = Configuration(1)
+        config = Configuration.current()
         now = utcnow()
         for report in reports:
             cls.write([report], {
@@ -592,7 +592,7 @@ class ConversationMixin:
         pool = Pool()
         Configuration = pool.get('tipline.configuration')
         Event = pool.get('tipline.audit_event')
-        config = Configuration(1)
+        config = Configuration.current()
         now = utcnow()
         with without_check_access():
             due = cls.search([('state', '=', AWAITING),

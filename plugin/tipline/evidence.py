@@ -93,7 +93,7 @@ class Evidence(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
         content is not what their name says; report is None at filing"""
         pool = Pool()
         Configuration = pool.get('tipline.configuration')
-        config = Configuration(1)
+        config = Configuration.current()
         limit = config.max_evidence_size * 1024 * 1024
         count = 0
         if report is not None:

@@ -234,7 +234,7 @@ class PriorityMixin:
         inputs = json.loads(report.priority_inputs)
         return tipline_core.explain(
             *(inputs[k] for k in INPUTS),
-            Configuration(1).get_score_weights())
+            Configuration.current().get_score_weights())
 
     @classmethod
     def render_priority(cls, report):
@@ -395,7 +395,7 @@ class PriorityMixin:
         rows = cls._open_rows([r.id for r in reports])
         if not rows:
             return
-        weights = Configuration(1).get_score_weights()
+        weights = Configuration.current().get_score_weights()
         columns = cls._columns(rows)
         if len(rows) == 1:
             score, _ = tipline_core.explain(
@@ -420,7 +420,7 @@ class PriorityMixin:
         columns = cls._columns([row])
         filing.priority, _ = tipline_core.explain(
             *(columns[k][0] for k in INPUTS),
-            Configuration(1).get_score_weights())
+            Configuration.current().get_score_weights())
         filing.priority_inputs = cls._inputs_text(columns, 0)
 
     @classmethod
@@ -454,7 +454,7 @@ class PriorityMixin:
         columns = cls._columns(rows, all_history=True)
         scores = tipline_core.score_batch(
             *(columns[k] for k in INPUTS),
-            Configuration(1).get_score_weights())
+            Configuration.current().get_score_weights())
         ids = [r[0] for r in rows]
         if len(ids) <= RESCORE_CHUNK:
             cls._store_scores(ids, scores, columns)

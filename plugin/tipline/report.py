@@ -739,7 +739,7 @@ class ReportCore(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
         "What the reporter wrote and attached, whatever the target"
         pool = Pool()
         Configuration = pool.get('tipline.configuration')
-        config = Configuration(1)
+        config = Configuration.current()
         if not category:
             raise SubmissionError(gettext('tipline.msg_submit_no_category'))
         if not category.active:
@@ -864,7 +864,7 @@ class ReportCore(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
         pool = Pool()
         Configuration = pool.get('tipline.configuration')
         jurisdiction = (category.jurisdiction
-            or Configuration(1).default_jurisdiction)
+            or Configuration.current().default_jurisdiction)
         if not jurisdiction:
             return {}
         acknowledge, due = jurisdiction.deadlines(start)

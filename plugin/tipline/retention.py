@@ -199,7 +199,7 @@ class RetentionMixin:
         """Whether the receipt no longer opens the status page: the
         configured days after closure have passed"""
         Configuration = Pool().get('tipline.configuration')
-        days = Configuration(1).receipt_access_days
+        days = Configuration.current().receipt_access_days
         return bool(days and self.closed_at
             and utcnow() >= self.closed_at + dt.timedelta(days=days))
 
@@ -305,7 +305,7 @@ def rule_for(report):
     pool = Pool()
     Configuration = pool.get('tipline.configuration')
     jurisdiction = (report.jurisdiction
-        or Configuration(1).default_jurisdiction)
+        or Configuration.current().default_jurisdiction)
     if not jurisdiction:
         return None
     rules = sorted(jurisdiction.retention_rules,
@@ -397,7 +397,7 @@ def apply(Report, limit=500):
     reports purged"""
     pool = Pool()
     Configuration = pool.get('tipline.configuration')
-    config = Configuration(1)
+    config = Configuration.current()
     now = utcnow()
     with without_check_access():
         # Pending, not merely without expiry: the reports no rule governs

@@ -244,7 +244,7 @@ class Review(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
         "Cron: review the last complete period unless it is done already"
         pool = Pool()
         Configuration = pool.get('tipline.configuration')
-        period = Configuration(1).review_period or 'monthly'
+        period = Configuration.current().review_period or 'monthly'
         current, _ = period_bounds(period, utcnow().date())
         start, _ = period_bounds(period, current - dt.timedelta(days=1))
         with without_check_access():
@@ -568,7 +568,7 @@ class Review(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
         Answer = pool.get('tipline.survey.answer')
         Suggestion = pool.get('tipline.suggestion')
         Configuration = pool.get('tipline.configuration')
-        k = Configuration(1).survey_minimum_answers or 5
+        k = Configuration.current().survey_minimum_answers or 5
         figures = Answer.aggregate(self.start_date, self.end_date, k)
         summary['survey_answers'] = figures['count']
         for name in ('satisfaction', 'handled_fairly', 'would_report_again'):
@@ -587,7 +587,7 @@ class Review(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
         return the alert texts"""
         pool = Pool()
         Configuration = pool.get('tipline.configuration')
-        config = Configuration(1)
+        config = Configuration.current()
         factor = config.review_alert_factor or 2.0
         minimum = config.review_alert_minimum or 3
         before = {}
@@ -614,7 +614,7 @@ class Review(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
     def get_survey_comments(cls, reviews, name):
         Answer = Pool().get('tipline.survey.answer')
         Configuration = Pool().get('tipline.configuration')
-        k = Configuration(1).survey_minimum_answers or 5
+        k = Configuration.current().survey_minimum_answers or 5
         return {r.id: '\n\n'.join(Answer.comments(
                     r.start_date, r.end_date, k)) or None
             for r in reviews}
