@@ -212,7 +212,26 @@ Status DedupIndex::AddSignatures(const std::vector<int64_t>& keys,
   std::unique_lock<std::shared_mutex> lock(mutex_);
   GrowIfNeeded(n * LshBands(version_));
   for (size_t i = 0; i < n; ++i) AddLocked(keys[i], signatures[i]);
+  if (n > 0 && n * 16 >= slot_of_key_.size()) ReadMemoryOnce();
   return Status::Ok();
+}
+
+void DedupIndex::ReadMemoryOnce() const {
+  constexpr size_t kPage = 4096;
+  unsigned sum = 0;
+  const auto read = [&sum](const void* data, size_t bytes) {
+    const auto* p = static_cast<const volatile unsigned char*>(data);
+    for (size_t i = 0; i < bytes; i += kPage) sum += p[i];
+  };
+  if (!cells_.empty()) read(&cells_[0], cells_.size() * sizeof(Cell));
+  read(signatures_.data(), signatures_.size() * sizeof(uint32_t));
+  read(slot_data_.data(), slot_data_.size() * sizeof(SlotData));
+  read(set_pool_.data(), set_pool_.size() * sizeof(uint32_t));
+  read(text_pool_.data(), text_pool_.size());
+  read(slot_shingle_count_.data(), slot_shingle_count_.size() * sizeof(uint32_t));
+  read(slot_cjk_.data(), slot_cjk_.size());
+  read(slot_keys_.data(), slot_keys_.size() * sizeof(int64_t));
+  (void)sum;
 }
 
 void DedupIndex::AddLocked(int64_t key, const MinHashSignature& signature) {
@@ -390,15 +409,22 @@ std::vector<DedupMatch> DedupIndex::QueryLocked(
   const size_t bands =
       Tags(signature.values.data(), signature.shingle_count,
            version_ == 3 && signature.shingle_count <= kShortQueryShingles, tags);
+  // The home cells are fetched kProbeAhead bands ahead of the band being
+  // read rather than all at once: a short text's 128 probes would otherwise
+  // queue behind the core's few outstanding misses (and their page walks)
+  // before the first band is read (on this machine the probe phase of a
+  // short query took 15-25 % longer that way).
+  constexpr size_t kProbeAhead = 16;
   for (size_t band = 0; band < bands; ++band) {
     homes[band] = Home(tags[band]);
-    __builtin_prefetch(&cells_[homes[band]]);
+    if (band < kProbeAhead) __builtin_prefetch(&cells_[homes[band]]);
   }
   thread_local std::vector<uint32_t> candidates;
   candidates.clear();
   const size_t mask = cells_.size() - 1;
   uint32_t last = kEmptySlot;
   for (size_t band = 0; band < bands; ++band) {
+    if (band + kProbeAhead < bands) __builtin_prefetch(&cells_[homes[band + kProbeAhead]]);
     for (size_t i = homes[band]; cells_[i].slot != kEmptySlot; i = (i + 1) & mask) {
       if (cells_[i].tag != tags[band]) continue;
       const uint32_t slot = cells_[i].slot;

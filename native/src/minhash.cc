@@ -364,11 +364,18 @@ void SignatureV2(const uint64_t* hashes, size_t count, MinHashSignature* out) {
     values[bin] = v < values[bin] ? v : values[bin];
     ++bin_counts[bin];
   }
+  // The empty bins' bits are gathered in registers: or-ing them into an
+  // array beside the uint8_t stores to `filled` (which may alias it) made a
+  // chain of read-modify-writes through memory, an eighth of the signing.
   uint8_t filled[kMinHashPermutations];
-  uint64_t empty[2] = {0, 0};
-  for (size_t bin = 0; bin < kMinHashPermutations; ++bin) {
-    filled[bin] = bin_counts[bin] != 0;
-    empty[bin >> 6] |= uint64_t{!filled[bin]} << (bin & 63);
+  for (size_t bin = 0; bin < kMinHashPermutations; ++bin) filled[bin] = bin_counts[bin] != 0;
+  uint64_t empty[2];
+  for (size_t word = 0; word < 2; ++word) {
+    uint64_t bits = 0;
+    for (size_t bit = 0; bit < 64; ++bit) {
+      bits |= uint64_t{bin_counts[word * 64 + bit] == 0} << bit;
+    }
+    empty[word] = bits;
   }
   for (size_t word = 0; word < 2; ++word) {
     for (uint64_t bits = empty[word]; bits != 0; bits &= bits - 1) {

@@ -1,6 +1,7 @@
 // Native micro-benchmark for signatures, index queries and scoring. Built
 // with the tests (tests/bench/*_bench.cc), never run by ctest:
-//   build/tests/dedup_bench [stored_signatures, default 1000000]
+//   build/tests/dedup_bench [stored_signatures, default 1000000] [index|short]
+// (index: only the two indexes' queries; short: only the short texts').
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -141,6 +142,12 @@ void IndexBench(size_t stored, size_t shingles) {
 
 int main(int argc, char** argv) {
   const size_t stored = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 1000000;
+  const std::string only = argc > 2 ? argv[2] : "";
+  if (only == "index" || only == "short") {
+    if (only == "index") IndexBench(stored, 150);
+    IndexBench(stored, 40);
+    return 0;
+  }
   const std::vector<std::string> texts = EnglishTexts(200000, 1);
   std::vector<std::string_view> views(texts.begin(), texts.end());
   const std::vector<std::string> chinese = ChineseTexts(50000, 2);

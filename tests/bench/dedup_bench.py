@@ -19,7 +19,7 @@ library github.com/ekzhu/minhash-lsh from Debian (apt-get install golang-go
 golang-github-ekzhu-minhash-lsh-dev), through tests/bench/go/minhash_peer.go,
 built here on the fly with the same texts. With --full (or --db N) the
 database figures of dedup_db_bench.py follow, at 100k reports (or N), in the
-same run.
+same run (--full --no-db leaves them out).
 """
 
 from __future__ import annotations
@@ -301,7 +301,7 @@ def main() -> None:
         bench_native()
     if "--db" in sys.argv:
         bench_database(int(sys.argv[sys.argv.index("--db") + 1]))
-    elif "--full" in sys.argv:
+    elif "--full" in sys.argv and "--no-db" not in sys.argv:
         bench_database(100_000)
 
 

@@ -3,7 +3,8 @@ noisy English and Chinese texts run through tipline_core.DedupIndex with its
 defaults, each text queried against all earlier ones and then added.
 
     PYTHONPATH=python .venv/bin/python tests/bench/dedup_outside.py \
-        [--seeds 1,2,3] [--texts 20000] [--curate near|exact] [--v1] [--details]
+        [--seeds 1,2,3] [--texts 20000] [--curate near|exact] [--v1] [--details] \
+        [--fp]
 
 The outside check was built independently of this project; what is known of
 it is what the issue says: 20,000 texts from fortunes, fortunes-zh,
@@ -37,7 +38,10 @@ are English, half Chinese (of which the manual pages bring English words).
 
 Printed: precision, recall and F1 per language for each seed, the share of
 true pairs missed by perturbation (a pair carries its two texts'), by the
-shorter text's length, and the minimum over the seeds.
+shorter text's length, and the minimum over the seeds; with --fp, the
+false positives by perturbation and by what the two texts' originals are to
+each other (near-duplicates by the curation rule, matched by the index
+unperturbed, or neither), with sample pairs.
 """
 
 from __future__ import annotations
@@ -304,6 +308,7 @@ class Stream:
     def __init__(self, seed: int, texts: int, curate: str = "near") -> None:
         rng = random.Random(seed)
         self.texts, self.group, self.lang, self.kinds, self.level = [], [], [], [], []
+        self.originals = []  # group -> its original
         trad_jobs = []
         group = 0
         for lang in LANGS:
@@ -318,6 +323,7 @@ class Stream:
                 size = rng.choices([s for s, _ in GROUP_SIZES],
                                    [w for _, w in GROUP_SIZES])[0]
                 size = min(size, want - made)
+                self.originals.append(original)
                 with_original = rng.random() < 0.4
                 for member in range(size):
                     if member == 0 and with_original:
@@ -395,7 +401,7 @@ def length_class(n: int) -> str:
 def breakdown(stream, predicted) -> None:
     print("  share of true pairs missed (pairs with it):")
     rows = [(k, lambda p, k=k: k in stream.kinds[p[0]] | stream.kinds[p[1]]) for k in KINDS]
-    rows += [(f"heavy on a side", lambda p: "heavy" in (stream.level[p[0]], stream.level[p[1]]))]
+    rows += [("heavy on a side", lambda p: "heavy" in (stream.level[p[0]], stream.level[p[1]]))]
     rows += [(c, lambda p, c=c: length_class(min(len(stream.texts[p[0]]),
                                                     len(stream.texts[p[1]]))) == c)
              for c in ("short (< 60)", "medium (60-299)", "long (300+)")]
@@ -412,6 +418,58 @@ def breakdown(stream, predicted) -> None:
         print(f"    {label:18s}" + "".join(cells))
 
 
+def false_positives(stream, predicted) -> None:
+    """The false positives by perturbation, and what their two groups'
+    originals are to each other: near-duplicates by the curation rule of
+    --curate near (exact Jaccard 0.5 or containment 0.8), matched by the
+    index as they are (unperturbed), or neither (the noise made the match)."""
+    index = tipline_core.DedupIndex()
+    signature = {}
+
+    def of(group):
+        if group not in signature:
+            signature[group] = index.signature(stream.originals[group])
+        return signature[group]
+
+    false = sorted(predicted - stream.true_pairs)
+    cause = {}
+    for a, b in false:
+        x, y = of(stream.group[a]), of(stream.group[b])
+        j, c = tipline_core.verify(x, y)
+        cause[a, b] = ("rule" if j >= 0.5 or c >= 0.8 else
+                       "matched" if tipline_core.match_score(x, y) > 0 else "noise")
+    print("  false positives by perturbation (pairs with it): predicted, false, "
+          "precision; of the false: originals near-duplicates by the curation "
+          "rule / matched unperturbed / neither")
+    rows = [("none (two originals)", lambda p: not (stream.kinds[p[0]] | stream.kinds[p[1]]))]
+    rows += [(k, lambda p, k=k: k in stream.kinds[p[0]] | stream.kinds[p[1]]) for k in KINDS]
+    rows += [("heavy on a side", lambda p: "heavy" in (stream.level[p[0]], stream.level[p[1]]))]
+    rows += [(c, lambda p, c=c: length_class(min(len(stream.texts[p[0]]),
+                                                    len(stream.texts[p[1]]))) == c)
+             for c in ("short (< 60)", "medium (60-299)", "long (300+)")]
+    rows += [("all", lambda p: True)]
+    for lang in LANGS:
+        print(f"    {lang}")
+        for label, select in rows:
+            pred = [p for p in predicted if pair_lang(stream, p) == lang and select(p)]
+            bad = [p for p in pred if p not in stream.true_pairs]
+            if not pred:
+                continue
+            counts = collections.Counter(cause[p] for p in bad)
+            print(f"      {label:20s} {len(pred):6d} {len(bad):5d} "
+                  f"{1 - len(bad) / len(pred):6.3f}   "
+                  + " / ".join(f"{counts[k]:4d}" for k in ("rule", "matched", "noise")))
+    rng = random.Random(len(false))
+    for kind in ("rule", "matched", "noise"):
+        items = [p for p in false if cause[p] == kind]
+        print(f"  false positives whose originals are {kind}, a sample of {len(items)}:")
+        for a, b in rng.sample(items, min(4, len(items))):
+            j, c = tipline_core.verify(of(stream.group[a]), of(stream.group[b]))
+            print(f"    [{stream.lang[a]}, originals' Jaccard {j:.2f}, containment {c:.2f}]"
+                  f"\n      {stream.originals[stream.group[a]][:80]!r}"
+                  f"\n      {stream.originals[stream.group[b]][:80]!r}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", default="1,2,3")
@@ -423,6 +481,9 @@ def main() -> int:
                         help="also run the version-1 signatures (the issue measured "
                         "them at P 0.947, R 0.731 on the outside set)")
     parser.add_argument("--details", action="store_true")
+    parser.add_argument("--fp", action="store_true",
+                        help="the false positives by perturbation and by what "
+                        "the two originals are to each other")
     args = parser.parse_args()
     dq.require_corpora()
     index = tipline_core.DedupIndex()
@@ -445,6 +506,8 @@ def main() -> int:
             print(f"  {lang:5s} {n:6d} {tp:6d} {fp:5d} {fn:5d} {p:6.3f} {r:6.3f} {f:6.3f}  "
                   f"{'yes' if ok else 'no'}")
         breakdown(stream, predicted)
+        if args.fp:
+            false_positives(stream, predicted)
         if args.v1:
             old, _ = run(stream, lambda: tipline_core.DedupIndex(version=1))
             tp = len(old & stream.true_pairs)
