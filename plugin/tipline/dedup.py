@@ -50,13 +50,14 @@ BAND_PURPOSE = b'tipline.dedup.band'
 BAND_KEY_BYTES = 16
 # Databases in which this process saw no version-1 signature left.
 _no_version1 = set()
-# A filing verifies at most this many stored signatures.
-MAX_CANDIDATES = 200
+# A filing verifies at most this many stored signatures, as the native
+# index does (the quality benchmarks measure it so).
+MAX_CANDIDATES = 64
 # A filing reads at most this many reports per band key, the newest: a band
 # that many reports share (a greeting, a signature, a template) says little
 # about any one of them, and reading all of them made the query grow with
 # the table (docs/indexes.md).  A near-duplicate shares many bands, and its
-# rarer ones find it.
+# rarer ones find it.  The native index keeps as many texts a bucket.
 BAND_FANOUT = 16
 
 
