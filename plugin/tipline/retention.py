@@ -182,10 +182,12 @@ class RetentionMixin:
 
     @classmethod
     def view_attributes(cls):
-        # The reporter's form: no empty boxes where the content was.
+        # No empty boxes where the content was (the record reported is
+        # deleted with it).
+        purged = {'invisible': Bool(Eval('purged_at'))}
         return super().view_attributes() + [
-            ('//group[@id="content"]', 'states',
-                {'invisible': Bool(Eval('purged_at'))}, ['purged_at']),
+            ('//group[@id="content"]', 'states', purged, ['purged_at']),
+            ('//group[@id="target"]', 'states', purged, ['purged_at']),
             ]
 
     def get_retention_status(self, name):
