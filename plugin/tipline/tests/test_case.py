@@ -423,7 +423,8 @@ class CaseTestCase(unittest.TestCase):
             self.assertEqual(report.outcome, 'upheld')
             self.assertEqual(report.reporter_message,
                 "The notes were removed.")
-        notified = {q.address() for q in Queue.search([
+        # Addressed when sent: the sender reads the reporter's identity.
+        notified = {q.envelope()[0] for q in Queue.search([
                     ('report', 'in', [r.id for r in reports]),
                     ('template', '=', 'status')])}
         self.assertEqual(notified,
