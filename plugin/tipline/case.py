@@ -410,15 +410,25 @@ class Case(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
                 logged.extend(([cls(case_id)], changed))
             else:
                 quiet[case_id] = changed
+        follow = dict.fromkeys(to_settle, 'resolved')
+        follow.update(dict.fromkeys(to_reopen, 'open'))
         # Figures that follow the reports: written as they are, in place.
         for case_id, changed in quiet.items():
+            columns = [getattr(table, n) for n in changed]
+            values = [cls._fields[n].sql_format(v)
+                for n, v in changed.items()]
+            if case_id in follow:
+                # Settled or open again with its figures, in the same
+                # UPDATE: the state read above (open, resolved) is one
+                # that _transitions moves from, as settle and reopen check.
+                columns.append(table.state)
+                values.append(follow.pop(case_id))
             cursor.execute(*table.update(
-                    [getattr(table, n) for n in changed],
-                    [cls._fields[n].sql_format(v)
-                        for n, v in changed.items()],
-                    where=table.id == case_id))
+                    columns, values, where=table.id == case_id))
         if quiet:
             invalidate(cls, list(quiet))
+        to_settle = [c for c, s in follow.items() if s == 'resolved']
+        to_reopen = [c for c, s in follow.items() if s == 'open']
         if to_settle:
             cls.settle(cls.browse(to_settle))
         if to_reopen:
@@ -840,17 +850,32 @@ class CaseMixin:
         cls.resolve(cls.browse(ids))
 
     @classmethod
-    def on_modification(cls, mode, reports, field_names=None):
+    def on_write(cls, reports, values):
         pool = Pool()
         Case = pool.get('tipline.case')
-        super().on_modification(mode, reports, field_names=field_names)
-        if mode != 'write' or not field_names:
-            return
-        if {'state', 'outcome'} & set(field_names):
+        callbacks = super().on_write(reports, values)
+        if not ({'state', 'outcome'} & values.keys()):
+            return callbacks
+        if 'outcome' not in values:
+            # The state alone changes a case's figures (its open count, its
+            # priority: the highest of its open reports) only when a report
+            # moves between open and closed: Triage and Investigate read
+            # nothing more.  The states before the write, which the
+            # workflow's transition read.
+            now_open = values['state'] in OPEN_STATES
+            reports = [r for r in reports
+                if (r.state in OPEN_STATES) != now_open]
+        if not reports:
+            return callbacks
+        ids = [r.id for r in reports]
+
+        def update():
             with without_check_access():
                 # No report joined or left: the open count and the priority
                 # are all that may change.
-                Case.update_of_reports(reports)
+                Case.update_of_reports(Pool().get('tipline.report').browse(
+                        ids))
+        return callbacks + [update]
 
 
 class CaseMergeStart(ModelView):
