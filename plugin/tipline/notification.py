@@ -409,8 +409,9 @@ class MailQueue(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
         with without_check_access():
             cls.send(rows)
 
-    def values(self):
-        "What a template may show: never content, never identity"
+    def values(self, language=None):
+        """What a template may show, in language (the row's by default):
+        never content, never identity"""
         pool = Pool()
         Report = pool.get('tipline.report')
         database = Transaction().database.name
@@ -419,7 +420,7 @@ class MailQueue(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
                 'review': self.review.rec_name,
                 'link': '%s#%s' % (http_base(), database),
                 }
-        with Transaction().set_context(language=self.language):
+        with Transaction().set_context(language=language or self.language):
             report = Report(self.report.id)
             state_code = self.report_state or report.state
             outcome_code = (self.report_outcome if self.report_state
@@ -456,7 +457,7 @@ class MailQueue(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
         "The EmailMessage of this row, to envelope (address, language)"
         address, language = envelope or self.envelope()
         subject, text, html = render(
-            self.template, mail_language(language), self.values())
+            self.template, mail_language(language), self.values(language))
         msg = EmailMessage()
         msg['Message-ID'] = self.message_id or new_message_id()
         msg['From'] = config.get('email', 'from')
