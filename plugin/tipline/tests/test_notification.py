@@ -467,7 +467,7 @@ class NotificationTestCase(unittest.TestCase):
         message_id = self.stored_message_id(report_id)
         # The dead sender: it claimed the row and the server accepted the
         # mail; it died before recording it.
-        with Transaction().start(DB_NAME, 0) as transaction:
+        with Transaction().start(DB_NAME, 0):
             Queue = Pool().get('tipline.mail_queue')
             row, = Queue.search([('report', '=', report_id)])
             claim, ids = Queue._claim([row.id])
@@ -495,7 +495,7 @@ class NotificationTestCase(unittest.TestCase):
         """A failure recorded under a claim that another sender took over
         (the first one was too slow) counts nothing"""
         report_id, _ = self.file('mail_reporter')
-        with Transaction().start(DB_NAME, 0) as transaction:
+        with Transaction().start(DB_NAME, 0):
             Queue = Pool().get('tipline.mail_queue')
             row, = Queue.search([('report', '=', report_id)])
             Queue._claim([row.id])
