@@ -5,8 +5,8 @@ A notification is a row of tipline.mail_queue, created in the transaction of
 the event; it is sent only after that transaction commits, so a failed send
 never touches the report.  A reporter's status and message notices are
 queued without the address (enqueue_to_reporters): the sender reads it from
-the report's encrypted identity when it sends.  Failures are logged without content, counted on
-the row and retried by cron.  No mail carries report content or the
+the report's encrypted identity when it sends.  Failures are logged without
+content, counted on the row and retried by cron.  No mail carries report content or the
 reporter's identity: only the tracking number, the state, the deadline and a
 link to log in.
 
