@@ -99,8 +99,6 @@ class AuditEvent(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
         Report = pool.get('tipline.report')
         if not events:
             return []
-        if actor is None:
-            actor = cls.actor_of(report)
         # Serialise appends to one chain by writing the report's row in
         # place: a second appender waits for the first to commit, and if
         # its snapshot (trytond's REPEATABLE READ) is older than that
@@ -117,13 +115,18 @@ class AuditEvent(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
                     [report_table.id], [report_table.id],
                     where=report_table.id == report.id))
         table = cls.__table__()
-        cursor.execute(*table.select(
-                table.sequence, table.link_hash,
-                where=table.report == report.id,
-                order_by=table.sequence.desc, limit=1))
-        row = cursor.fetchone()
-        if row:
-            sequence, previous = row[0], bytes(row[1])
+        if actor is None and transaction.user:
+            actor, sequence, previous = cls._actor_and_head(report)
+        else:
+            cursor.execute(*table.select(
+                    table.sequence, table.link_hash,
+                    where=table.report == report.id,
+                    order_by=table.sequence.desc, limit=1))
+            sequence, previous = cursor.fetchone() or (None, None)
+        if actor is None:  # the system, and every authorless scope
+            actor = ''
+        if sequence is not None:
+            previous = bytes(previous)
         else:
             sequence, previous = 0, tipline_core.audit_genesis(report.id)
         now = clock.now()
@@ -182,29 +185,36 @@ class AuditEvent(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
         insert_rows(cls, rows)
 
     @classmethod
-    def actor_of(cls, report):
-        """The login the history shows for the current user acting on
-        report: staff by name; never the report's own reporter, nor anyone
-        inside an authorless scope, nor the system"""
+    def _actor_and_head(cls, report):
+        """(actor, sequence, link hash): the login the history shows for the
+        current user acting on report (staff by name; never the report's
+        own reporter, nor anyone inside an authorless scope, nor the system)
+        and the last event of its chain (None, None for none), in one
+        query"""
         pool = Pool()
         User = pool.get('res.user')
         Report = pool.get('tipline.report')
         Keyset = pool.get('tipline.keyset')
         user = Transaction().user
-        if not user:  # the system, and every authorless scope
-            return ''
-        # The report's reporter token and the user's login, in one query.
         report_table = Report.__table__()
         user_table = User.__table__()
+
+        def head(column):
+            event = cls.__table__()
+            return event.select(getattr(event, column),
+                where=event.report == report_table.id,
+                order_by=event.sequence.desc, limit=1)
         cursor = Transaction().connection.cursor()
         cursor.execute(*report_table.join(user_table,
                 condition=user_table.id == user).select(
                 report_table.reporter_token, user_table.login,
+                head('sequence').as_('sequence'),
+                head('link_hash').as_('link_hash'),
                 where=report_table.id == report.id))
-        token, login = cursor.fetchone()
+        token, login, sequence, previous = cursor.fetchone()
         if token and token == Keyset.reporter_token(user):
-            return ''
-        return login
+            login = ''
+        return login, sequence, previous
 
     @classmethod
     def verify(cls, report_ids):

@@ -356,11 +356,13 @@ class Case(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
         is_open = report.state.in_(OPEN_STATES)
         names = ['open_count', 'priority', 'state']
         stored_columns = [getattr(table, n) for n in names]
+        # report.case, not report.id: the columns of the (case, state,
+        # priority) index, which answers without reading the reports.
         cursor.execute(*table.join(report, 'LEFT',
                 condition=report.case == table.id).select(
                 table.id, *stored_columns,
-                Count(report.id),
-                Count(SqlCase((is_open, report.id))),
+                Count(report.case),
+                Count(SqlCase((is_open, report.case))),
                 Max(SqlCase((is_open, report.priority), else_=Null)),
                 where=where,
                 group_by=[table.id] + stored_columns))
@@ -410,15 +412,25 @@ class Case(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
                 logged.extend(([cls(case_id)], changed))
             else:
                 quiet[case_id] = changed
+        follow = dict.fromkeys(to_settle, 'resolved')
+        follow.update(dict.fromkeys(to_reopen, 'open'))
         # Figures that follow the reports: written as they are, in place.
         for case_id, changed in quiet.items():
+            columns = [getattr(table, n) for n in changed]
+            values = [cls._fields[n].sql_format(v)
+                for n, v in changed.items()]
+            if case_id in follow:
+                # Settled or open again with its figures, in the same
+                # UPDATE: the state read above (open, resolved) is one
+                # that _transitions moves from, as settle and reopen check.
+                columns.append(table.state)
+                values.append(follow.pop(case_id))
             cursor.execute(*table.update(
-                    [getattr(table, n) for n in changed],
-                    [cls._fields[n].sql_format(v)
-                        for n, v in changed.items()],
-                    where=table.id == case_id))
+                    columns, values, where=table.id == case_id))
         if quiet:
             invalidate(cls, list(quiet))
+        to_settle = [c for c, s in follow.items() if s == 'resolved']
+        to_reopen = [c for c, s in follow.items() if s == 'open']
         if to_settle:
             cls.settle(cls.browse(to_settle))
         if to_reopen:
@@ -702,7 +714,12 @@ class CaseMixin:
         super().__setup__()
         t = cls.__table__()
         cls._sql_indexes.update({
-                Index(t, (t.case, Index.Equality())),
+                # The case's open count and priority (Case._open_figures),
+                # from the index alone, however many reports the case has
+                # (docs/indexes.md); it also serves every query on case.
+                Index(t, (t.case, Index.Equality()),
+                    (t.state, Index.Equality(cardinality='low')),
+                    (t.priority, Index.Range())),
                 # A filing looks for the open case of its record: the
                 # record's reports with their case, from the index alone
                 # (docs/indexes.md).
@@ -840,17 +857,32 @@ class CaseMixin:
         cls.resolve(cls.browse(ids))
 
     @classmethod
-    def on_modification(cls, mode, reports, field_names=None):
+    def on_write(cls, reports, values):
         pool = Pool()
         Case = pool.get('tipline.case')
-        super().on_modification(mode, reports, field_names=field_names)
-        if mode != 'write' or not field_names:
-            return
-        if {'state', 'outcome'} & set(field_names):
+        callbacks = super().on_write(reports, values)
+        if not ({'state', 'outcome'} & values.keys()):
+            return callbacks
+        if 'outcome' not in values:
+            # The state alone changes a case's figures (its open count, its
+            # priority: the highest of its open reports) only when a report
+            # moves between open and closed: Triage and Investigate read
+            # nothing more.  The states before the write, which the
+            # workflow's transition read.
+            now_open = values['state'] in OPEN_STATES
+            reports = [r for r in reports
+                if (r.state in OPEN_STATES) != now_open]
+        if not reports:
+            return callbacks
+        ids = [r.id for r in reports]
+
+        def update():
             with without_check_access():
                 # No report joined or left: the open count and the priority
                 # are all that may change.
-                Case.update_of_reports(reports)
+                Case.update_of_reports(Pool().get('tipline.report').browse(
+                        ids))
+        return callbacks + [update]
 
 
 class CaseMergeStart(ModelView):

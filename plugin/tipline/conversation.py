@@ -579,13 +579,6 @@ class ConversationMixin:
         Queue.enqueue(rows)
 
     @classmethod
-    def _mail_row(cls, report, user, template):
-        row = super()._mail_row(report, user, template)
-        if row and template == 'conversation':
-            row['to_reporter'] = True
-        return row
-
-    @classmethod
     def conversation_cron(cls):
         """Remind named reporters who have not answered, and return the
         reports whose answer is overdue"""

@@ -3,8 +3,10 @@ changes and results, and assignment notices to moderators.
 
 A notification is a row of tipline.mail_queue, created in the transaction of
 the event; it is sent only after that transaction commits, so a failed send
-never touches the report.  Failures are logged without content, counted on
-the row and retried by cron.  No mail carries report content or the
+never touches the report.  A reporter's status and message notices are
+queued without the address (enqueue_to_reporters): the sender reads it from
+the report's encrypted identity when it sends.  Failures are logged without
+content, counted on the row and retried by cron.  No mail carries report content or the
 reporter's identity: only the tracking number, the state, the deadline and a
 link to log in.
 
@@ -76,6 +78,9 @@ SEND_BATCH = 20  # rows claimed at once
 # Claiming or recording a result is tried this many times; a result not
 # recorded is sent again after the claim timeout.
 RECORD_TRIES = 3
+# The error of a reporter's row whose reporter has no address when it is
+# sent: failed at once, not tried again.
+NO_ADDRESS = 'NoAddress'
 
 
 
@@ -221,6 +226,42 @@ class MailQueue(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
         "The recipient's address, for sending only; None once forgotten"
         return decrypt_values([self], 'recipient')[self.id]
 
+    @property
+    def unaddressed(self):
+        "A reporter's row queued without its address (enqueue_to_reporters)"
+        return bool(self.to_reporter and self.report
+            and self.recipient_enc is None)
+
+    def envelope(self):
+        """(address, language) the row is sent to, None for the address
+        when there is none (any more)"""
+        if self.unaddressed:
+            return self.reporter_envelope()
+        return self.address(), self.language
+
+    def reporter_envelope(self):
+        """(address, language) of the named reporter of the row's report,
+        read from its encrypted identity when the mail is sent: used for
+        sending only, never stored"""
+        pool = Pool()
+        Report = pool.get('tipline.report')
+        User = pool.get('res.user')
+        with without_check_access():
+            report = Report(self.report.id)
+            if report.anonymous:
+                return None, None
+            identities, _ = Report._identities_and_keys([report])
+            identity = identities.get(report.id) or {}
+            users = User.search([
+                    ('id', '=', identity.get('user') or -1),
+                    ('active', 'in', [True, False]),
+                    ], limit=1)
+            user = users[0] if users else None
+            if not user or not (user.email or '').strip():
+                return None, None
+            return user.email.strip(), mail_language(
+                user.language.code if user.language else None)
+
     def get_recipient(self, name):
         if self.to_reporter:
             return gettext('tipline.msg_mail_to_reporter')
@@ -267,6 +308,47 @@ class MailQueue(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
                 row['next_try'] = held + GRANULARITY
             whole.append(row)
         insert_rows(cls, whole)
+        records = cls.browse(ids)
+        cls.dispatch(records)
+        return records
+
+    @classmethod
+    def enqueue_to_reporters(cls, rows):
+        """Queue rows (dicts of report, report_state, report_outcome,
+        template) for the named reporters of their reports, in one insert
+        and without their address: the sender reads it from the report's
+        encrypted identity when it sends (reporter_envelope), and keeps it
+        nowhere.  No address is encrypted here, so no id is reserved."""
+        if not rows:
+            return []
+        held = frozen_now()
+        table = cls.__table__()
+        transaction = Transaction()
+        columns = ['report', 'report_state', 'report_outcome', 'template',
+            'to_reporter', 'language', 'state', 'attempts', 'message_id',
+            'next_try']
+        values = []
+        for row in rows:
+            row = {
+                **row,
+                'to_reporter': True,
+                # The reporter's language is known when the mail is sent.
+                'language': '',
+                'state': 'pending',
+                'attempts': 0,
+                'message_id': new_message_id(),
+                'next_try': held + GRANULARITY if held else None,
+                }
+            values.append([cls._fields[c].sql_format(row[c]) for c in columns]
+                + [held or CurrentTimestamp()])
+        query, parameters = tuple(table.insert(
+                [getattr(table, c) for c in columns] + [table.create_date],
+                values))
+        cursor = transaction.connection.cursor()
+        # RETURNING, as AuditEvent.append_many: on SQLite (3.35) too.
+        cursor.execute(query + ' RETURNING "id"', parameters)
+        ids = sorted(id_ for id_, in cursor.fetchall())
+        transaction.create_records[cls.__name__].extend(ids)
         records = cls.browse(ids)
         cls.dispatch(records)
         return records
@@ -327,8 +409,9 @@ class MailQueue(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
         with without_check_access():
             cls.send(rows)
 
-    def values(self):
-        "What a template may show: never content, never identity"
+    def values(self, language=None):
+        """What a template may show, in language (the row's by default):
+        never content, never identity"""
         pool = Pool()
         Report = pool.get('tipline.report')
         database = Transaction().database.name
@@ -337,7 +420,7 @@ class MailQueue(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
                 'review': self.review.rec_name,
                 'link': '%s#%s' % (http_base(), database),
                 }
-        with Transaction().set_context(language=self.language):
+        with Transaction().set_context(language=language or self.language):
             report = Report(self.report.id)
             state_code = self.report_state or report.state
             outcome_code = (self.report_outcome if self.report_state
@@ -370,14 +453,15 @@ class MailQueue(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
             'survey': bool(report.survey_open),
             }
 
-    def build(self):
-        "The EmailMessage of this row"
+    def build(self, envelope=None):
+        "The EmailMessage of this row, to envelope (address, language)"
+        address, language = envelope or self.envelope()
         subject, text, html = render(
-            self.template, mail_language(self.language), self.values())
+            self.template, mail_language(language), self.values(language))
         msg = EmailMessage()
         msg['Message-ID'] = self.message_id or new_message_id()
         msg['From'] = config.get('email', 'from')
-        msg['To'] = self.address()
+        msg['To'] = address
         msg['Subject'] = subject
         msg.set_content(text)
         msg.add_alternative(html, subtype='html')
@@ -476,7 +560,7 @@ class MailQueue(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
             'write_date': CurrentTimestamp(),
             'write_uid': Transaction().user,
             }
-        if attempts > len(RETRY_DELAYS):
+        if attempts > len(RETRY_DELAYS) or error == NO_ADDRESS:
             values.update(state='failed', next_try=Null)
             if to_reporter:
                 values['recipient_enc'] = Null
@@ -510,10 +594,17 @@ class MailQueue(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
             for id_ in ids:
                 row = cls(id_)
                 try:
-                    address, message = row.address(), row.build()
+                    envelope = row.envelope()
+                    address = envelope[0]
+                    message = row.build(envelope) if address else None
                 except Exception:
                     cls._release(id_, claim)
                     raise
+                if not address:
+                    # A reporter who has no address any more: nothing to
+                    # send, and nothing to try again.
+                    cls._mark(id_, claim, NO_ADDRESS)
+                    continue
                 try:
                     sendmail(from_, [address], message, strict=True)
                 except (smtplib.SMTPException, OSError) as error:
@@ -590,27 +681,20 @@ class NotificationMixin:
 
     @classmethod
     def notify_reporter(cls, reports, template):
-        "Queue template for the named reporters of reports"
-        pool = Pool()
-        User = pool.get('res.user')
-        Queue = pool.get('tipline.mail_queue')
-        rows = []
+        """Queue template for the named reporters of reports, in the
+        transaction of the event: the row names the report, its state and
+        outcome, not the address, which the sender finds when it sends
+        (MailQueue.reporter_envelope).  Reading the identity and the user
+        here cost a moderator's button three statements of its own."""
+        Queue = Pool().get('tipline.mail_queue')
         with without_check_access():
-            named = [r for r in cls.browse(reports) if not r.anonymous]
-            identities, keys = cls._identities_and_keys(named)
-            for report in named:
-                identity = identities.get(report.id)
-                if not identity or not identity.get('user'):
-                    continue
-                users = User.search([
-                        ('id', '=', identity['user']),
-                        ('active', 'in', [True, False]),
-                        ], limit=1)
-                row = cls._mail_row(
-                    report, users[0] if users else None, template)
-                if row:
-                    rows.append(row)
-        Queue.enqueue(rows, data_keys=keys)
+            rows = [{
+                    'report': r.id,
+                    'report_state': r.state,
+                    'report_outcome': r.outcome,
+                    'template': template,
+                    } for r in cls.browse(reports) if not r.anonymous]
+        Queue.enqueue_to_reporters(rows)
 
     @classmethod
     def _identities_and_keys(cls, reports):
@@ -621,7 +705,7 @@ class NotificationMixin:
         table = cls.__table__()
         cursor = Transaction().connection.cursor()
         identities, keys = {}, {}
-        for sub_ids in grouped_slice([r.id for r in reports]):
+        for sub_ids in grouped_slice([r.id for r in reports], MAX_QUERY_PARAMS):
             cursor.execute(*table.select(table.id,
                     table.reporter_identity_enc, table.data_key_enc,
                     where=table.id.in_(list(sub_ids))))

@@ -7,9 +7,10 @@ against the same record, personal-data signals in a data-leak report, and
 how much of the time to resolve is used.  The inputs of the last scoring are
 stored with the score, so the breakdown a moderator reads adds up to the
 stored priority.  Reports are rescored when they join a case, when a report
-is resolved (which changes accuracy and record history), when the weights
-change, and by a cron job that rescores every open report in one columnar
-call."""
+is decided (which changes accuracy and record history: the other open reports
+of its reporter and record by trytond-worker, else by the cron job), when the
+weights change, and by a cron job that rescores every open report in one
+columnar call."""
 import datetime as dt
 import json
 import logging
@@ -505,28 +506,34 @@ class PriorityMixin:
         # record's history: rescore the open reports they weigh on.
         if not ({'outcome', 'category'} & set(field_names)):
             return
-        tokens = {r.reporter_token for r in reports if r.reporter_token}
-        targets = {str(r.target) for r in reports if r.target}
-        domain = [('id', 'in', [r.id for r in reports])]
-        if tokens:
-            domain = ['OR', domain, ('reporter_token', 'in', list(tokens))]
-        if targets:
-            domain = ['OR', domain, ('target', 'in', list(targets))]
-        changed = {r.id for r in reports}
         with without_check_access():
-            affected = cls.search([
-                    ('state', 'in', OPEN_STATES), domain])
-            cls.rescore_reports([r for r in affected if r.id in changed])
-            others = [r for r in affected if r.id not in changed]
-            if others and config.getboolean(
-                    'queue', 'worker', default=False):
-                # Not in this request: rewriting every open report of the
-                # reporter and the record made a moderator's button
-                # conflict with concurrent filings and buttons, and answer
-                # 503 once trytond's retries ran out.
+            # The decided reports themselves, if still open (_open_rows).
+            cls.rescore_reports(reports)
+            if not config.getboolean('queue', 'worker', default=False):
+                # The other open reports of the reporter and the record are
+                # left to the rescoring cron job, as a filing leaves its
+                # case's (rescore_later): rewriting them in the request
+                # made a moderator's button conflict with concurrent
+                # filings and buttons, and answer 503 once trytond's
+                # retries ran out.
+                return
+            tokens = {r.reporter_token for r in reports if r.reporter_token}
+            targets = {str(r.target) for r in reports if r.target}
+            if not (tokens or targets):
+                return
+            domain = []
+            if tokens:
+                domain.append(('reporter_token', 'in', list(tokens)))
+            if targets:
+                domain.append(('target', 'in', list(targets)))
+            others = cls.search([
+                    ('state', 'in', OPEN_STATES),
+                    ('id', 'not in', [r.id for r in reports]),
+                    ['OR'] + domain,
+                    ])
+            if others:
+                # By trytond-worker, at once.
                 cls.__queue__.rescore_reports(others)
-            elif others:
-                cls.rescore_reports(others)
 
 
 def _chunks(values):

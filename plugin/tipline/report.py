@@ -12,7 +12,7 @@ from trytond.i18n import gettext
 from trytond.model import (
     Index, ModelSQL, ModelView, Unique, Workflow, fields)
 from trytond.pool import Pool
-from trytond.pyson import Eval, If
+from trytond.pyson import Eval, Id, If
 from trytond.transaction import Transaction, without_check_access
 
 import tipline_core
@@ -174,10 +174,10 @@ class ReportCore(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
         fields.Char("Statutory Time Left"), 'get_statutory_time_left')
     assigned_to = fields.Many2One(
         'res.user', "Assigned To", ondelete='SET NULL', states=_moderated,
-        domain=[('groups', '=', Eval('moderator_group', -1))])
-    moderator_group = fields.Function(
-        fields.Many2One('res.group', "Moderator Group"),
-        'get_moderator_group')
+        # Id, not a Function field in an Eval: trytond validates a field
+        # whose domain depends on a Function field at every write of the
+        # report, and read the assignee's groups at each button press.
+        domain=[('groups', '=', Id('tipline', 'group_tipline_moderator'))])
     outcome = fields.Selection([
             (None, ""),
             ('upheld', "Upheld"),
@@ -423,13 +423,6 @@ class ReportCore(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
                 [('active', 'in', [True, False])])
         return [(None, '')] + sorted(
             (r.model.name, r.model.string) for r in reportables)
-
-    @classmethod
-    def get_moderator_group(cls, reports, name):
-        pool = Pool()
-        ModelData = pool.get('ir.model.data')
-        group_id = ModelData.get_id('tipline', 'group_tipline_moderator')
-        return {r.id: group_id for r in reports}
 
     @classmethod
     def get_description(cls, reports, name):

@@ -248,6 +248,60 @@ class NotificationTestCase(unittest.TestCase):
         self.assertNotIn('INTERNAL-ONLY', last)
         self.assertClean(mails)
 
+    def test_status_addressed_when_sent(self):
+        """A reporter's status mail is queued without the address, which
+        the sender reads from the report's identity: in the reporter's
+        language, to the address the reporter has when it is sent"""
+        report_id, number = self.file('mail_reporter_zh')
+        moderator = self.user_id('mail_moderator')
+        self.deliver()
+        self.sink.messages.clear()
+        with Transaction().start(DB_NAME, moderator, **LOCK) as transaction:
+            pool = Pool()
+            Report = pool.get('tipline.report')
+            Queue = pool.get('tipline.mail_queue')
+            resolve_reports([Report(report_id)], message="Done.")
+            rows = Queue.search([('report', '=', report_id),
+                    ('template', '=', 'status')])
+            self.assertTrue(rows)
+            self.assertTrue(all(r.recipient_enc is None and r.to_reporter
+                    for r in rows))
+            transaction.commit()
+        mails = self.received()
+        self.assertTrue(mails)
+        self.assertTrue(all(m[0] == ['wangwei@example.com'] for m in mails))
+        self.assertIn('状态', mails[-1][2]['Subject'])
+        self.assertIn(number, mails[-1][2]['Subject'])
+        self.assertClean(mails)
+        self.assertTrue(all(state == 'sent'
+                for t, state, _, _ in self.queue(report_id)))
+
+    def test_status_without_address_fails_once(self):
+        "A reporter whose address is gone when the mail is sent: NoAddress"
+        report_id, _ = self.file('mail_reporter')
+        moderator = self.user_id('mail_moderator')
+        self.deliver()
+        self.sink.messages.clear()
+        with Transaction().start(DB_NAME, moderator, **LOCK) as transaction:
+            Report = Pool().get('tipline.report')
+            resolve_reports([Report(report_id)], message="Done.")
+            transaction.commit()
+        with Transaction().start(DB_NAME, 0) as transaction:
+            User = Pool().get('res.user')
+            rita, = User.search([('login', '=', 'mail_reporter')])
+            User.write([rita], {'email': None})
+            transaction.commit()
+        try:
+            self.assertEqual(self.received(), [])
+        finally:
+            with Transaction().start(DB_NAME, 0) as transaction:
+                User = Pool().get('res.user')
+                User.write([rita], {'email': 'rita@example.com'})
+                transaction.commit()
+        status = [q for q in self.queue(report_id) if q[0] == 'status']
+        self.assertTrue(status)
+        self.assertEqual(set(status), {('status', 'failed', 1, 'NoAddress')})
+
     def test_assigned_at_filing(self):
         "With automatic assignment the moderator is told at once"
         self.set_assignment('least_loaded')
@@ -413,7 +467,7 @@ class NotificationTestCase(unittest.TestCase):
         message_id = self.stored_message_id(report_id)
         # The dead sender: it claimed the row and the server accepted the
         # mail; it died before recording it.
-        with Transaction().start(DB_NAME, 0) as transaction:
+        with Transaction().start(DB_NAME, 0):
             Queue = Pool().get('tipline.mail_queue')
             row, = Queue.search([('report', '=', report_id)])
             claim, ids = Queue._claim([row.id])
@@ -441,7 +495,7 @@ class NotificationTestCase(unittest.TestCase):
         """A failure recorded under a claim that another sender took over
         (the first one was too slow) counts nothing"""
         report_id, _ = self.file('mail_reporter')
-        with Transaction().start(DB_NAME, 0) as transaction:
+        with Transaction().start(DB_NAME, 0):
             Queue = Pool().get('tipline.mail_queue')
             row, = Queue.search([('report', '=', report_id)])
             Queue._claim([row.id])
