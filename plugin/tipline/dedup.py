@@ -243,7 +243,12 @@ class Signature(ServerReadonly, AuthorlessRows, ModelSQL):
                 report.data_key_enc, where=condition,
                 order_by=[shared.hits.desc, sig.report.desc])
         cursor = Transaction().connection.cursor()
-        cursor.execute(*query)
+        if backend.name == 'postgresql':
+            # The ciphertexts as bytes rather than hex text to decode: half
+            # the query's time.
+            cursor.execute(*query, binary=True)
+        else:
+            cursor.execute(*query)
         result = []
         for sig_id, report_id, ciphertext, wrapped in cursor.fetchall():
             if ciphertext is None:
