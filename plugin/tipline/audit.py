@@ -146,15 +146,9 @@ class AuditEvent(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
                             kind, json.dumps(details, sort_keys=True),
                             previous])]
                 + [transaction.user or None, CurrentTimestamp()])
-        # RETURNING: SQLite has it too (3.35), though trytond does not use
-        # it; unqualified, as SQLite wants it.
-        query, parameters = tuple(table.insert(
-                [getattr(table, c) for c in columns]
-                + [table.create_uid, table.create_date], values))
-        cursor.execute(query + ' RETURNING "id"', parameters)
-        ids = sorted(id_ for id_, in cursor.fetchall())
-        transaction.create_records[cls.__name__].extend(ids)
-        return cls.browse(ids)
+        from .filing import insert_returning
+        return insert_returning(
+            cls, columns + ['create_uid', 'create_date'], values)
 
     @classmethod
     def write_first(cls, report_id, events, ids):

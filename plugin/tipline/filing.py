@@ -242,6 +242,22 @@ def insert_rows(Model, rows):
     track_whole(Model, ids)
 
 
+def insert_returning(Model, columns, values):
+    """Insert values (rows of columns) in one statement, the ids given by
+    the database: the records.  RETURNING: SQLite has it too (3.35), though
+    trytond does not use it; unqualified, as SQLite wants it."""
+    table = Model.__table__()
+    query, parameters = tuple(table.insert(
+            [getattr(table, c) for c in columns], values))
+    transaction = Transaction()
+    cursor = transaction.connection.cursor()
+    cursor.execute(query + ' RETURNING "id"', parameters)
+    ids = sorted(id_ for id_, in cursor.fetchall())
+    # As for the ORM's creations: the transaction need not lock them.
+    transaction.create_records[Model.__name__].extend(ids)
+    return Model.browse(ids)
+
+
 def row_values(Model, rows):
     """(columns, values) of rows as insert_rows writes them: the last
     column is create_date, CurrentTimestamp() outside an anonymous scope"""

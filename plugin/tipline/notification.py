@@ -53,7 +53,7 @@ from .authorless import GRANULARITY, AuthorlessRows, frozen_now
 from .clock import now as utcnow
 from .encrypted import (
     Encrypted, decrypt, decrypt_values, encrypt, store_encrypted)
-from .filing import insert_rows, reserve_many
+from .filing import insert_returning, insert_rows, reserve_many
 from .readonly import ServerReadonly
 from .states import OPEN_STATES
 
@@ -322,8 +322,6 @@ class MailQueue(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
         if not rows:
             return []
         held = frozen_now()
-        table = cls.__table__()
-        transaction = Transaction()
         columns = ['report', 'report_state', 'report_outcome', 'template',
             'to_reporter', 'language', 'state', 'attempts', 'message_id',
             'next_try']
@@ -341,15 +339,7 @@ class MailQueue(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
                 }
             values.append([cls._fields[c].sql_format(row[c]) for c in columns]
                 + [held or CurrentTimestamp()])
-        query, parameters = tuple(table.insert(
-                [getattr(table, c) for c in columns] + [table.create_date],
-                values))
-        cursor = transaction.connection.cursor()
-        # RETURNING, as AuditEvent.append_many: on SQLite (3.35) too.
-        cursor.execute(query + ' RETURNING "id"', parameters)
-        ids = sorted(id_ for id_, in cursor.fetchall())
-        transaction.create_records[cls.__name__].extend(ids)
-        records = cls.browse(ids)
+        records = insert_returning(cls, columns + ['create_date'], values)
         cls.dispatch(records)
         return records
 
