@@ -29,7 +29,7 @@ def queries(cursor):
     report, = cursor.fetchone()
     cursor.execute('SELECT band FROM tipline_report_band WHERE report = %s',
         (report,))
-    bands = ', '.join("'%s'" % b for b, in cursor)
+    bands = ', '.join(str(b) for b, in cursor)
     return [
         ('queue page, default order',
             'SELECT a.id FROM tipline_report a WHERE %s %s LIMIT 1000'
@@ -58,12 +58,19 @@ def queries(cursor):
             "SELECT a.case FROM tipline_report a WHERE a.target = '%s' AND "
             "a.case IN (SELECT id FROM tipline_case WHERE state = 'open') "
             "ORDER BY a.case LIMIT 1" % target),
+        # Signature.candidates for a stored text: its keys, 16 newest
+        # reports a key, the 64 sharing the most, then their signatures and
+        # data keys.
         ('near-duplicate band query',
-            'SELECT s.id, s.report FROM tipline_report_signature s JOIN '
-            '(SELECT report, COUNT(report) AS hits FROM tipline_report_band '
-            'WHERE band IN (%s) GROUP BY report) b ON b.report = s.report '
-            'JOIN tipline_report r ON r.id = s.report '
-            'ORDER BY b.hits DESC, s.report ASC LIMIT 200' % bands),
+            'SELECT e.id, e.report, e.signature_enc, f.data_key_enc FROM '
+            '(SELECT c.report AS report, COUNT(1) AS hits FROM '
+            'UNNEST(CAST(ARRAY[%s] AS BIGINT[])) AS b (band) CROSS JOIN '
+            'LATERAL (SELECT d.report FROM tipline_report_band AS d WHERE '
+            'd.band = b.band ORDER BY d.report DESC LIMIT 16) AS c '
+            'GROUP BY c.report ORDER BY COUNT(1) DESC, c.report DESC '
+            'LIMIT 64) AS a INNER JOIN tipline_report_signature AS e ON '
+            'a.report = e.report INNER JOIN tipline_report AS f ON '
+            'f.id = e.report ORDER BY a.hits DESC, e.report DESC' % bands),
         ]
 
 
@@ -80,7 +87,7 @@ def main():
                 continue
             cursor.execute(sql)  # warm
             cursor.fetchall()
-            cursor.execute('EXPLAIN (ANALYZE, COSTS OFF) ' + sql)
+            cursor.execute('EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ' + sql)
             print('--', label)
             print('\n'.join(r[0] for r in cursor))
             print()

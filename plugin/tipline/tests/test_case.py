@@ -252,10 +252,49 @@ class CaseTestCase(unittest.TestCase):
         cursor.execute('SELECT band FROM "%s"' % Band._table)
         bands = {r[0] for r in cursor.fetchall()}
         self.assertEqual(len(bands), tipline_core.LSH_BANDS)
-        clear = {'%x' % k for k in tipline_core.band_keys(signature)} | {
-            str(k) for k in tipline_core.band_keys(signature)}
+        raw = tipline_core.band_keys(signature)
+        signed = {k - (1 << 64) if k >= 1 << 63 else k for k in raw}
+        clear = set(raw) | signed | {'%x' % k for k in raw} | {
+            str(k) for k in raw}
         self.assertFalse(bands & clear)
         found = Signature.similar(signature, 0.99)
+        self.assertEqual(found[0][0], report.id)
+
+    @with_transaction()
+    def test_hex_band_keys_migrate_to_integers(self):
+        "Band keys stored as hex text become the same integers in place, and still find the duplicate"
+        pool = Pool()
+        Signature = pool.get('tipline.report.signature')
+        Band = pool.get('tipline.report.band')
+        Keyset = pool.get('tipline.keyset')
+        (a, _, _), _ = self._users()
+        report = self._file(a, self._party(), LEAK)
+        keys = dedup.blinded_band_keys(tipline_core.signature(LEAK))
+        # As stored before: the digest's first 16 bytes, in hex, in a
+        # VARCHAR column.
+        indexer = Keyset.indexer()
+        hexes = [indexer.index(k.to_bytes(8, 'little'), dedup.BAND_PURPOSE)[
+                :16].hex()
+            for k in tipline_core.band_keys(tipline_core.signature(LEAK))]
+        table_h = Band.__table_handler__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute('DELETE FROM "%s"' % Band._table)
+        table_h.alter_type('band', 'VARCHAR')
+        table = Band.__table__()
+        cursor.execute(*table.insert([table.report, table.band],
+                [[report.id, h] for h in hexes]))
+        self.assertFalse(
+            Band.__table_handler__().column_is_type('band', 'BIGINT'))
+
+        Band.__register__('tipline')
+
+        self.assertTrue(
+            Band.__table_handler__().column_is_type('band', 'BIGINT'))
+        cursor.execute('SELECT band FROM "%s" WHERE report = %d'
+            % (Band._table, report.id))
+        self.assertEqual(sorted(b for b, in cursor), sorted(keys))
+        found = Signature.similar(
+            tipline_core.signature(LEAK_REWORDED), 0.5)
         self.assertEqual(found[0][0], report.id)
 
     @with_transaction()
