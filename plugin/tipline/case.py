@@ -22,6 +22,7 @@ from collections import defaultdict
 from sql import Conflict, Literal, Null, Union
 from sql.aggregate import Count, Max, Min
 from sql.conditionals import Case as SqlCase
+from sql.operators import Exists
 
 from trytond import backend
 from trytond.backend import MAX_QUERY_PARAMS
@@ -353,27 +354,33 @@ class Case(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
         else:
             where = table.id.in_(case_ids)
         cursor = Transaction().connection.cursor()
-        is_open = report.state.in_(OPEN_STATES)
         names = ['open_count', 'priority', 'state']
         stored_columns = [getattr(table, n) for n in names]
-        # report.case, not report.id: the columns of the (case, state,
-        # priority) index, which answers without reading the reports.
+        # Only the open reports are joined, and only the columns of the
+        # (case, state, priority) index: it answers from the entries of
+        # the case's open states, without reading the reports, and the
+        # work does not grow with the case's closed reports (a record's
+        # case can hold tens of thousands: counting them all took 10 ms
+        # at 27,000).  Whether the case has any report is one probe.
+        any_report = Report.__table__()
         cursor.execute(*table.join(report, 'LEFT',
-                condition=report.case == table.id).select(
+                condition=(report.case == table.id)
+                & report.state.in_(OPEN_STATES)).select(
                 table.id, *stored_columns,
+                Exists(any_report.select(Literal(1),
+                        where=any_report.case == table.id)),
                 Count(report.case),
-                Count(SqlCase((is_open, report.case))),
-                Max(SqlCase((is_open, report.priority), else_=Null)),
+                Max(report.priority),
                 where=where,
                 group_by=[table.id] + stored_columns))
         stored, values_of = {}, {}
         for case_id, *values in cursor:
-            (count, open_, top) = values[len(names):]
+            (has_reports, open_, top) = values[len(names):]
             stored[case_id] = dict(zip(names, values))
             values_of[case_id] = {
                 'open_count': open_ or 0,
                 'priority': (round(top, 1) if top is not None else None),
-                } if count else None
+                } if has_reports else None
         return values_of, stored
 
     @classmethod
