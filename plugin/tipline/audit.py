@@ -23,6 +23,7 @@ import tipline_core
 from . import clock
 from .authorless import AuthorlessRows
 from .exceptions import AuditError
+from .filing import insert_returning
 from .readonly import ServerReadonly
 
 EPOCH = dt.datetime(1970, 1, 1)
@@ -146,7 +147,6 @@ class AuditEvent(ServerReadonly, AuthorlessRows, ModelSQL, ModelView):
                             kind, json.dumps(details, sort_keys=True),
                             previous])]
                 + [transaction.user or None, CurrentTimestamp()])
-        from .filing import insert_returning
         return insert_returning(
             cls, columns + ['create_uid', 'create_date'], values)
 

@@ -401,7 +401,8 @@ class Band(ServerReadonly, AuthorlessRows, ModelSQL):
         integers blinded_key makes of them, in place: the blind-index key is
         unchanged, so no signature needs decrypting"""
         table = cls._table
-        cursor = Transaction().connection.cursor()
+        connection = Transaction().connection
+        cursor = connection.cursor()
         if backend.name == 'postgresql':
             # One rewrite of the table and its indexes.
             cursor.execute('ALTER TABLE "%s" ALTER COLUMN band TYPE BIGINT '
@@ -409,7 +410,6 @@ class Band(ServerReadonly, AuthorlessRows, ModelSQL):
                 % (table, 2 * BAND_KEY_BYTES))
             table_h._update_definitions(columns=True)
         else:
-            connection = Transaction().connection
             connection.create_function(
                 'tipline_blinded_key', 1, blinded_key, deterministic=True)
             cursor.execute('UPDATE "%s" SET band = tipline_blinded_key(band)'
@@ -422,11 +422,11 @@ class Band(ServerReadonly, AuthorlessRows, ModelSQL):
         super().__setup__()
         t = cls.__table__()
         cls._sql_indexes.update({
-                # The band query looks up many bands at once (band IN ...)
-                # and counts their reports: a B-tree on both answers from
-                # the index alone; a hash index cannot serve IN on
-                # PostgreSQL, which then scanned every band
-                # (docs/indexes.md).
+                # The band query reads the newest reports of each of its
+                # keys (a backward range of one key) and counts them: a
+                # B-tree on both answers from the index alone; the hash
+                # index on band it replaced could serve neither the order
+                # nor an IN (docs/indexes.md).
                 Index(t, (t.band, Index.Equality(cardinality='high')),
                     (t.report, Index.Equality(cardinality='high'))),
                 # A report's bands, to replace or delete them: a B-tree,
