@@ -357,17 +357,30 @@ class ReportCore(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
                 [table.state, table.outcome], ['resolved', 'not_upheld'],
                 where=table.state == 'rejected'))
         # The explanation was a copy of the administrators' text, in the
-        # language of whoever resolved: now the text itself, or none.
+        # language of whoever resolved: now the text itself, or none.  The
+        # copy is of the default language's text or of a translation.
         table_h = cls.__table_handler__(module_name)
         if table_h.column_exist('explanation'):
-            Explanation = Pool().get('tipline.outcome_explanation')
+            pool = Pool()
+            Explanation = pool.get('tipline.outcome_explanation')
+            Translation = pool.get('ir.translation')
             explanation = Explanation.__table__()
+            translation = Translation.__table__()
+            unlinked = ((table.explanation != Null)
+                & (table.outcome_explanation == Null))
             cursor.execute(*table.update(
                     [table.outcome_explanation],
                     explanation.select(Min(explanation.id),
                         where=explanation.text == table.explanation),
-                    where=(table.explanation != Null)
-                    & (table.outcome_explanation == Null)))
+                    where=unlinked))
+            cursor.execute(*table.update(
+                    [table.outcome_explanation],
+                    translation.select(Min(translation.res_id),
+                        where=(translation.name
+                            == Explanation.__name__ + ',text')
+                        & (translation.type == 'model')
+                        & (translation.value == table.explanation)),
+                    where=unlinked))
             table_h.drop_column('explanation')
 
     @classmethod

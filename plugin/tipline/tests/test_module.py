@@ -446,6 +446,51 @@ class TiplineTestCase(ModuleTestCase):
                 Transaction().set_context(language='zh_CN'):
             self.assertIn('审核员', Report(general.id).explanation)
 
+    @with_transaction()
+    def test_explanation_copies_migrate_in_every_language(self):
+        "A copy of an explanation stored before it was linked finds its explanation, in whatever language it was copied"
+        pool = Pool()
+        Report = pool.get('tipline.report')
+        Explanation = pool.get('tipline.outcome_explanation')
+        Lang = pool.get('ir.lang')
+        Lang.load_translations(Lang.search([('code', '=', 'zh_CN')]))
+        reporter, _, moderator = self._users()
+        english, chinese, custom = (
+            self._file(reporter, self._party()) for _ in range(3))
+        with Transaction().set_user(moderator.id), check_access():
+            self._investigate(english, chinese, custom)
+            Report.write([Report(english.id), Report(chinese.id),
+                    Report(custom.id)], {'outcome': 'not_upheld'})
+            Report.resolve([Report(english.id), Report(chinese.id),
+                    Report(custom.id)])
+        explanation = Report(english.id).outcome_explanation
+        self.assertTrue(explanation)
+        with Transaction().set_context(language='zh_CN'):
+            in_chinese = Explanation(explanation.id).text
+        self.assertIn('审核员', in_chinese)
+        # As stored before: the text copied in the resolver's language,
+        # no link.
+        table = Report.__table__()
+        table_h = Report.__table_handler__()
+        table_h.add_column('explanation', 'TEXT')
+        cursor = Transaction().connection.cursor()
+        for report, text in [(english, explanation.text),
+                (chinese, in_chinese), (custom, "Written by hand.")]:
+            cursor.execute(*table.update(
+                    [Column(table, 'explanation'), table.outcome_explanation],
+                    [text, None], where=table.id == report.id))
+
+        Report.__register__('tipline')
+
+        self.assertFalse(
+            Report.__table_handler__().column_exist('explanation'))
+        cursor.execute(*table.select(table.id, table.outcome_explanation,
+                where=table.id.in_([english.id, chinese.id, custom.id])))
+        linked = dict(cursor)
+        self.assertEqual(linked[english.id], explanation.id)
+        self.assertEqual(linked[chinese.id], explanation.id)
+        self.assertIsNone(linked[custom.id])
+
     def test_working_days_skip_weekends(self):
         "Working days run Monday to Friday"
         from trytond.modules.tipline.jurisdiction import add_working_days
