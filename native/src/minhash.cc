@@ -5,6 +5,9 @@
 #include <cstring>
 #include <limits>
 #include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "internal/parallel.h"
 #include "internal/xxhash64.h"
@@ -870,6 +873,326 @@ bool HasSubstanceOfItsOwn(std::string_view form, const SharedValues& shared) {
   return unshared >= needed;
 }
 
+// --- Substitutions in Chinese texts ------------------------------------------
+//
+// A matching form decoded once: code points, and whether each is written
+// without spaces (a 2-gram position, as in shingling).
+struct DecodedForm {
+  std::vector<uint32_t> cps;
+  std::vector<uint8_t> token;
+  bool has_han = false;
+
+  void Decode(std::string_view form) {
+    const uint8_t* const bmp = internal::BmpClassTable();
+    cps.clear();
+    token.clear();
+    has_han = false;
+    size_t pos = 0;
+    while (pos < form.size()) {
+      const int32_t c = internal::NextCodePoint(form, &pos);
+      const uint8_t cls = c < 0x10000 ? bmp[c] : internal::ClassifyCodePoint(c);
+      cps.push_back(static_cast<uint32_t>(c));
+      token.push_back((cls & internal::kCharToken) != 0);
+      has_han = has_han || IsHanForSubstitution(static_cast<uint32_t>(c));
+    }
+  }
+  static bool IsHanForSubstitution(uint32_t c) {
+    return (c >= 0x3400 && c <= 0x9FFF) || (c >= 0xF900 && c <= 0xFAFF);
+  }
+};
+
+// A run of ASCII letters or of ASCII digits in a matching form (which has
+// no spaces: "ALTER AGGREGATE - 修改" reads "alteraggregate修改").
+struct LatinWord {
+  std::string text;
+  uint32_t start = 0, end = 0;  // code points
+  bool digits = false;
+  bool at_end = false;  // ends the text (a cut text may have cut it)
+};
+
+inline int LatinKind(uint32_t c) {  // 1 letter, 2 digit, 0 other
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return 1;
+  if (c >= '0' && c <= '9') return 2;
+  return 0;
+}
+
+// Words of at most kMaxLatinWords (false when there are more: the check is
+// then skipped, so that its work stays bounded).
+bool LatinWords(const DecodedForm& form, std::vector<LatinWord>* words) {
+  words->clear();
+  const size_t n = form.cps.size();
+  for (size_t i = 0; i < n;) {
+    const int kind = LatinKind(form.cps[i]);
+    if (kind == 0) {
+      ++i;
+      continue;
+    }
+    if (words->size() == kMaxLatinWords) return false;
+    LatinWord word;
+    word.start = static_cast<uint32_t>(i);
+    word.digits = kind == 2;
+    while (i < n && LatinKind(form.cps[i]) == kind) {
+      word.text.push_back(static_cast<char>(form.cps[i] | (kind == 1 ? 0x20 : 0)));
+      ++i;
+    }
+    word.end = static_cast<uint32_t>(i);
+    word.at_end = i == n;
+    words->push_back(std::move(word));
+  }
+  return true;
+}
+
+size_t LongestCommonSubsequence(std::string_view a, std::string_view b) {
+  thread_local std::vector<uint32_t> row;
+  row.assign(b.size() + 1, 0);
+  for (const char ca : a) {
+    uint32_t diagonal = 0;  // row[j] of the previous line, before it changed
+    for (size_t j = 0; j < b.size(); ++j) {
+      const uint32_t above = row[j + 1];
+      row[j + 1] = ca == b[j] ? diagonal + 1 : std::max(above, row[j]);
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// Whether word a (of one text) has b (of the other) as its counterpart: the
+// same word up to a typo, a cut end or a few deleted characters. Numbers
+// must be the same digits (in any order: a reordered "9.4.1"); words share
+// a subsequence of kTypoShare of the shorter.
+bool Counterparts(std::string_view a, bool a_end, std::string_view b, bool b_end,
+                  bool digits) {
+  if (a == b) return true;
+  if ((a_end && b.substr(0, a.size()) == a) || (b_end && a.substr(0, b.size()) == b)) {
+    return true;
+  }
+  const std::string_view shorter = a.size() < b.size() ? a : b;
+  const std::string_view longer = a.size() < b.size() ? b : a;
+  const size_t d = longer.size() - shorter.size();
+  if (d >= 1 && d <= 3) {  // a few characters deleted in one place
+    for (size_t i = 0; i <= shorter.size(); ++i) {
+      if (longer.substr(0, i) == shorter.substr(0, i) &&
+          longer.substr(i + d) == shorter.substr(i)) {
+        return true;
+      }
+    }
+  }
+  if (digits) {
+    if (a.size() != b.size()) return false;
+    std::string x(a), y(b);
+    std::sort(x.begin(), x.end());
+    std::sort(y.begin(), y.end());
+    return x == y;
+  }
+  // The letters in common bound the common subsequence: skip the DP when
+  // even they fall short.
+  const double needed = kTypoShare * static_cast<double>(shorter.size());
+  uint16_t count[26] = {};
+  for (const char c : a) ++count[c - 'a'];
+  size_t common = 0;
+  for (const char c : b) {
+    if (count[c - 'a'] > 0) {
+      --count[c - 'a'];
+      ++common;
+    }
+  }
+  if (static_cast<double>(common) < needed) return false;
+  return static_cast<double>(LongestCommonSubsequence(a, b)) >= needed;
+}
+
+// The words of x that have no counterpart among the words of y (nor among
+// two neighbouring words of y read together, as an inserted character can
+// split one). Letter words shorter than kMinLatinLetters are left out: one
+// or two letters change by a single typo.
+void UnmatchedWords(const std::vector<LatinWord>& x, const std::vector<LatinWord>& y,
+                    std::vector<const LatinWord*>* out) {
+  out->clear();
+  thread_local std::vector<LatinWord> joined;
+  joined.clear();
+  const std::vector<LatinWord>* const lists[] = {&y, &joined};
+  for (size_t k = 0; k + 1 < y.size(); ++k) {
+    if (y[k].digits == y[k + 1].digits && y[k + 1].start - y[k].end <= 4) {
+      LatinWord both;
+      both.text = y[k].text + y[k + 1].text;
+      both.digits = y[k].digits;
+      both.at_end = y[k + 1].at_end;
+      joined.push_back(std::move(both));
+    }
+  }
+  for (const LatinWord& word : x) {
+    if (!word.digits && word.text.size() < kMinLatinLetters) continue;
+    bool matched = false;
+    for (const std::vector<LatinWord>* candidates : lists) {
+      for (const LatinWord& other : *candidates) {
+        if (other.digits == word.digits &&
+            Counterparts(word.text, word.at_end, other.text, other.at_end, word.digits)) {
+          matched = true;
+          break;
+        }
+      }
+      if (matched) break;
+    }
+    if (!matched && word.text.size() >= 3) {
+      for (const std::vector<LatinWord>* candidates : lists) {
+        for (const LatinWord& other : *candidates) {
+          if (other.text.find(word.text) != std::string::npos) {
+            matched = true;
+            break;
+          }
+        }
+        if (matched) break;
+      }
+    }
+    if (!matched) out->push_back(&word);
+  }
+}
+
+// The kLatinContext code points before (after) a word; empty at the text's
+// start (end).
+bool SameContext(const DecodedForm& a, uint32_t a_from, uint32_t a_to,
+                 const DecodedForm& b, uint32_t b_from, uint32_t b_to) {
+  return a_to - a_from == b_to - b_from &&
+         std::equal(a.cps.begin() + a_from, a.cps.begin() + a_to,
+                    b.cps.begin() + b_from);
+}
+
+// A Latin word or number on each side with no counterpart on the other, in
+// the same place (the same code points before or after it); numbers that
+// differ count anywhere.
+bool LatinSubstitution(const DecodedForm& a, const DecodedForm& b) {
+  thread_local std::vector<LatinWord> wa, wb;
+  thread_local std::vector<const LatinWord*> ua, ub;
+  if (!LatinWords(a, &wa) || !LatinWords(b, &wb) || wa.empty() || wb.empty()) {
+    return false;
+  }
+  UnmatchedWords(wa, wb, &ua);
+  if (ua.empty()) return false;
+  UnmatchedWords(wb, wa, &ub);
+  if (ub.empty()) return false;
+  const auto na = static_cast<uint32_t>(a.cps.size());
+  const auto nb = static_cast<uint32_t>(b.cps.size());
+  const auto ctx = static_cast<uint32_t>(kLatinContext);
+  for (const LatinWord* x : ua) {
+    for (const LatinWord* y : ub) {
+      if (x->digits != y->digits) continue;
+      if (x->digits) return true;
+      if (SameContext(a, x->start - std::min(x->start, ctx), x->start, b,
+                      y->start - std::min(y->start, ctx), y->start) ||
+          SameContext(a, x->end, std::min(na, x->end + ctx), b, y->end,
+                      std::min(nb, y->end + ctx))) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+// Per position of a form: whether it has a shingle and none is shared
+// (HasSubstanceOfItsOwn's reading).
+void UnsharedPositions(const DecodedForm& form, const SharedValues& shared,
+                       std::vector<uint8_t>* out) {
+  const size_t n = form.cps.size();
+  out->assign(n, 0);
+  for (size_t i = 0; i < n; ++i) {
+    const uint64_t c0 = form.cps[i];
+    bool has = false, is_shared = false;
+    if (i + 2 < n) {
+      has = true;
+      is_shared = shared.Contains(VerifyValue(
+          c0 | uint64_t{form.cps[i + 1]} << 21 | uint64_t{form.cps[i + 2]} << 42));
+    }
+    if (!is_shared && i + 1 < n && form.token[i] && form.token[i + 1]) {
+      has = true;
+      is_shared = shared.Contains(VerifyValue(
+          c0 | uint64_t{form.cps[i + 1]} << 21 | kMissingCodePoint << 42));
+    }
+    (*out)[i] = has && !is_shared;
+  }
+}
+
+bool HasHan(const uint32_t* begin, const uint32_t* end) {
+  for (; begin != end; ++begin) {
+    if (DecodedForm::IsHanForSubstitution(*begin)) return true;
+  }
+  return false;
+}
+
+// In a short pair, a stretch of at least two code points replaced by at
+// least two others (a gap of their longest common subsequence, on both
+// sides, with Han characters), not the same characters moved, where each
+// side has kHanSubstitutionPositions positions whose shingles the other
+// lacks. One mistyped character is not one: it leaves a gap of one.
+bool HanSubstitution(const DecodedForm& a, const DecodedForm& b,
+                     const SharedValues& shared) {
+  const size_t n = a.cps.size(), m = b.cps.size();
+  // Suffix LCS lengths, (n + 1) x (m + 1); n < kHanSubstitutionChars.
+  thread_local std::vector<uint16_t> table;
+  table.assign((n + 1) * (m + 1), 0);
+  const auto at = [&](size_t i, size_t j) -> uint16_t& { return table[i * (m + 1) + j]; };
+  for (size_t i = n; i-- > 0;) {
+    for (size_t j = m; j-- > 0;) {
+      at(i, j) = a.cps[i] == b.cps[j] ? static_cast<uint16_t>(at(i + 1, j + 1) + 1)
+                                      : std::max(at(i + 1, j), at(i, j + 1));
+    }
+  }
+  thread_local std::vector<uint8_t> unshared_a, unshared_b;
+  bool flags = false;
+  const auto substituted = [&](size_t i1, size_t i2, size_t j1, size_t j2) {
+    if (std::min(i2 - i1, j2 - j1) < 2) return false;
+    const uint32_t* x = a.cps.data();
+    const uint32_t* y = b.cps.data();
+    if (!HasHan(x + i1, x + i2) || !HasHan(y + j1, y + j2)) return false;
+    if (i2 - i1 == j2 - j1) {
+      std::vector<uint32_t> sx(x + i1, x + i2), sy(y + j1, y + j2);
+      std::sort(sx.begin(), sx.end());
+      std::sort(sy.begin(), sy.end());
+      if (sx == sy) return false;  // the same characters, moved
+    }
+    if (!flags) {
+      UnsharedPositions(a, shared, &unshared_a);
+      UnsharedPositions(b, shared, &unshared_b);
+      flags = true;
+    }
+    size_t ux = 0, uy = 0;
+    for (size_t k = i1 < 2 ? 0 : i1 - 2; k < i2; ++k) ux += unshared_a[k];
+    for (size_t k = j1 < 2 ? 0 : j1 - 2; k < j2; ++k) uy += unshared_b[k];
+    return ux >= kHanSubstitutionPositions && uy >= kHanSubstitutionPositions;
+  };
+  size_t i = 0, j = 0, gi = 0, gj = 0;
+  while (i < n && j < m) {
+    if (a.cps[i] == b.cps[j]) {
+      if (i > gi && j > gj && substituted(gi, i, gj, j)) return true;
+      gi = ++i;
+      gj = ++j;
+    } else if (at(i + 1, j) >= at(i, j + 1)) {
+      ++i;
+    } else {
+      ++j;
+    }
+  }
+  return n > gi && m > gj && substituted(gi, n, gj, m);
+}
+
+// Both Chinese (with Han characters): a Latin word or number substituted
+// (the shorter text under kLatinSubstitutionChars code points), or a run of
+// Han characters (under kHanSubstitutionChars).
+bool SubstitutedWords(std::string_view text_a, std::string_view text_b,
+                      const SharedValues& shared) {
+  // The same order whichever text is asked first.
+  if (text_b.size() < text_a.size() || (text_b.size() == text_a.size() && text_b < text_a)) {
+    std::swap(text_a, text_b);
+  }
+  const size_t shorter = std::min(CodePointCount(text_a), CodePointCount(text_b));
+  if (shorter >= kLatinSubstitutionChars && shorter >= kHanSubstitutionChars) return false;
+  thread_local DecodedForm a, b;
+  a.Decode(text_a);
+  b.Decode(text_b);
+  if (!a.has_han || !b.has_han) return false;
+  if (a.cps.size() > b.cps.size()) std::swap(a, b);  // a: the shorter
+  if (shorter < kLatinSubstitutionChars && LatinSubstitution(a, b)) return true;
+  return shorter < kHanSubstitutionChars && HanSubstitution(a, b, shared);
+}
+
 }  // namespace
 
 bool DifferentSubstance(const MinHashSignature& a,
@@ -891,7 +1214,10 @@ bool DifferentSubstanceOf(std::string_view text_a, const uint32_t* x, size_t nx,
   // The shorter first: a cut or quoted report has nothing of its own, and
   // the answer is then known from one text.
   if (text_b.size() < text_a.size()) std::swap(text_a, text_b);
-  return HasSubstanceOfItsOwn(text_a, shared) && HasSubstanceOfItsOwn(text_b, shared);
+  if (HasSubstanceOfItsOwn(text_a, shared) && HasSubstanceOfItsOwn(text_b, shared)) {
+    return true;
+  }
+  return SubstitutedWords(text_a, text_b, shared);
 }
 
 namespace {

@@ -10,7 +10,8 @@ since the machine may be shared), query latency p50/p99 with 100k (and, with
 from a 45-word vocabulary, the worst case for character shingles),
 and the time to score 1M reports plus top-100. With --full the native
 figures of the C++ program tests/bench/dedup_bench.cc (build/tests/dedup_bench:
-signatures on one thread and on all cores, the verify step's two parts, 1M
+signatures on one thread and on all cores, the verify step's parts (overlap,
+substance check of an English pair and of a short Chinese line), 1M
 stored signatures of report-sized and of short texts queried without
 Python, scoring's wall and CPU time) follow in the same run.
 

@@ -392,6 +392,46 @@ def test_the_same_wrapper_around_other_words_is_not_a_duplicate():
         tipline_core.signature(wrap + "my deposit was kept", 2), other) == jaccard
 
 
+def test_a_substituted_identifier_is_not_a_duplicate():
+    """Chinese template lines that differ in one identifier, number or run
+    of Han characters are different texts; a typo'd identifier, a cut end or
+    an affix is not a substitution."""
+    journalctl = "表 3.5. 典型的 journalctl 命令片段列表"
+    aggregate = "ALTER AGGREGATE - 修改一个聚集函数的定义"
+    rejected = [
+        (journalctl, "表 3.6. 典型的 systemctl 命令片段列表"),
+        (journalctl, "表 3.5. 典型的 systemctl 命令片段列表"),  # the word alone
+        (journalctl, "表 3.6. 典型的 journalctl 命令片段列表"),  # the number alone
+        (aggregate, "ALTER FUNCTION - 修改一个函数的定义"),
+        ("-S 文件 文件存在且为套接字", "-r 文件 文件存在且用户具有读权限"),
+    ]
+    index = DedupIndex()
+    for a, b in rejected:
+        x, y = tipline_core.signature(a), tipline_core.signature(b)
+        jaccard, _ = tipline_core.verify(x, y)
+        assert jaccard >= tipline_core.jaccard_threshold(
+            index.threshold, 10, True), (a, b)  # the overlap alone would match
+        assert tipline_core.match_score(x, y) == 0.0, (a, b)
+        assert tipline_core.match_score(y, x) == 0.0, (a, b)
+    kept = [
+        (journalctl, "表 3.5. 典型的 jounralctl 命令片段列表"),  # a typo
+        (journalctl, "回复：表 3.5. 典型的 journalctl 命令片段"),  # affix, cut end
+        (journalctl, "表 3.5. 典型的 journalctl 命令片段列表 please fix"),
+        (aggregate, "Re: ALTER AGGREGATE - 修改一个聚集函数的定义 please fix"),
+        (aggregate, "ALTER AGGERGATE - 修改一个聚集函数的定"),  # typo, cut end
+        (aggregate, "alter aggregate 修改一个聚集函数的定义"),  # case, punctuation
+        ("9.4.1. 系统安全性和完整性检查", "1. 9.4. 系统安全性和完整性检查"),  # reordered
+    ]
+    for a, b in kept:
+        x, y = tipline_core.signature(a), tipline_core.signature(b)
+        assert tipline_core.match_score(x, y) > 0.0, (a, b)
+        assert tipline_core.match_score(y, x) > 0.0, (a, b)
+    # Through the index, as a filing is checked.
+    index.add(1, journalctl)
+    assert index.query("表 3.6. 典型的 systemctl 命令片段列表") == []
+    assert [key for key, _ in index.query("表 3.5. 典型的 jounralctl 命令片段列表")] == [1]
+
+
 def test_short_texts_need_less_overlap():
     t = tipline_core.DEFAULT_DEDUP_THRESHOLD
     assert tipline_core.jaccard_threshold(t, 1000, False) == t

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace tipline {
@@ -328,6 +329,42 @@ TEST(MinHashTest, DifferentSubstanceSeesTwoBodiesInOneWrapper) {
   EXPECT_FALSE(DifferentSubstance(
       SignatureV2(wrap + "the landlord kept my whole deposit"),
       SignatureV2(wrap + "someone is selling fake concert tickets")));
+}
+
+TEST(MinHashTest, DifferentSubstanceSeesASubstitutedWordInChinese) {
+  const std::string journalctl = "表 3.5. 典型的 journalctl 命令片段列表";
+  const std::string aggregate = "ALTER AGGREGATE - 修改一个聚集函数的定义";
+  // One identifier, number or run of Han characters put in place of another.
+  for (const auto& [a, b] : std::vector<std::pair<std::string, std::string>>{
+           {journalctl, "表 3.6. 典型的 systemctl 命令片段列表"},
+           {journalctl, "表 3.5. 典型的 systemctl 命令片段列表"},
+           {journalctl, "表 3.6. 典型的 journalctl 命令片段列表"},
+           {aggregate, "ALTER FUNCTION - 修改一个函数的定义"},
+           {"-S 文件 文件存在且为套接字", "-r 文件 文件存在且用户具有读权限"}}) {
+    EXPECT_TRUE(DifferentSubstance(Signature(a), Signature(b))) << a << " | " << b;
+    EXPECT_TRUE(DifferentSubstance(Signature(b), Signature(a))) << a << " | " << b;
+  }
+  // Typos, a cut end, affixes, case and punctuation, a reordered number, one
+  // mistyped Han character: the same text.
+  for (const auto& [a, b] : std::vector<std::pair<std::string, std::string>>{
+           {journalctl, "表 3.5. 典型的 jounralctl 命令片段列表"},
+           {journalctl, "回复：表 3.5. 典型的 journalctl 命令片段"},
+           {journalctl, "表 3.5. 典型的 journalctl 命令片段列表 please fix"},
+           {aggregate, "Re: ALTER AGGREGATE - 修改一个聚集函数的定义 please fix"},
+           {aggregate, "ALTER AGGERGATE - 修改一个聚集函数的定"},
+           {aggregate, "alter aggregate 修改一个聚集函数的定义"},
+           {"9.4.1. 系统安全性和完整性检查", "1. 9.4. 系统安全性和完整性检查"},
+           {"debian 社会契约第二条", "debian 社会契约第八条"}}) {
+    EXPECT_FALSE(DifferentSubstance(Signature(a), Signature(b))) << a << " | " << b;
+    EXPECT_FALSE(DifferentSubstance(Signature(b), Signature(a))) << a << " | " << b;
+  }
+  // Latin texts are left to the run rule: a different word in a short
+  // English line is not a substitution here.
+  EXPECT_FALSE(DifferentSubstance(Signature("use journalctl to read the log"),
+                                  Signature("use systemctl to read the log")));
+  // Nor does it apply without matching forms (version 2).
+  EXPECT_FALSE(DifferentSubstance(SignatureV2(journalctl),
+                                  SignatureV2("表 3.6. 典型的 systemctl 命令片段列表")));
 }
 
 TEST(MinHashTest, NormalisationVariantsHaveEqualSignatures) {

@@ -11,7 +11,9 @@
 // containment (overlap over the smaller set) reaches containment() and the
 // smaller text has at least kMinContainmentShingles shingles (a truncated
 // report, or one quoted inside a longer one); and, for version 3, when the
-// two texts are not of DifferentSubstance. Version 1: the candidates'
+// two texts are not of DifferentSubstance (which also rejects two Chinese
+// texts where a word, number or run of Han characters stands in the place of
+// another). Version 1: the candidates'
 // estimated similarity must reach threshold(), as before version 2.
 //
 // Readers (Query, size) share a lock; writers (Add, Remove) take it

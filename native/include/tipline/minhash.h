@@ -234,10 +234,44 @@ ShingleOverlap OverlapOfSets(const uint32_t* x, size_t nx, uint32_t count_x,
 // positions that are not shared. Two different messages wrapped in the same
 // greeting and signature, or a text spliced from halves of two, are like
 // that; a text with typos, a few inserted words, a cut end or a quotation
-// around it is not on at least one side. False when either signature has no
-// matching form (versions 1 and 2, long texts, SignatureOfShingles).
+// around it is not on at least one side.
+//
+// Also true, for two texts that both have Han characters, when one word was
+// put in the place of another (short template lines such as "表 3.5. 典型的
+// journalctl 命令片段列表" and "表 3.6. 典型的 systemctl 命令片段列表", or "ALTER
+// AGGREGATE - 修改一个聚集函数的定义" and "ALTER FUNCTION - 修改一个函数的定义"):
+// - the shorter under kLatinSubstitutionChars code points: each text has a
+//   Latin word (a run of ASCII letters, at least kMinLatinLetters of them) or
+//   a number (a run of digits) with no counterpart in the other, and the two
+//   are numbers, or words with the same kLatinContext code points before or
+//   after them. Counterparts: equal; a cut word at a text's end that starts
+//   the other; one to three characters deleted in one place; numbers of the
+//   same digits (a reordered "9.4.1"); words whose longest common subsequence
+//   is kTypoShare of the shorter (typos); or a word found inside the other's
+//   word, or two neighbouring words of the other read together;
+// - the shorter under kHanSubstitutionChars code points: a gap of the two
+//   matching forms' longest common subsequence of at least two code points
+//   on each side, with Han characters on each side and not the same
+//   characters reordered, where each side has kHanSubstitutionPositions
+//   positions (in the gap and the two before it) whose shingles the other
+//   lacks ("第二条" against "第八条" is one mistyped character: a gap of one).
+// These rules were chosen on replica seeds 1-3 with --curate exact, the
+// development split and dedup_quality.py's seed (README, "De-duplication
+// quality").
+//
+// False when either signature has no matching form (versions 1 and 2, long
+// texts, SignatureOfShingles) or either verify set was cut.
 inline constexpr size_t kSubstanceRun = 9;
 inline constexpr double kSubstanceShare = 0.15;
+inline constexpr size_t kLatinSubstitutionChars = 60;
+inline constexpr size_t kHanSubstitutionChars = 20;
+inline constexpr size_t kHanSubstitutionPositions = 3;
+inline constexpr size_t kMinLatinLetters = 3;
+inline constexpr size_t kLatinContext = 2;
+inline constexpr double kTypoShare = 0.7;
+// More Latin words than this in a text: the Latin rule is skipped (bounded
+// work).
+inline constexpr size_t kMaxLatinWords = 256;
 bool DifferentSubstance(const MinHashSignature& a,
                         const MinHashSignature& b) noexcept;
 // The same on raw parts (matching forms, ascending verify sets and the
