@@ -958,8 +958,9 @@ size_t LongestCommonSubsequence(std::string_view a, std::string_view b) {
 
 // Whether word a (of one text) has b (of the other) as its counterpart: the
 // same word up to a typo, a cut end or a few deleted characters. Numbers
-// must be the same digits (in any order: a reordered "9.4.1"); words share
-// a subsequence of kTypoShare of the shorter.
+// must be the same digits (in any order: a reordered "9.4.1"); words of the
+// same length may differ by one changed letter or two swapped neighbours,
+// and otherwise share a subsequence of kTypoShare of the shorter.
 bool Counterparts(std::string_view a, bool a_end, std::string_view b, bool b_end,
                   bool digits) {
   if (a == b) return true;
@@ -983,6 +984,22 @@ bool Counterparts(std::string_view a, bool a_end, std::string_view b, bool b_end
     std::sort(x.begin(), x.end());
     std::sort(y.begin(), y.end());
     return x == y;
+  }
+  // One typo in a word of the same length: one letter changed, or two
+  // neighbours swapped (`fnu` and `gnu`, `ugi` and `gui`, which the
+  // subsequence share below misses in words of three letters).
+  if (a.size() == b.size()) {
+    size_t first = a.size(), mismatches = 0;
+    for (size_t i = 0; i < a.size() && mismatches <= 2; ++i) {
+      if (a[i] != b[i]) {
+        if (mismatches++ == 0) first = i;
+      }
+    }
+    if (mismatches == 1) return true;
+    if (mismatches == 2 && first + 1 < a.size() && a[first] == b[first + 1] &&
+        a[first + 1] == b[first] && a.substr(first + 2) == b.substr(first + 2)) {
+      return true;
+    }
   }
   // The letters in common bound the common subsequence: skip the DP when
   // even they fall short.

@@ -404,6 +404,8 @@ def test_a_substituted_identifier_is_not_a_duplicate():
         (journalctl, "表 3.6. 典型的 journalctl 命令片段列表"),  # the number alone
         (aggregate, "ALTER FUNCTION - 修改一个函数的定义"),
         ("-S 文件 文件存在且为套接字", "-r 文件 文件存在且用户具有读权限"),
+        ("迫使一个 IDE 驱动器立即进入最低能耗", "迫使一个 USB 驱动器立即进入最低能耗"),
+        ("对于 GUI 版本，在前台运行", "对于 CLI 版本，在前台运行"),
     ]
     index = DedupIndex()
     for a, b in rejected:
@@ -421,6 +423,10 @@ def test_a_substituted_identifier_is_not_a_duplicate():
         (aggregate, "ALTER AGGERGATE - 修改一个聚集函数的定"),  # typo, cut end
         (aggregate, "alter aggregate 修改一个聚集函数的定义"),  # case, punctuation
         ("9.4.1. 系统安全性和完整性检查", "1. 9.4. 系统安全性和完整性检查"),  # reordered
+        # one typo in a three-letter word: a letter changed, two swapped
+        ("迫使一个 IDE 驱动器立即进入最低能耗", "迫使一个 IDW 驱动器立即进入最低能耗"),
+        ("如何解码或创建 web 中的 %-encoding?", "如何解码或创建 wev 中的 %-encoding?"),
+        ("对于 GUI 版本，在前台运行", "对于 UGI 版本，在前台运行"),
     ]
     for a, b in kept:
         x, y = tipline_core.signature(a), tipline_core.signature(b)

@@ -340,7 +340,9 @@ TEST(MinHashTest, DifferentSubstanceSeesASubstitutedWordInChinese) {
            {journalctl, "表 3.5. 典型的 systemctl 命令片段列表"},
            {journalctl, "表 3.6. 典型的 journalctl 命令片段列表"},
            {aggregate, "ALTER FUNCTION - 修改一个函数的定义"},
-           {"-S 文件 文件存在且为套接字", "-r 文件 文件存在且用户具有读权限"}}) {
+           {"-S 文件 文件存在且为套接字", "-r 文件 文件存在且用户具有读权限"},
+           {"迫使一个 IDE 驱动器立即进入最低能耗", "迫使一个 USB 驱动器立即进入最低能耗"},
+           {"对于 GUI 版本，在前台运行", "对于 CLI 版本，在前台运行"}}) {
     EXPECT_TRUE(DifferentSubstance(Signature(a), Signature(b))) << a << " | " << b;
     EXPECT_TRUE(DifferentSubstance(Signature(b), Signature(a))) << a << " | " << b;
   }
@@ -354,7 +356,11 @@ TEST(MinHashTest, DifferentSubstanceSeesASubstitutedWordInChinese) {
            {aggregate, "ALTER AGGERGATE - 修改一个聚集函数的定"},
            {aggregate, "alter aggregate 修改一个聚集函数的定义"},
            {"9.4.1. 系统安全性和完整性检查", "1. 9.4. 系统安全性和完整性检查"},
-           {"debian 社会契约第二条", "debian 社会契约第八条"}}) {
+           {"debian 社会契约第二条", "debian 社会契约第八条"},
+           // One typo in a word of three letters: a letter changed, two swapped.
+           {"迫使一个 IDE 驱动器立即进入最低能耗", "迫使一个 IDW 驱动器立即进入最低能耗"},
+           {"如何解码或创建 web 中的 %-encoding?", "如何解码或创建 wev 中的 %-encoding?"},
+           {"对于 GUI 版本，在前台运行", "对于 UGI 版本，在前台运行"}}) {
     EXPECT_FALSE(DifferentSubstance(Signature(a), Signature(b))) << a << " | " << b;
     EXPECT_FALSE(DifferentSubstance(Signature(b), Signature(a))) << a << " | " << b;
   }

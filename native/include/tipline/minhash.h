@@ -246,8 +246,9 @@ ShingleOverlap OverlapOfSets(const uint32_t* x, size_t nx, uint32_t count_x,
 //   are numbers, or words with the same kLatinContext code points before or
 //   after them. Counterparts: equal; a cut word at a text's end that starts
 //   the other; one to three characters deleted in one place; numbers of the
-//   same digits (a reordered "9.4.1"); words whose longest common subsequence
-//   is kTypoShare of the shorter (typos); or a word found inside the other's
+//   same digits (a reordered "9.4.1"); words of the same length with one
+//   letter changed or two neighbours swapped, or whose longest common
+//   subsequence is kTypoShare of the shorter (typos); or a word found inside the other's
 //   word, or two neighbouring words of the other read together;
 // - the shorter under kHanSubstitutionChars code points: a gap of the two
 //   matching forms' longest common subsequence of at least two code points
