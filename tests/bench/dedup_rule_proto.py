@@ -157,6 +157,11 @@ def _counterparts(a, a_end, b, b_end):
         return True
     if a[0].isdigit():
         return sorted(a) == sorted(b)
+    if len(a) == len(b):  # one letter changed, or two neighbours swapped
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        if len(diff) == 1 or len(diff) == 2 and diff[1] == diff[0] + 1 \
+                and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]:
+            return True
     return _lcs(a, b) >= TYPO_SHARE * min(len(a), len(b))
 
 
