@@ -2,9 +2,7 @@
 
 Each report has a signature (tipline_core: MinHash values, the shingle set
 that verifies a candidate and the text's matching form) and its LSH band
-keys: 42 regular bands (tipline.report.band), and for a short text 86 extra
-windows (tipline.report.window, a table of its own so that the query's
-lookups of them read a small index).  Both are derived from the report
+keys (42, and 128 for a short text).  Both are derived from the report
 text, so neither is stored in the clear: the signature is encrypted with
 the module's keyset like the description, and each band key is stored
 blinded with a keyed hash under the blind-index key, which keeps equality
@@ -25,7 +23,7 @@ versions from their report's text, a batch at a time, oldest first, and can
 stop and resume anywhere."""
 import logging
 
-from sql import Column, Flavor, FromItem, Lateral, Literal, Union, Window
+from sql import Column, Flavor, FromItem, Lateral, Literal, Window
 from sql.aggregate import Count
 from sql.functions import RowNumber
 from sql.operators import Or
@@ -65,9 +63,6 @@ MAX_CANDIDATES = 64
 # the table (docs/indexes.md).  A near-duplicate shares many bands, and its
 # rarer ones find it.  The native index keeps as many texts a bucket.
 BAND_FANOUT = 16
-# The tables of the regular band keys and of the short texts' extra
-# windows, in the order split_keys gives them.
-BAND_MODELS = ['tipline.report.band', 'tipline.report.window']
 
 
 class _Keys(FromItem):
@@ -98,16 +93,6 @@ def blinded_band_keys(signature, query=False):
         else tipline_core.band_keys(signature))
     return [blinded_key(indexer.index(key.to_bytes(8, 'little'), BAND_PURPOSE))
         for key in keys]
-
-
-def split_keys(signature, keys):
-    """(regular bands, extra windows) of the band keys of signature, in the
-    order tipline_core gives them: the regular bands first"""
-    if tipline_core.signature_version(signature) == 1:
-        regular = tipline_core.LSH_BANDS_V1
-    else:
-        regular = tipline_core.LSH_BANDS
-    return keys[:regular], keys[regular:]
 
 
 def blinded_key(digest):
@@ -223,7 +208,8 @@ class Signature(ServerReadonly, AuthorlessRows, ModelSQL):
         the report's blinded band keys"""
         pool = Pool()
         Keyset = pool.get('tipline.keyset')
-        table = cls.__table__()
+        Band = pool.get('tipline.report.band')
+        table, band = cls.__table__(), Band.__table__()
         cursor = Transaction().connection.cursor()
         data_key = Keyset.data_keys([report_id], create=True)[report_id]
         cursor.execute(*table.update(
@@ -233,21 +219,18 @@ class Signature(ServerReadonly, AuthorlessRows, ModelSQL):
                             data_key=data_key)),
                     tipline_core.signature_version(signature)],
                 where=table.id == sig_id))
-        keys = split_keys(signature, blinded_band_keys(signature))
-        for model, keys in zip(BAND_MODELS, keys):
-            rows = pool.get(model).__table__()
-            cursor.execute(*rows.delete(where=rows.report == report_id))
-            if keys:
-                cursor.execute(*rows.insert([rows.report, rows.band],
-                        [[report_id, key] for key in keys]))
+        cursor.execute(*band.delete(where=band.report == report_id))
+        cursor.execute(*band.insert(
+                [band.report, band.band],
+                [[report_id, key] for key in blinded_band_keys(signature)]))
 
     @classmethod
     def write_filed(cls, signature_id, report_id, signature, bands,
             data_key):
         """Store a new report's signature (in its reserved row) with its
         version, under the report's data_key, and its blinded band keys:
-        two inserts, three for a short text"""
-        pool = Pool()
+        two inserts"""
+        Band = Pool().get('tipline.report.band')
         insert_rows(cls, [{
                     'id': signature_id,
                     'report': report_id,
@@ -256,12 +239,9 @@ class Signature(ServerReadonly, AuthorlessRows, ModelSQL):
                         data_key=data_key),
                     'version': tipline_core.signature_version(signature),
                     }])
-        cursor = Transaction().connection.cursor()
-        for model, keys in zip(BAND_MODELS, split_keys(signature, bands)):
-            if keys:
-                rows = pool.get(model).__table__()
-                cursor.execute(*rows.insert([rows.report, rows.band],
-                        [[report_id, key] for key in keys]))
+        band = Band.__table__()
+        Transaction().connection.cursor().execute(*band.insert(
+                [band.report, band.band], [[report_id, key] for key in bands]))
 
     @classmethod
     def candidates(cls, signature, exclude=None, where=None):
@@ -278,15 +258,11 @@ class Signature(ServerReadonly, AuthorlessRows, ModelSQL):
         report = Report.__table__()
         signatures = (signature if isinstance(signature, (list, tuple))
             else [signature])
-        regular, extra = {}, {}
-        for s in signatures:
-            bands, windows = split_keys(s, blinded_band_keys(s, query=True))
-            regular.update(dict.fromkeys(bands))
-            extra.update(dict.fromkeys(windows))
-        if not regular:
+        keys = list(dict.fromkeys(k for s in signatures
+                for k in blinded_band_keys(s, query=True)))
+        if not keys:
             return []
-        shared = cls._sharing(list(regular), list(extra),
-            MAX_CANDIDATES + (1 if exclude else 0))
+        shared = cls._sharing(keys, MAX_CANDIDATES + (1 if exclude else 0))
         condition = report.id == sig.report
         if exclude:
             condition &= sig.report != exclude
@@ -316,42 +292,35 @@ class Signature(ServerReadonly, AuthorlessRows, ModelSQL):
         return result
 
     @classmethod
-    def _sharing(cls, regular, extra, limit):
+    def _sharing(cls, keys, limit):
         """The query of (report, hits) for the limit reports sharing the
-        most of the keys (regular band keys, and extra window keys looked up
-        in the windows' table), then the newest, among the BAND_FANOUT
-        newest reports of each key: its cost is bounded by the number of
-        keys, whatever the size of the tables and however common a band
-        is."""
-        pool = Pool()
-        parts = []
-        for model, keys in zip(BAND_MODELS, [regular, extra]):
-            if not keys:
-                continue
-            table = pool.get(model).__table__()
-            if backend.name == 'postgresql':
-                keys = _Keys(keys)
-                rows = Lateral(table.select(table.report,
-                        where=table.band == keys.band,
-                        order_by=[table.report.desc], limit=BAND_FANOUT))
-                parts.append(keys.join(rows, type_='CROSS').select(
-                        Column(rows, 'report').as_('report')))
-            else:
-                # SQLite has no LATERAL (and compiling a UNION of one query
-                # per key took ten times the query): the same rows,
-                # numbered in each band, from every row of the keys.
-                numbered = table.select(table.report, RowNumber(
-                        window=Window([table.band],
-                            order_by=[table.report.desc])).as_('rank'),
-                    where=table.band.in_(keys))
-                parts.append(numbered.select(numbered.report,
-                        where=numbered.rank <= BAND_FANOUT))
-        from_ = parts[0]
-        for part in parts[1:]:
-            from_ = Union(from_, part, all_=True)
+        most of the band keys, then the newest, among the BAND_FANOUT newest
+        reports of each key: its cost is bounded by the number of keys,
+        whatever the size of the table and however common a band is."""
+        Band = Pool().get('tipline.report.band')
+        band = Band.__table__()
+
+        def newest(key):
+            return band.select(band.report, where=band.band == key,
+                order_by=[band.report.desc], limit=BAND_FANOUT)
+        if backend.name == 'postgresql':
+            keys = _Keys(keys)
+            rows = Lateral(newest(keys.band))
+            from_, reports = keys.join(rows, type_='CROSS'), Column(
+                rows, 'report')
+        else:
+            # SQLite has no LATERAL (and compiling a UNION of one query per
+            # key took ten times the query): the same rows, numbered in
+            # each band, from every row of the keys.
+            numbered = band.select(band.report, RowNumber(window=Window(
+                        [band.band], order_by=[band.report.desc])).as_('rank'),
+                where=band.band.in_(keys))
+            from_ = numbered.select(numbered.report,
+                where=numbered.rank <= BAND_FANOUT)
+            reports = from_.report
         hits = Count(Literal(1))
-        return from_.select(from_.report.as_('report'), hits.as_('hits'),
-            group_by=[from_.report], order_by=[hits.desc, from_.report.desc],
+        return from_.select(reports.as_('report'), hits.as_('hits'),
+            group_by=[reports], order_by=[hits.desc, reports.desc],
             limit=limit)
 
     @classmethod
@@ -409,36 +378,14 @@ class Signature(ServerReadonly, AuthorlessRows, ModelSQL):
         return len(rows), left
 
 
-class BandKeys(ServerReadonly, AuthorlessRows, ModelSQL):
-    "Blinded LSH keys of reports' signatures, one a row"
+class Band(ServerReadonly, AuthorlessRows, ModelSQL):
+    "A blinded LSH band key of a report's signature"
+    __name__ = 'tipline.report.band'
+
     report = fields.Many2One(
         'tipline.report', "Report", required=True, ondelete='CASCADE')
     band = fields.Integer("Band", required=True)
     band._sql_type = 'BIGINT'
-
-    @classmethod
-    def __setup__(cls):
-        super().__setup__()
-        t = cls.__table__()
-        cls._sql_indexes.update({
-                # The band query reads the newest reports of each of its
-                # keys (a backward range of one key) and counts them: a
-                # B-tree on both answers from the index alone; the hash
-                # index on band it replaced could serve neither the order
-                # nor an IN (docs/indexes.md).
-                Index(t, (t.band, Index.Equality(cardinality='high')),
-                    (t.report, Index.Equality(cardinality='high'))),
-                # A report's keys, to replace or delete them: a B-tree,
-                # whose one posting list a report takes 323 MB at 1,000,000
-                # reports for the bands, where the hash index that
-                # cardinality 'high' gave took 1.56 GB.
-                Index(t, (t.report, Index.Equality())),
-                })
-
-
-class Band(BandKeys):
-    "A blinded LSH band key of a report's signature"
-    __name__ = 'tipline.report.band'
 
     @classmethod
     def __register__(cls, module):
@@ -470,42 +417,21 @@ class Band(BandKeys):
             table_h.alter_type('band', 'BIGINT')
         logger.info("band keys of %s stored as integers", table)
 
-
-class ExtraWindow(BandKeys):
-    """A blinded key of one of the 86 extra LSH windows of a short report's
-    signature: looked up by short texts only, so kept out of the bands'
-    index (a tenth of its size at 1,000,000 reports)"""
-    __name__ = 'tipline.report.window'
-
     @classmethod
-    def __register__(cls, module):
-        exists = backend.TableHandler.table_exist(cls._table)
-        super().__register__(module)
-        if not exists:
-            cls._move_from_bands()
-
-    @classmethod
-    def _move_from_bands(cls):
-        """Move the extra windows stored among the bands before this table
-        existed: a report's keys were inserted in one statement, regular
-        bands first, so a report's rows past the regular bands, by id, are
-        its extra windows (only version 3 has them, always after 42
-        bands).  No signature needs decrypting."""
-        Band = Pool().get('tipline.report.band')
-        band, window = Band.__table__(), cls.__table__()
-        cursor = Transaction().connection.cursor()
-        many = band.select(band.report, group_by=[band.report],
-            having=Count(Literal(1)) > tipline_core.LSH_BANDS)
-        numbered = band.select(band.id, band.report, band.band,
-            RowNumber(window=Window([band.report],
-                    order_by=[band.id.asc])).as_('rank'),
-            where=band.report.in_(many))
-        extra = numbered.select(numbered.id, numbered.report, numbered.band,
-            where=numbered.rank > tipline_core.LSH_BANDS)
-        cursor.execute(*window.insert([window.report, window.band],
-                extra.select(extra.report, extra.band)))
-        cursor.execute(*band.delete(where=band.id.in_(
-                    extra.select(extra.id))))
-        if cursor.rowcount:
-            logger.info("%d extra window keys moved out of %s",
-                cursor.rowcount, Band._table)
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_indexes.update({
+                # The band query reads the newest reports of each of its
+                # keys (a backward range of one key) and counts them: a
+                # B-tree on both answers from the index alone; the hash
+                # index on band it replaced could serve neither the order
+                # nor an IN (docs/indexes.md).
+                Index(t, (t.band, Index.Equality(cardinality='high')),
+                    (t.report, Index.Equality(cardinality='high'))),
+                # A report's bands, to replace or delete them: a B-tree,
+                # whose one posting list a report (42 or 128 rows) takes
+                # 323 MB at 1,000,000 reports, where the hash index that
+                # cardinality 'high' gave took 1.56 GB.
+                Index(t, (t.report, Index.Equality())),
+                })

@@ -66,8 +66,7 @@ OUTCOME_CONDITIONS = [
 # with).  Any other model with a column Encrypted under the report's key is
 # deleted too, after these.
 CONTENT_MODELS = ['tipline.evidence', 'tipline.message',
-    'tipline.report.signature', 'tipline.report.band',
-    'tipline.report.window', 'tipline.mail_queue']
+    'tipline.report.signature', 'tipline.report.band', 'tipline.mail_queue']
 # Columns of the report that the tombstone does not keep besides its
 # encrypted ones: the reported record, the moderators' free text, what was
 # computed from the description, and the hold's reason.

@@ -62,8 +62,8 @@ INSERT = re.compile(
     r'INSERT INTO "(\w+)"(?: AS "\w+")? \(([^)]*)\) VALUES', re.S)
 # Tables in the order their foreign keys need.
 ORDER = ['tipline_case', 'tipline_report', 'tipline_evidence',
-    'tipline_report_signature', 'tipline_report_band', 'tipline_report_window',
-    'tipline_audit_event', 'tipline_mail_queue']
+    'tipline_report_signature', 'tipline_report_band', 'tipline_audit_event',
+    'tipline_mail_queue']
 
 
 class _Recording:

@@ -24,16 +24,12 @@ def queries(cursor):
     cursor.execute('SELECT target FROM tipline_report GROUP BY target '
         'ORDER BY COUNT(*) DESC LIMIT 1')
     target, = cursor.fetchone()
-    # The newest short report: its 42 bands and 86 extra windows, as a
-    # short text looks them up.
-    cursor.execute('SELECT report FROM tipline_report_window '
+    cursor.execute('SELECT report FROM tipline_report_band '
         'ORDER BY report DESC LIMIT 1')
     report, = cursor.fetchone()
-    keys = {}
-    for table in ('band', 'window'):
-        cursor.execute('SELECT band FROM tipline_report_%s WHERE report = %%s'
-            % table, (report,))
-        keys[table] = ', '.join(str(b) for b, in cursor)
+    cursor.execute('SELECT band FROM tipline_report_band WHERE report = %s',
+        (report,))
+    bands = ', '.join(str(b) for b, in cursor)
     return [
         ('queue page, default order',
             'SELECT a.id FROM tipline_report a WHERE %s %s LIMIT 1000'
@@ -67,20 +63,14 @@ def queries(cursor):
         # data keys.
         ('near-duplicate band query',
             'SELECT e.id, e.report, e.signature_enc, f.data_key_enc FROM '
-            '(SELECT c.report AS report, COUNT(1) AS hits FROM ('
-            'SELECT d.report FROM '
+            '(SELECT c.report AS report, COUNT(1) AS hits FROM '
             'UNNEST(CAST(ARRAY[%s] AS BIGINT[])) AS b (band) CROSS JOIN '
             'LATERAL (SELECT d.report FROM tipline_report_band AS d WHERE '
-            'd.band = b.band ORDER BY d.report DESC LIMIT 16) AS d '
-            'UNION ALL SELECT w.report FROM '
-            'UNNEST(CAST(ARRAY[%s] AS BIGINT[])) AS x (band) CROSS JOIN '
-            'LATERAL (SELECT w.report FROM tipline_report_window AS w WHERE '
-            'w.band = x.band ORDER BY w.report DESC LIMIT 16) AS w) AS c '
+            'd.band = b.band ORDER BY d.report DESC LIMIT 16) AS c '
             'GROUP BY c.report ORDER BY COUNT(1) DESC, c.report DESC '
             'LIMIT 64) AS a INNER JOIN tipline_report_signature AS e ON '
             'a.report = e.report INNER JOIN tipline_report AS f ON '
-            'f.id = e.report ORDER BY a.hits DESC, e.report DESC'
-            % (keys['band'], keys['window'])),
+            'f.id = e.report ORDER BY a.hits DESC, e.report DESC' % bands),
         ]
 
 

@@ -29,9 +29,6 @@ LEAK_REWORDED = ("The supplier notes of this party list the bank account "
     "in the team!")
 SPAM = ("Buy cheap watches now at best-watches dot example, discount "
     "code FREE50, limited offer for all customers today only.")
-# A short text (at most SHORT_TEXT_SHINGLES shingles) and a typo'd copy.
-SHORT = "Fake invoices from this supplier."
-SHORT_TYPO = "Faake invoiices frmo this suplpier."
 OTHER = ("The opportunity amount was raised tenfold the day before the "
     "quarterly bonus was computed, then lowered again.")
 
@@ -198,12 +195,9 @@ class CaseTestCase(unittest.TestCase):
         self.assertFalse(Signature.has_version1())
         versions = {s.version for s in Signature.search([])}
         self.assertEqual(versions, {tipline_core.SIGNATURE_VERSION})
-        Window = pool.get('tipline.report.window')
         for report, text in ((old_leak, LEAK), (old_other, OTHER),
                 (old_spam, SPAM)):
-            self.assertEqual(
-                Band.search_count([('report', '=', report.id)])
-                + Window.search_count([('report', '=', report.id)]),
+            self.assertEqual(Band.search_count([('report', '=', report.id)]),
                 len(tipline_core.band_keys(tipline_core.signature(text))))
         # After re-signing, a current-version lookup alone finds them.
         self.assertEqual(
@@ -303,82 +297,6 @@ class CaseTestCase(unittest.TestCase):
             tipline_core.signature(LEAK_REWORDED), 0.5)
         self.assertEqual(found[0][0], report.id)
 
-    def _keys_of(self, model, report):
-        table = Pool().get(model).__table__()
-        cursor = Transaction().connection.cursor()
-        cursor.execute(*table.select(table.band,
-                where=table.report == report.id))
-        return sorted(b for b, in cursor)
-
-    @with_transaction()
-    def test_short_text_windows_in_their_own_table(self):
-        "A short text's extra windows are stored apart from its bands, blinded, and find its duplicate"
-        pool = Pool()
-        Signature = pool.get('tipline.report.signature')
-        (a, b, _), _ = self._users()
-        short = self._file(a, self._party("One"), SHORT)
-        long = self._file(a, self._party("Two"), LEAK)
-        keys = dedup.blinded_band_keys(tipline_core.signature(SHORT))
-        self.assertEqual(len(keys),
-            tipline_core.LSH_BANDS + tipline_core.LSH_EXTRA_BANDS)
-        self.assertEqual(self._keys_of('tipline.report.band', short),
-            sorted(keys[:tipline_core.LSH_BANDS]))
-        self.assertEqual(self._keys_of('tipline.report.window', short),
-            sorted(keys[tipline_core.LSH_BANDS:]))
-        self.assertEqual(self._keys_of('tipline.report.window', long), [])
-        raw = tipline_core.band_keys(tipline_core.signature(SHORT))
-        clear = set(raw) | {k - (1 << 64) for k in raw if k >= 1 << 63}
-        self.assertFalse(
-            set(self._keys_of('tipline.report.window', short)) & clear)
-        # The typo'd copy shares none of the original's regular bands,
-        # only windows: it is found through the windows' table alone.
-        typo = tipline_core.signature(SHORT_TYPO)
-        self.assertFalse(set(keys[:tipline_core.LSH_BANDS]) & set(
-                dedup.blinded_band_keys(typo, query=True)))
-        found = Signature.similar(typo, 0.46)
-        self.assertEqual([r for r, _ in found], [short.id])
-        again = self._file(b, self._party("One"), SHORT_TYPO)
-        self.assertEqual(again.case, short.case)
-        # The purge deletes them with the rest of the report's content.
-        from trytond.modules.tipline import retention
-        retention._delete_content([short.id])
-        self.assertEqual(self._keys_of('tipline.report.window', short), [])
-        self.assertEqual(self._keys_of('tipline.report.band', short), [])
-
-    @with_transaction()
-    def test_extra_windows_move_out_of_the_bands(self):
-        "Windows stored among the bands before their table existed move to it, by insertion order, with no decryption"
-        pool = Pool()
-        Band = pool.get('tipline.report.band')
-        Window = pool.get('tipline.report.window')
-        Signature = pool.get('tipline.report.signature')
-        (a, _, _), _ = self._users()
-        short = self._file(a, self._party("One"), SHORT)
-        long = self._file(a, self._party("Two"), LEAK)
-        bands = {r: self._keys_of('tipline.report.band', r)
-            for r in (short, long)}
-        windows = self._keys_of('tipline.report.window', short)
-        # As stored before: every key of a report in the bands' table,
-        # inserted in one statement, regular bands first.
-        keys = dedup.blinded_band_keys(tipline_core.signature(SHORT))
-        band = Band.__table__()
-        cursor = Transaction().connection.cursor()
-        cursor.execute(*band.delete(where=band.report == short.id))
-        cursor.execute(*band.insert([band.report, band.band],
-                [[short.id, k] for k in keys]))
-        cursor.execute('DROP TABLE "%s"' % Window._table)
-
-        Window.__register__('tipline')
-
-        self.assertEqual(self._keys_of('tipline.report.band', short),
-            bands[short])
-        self.assertEqual(self._keys_of('tipline.report.window', short),
-            windows)
-        self.assertEqual(self._keys_of('tipline.report.band', long),
-            bands[long])
-        found = Signature.similar(tipline_core.signature(SHORT_TYPO), 0.46)
-        self.assertEqual([r for r, _ in found], [short.id])
-
     @with_transaction()
     def test_common_band_reads_only_its_newest_reports(self):
         "A band many reports share reads BAND_FANOUT of them; the rare bands still find the old duplicate"
@@ -403,7 +321,7 @@ class CaseTestCase(unittest.TestCase):
                 [table.report, table.band],
                 [[r.id, common] for r in others]))
         cursor = Transaction().connection.cursor()
-        cursor.execute(*Signature._sharing(keys, [], dedup.MAX_CANDIDATES))
+        cursor.execute(*Signature._sharing(keys, dedup.MAX_CANDIDATES))
         hits = dict(cursor.fetchall())
         newest = sorted((r.id for r in others), reverse=True)[
             :dedup.BAND_FANOUT]
