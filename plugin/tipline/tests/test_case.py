@@ -580,6 +580,11 @@ class CaseTestCase(unittest.TestCase):
                 self.assertEqual(task.data['method'], 'store_priorities')
                 task.run()
         self.assertGreater(Report(pending.id).priority, before)
+        # Each case's priority follows its open reports' new scores.
+        case = Report(pending.id).case
+        self.assertEqual(case.priority, round(max(
+                    r.priority for r in case.reports
+                    if r.state in OPEN_STATES), 1))
         inputs = json.loads(Report(pending.id).priority_inputs)
         self.assertEqual(inputs['sla_used'], 1.0)
 
