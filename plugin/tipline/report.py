@@ -980,7 +980,10 @@ class ReportCore(ServerReadonly, AuthorlessRows, Workflow, ModelSQL, ModelView):
                 raise ReportWorkflowError(gettext(
                         'tipline.msg_report_upheld_needs_verification',
                         report=report.rec_name))
-        now = utcnow()
+        # To the second, as the DateTime columns store it: the appeal
+        # deadline is rounded up from the resolution as stored (from
+        # 10:00:00.3 it was 10:01, a minute past the window).
+        now = utcnow().replace(microsecond=0)
         for report in reports:
             # The state is saved with the decision, in one UPDATE.
             report.state = 'resolved'

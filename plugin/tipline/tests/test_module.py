@@ -491,6 +491,27 @@ class TiplineTestCase(ModuleTestCase):
         self.assertEqual(linked[chinese.id], explanation.id)
         self.assertIsNone(linked[custom.id])
 
+    @with_transaction()
+    def test_appeal_window_from_the_resolution_as_stored(self):
+        "A resolution at second 0 and some microseconds opens exactly the window, not a minute more"
+        from unittest.mock import patch
+        from trytond.modules.tipline.clock import now as utcnow
+        pool = Pool()
+        Report = pool.get('tipline.report')
+        reporter, _, moderator = self._users()
+        report = self._file(reporter, self._party())
+        with Transaction().set_user(moderator.id), check_access():
+            self._investigate(report)
+            Report.write([Report(report.id)], {'outcome': 'not_upheld'})
+            at = utcnow().replace(second=0, microsecond=300000)
+            with patch('trytond.modules.tipline.report.utcnow',
+                    return_value=at):
+                Report.resolve([Report(report.id)])
+        report = Report(report.id)
+        self.assertEqual(report.resolved_at, at.replace(microsecond=0))
+        self.assertEqual(report.appeal_deadline - report.resolved_at,
+            dt.timedelta(days=14))
+
     def test_working_days_skip_weekends(self):
         "Working days run Monday to Friday"
         from trytond.modules.tipline.jurisdiction import add_working_days
