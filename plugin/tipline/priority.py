@@ -448,9 +448,7 @@ class PriorityMixin:
         Up to RESCORE_CHUNK reports are written at once; more are written by
         queued tasks of RESCORE_CHUNK reports, each in a transaction of its
         own, so that no transaction holds every open report."""
-        pool = Pool()
-        Configuration = pool.get('tipline.configuration')
-        Case = pool.get('tipline.case')
+        Configuration = Pool().get('tipline.configuration')
         rows = cls._open_rows()
         if not rows:
             return 0
@@ -461,13 +459,7 @@ class PriorityMixin:
         ids = [r[0] for r in rows]
         if len(ids) <= RESCORE_CHUNK:
             cls._store_scores(ids, scores, columns)
-            with without_check_access():
-                # Scores change, not membership: the open count and the
-                # priority only (not every report of a record's case).
-                Case.update(Case.search([
-                            ('reports', 'in', ids),
-                            ('state', '=', 'open'),
-                            ]), membership=False)
+            cls._refresh_open_cases(ids)
             return len(ids)
         chunks = range(0, len(ids), RESCORE_CHUNK)
         for number, start in enumerate(chunks, 1):
@@ -485,22 +477,26 @@ class PriorityMixin:
     def store_priorities(cls, reports, priorities):
         """Queue task of rescore_open: write priorities, {report id: [score,
         inputs]}, and refresh the cases of reports"""
-        pool = Pool()
-        Case = pool.get('tipline.case')
         open_ids = {r.id for r in reports if r.state in OPEN_STATES}
         cls._write_priorities([
                 (int(report_id), score, inputs)
                 for report_id, (score, inputs) in priorities.items()
                 if int(report_id) in open_ids])
+        cls._refresh_open_cases(list(open_ids))
+        logger.info("rescoring: %d reports written", len(open_ids))
+
+    @classmethod
+    def _refresh_open_cases(cls, ids):
+        """The open count and priority of the open cases of reports ids,
+        after their scores changed: not their membership, as recounting
+        every report of a record's case (27,000 at 1,000,000 reports) took
+        most of a rescoring chunk's 1.5 s (docs/scale-out.md)"""
+        Case = Pool().get('tipline.case')
         with without_check_access():
-            # Scores change, not membership: recounting every report of a
-            # record's case (27,000 at 1,000,000 reports) took most of a
-            # chunk's 1.5 s (docs/scale-out.md).
             Case.update(Case.search([
-                        ('reports', 'in', list(open_ids)),
+                        ('reports', 'in', ids),
                         ('state', '=', 'open'),
                         ]), membership=False)
-        logger.info("rescoring: %d reports written", len(open_ids))
 
     @classmethod
     def on_modification(cls, mode, reports, field_names=None):
