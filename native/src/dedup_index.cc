@@ -408,7 +408,7 @@ std::vector<DedupMatch> DedupIndex::QueryLocked(
   size_t homes[kMaxLshBands];
   const size_t bands =
       Tags(signature.values.data(), signature.shingle_count,
-           version_ == 3 && signature.shingle_count <= kShortQueryShingles, tags);
+           version_ == 3 && signature.shingle_count <= kShortTextShingles, tags);
   // The home cells are fetched kProbeAhead bands ahead of the band being
   // read rather than all at once: a short text's 128 probes would otherwise
   // queue behind the core's few outstanding misses (and their page walks)

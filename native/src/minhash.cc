@@ -1300,28 +1300,16 @@ int64_t BandKey(const MinHashSignature& signature, size_t band) noexcept {
                        v[(start + 2) % kMinHashPermutations]);
 }
 
-namespace {
-
-std::vector<int64_t> KeysUpTo(const MinHashSignature& signature, uint32_t short_limit) {
+std::vector<int64_t> BandKeys(const MinHashSignature& signature) {
   std::vector<int64_t> keys;
   if (signature.empty()) return keys;
   size_t bands = LshBands(signature.version);
-  if (signature.version == 3 && signature.shingle_count <= short_limit) {
+  if (signature.version == 3 && signature.shingle_count <= kShortTextShingles) {
     bands += kLshExtraBands;
   }
   keys.reserve(bands);
   for (size_t band = 0; band < bands; ++band) keys.push_back(BandKey(signature, band));
   return keys;
-}
-
-}  // namespace
-
-std::vector<int64_t> BandKeys(const MinHashSignature& signature) {
-  return KeysUpTo(signature, kShortTextShingles);
-}
-
-std::vector<int64_t> QueryBandKeys(const MinHashSignature& signature) {
-  return KeysUpTo(signature, kShortQueryShingles);
 }
 
 }  // namespace tipline

@@ -84,15 +84,12 @@ class _Keys(FromItem):
         return (self.keys,)
 
 
-def blinded_band_keys(signature, query=False):
-    """The band keys of signature, blinded under the blind-index key, as
-    signed 64-bit integers: those it is stored under, or with query those it
-    looks up"""
+def blinded_band_keys(signature):
+    """The band keys of signature (those it is stored under and looks up),
+    blinded under the blind-index key, as signed 64-bit integers"""
     indexer = Pool().get('tipline.keyset').indexer()
-    keys = (tipline_core.query_band_keys(signature) if query
-        else tipline_core.band_keys(signature))
     return [blinded_key(indexer.index(key.to_bytes(8, 'little'), BAND_PURPOSE))
-        for key in keys]
+        for key in tipline_core.band_keys(signature)]
 
 
 def blinded_key(digest):
@@ -259,7 +256,7 @@ class Signature(ServerReadonly, AuthorlessRows, ModelSQL):
         signatures = (signature if isinstance(signature, (list, tuple))
             else [signature])
         keys = list(dict.fromkeys(k for s in signatures
-                for k in blinded_band_keys(s, query=True)))
+                for k in blinded_band_keys(s)))
         if not keys:
             return []
         shared = cls._sharing(keys, MAX_CANDIDATES + (1 if exclude else 0))

@@ -235,10 +235,6 @@ py::list BandKeysOf(py::handle signature) {
   return KeyList(BandKeys(SignatureArg(signature)));
 }
 
-py::list QueryBandKeysOf(py::handle signature) {
-  return KeyList(QueryBandKeys(SignatureArg(signature)));
-}
-
 double Similarity(py::handle a, py::handle b) {
   return EstimateSimilarity(SignatureArg(a), SignatureArg(b));
 }
@@ -286,7 +282,6 @@ void RegisterDedup(py::module_& m) {
   m.attr("LSH_ROWS") = kLshRowsV2;
   m.attr("LSH_EXTRA_BANDS") = kLshExtraBands;
   m.attr("SHORT_TEXT_SHINGLES") = kShortTextShingles;
-  m.attr("SHORT_QUERY_SHINGLES") = kShortQueryShingles;
   m.attr("LSH_BANDS_V1") = kLshBands;
   m.attr("DEFAULT_DEDUP_THRESHOLD") = kDefaultDedupThreshold;
   m.attr("DEFAULT_DEDUP_THRESHOLD_V1") = kDefaultDedupThresholdV1;
@@ -310,9 +305,8 @@ void RegisterDedup(py::module_& m) {
   m.def("jaccard_threshold", &JaccardThreshold, py::arg("threshold"),
         py::arg("smaller"), py::arg("cjk"));
   m.def("band_keys", &BandKeysOf, py::arg("signature"),
-        "The LSH band keys a signature is stored under: non-negative 63-bit ints.");
-  m.def("query_band_keys", &QueryBandKeysOf, py::arg("signature"),
-        "The LSH band keys a signature looks up.");
+        "The LSH band keys a signature is stored under and looks up: "
+        "non-negative 63-bit ints.");
   m.def("estimate_similarity", &Similarity, py::arg("sig_a"), py::arg("sig_b"),
         "Estimated Jaccard similarity of two signatures, in [0, 1].");
 

@@ -509,10 +509,9 @@ NUM_PERMUTATIONS: int = _native.NUM_PERMUTATIONS
 LSH_BANDS: int = _native.LSH_BANDS
 LSH_ROWS: int = _native.LSH_ROWS
 # Version 3: the extra windows of a short text (SHORT_TEXT_SHINGLES shingles
-# or fewer is stored under them, SHORT_QUERY_SHINGLES or fewer looks them up).
+# or fewer), which it is stored under and looks up.
 LSH_EXTRA_BANDS: int = _native.LSH_EXTRA_BANDS
 SHORT_TEXT_SHINGLES: int = _native.SHORT_TEXT_SHINGLES
-SHORT_QUERY_SHINGLES: int = _native.SHORT_QUERY_SHINGLES
 LSH_BANDS_V1: int = _native.LSH_BANDS_V1
 DEFAULT_DEDUP_THRESHOLD: float = _native.DEFAULT_DEDUP_THRESHOLD
 DEFAULT_DEDUP_THRESHOLD_V1: float = _native.DEFAULT_DEDUP_THRESHOLD_V1
@@ -546,20 +545,12 @@ def signatures(texts: list[str], version: int = SIGNATURE_VERSION) -> list[bytes
 
 @_translate_errors()
 def band_keys(signature: bytes) -> list[int]:
-    """Return the band keys a signature is stored under (LSH_BANDS, plus
+    """Return the band keys a signature is stored under and looks up (LSH_BANDS, plus
     LSH_EXTRA_BANDS for a short version-3 text; LSH_BANDS_V1 for version 1),
     non-negative 63-bit ints (an SQL BIGINT each; distinct across bands and
     versions, so one column holds them all). Empty for the signature of a
     text with no words."""
     return _native.band_keys(signature)
-
-
-@_translate_errors()
-def query_band_keys(signature: bytes) -> list[int]:
-    """Return the band keys a signature looks up: band_keys' regular bands,
-    and the extra windows for a version-3 text of SHORT_QUERY_SHINGLES
-    shingles or fewer."""
-    return _native.query_band_keys(signature)
 
 
 @_translate_errors()
@@ -778,7 +769,6 @@ __all__ += [
     "LSH_ROWS",
     "LSH_EXTRA_BANDS",
     "SHORT_TEXT_SHINGLES",
-    "SHORT_QUERY_SHINGLES",
     "DEFAULT_DEDUP_THRESHOLD",
     "DEFAULT_DEDUP_THRESHOLD_V1",
     "DEFAULT_CONTAINMENT_THRESHOLD",
@@ -788,7 +778,6 @@ __all__ += [
     "signature",
     "signatures",
     "band_keys",
-    "query_band_keys",
     "jaccard_threshold",
     "signature_version",
     "verify",

@@ -310,8 +310,7 @@ class CaseTestCase(unittest.TestCase):
             for i in range(dedup.BAND_FANOUT + 8)]
         # One of the leak's band keys becomes common: every other report
         # has it too, as when reports share a greeting or a template.
-        keys = dedup.blinded_band_keys(
-            tipline_core.signature(LEAK_REWORDED), query=True)
+        keys = dedup.blinded_band_keys(tipline_core.signature(LEAK_REWORDED))
         shared = {b.band for b in Band.search([('report', '=', old.id)])
             } & set(keys)
         self.assertGreater(len(shared), 1)
