@@ -545,11 +545,11 @@ def signatures(texts: list[str], version: int = SIGNATURE_VERSION) -> list[bytes
 
 @_translate_errors()
 def band_keys(signature: bytes) -> list[int]:
-    """Return the band keys a signature is stored under and looks up (LSH_BANDS, plus
-    LSH_EXTRA_BANDS for a short version-3 text; LSH_BANDS_V1 for version 1),
-    non-negative 63-bit ints (an SQL BIGINT each; distinct across bands and
-    versions, so one column holds them all). Empty for the signature of a
-    text with no words."""
+    """Return the band keys a signature is stored under and looks up
+    (LSH_BANDS, plus LSH_EXTRA_BANDS for a short version-3 text;
+    LSH_BANDS_V1 for version 1), non-negative 63-bit ints (an SQL BIGINT
+    each; distinct across bands and versions, so one column holds them
+    all). Empty for the signature of a text with no words."""
     return _native.band_keys(signature)
 
 
