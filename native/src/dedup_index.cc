@@ -308,7 +308,7 @@ size_t DedupIndex::Tags(const uint32_t* values, uint32_t shingle_count, bool win
 size_t DedupIndex::StoredTags(uint32_t slot, uint32_t* tags) const {
   const uint32_t count = version_ == 1 ? 0 : slot_shingle_count_[slot];
   return Tags(SignatureAt(slot), count,
-              version_ == 3 && count <= kShortTextShingles, tags);
+              HasExtraWindows(version_, count), tags);
 }
 
 bool DedupIndex::Remove(int64_t key) {
@@ -408,7 +408,7 @@ std::vector<DedupMatch> DedupIndex::QueryLocked(
   size_t homes[kMaxLshBands];
   const size_t bands =
       Tags(signature.values.data(), signature.shingle_count,
-           version_ == 3 && signature.shingle_count <= kShortTextShingles, tags);
+           HasExtraWindows(version_, signature.shingle_count), tags);
   // The home cells are fetched kProbeAhead bands ahead of the band being
   // read rather than all at once: a short text's 128 probes would otherwise
   // queue behind the core's few outstanding misses (and their page walks)

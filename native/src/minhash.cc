@@ -1304,7 +1304,7 @@ std::vector<int64_t> BandKeys(const MinHashSignature& signature) {
   std::vector<int64_t> keys;
   if (signature.empty()) return keys;
   size_t bands = LshBands(signature.version);
-  if (signature.version == 3 && signature.shingle_count <= kShortTextShingles) {
+  if (HasExtraWindows(signature.version, signature.shingle_count)) {
     bands += kLshExtraBands;
   }
   keys.reserve(bands);

@@ -132,6 +132,13 @@ constexpr bool ComparableVersions(uint8_t a, uint8_t b) noexcept {
   return a == b || (a >= 2 && b >= 2 && a <= 3 && b <= 3);
 }
 
+// Whether a text of this version and distinct shingle count is stored
+// under, and looks up, the extra windows as well as the regular bands: a
+// short version-3 text.
+constexpr bool HasExtraWindows(uint8_t version, uint32_t shingle_count) noexcept {
+  return version == 3 && shingle_count <= kShortTextShingles;
+}
+
 struct MinHashSignature {
   std::array<uint32_t, kMinHashPermutations> values;
   uint8_t version = kSignatureVersion;
@@ -250,8 +257,9 @@ ShingleOverlap OverlapOfSets(const uint32_t* x, size_t nx, uint32_t count_x,
 //   the other; one to three characters deleted in one place; numbers of the
 //   same digits (a reordered "9.4.1"); words of the same length with one
 //   letter changed or two neighbours swapped, or whose longest common
-//   subsequence is kTypoShare of the shorter (typos); or a word found inside the other's
-//   word, or two neighbouring words of the other read together;
+//   subsequence is kTypoShare of the shorter (typos); or a word found
+//   inside the other's word, or two neighbouring words of the other read
+//   together;
 // - the shorter under kHanSubstitutionChars code points: a gap of the two
 //   matching forms' longest common subsequence of at least two code points
 //   on each side, with Han characters on each side and not the same
