@@ -10,6 +10,7 @@
 #include <mutex>
 
 #include "internal/parallel.h"
+#include "tipline/dedup_model.h"
 
 namespace tipline {
 namespace {
@@ -63,6 +64,27 @@ double OverlapScore(const ShingleOverlap& overlap, bool cjk, double threshold,
   return 0.0;
 }
 
+// The decision on a version-3 pair: the model's where it applies
+// (tipline/dedup_model.h), else the overlap's unless the texts are of
+// DifferentSubstance.
+double VerifiedScore(const ShingleOverlap& overlap, bool cjk, double threshold,
+                     double containment, std::string_view text_a, const uint32_t* x,
+                     size_t nx, uint32_t count_x, std::string_view text_b,
+                     const uint32_t* y, size_t ny, uint32_t count_y) noexcept {
+  if (HasDedupModel() && ModelRegion(overlap, cjk, threshold, containment)) {
+    PairFeatures features;
+    if (PairFeaturesOf(text_a, x, nx, count_x, text_b, y, ny, count_y, cjk, &features)) {
+      if (!ModelMatches(features, cjk)) return 0.0;
+      const double score = OverlapScore(overlap, cjk, threshold, containment);
+      return score > 0.0 ? score : std::max(overlap.jaccard, overlap.containment);
+    }
+  }
+  const double score = OverlapScore(overlap, cjk, threshold, containment);
+  return score > 0.0 && DifferentSubstanceOf(text_a, x, nx, count_x, text_b, y, ny, count_y)
+             ? 0.0
+             : score;
+}
+
 }  // namespace
 
 double MatchScore(const MinHashSignature& a, const MinHashSignature& b,
@@ -70,9 +92,14 @@ double MatchScore(const MinHashSignature& a, const MinHashSignature& b,
   if (a.version == 1 || b.version == 1 || !ComparableVersions(a.version, b.version)) {
     return 0.0;
   }
-  const double score =
-      OverlapScore(VerifyOverlap(a, b), a.cjk && b.cjk, threshold, containment);
-  return score > 0.0 && DifferentSubstance(a, b) ? 0.0 : score;
+  const ShingleOverlap overlap = VerifyOverlap(a, b);
+  const bool cjk = a.cjk && b.cjk;
+  if (a.version == 3 && b.version == 3) {
+    return VerifiedScore(overlap, cjk, threshold, containment, a.text, a.shingles.data(),
+                         a.shingles.size(), a.shingle_count, b.text, b.shingles.data(),
+                         b.shingles.size(), b.shingle_count);
+  }
+  return OverlapScore(overlap, cjk, threshold, containment);
 }
 
 void* DedupIndex::AllocateLarge(size_t bytes) {
@@ -515,26 +542,30 @@ std::vector<DedupMatch> DedupIndex::QueryLocked(
     const uint32_t count = slot_shingle_count_[slot];
     const double na = signature.shingle_count, nb = count;
     const double smaller = std::min(na, nb);
+    // The containment is estimated from the estimate and the two texts'
+    // shingle counts; a version-3 index verifies down to the model's region.
+    const bool model = version_ == 3 && HasDedupModel();
     const bool may_match =
-        estimate >= JaccardThreshold(threshold_, std::min(signature.shingle_count, count),
-                                     cjk) ||
+        estimate >= JaccardThreshold(model ? RegionThreshold(threshold_) : threshold_,
+                                     std::min(signature.shingle_count, count), cjk) ||
         (smaller >= kMinContainmentShingles &&
-         estimate * (na + nb) / ((1.0 + estimate) * smaller) >= containment_);
+         estimate * (na + nb) / ((1.0 + estimate) * smaller) >=
+             (model ? RegionContainment(containment_) : containment_));
     if (!may_match) continue;
     const SlotData& data = slot_data_[slot];
     const uint32_t* stored = set_pool_.data() + data.set_at;
-    double score = OverlapScore(
+    const ShingleOverlap overlap =
         OverlapOfSets(signature.shingles.data(), signature.shingles.size(),
-                      signature.shingle_count, stored, data.set_size, count),
-        cjk, threshold_, containment_);
-    if (score > 0.0 && version_ == 3 &&
-        DifferentSubstanceOf(signature.text, signature.shingles.data(),
-                             signature.shingles.size(), signature.shingle_count,
-                             std::string_view(text_pool_.data() + data.text_at,
-                                              data.text_size),
-                             stored, data.set_size, count)) {
-      score = 0.0;
-    }
+                      signature.shingle_count, stored, data.set_size, count);
+    const double score =
+        version_ == 3
+            ? VerifiedScore(overlap, cjk, threshold_, containment_, signature.text,
+                            signature.shingles.data(), signature.shingles.size(),
+                            signature.shingle_count,
+                            std::string_view(text_pool_.data() + data.text_at,
+                                             data.text_size),
+                            stored, data.set_size, count)
+            : OverlapScore(overlap, cjk, threshold_, containment_);
     if (score > 0.0) matches.push_back(DedupMatch{slot_keys_[slot], score});
   }
   const auto better = [](const DedupMatch& a, const DedupMatch& b) {

@@ -13,7 +13,9 @@
 // report, or one quoted inside a longer one); and, for version 3, when the
 // two texts are not of DifferentSubstance (which also rejects two Chinese
 // texts where a word, number or run of Han characters stands in the place of
-// another). Version 1: the candidates'
+// another). For two version-3 texts of up to kModelMaxChars code points the
+// verify model (tipline/dedup_model.h) decides instead, within a region
+// below those thresholds. Version 1: the candidates'
 // estimated similarity must reach threshold(), as before version 2.
 //
 // Readers (Query, size) share a lock; writers (Add, Remove) take it
@@ -84,7 +86,11 @@ double JaccardThreshold(double threshold, uint32_t smaller, bool cjk) noexcept;
 // similarity if it reaches JaccardThreshold, else the containment if it
 // reaches `containment` (texts of kMinContainmentShingles or more), and 0.0
 // when neither does, when the texts are of DifferentSubstance, or when
-// either signature is of version 1.
+// either signature is of version 1. Where the verify model applies (two
+// version-3 signatures, tipline/dedup_model.h) it decides: 0.0 when it
+// rejects the pair or the overlap is outside its region, else the score
+// above, or the larger of the Jaccard similarity and the containment when
+// neither threshold is reached.
 double MatchScore(const MinHashSignature& a, const MinHashSignature& b,
                   double threshold = kDefaultDedupThreshold,
                   double containment = kDefaultContainmentThreshold) noexcept;

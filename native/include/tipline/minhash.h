@@ -291,6 +291,13 @@ bool DifferentSubstanceOf(std::string_view text_a, const uint32_t* x, size_t nx,
                           uint32_t count_x, std::string_view text_b,
                           const uint32_t* y, size_t ny, uint32_t count_y) noexcept;
 
+// DifferentSubstanceOf's first question alone: do both texts carry runs of
+// their own (kSubstanceRun, kSubstanceShare)? The verify model
+// (tipline/dedup_model.h) overrules it only with more certainty.
+bool EachHasSubstanceOfItsOwn(std::string_view text_a, const uint32_t* x, size_t nx,
+                              uint32_t count_x, std::string_view text_b,
+                              const uint32_t* y, size_t ny, uint32_t count_y) noexcept;
+
 // Band keys: those a signature is stored under and looks up (the regular
 // bands, and for a short version-3 text the extra windows too). None for an
 // empty signature.
