@@ -16,6 +16,7 @@
 #include "status_error.h"
 #include "text_args.h"
 #include "tipline/dedup_index.h"
+#include "tipline/dedup_model.h"
 #include "tipline/minhash.h"
 #include "tipline/normalize.h"
 
@@ -259,6 +260,26 @@ py::tuple Verify(py::handle a, py::handle b) {
 // The score by which two stored signatures match, 0.0 if they do not: the
 // verified decision for two signatures of versions 2 and 3, the estimate
 // against threshold_v1 for two version-1 ones; 0.0 across.
+// The verify model's features of two version-3 signatures, or None where
+// the model does not apply by their forms and sets.
+py::object Features(py::handle a, py::handle b) {
+  const MinHashSignature x = SignatureArg(a);
+  const MinHashSignature y = SignatureArg(b);
+  if (x.version != 3 || y.version != 3) return py::none();
+  PairFeatures features;
+  bool applies = false;
+  {
+    py::gil_scoped_release release;
+    applies = PairFeaturesOf(x.text, x.shingles.data(), x.shingles.size(), x.shingle_count,
+                             y.text, y.shingles.data(), y.shingles.size(), y.shingle_count,
+                             x.cjk && y.cjk, &features);
+  }
+  if (!applies) return py::none();
+  py::tuple out(static_cast<size_t>(kPairFeatures));
+  for (size_t i = 0; i < kPairFeatures; ++i) out[i] = features.values[i];
+  return out;
+}
+
 double Match(py::handle a, py::handle b, double threshold, double containment,
              double threshold_v1) {
   const MinHashSignature x = SignatureArg(a);
@@ -298,6 +319,7 @@ void RegisterDedup(py::module_& m) {
   m.def("signature_version", &VersionOf, py::arg("signature"));
   m.def("verify", &Verify, py::arg("sig_a"), py::arg("sig_b"),
         "(Jaccard, containment) of two signatures' shingle sets.");
+  m.def("pair_features", &Features, py::arg("sig_a"), py::arg("sig_b"));
   m.def("match_score", &Match, py::arg("sig_a"), py::arg("sig_b"),
         py::arg("threshold") = kDefaultDedupThreshold,
         py::arg("containment") = kDefaultContainmentThreshold,

@@ -593,10 +593,20 @@ def match_score(
     near-duplicates: for versions 2 and 3 the verified decision (Jaccard at
     least jaccard_threshold(threshold, ...), or containment at least
     ``containment`` for texts of MIN_CONTAINMENT_SHINGLES shingles or more;
-    never two version-3 texts that each carry substance of their own), for
+    never two version-3 texts that each carry substance of their own; for
+    two version-3 texts of up to 1,000 characters the verify model decides,
+    within a region below those thresholds: tipline/dedup_model.h), for
     version 1 the MinHash estimate against ``threshold_v1``; version 1 never
     matches a later version."""
     return _native.match_score(sig_a, sig_b, threshold, containment, threshold_v1)
+
+
+def pair_features(sig_a: bytes, sig_b: bytes) -> tuple[float, ...] | None:
+    """Return the verify model's features of two version-3 signatures
+    (tipline/dedup_model.h, PairFeature, in order), or None where the model
+    does not apply by their matching forms and verify sets. For training
+    the model (tests/bench/train_dedup_model.py)."""
+    return _native.pair_features(sig_a, sig_b)
 
 
 class DedupIndex:
@@ -782,6 +792,7 @@ __all__ += [
     "signature_version",
     "verify",
     "match_score",
+    "pair_features",
     "estimate_similarity",
     "DedupIndex",
     "ScoreWeights",

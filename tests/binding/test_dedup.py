@@ -433,6 +433,37 @@ def test_a_substituted_identifier_is_not_a_duplicate():
     assert [key for key, _ in index.query("表 3.5. 典型的 jounralctl 命令片段列表")] == [1]
 
 
+LONG_REPORT = ("My landlord kept the whole deposit after I moved out in March, although "
+               "the flat was cleaned and the inspection found nothing wrong with it.")
+
+
+def test_pair_features_are_the_models_inputs():
+    """pair_features gives the verify model's inputs (dedup_model.h), the
+    same whichever text comes first; nothing for signatures without a
+    matching form."""
+    a = tipline_core.signature("I want another RE-WRIT on my CEASAR SALAD!!")
+    b = tipline_core.signature("I wannt another re-write ｏｎ my ceasar salad!!")
+    features = tipline_core.pair_features(a, b)
+    assert len(features) == 26
+    assert features == tipline_core.pair_features(b, a)
+    jaccard, containment = tipline_core.verify(a, b)
+    assert features[:2] == (jaccard, containment)
+    assert features[8:10] == (2.0, 2.0)  # two one-sided gaps: "n" and "e"
+    assert features[10] == 0.0  # nothing substituted
+    assert tipline_core.pair_features(tipline_core.signature("the same words", 2), a) is None
+    # The issue's example is one report twice; a stricter index narrows the
+    # model's region: at 1.0, a long report with one typo is out of it.
+    assert tipline_core.match_score(a, b) > 0.0
+    long_a = tipline_core.signature(LONG_REPORT)
+    long_b = tipline_core.signature(LONG_REPORT.replace("deposit", "depsoit"))
+    assert tipline_core.match_score(long_a, long_b) > 0.0
+    assert tipline_core.match_score(long_a, long_b, threshold=1.0, containment=1.0) == 0.0
+    assert tipline_core.match_score(long_a, long_a, threshold=1.0, containment=1.0) == 1.0
+    index = DedupIndex()
+    index.add(1, "I want another RE-WRIT on my CEASAR SALAD!!")
+    assert [key for key, _ in index.query("I wannt another re-write ｏｎ my ceasar salad!!")] == [1]
+
+
 def test_short_texts_need_less_overlap():
     t = tipline_core.DEFAULT_DEDUP_THRESHOLD
     assert tipline_core.jaccard_threshold(t, 1000, False) == t
