@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "tipline/dedup_index.h"
+#include "tipline/dedup_model.h"
 #include "tipline/minhash.h"
 #include "tipline/score.h"
 
@@ -237,6 +238,54 @@ int main(int argc, char** argv) {
                 "(run rule and substitution rule): %.0f ns per candidate that matched "
                 "(different %zu of %zu)\n",
                 Seconds(start) * 1e9 / (10 * lines.size()), different, 10 * lines.size());
+  }
+
+  // The verify model (tipline/dedup_model.h) on the same pairs: features
+  // (the alignment of the two matching forms, the rules) and the trees.
+  {
+    const auto model_cost = [](const std::vector<tipline::MinHashSignature>& x,
+                               const std::vector<tipline::MinHashSignature>& y,
+                               const char* what) {
+      size_t accepted = 0;
+      double feature_seconds = 0, tree_seconds = 0;
+      for (size_t round = 0; round < 10; ++round) {
+        for (size_t i = 0; i < x.size(); ++i) {
+          tipline::PairFeatures features;
+          auto start = Clock::now();
+          const bool applies = tipline::PairFeaturesOf(
+              x[i].text, x[i].shingles.data(), x[i].shingles.size(), x[i].shingle_count,
+              y[i].text, y[i].shingles.data(), y[i].shingles.size(), y[i].shingle_count,
+              x[i].cjk && y[i].cjk, &features);
+          feature_seconds += Seconds(start);
+          if (!applies) continue;
+          start = Clock::now();
+          accepted += tipline::ModelMatches(features, x[i].cjk && y[i].cjk);
+          tree_seconds += Seconds(start);
+        }
+      }
+      std::printf("verify step, model (%s): features %.0f ns, trees %.0f ns per pair in its "
+                  "region (accepted %zu of %zu)\n",
+                  what, feature_seconds * 1e9 / (10 * x.size()),
+                  tree_seconds * 1e9 / (10 * x.size()), accepted, 10 * x.size());
+    };
+    std::vector<tipline::MinHashSignature> originals, edited;
+    for (size_t i = 0; i < 2000; ++i) {
+      std::string text = texts[i];
+      originals.push_back(signatures[i]);
+      text.replace(text.size() / 2, 4, "typo");
+      edited.push_back(tipline::ComputeSignature(text).value());
+    }
+    model_cost(originals, edited, "English report-sized pair, a word changed");
+    std::vector<tipline::MinHashSignature> lines, typoed;
+    for (size_t i = 0; i < 2000; ++i) {
+      const std::string han = chinese[i].substr(0, 3 * 16);
+      lines.push_back(tipline::ComputeSignature(
+          "-x " + han.substr(0, 24) + " journalctl " + han.substr(24)).value());
+      typoed.push_back(tipline::ComputeSignature(
+          "-x " + han.substr(0, 24) + " jounralctl " + han.substr(24, 12) + "错" +
+          han.substr(39)).value());
+    }
+    model_cost(lines, typoed, "short Chinese line with a Latin word, two typos");
   }
 
   // Indexes of `stored` signatures of report-sized texts and of short ones.
