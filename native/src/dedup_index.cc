@@ -73,7 +73,8 @@ double VerifiedScore(const ShingleOverlap& overlap, bool cjk, double threshold,
                      const uint32_t* y, size_t ny, uint32_t count_y) noexcept {
   if (HasDedupModel() && ModelRegion(overlap, cjk, threshold, containment)) {
     PairFeatures features;
-    if (PairFeaturesOf(text_a, x, nx, count_x, text_b, y, ny, count_y, cjk, &features)) {
+    if (PairFeaturesOf(text_a, x, nx, count_x, text_b, y, ny, count_y, cjk, &features,
+                       &overlap)) {
       if (!ModelMatches(features, cjk)) return 0.0;
       const double score = OverlapScore(overlap, cjk, threshold, containment);
       return score > 0.0 ? score : std::max(overlap.jaccard, overlap.containment);
@@ -544,7 +545,10 @@ std::vector<DedupMatch> DedupIndex::QueryLocked(
     const double smaller = std::min(na, nb);
     // The containment is estimated from the estimate and the two texts'
     // shingle counts; a version-3 index verifies down to the model's region.
-    const bool model = version_ == 3 && HasDedupModel();
+    // The model's region only where the model can apply: both texts have
+    // a matching form.
+    const bool model = version_ == 3 && HasDedupModel() && !signature.text.empty() &&
+                       slot_data_[slot].text_size != 0;
     const bool may_match =
         estimate >= JaccardThreshold(model ? RegionThreshold(threshold_) : threshold_,
                                      std::min(signature.shingle_count, count), cjk) ||

@@ -64,25 +64,37 @@ void Align(const std::vector<uint32_t>& a, const std::vector<uint32_t>& b,
   const size_t m = a.size(), n = b.size();
   if (m == 0 || n == 0) return;
   const size_t words = (m + 63) / 64;
-  thread_local std::vector<uint32_t> alphabet;
-  thread_local std::vector<uint64_t> masks;  // alphabet.size() x words
+  // Each distinct code point of a gets a row of masks, found through a small
+  // open-addressing table (key + 1, 0 when empty).
+  size_t bits = 6;
+  while ((size_t{1} << bits) < 2 * m) ++bits;
+  const size_t table_mask = (size_t{1} << bits) - 1;
+  thread_local std::vector<uint32_t> keys, rows;
+  thread_local std::vector<uint64_t> masks;  // distinct code points x words
   thread_local std::vector<uint64_t> columns;
-  alphabet.assign(a.begin(), a.end());
-  std::sort(alphabet.begin(), alphabet.end());
-  alphabet.erase(std::unique(alphabet.begin(), alphabet.end()), alphabet.end());
-  masks.assign(alphabet.size() * words, 0);
+  keys.assign(table_mask + 1, 0);
+  rows.resize(table_mask + 1);
+  masks.clear();
+  const auto cell = [&](uint32_t c) {
+    size_t i = static_cast<size_t>((c * 0x9E3779B97F4A7C15ULL) >> (64 - bits));
+    while (keys[i] != 0 && keys[i] != c + 1) i = (i + 1) & table_mask;
+    return i;
+  };
   for (size_t i = 0; i < m; ++i) {
-    const size_t k = static_cast<size_t>(
-        std::lower_bound(alphabet.begin(), alphabet.end(), a[i]) - alphabet.begin());
-    masks[k * words + i / 64] |= uint64_t{1} << (i % 64);
+    const size_t c = cell(a[i]);
+    if (keys[c] == 0) {
+      keys[c] = a[i] + 1;
+      rows[c] = static_cast<uint32_t>(masks.size() / words);
+      masks.resize(masks.size() + words, 0);
+    }
+    masks[rows[c] * words + i / 64] |= uint64_t{1} << (i % 64);
   }
   columns.resize(n * words);
-  std::vector<uint64_t> s(words, ~uint64_t{0});
+  thread_local std::vector<uint64_t> s;
+  s.assign(words, ~uint64_t{0});
   for (size_t j = 0; j < n; ++j) {
-    const auto it = std::lower_bound(alphabet.begin(), alphabet.end(), b[j]);
-    const uint64_t* mask = it != alphabet.end() && *it == b[j]
-                               ? masks.data() + (it - alphabet.begin()) * words
-                               : nullptr;
+    const size_t c = cell(b[j]);
+    const uint64_t* mask = keys[c] != 0 ? masks.data() + rows[c] * words : nullptr;
     uint64_t carry = 0;
     for (size_t w = 0; w < words; ++w) {
       const uint64_t u = mask != nullptr ? s[w] & mask[w] : 0;
@@ -178,7 +190,8 @@ bool ModelRegion(const ShingleOverlap& overlap, bool cjk, double threshold,
 
 bool PairFeaturesOf(std::string_view text_a, const uint32_t* x, size_t nx,
                     uint32_t count_x, std::string_view text_b, const uint32_t* y,
-                    size_t ny, uint32_t count_y, bool cjk, PairFeatures* out) noexcept {
+                    size_t ny, uint32_t count_y, bool cjk, PairFeatures* out,
+                    const ShingleOverlap* known) noexcept {
   if (text_a.empty() || text_b.empty() || nx != count_x || ny != count_y) return false;
   thread_local std::vector<uint32_t> a, b;
   Decode(text_a, &a);
@@ -186,9 +199,10 @@ bool PairFeaturesOf(std::string_view text_a, const uint32_t* x, size_t nx,
   if (b.size() < a.size()) std::swap(a, b);
   if (a.size() > kModelMaxChars) return false;
   auto& v = out->values;
-  const ShingleOverlap overlap = OverlapOfSets(x, nx, count_x, y, ny, count_y);
-  const bool different =
-      DifferentSubstanceOf(text_a, x, nx, count_x, text_b, y, ny, count_y);
+  const ShingleOverlap overlap =
+      known != nullptr ? *known : OverlapOfSets(x, nx, count_x, y, ny, count_y);
+  bool own = false, different = false;
+  SubstanceOf(text_a, x, nx, count_x, text_b, y, ny, count_y, &own, &different);
   const bool rules =
       !different &&
       (overlap.jaccard >=
@@ -203,8 +217,7 @@ bool PairFeaturesOf(std::string_view text_a, const uint32_t* x, size_t nx,
   v[kFeatureRuleMatch] = rules ? 1.0 : 0.0;
   v[kFeatureDifferentSubstance] = different ? 1.0 : 0.0;
   v[kFeatureSmallerSet] = static_cast<double>(std::min(count_x, count_y));
-  v[kFeatureOwnSubstance] =
-      EachHasSubstanceOfItsOwn(text_a, x, nx, count_x, text_b, y, ny, count_y) ? 1.0 : 0.0;
+  v[kFeatureOwnSubstance] = own ? 1.0 : 0.0;
 
   thread_local std::vector<std::pair<uint32_t, uint32_t>> matched;
   Align(a, b, &matched);

@@ -1220,16 +1220,16 @@ bool DifferentSubstance(const MinHashSignature& a,
                               b.shingles.size(), b.shingle_count);
 }
 
-bool EachHasSubstanceOfItsOwn(std::string_view text_a, const uint32_t* x, size_t nx,
-                              uint32_t count_x, std::string_view text_b,
-                              const uint32_t* y, size_t ny, uint32_t count_y) noexcept {
-  if (text_a.empty() || text_b.empty() || nx != count_x || ny != count_y) {
-    return false;
-  }
+void SubstanceOf(std::string_view text_a, const uint32_t* x, size_t nx, uint32_t count_x,
+                 std::string_view text_b, const uint32_t* y, size_t ny, uint32_t count_y,
+                 bool* each_own, bool* different) noexcept {
+  *each_own = *different = false;
+  if (text_a.empty() || text_b.empty() || nx != count_x || ny != count_y) return;
   thread_local SharedValues shared;
   shared.Fill(x, nx, y, ny);
   if (text_b.size() < text_a.size()) std::swap(text_a, text_b);
-  return HasSubstanceOfItsOwn(text_a, shared) && HasSubstanceOfItsOwn(text_b, shared);
+  *each_own = HasSubstanceOfItsOwn(text_a, shared) && HasSubstanceOfItsOwn(text_b, shared);
+  *different = *each_own || SubstitutedWords(text_a, text_b, shared);
 }
 
 bool DifferentSubstanceOf(std::string_view text_a, const uint32_t* x, size_t nx,

@@ -24,7 +24,7 @@ at a probability chosen once on the replica's seeds 71-73 with
 --curate exact (README): 0.7 for Chinese pairs, where the corpora's
 near-identical entries make precision the harder goal, and 0.6 for the
 others; a pair of texts that each carry substance of their own (the same
-wrapper around two messages, EachHasSubstanceOfItsOwn) needs 0.9 in both.
+wrapper around two messages: SubstanceOf) needs 0.9 in both.
 
 Before writing, the trees are walked in Python the way dedup_model.cc walks
 them, and compared with scikit-learn's decision on training pairs.

@@ -26,7 +26,7 @@
 // rule decision (MatchScore). It overrules the first of the rules only
 // with more certainty: two texts that each carry runs of their own (the same
 // greeting or signature around two different messages, or a cut report
-// against one with a long affix: EachHasSubstanceOfItsOwn) need a
+// against one with a long affix: SubstanceOf) need a
 // probability of 0.9 (kOwnSubstanceLogOdds) instead of the ensemble's cut. The features are always taken at the default
 // threshold and containment, where the trees were trained; the index's
 // threshold and containment set the region: a Jaccard similarity of
@@ -73,7 +73,7 @@ enum PairFeature : size_t {
   kFeatureWordsShared,
   kFeatureHanShare,            // Han characters / a's code points
   kFeatureSmallerSet,          // the smaller text's distinct shingles
-  kFeatureOwnSubstance,        // 1 when EachHasSubstanceOfItsOwn says so
+  kFeatureOwnSubstance,        // 1 when each text has runs of its own (SubstanceOf)
   kPairFeatures
 };
 
@@ -102,10 +102,12 @@ bool HasDedupModel() noexcept;
 // The features of a pair (matching forms, ascending verify sets and the
 // texts' distinct shingle counts, as DifferentSubstanceOf takes them); false
 // when the model does not apply to it by its forms and sets (the region is
-// the caller's: ModelRegion).
+// the caller's: ModelRegion). `overlap`, when given, is the sets' overlap
+// (OverlapOfSets), which the caller has already computed.
 bool PairFeaturesOf(std::string_view text_a, const uint32_t* x, size_t nx,
                     uint32_t count_x, std::string_view text_b, const uint32_t* y,
-                    size_t ny, uint32_t count_y, bool cjk, PairFeatures* out) noexcept;
+                    size_t ny, uint32_t count_y, bool cjk, PairFeatures* out,
+                    const ShingleOverlap* overlap = nullptr) noexcept;
 
 // Whether an overlap reaches the model's region at an index's threshold and
 // containment.

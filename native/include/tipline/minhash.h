@@ -291,12 +291,13 @@ bool DifferentSubstanceOf(std::string_view text_a, const uint32_t* x, size_t nx,
                           uint32_t count_x, std::string_view text_b,
                           const uint32_t* y, size_t ny, uint32_t count_y) noexcept;
 
-// DifferentSubstanceOf's first question alone: do both texts carry runs of
-// their own (kSubstanceRun, kSubstanceShare)? The verify model
-// (tipline/dedup_model.h) overrules it only with more certainty.
-bool EachHasSubstanceOfItsOwn(std::string_view text_a, const uint32_t* x, size_t nx,
-                              uint32_t count_x, std::string_view text_b,
-                              const uint32_t* y, size_t ny, uint32_t count_y) noexcept;
+// DifferentSubstanceOf's answer (*different) and its first question's alone
+// (*each_own: do both texts carry runs of their own, kSubstanceRun and
+// kSubstanceShare?), in one reading. The verify model (tipline/dedup_model.h)
+// takes both as features and overrules the first only with more certainty.
+void SubstanceOf(std::string_view text_a, const uint32_t* x, size_t nx, uint32_t count_x,
+                 std::string_view text_b, const uint32_t* y, size_t ny, uint32_t count_y,
+                 bool* each_own, bool* different) noexcept;
 
 // Band keys: those a signature is stored under and looks up (the regular
 // bands, and for a short version-3 text the extra windows too). None for an
