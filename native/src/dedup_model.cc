@@ -47,6 +47,8 @@ double Evaluate(const Ensemble& model, const PairFeatures& features) {
 
 bool IsHan(uint32_t c) { return (c >= 0x3400 && c <= 0x9FFF) || (c >= 0xF900 && c <= 0xFAFF); }
 
+// The code points of a matching form (valid UTF-8: ComputeSignature makes
+// it so and DecodeSignature checks it).
 void Decode(std::string_view form, std::vector<uint32_t>* cps) {
   cps->clear();
   size_t pos = 0;
