@@ -544,9 +544,8 @@ std::vector<DedupMatch> DedupIndex::QueryLocked(
     const double na = signature.shingle_count, nb = count;
     const double smaller = std::min(na, nb);
     // The containment is estimated from the estimate and the two texts'
-    // shingle counts; a version-3 index verifies down to the model's region.
-    // The model's region only where the model can apply: both texts have
-    // a matching form.
+    // shingle counts. Where the verify model can apply (a version-3 index,
+    // both texts with a matching form), down to the model's region.
     const bool model = version_ == 3 && HasDedupModel() && !signature.text.empty() &&
                        slot_data_[slot].text_size != 0;
     const bool may_match =

@@ -1227,6 +1227,8 @@ void SubstanceOf(std::string_view text_a, const uint32_t* x, size_t nx, uint32_t
   if (text_a.empty() || text_b.empty() || nx != count_x || ny != count_y) return;
   thread_local SharedValues shared;
   shared.Fill(x, nx, y, ny);
+  // The shorter first: a cut or quoted report has nothing of its own, and
+  // the answer is then known from one text.
   if (text_b.size() < text_a.size()) std::swap(text_a, text_b);
   *each_own = HasSubstanceOfItsOwn(text_a, shared) && HasSubstanceOfItsOwn(text_b, shared);
   *different = *each_own || SubstitutedWords(text_a, text_b, shared);
@@ -1235,18 +1237,9 @@ void SubstanceOf(std::string_view text_a, const uint32_t* x, size_t nx, uint32_t
 bool DifferentSubstanceOf(std::string_view text_a, const uint32_t* x, size_t nx,
                           uint32_t count_x, std::string_view text_b,
                           const uint32_t* y, size_t ny, uint32_t count_y) noexcept {
-  if (text_a.empty() || text_b.empty() || nx != count_x || ny != count_y) {
-    return false;
-  }
-  thread_local SharedValues shared;
-  shared.Fill(x, nx, y, ny);
-  // The shorter first: a cut or quoted report has nothing of its own, and
-  // the answer is then known from one text.
-  if (text_b.size() < text_a.size()) std::swap(text_a, text_b);
-  if (HasSubstanceOfItsOwn(text_a, shared) && HasSubstanceOfItsOwn(text_b, shared)) {
-    return true;
-  }
-  return SubstitutedWords(text_a, text_b, shared);
+  bool each_own = false, different = false;
+  SubstanceOf(text_a, x, nx, count_x, text_b, y, ny, count_y, &each_own, &different);
+  return different;
 }
 
 namespace {

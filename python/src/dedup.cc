@@ -257,9 +257,6 @@ py::tuple Verify(py::handle a, py::handle b) {
   return py::make_tuple(overlap.jaccard, overlap.containment);
 }
 
-// The score by which two stored signatures match, 0.0 if they do not: the
-// verified decision for two signatures of versions 2 and 3, the estimate
-// against threshold_v1 for two version-1 ones; 0.0 across.
 // The verify model's features of two version-3 signatures, or None where
 // the model does not apply by their forms and sets.
 py::object Features(py::handle a, py::handle b) {
@@ -280,6 +277,9 @@ py::object Features(py::handle a, py::handle b) {
   return out;
 }
 
+// The score by which two stored signatures match, 0.0 if they do not: the
+// verified decision for two signatures of versions 2 and 3, the estimate
+// against threshold_v1 for two version-1 ones; 0.0 across.
 double Match(py::handle a, py::handle b, double threshold, double containment,
              double threshold_v1) {
   const MinHashSignature x = SignatureArg(a);

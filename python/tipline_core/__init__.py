@@ -601,6 +601,7 @@ def match_score(
     return _native.match_score(sig_a, sig_b, threshold, containment, threshold_v1)
 
 
+@_translate_errors()
 def pair_features(sig_a: bytes, sig_b: bytes) -> tuple[float, ...] | None:
     """Return the verify model's features of two version-3 signatures
     (tipline/dedup_model.h, PairFeature, in order), or None where the model

@@ -451,6 +451,8 @@ def test_pair_features_are_the_models_inputs():
     assert features[8:10] == (2.0, 2.0)  # two one-sided gaps: "n" and "e"
     assert features[10] == 0.0  # nothing substituted
     assert tipline_core.pair_features(tipline_core.signature("the same words", 2), a) is None
+    with pytest.raises(InvalidInput):
+        tipline_core.pair_features(b"not a signature", a)
     # The example is one report twice; a stricter index narrows the
     # model's region: at 1.0, a long report with one typo is out of it.
     assert tipline_core.match_score(a, b) > 0.0
