@@ -1,7 +1,8 @@
 // Native micro-benchmark for signatures, index queries and scoring. Built
 // with the tests (tests/bench/*_bench.cc), never run by ctest:
-//   build/tests/dedup_bench [stored_signatures, default 1000000] [index|short]
-// (index: only the two indexes' queries; short: only the short texts').
+//   build/tests/dedup_bench [stored_signatures, default 1000000] [index|short|texts]
+// (index: only the two indexes of random shingles; short: only the short
+// texts'; texts: only the two indexes of texts, matching forms and all).
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -139,6 +140,121 @@ void IndexBench(size_t stored, size_t shingles) {
   }
 }
 
+// Report-like texts: words drawn with Zipf weights (1 / rank) from a
+// vocabulary of 3,000 pseudo-words, 100 to 300 characters, so that unrelated
+// texts share a few character 3-grams as unrelated reports do (as in
+// dedup_bench.py); or Chinese lines of 40 to 120 characters drawn the same
+// way from 3,000 Han characters.
+std::vector<std::string> ZipfTexts(size_t n, uint64_t seed, bool chinese) {
+  static const std::vector<std::string> vocabulary = [] {
+    std::mt19937_64 rng(1234);
+    std::vector<std::string> words;
+    for (size_t i = 0; i < 3000; ++i) {
+      std::string word;
+      for (size_t c = 3 + rng() % 8; c > 0; --c) word += static_cast<char>('a' + rng() % 26);
+      words.push_back(word);
+    }
+    return words;
+  }();
+  static const std::vector<double> cumulative = [] {
+    std::vector<double> sums;
+    double sum = 0;
+    for (size_t rank = 0; rank < 3000; ++rank) sums.push_back(sum += 1.0 / (rank + 1));
+    return sums;
+  }();
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> uniform(0.0, cumulative.back());
+  const auto draw = [&] {
+    return static_cast<size_t>(
+        std::lower_bound(cumulative.begin(), cumulative.end(), uniform(rng)) -
+        cumulative.begin());
+  };
+  std::vector<std::string> texts(n);
+  for (auto& text : texts) {
+    if (chinese) {
+      for (size_t c = 40 + rng() % 81; c > 0; --c) {
+        const uint32_t cp = 0x4E00 + static_cast<uint32_t>(draw()) * 7;  // spread out
+        text += static_cast<char>(0xE0 | (cp >> 12));
+        text += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+        text += static_cast<char>(0x80 | (cp & 0x3F));
+      }
+      continue;
+    }
+    const size_t target = 100 + rng() % 201;
+    while (text.size() < target) {
+      if (!text.empty()) text += ' ';
+      text += vocabulary[draw()];
+    }
+  }
+  return texts;
+}
+
+// An index of `stored` signatures of real texts, matching forms and all, so
+// that a near-duplicate query runs the whole verify step (the substance
+// rules and, within its region, the model). A near-duplicate is a stored text
+// with two typos (a letter changed and two swapped; in Chinese, two
+// characters changed); an unrelated query is a text not stored.
+void TextIndexBench(size_t stored, bool chinese) {
+  auto index = std::move(tipline::DedupIndex::Create()).value();
+  std::vector<tipline::MinHashSignature> near, unrelated;
+  std::mt19937_64 rng(11);
+  auto start = Clock::now();
+  size_t chars = 0;
+  for (size_t first = 0; first < stored; first += 100000) {
+    const size_t count = std::min<size_t>(100000, stored - first);
+    const std::vector<std::string> texts = ZipfTexts(count, 100 + first, chinese);
+    std::vector<std::string_view> views(texts.begin(), texts.end());
+    std::vector<tipline::MinHashSignature> batch;
+    if (!tipline::ComputeSignatures(views, &batch).ok()) std::abort();
+    std::vector<int64_t> keys(count);
+    for (size_t i = 0; i < count; ++i) keys[i] = static_cast<int64_t>(first + i);
+    if (!index->AddSignatures(keys, batch).ok()) std::abort();
+    for (size_t i = 0; i < count; i += 500) {
+      std::string text = texts[i];
+      chars += text.size();
+      if (chinese) {
+        const size_t a = 3 * (rng() % (text.size() / 3)), b = 3 * (rng() % (text.size() / 3));
+        text.replace(a, 3, "错");
+        text.replace(b, 3, "别");
+      } else {
+        const size_t a = rng() % (text.size() - 1), b = rng() % (text.size() - 1);
+        text[a] = text[a] == 'x' ? 'y' : 'x';
+        std::swap(text[b], text[b + 1]);
+      }
+      near.push_back(tipline::ComputeSignature(text).value());
+    }
+  }
+  for (const auto& text : ZipfTexts(near.size(), 7, chinese)) {
+    unrelated.push_back(tipline::ComputeSignature(text).value());
+  }
+  std::printf("index of %zu signatures of %s texts (%.0f bytes on average, matching forms "
+              "and all): built in %.2f s\n",
+              stored, chinese ? "Chinese" : "English report-like",
+              static_cast<double>(chars) / near.size(), Seconds(start));
+  for (int kind = 0; kind < 2; ++kind) {
+    const auto& queries = kind == 0 ? near : unrelated;
+    std::vector<double> latencies, cpu;
+    size_t found = 0;
+    for (size_t round = 0; round < 5; ++round) {
+      for (const auto& query : queries) {
+        const double c0 = ThreadCpuSeconds();
+        const auto t0 = Clock::now();
+        found += !index->QuerySignature(query, 10).empty();
+        latencies.push_back(Seconds(t0) * 1e6);
+        cpu.push_back((ThreadCpuSeconds() - c0) * 1e6);
+      }
+    }
+    std::sort(latencies.begin(), latencies.end());
+    std::sort(cpu.begin(), cpu.end());
+    std::printf("  query by signature, LSH + verify + model (%s), %zu stored: p50 %.2f us, "
+                "p99 %.2f us (thread CPU time, with the clock's own cost: p50 %.2f us, "
+                "p99 %.2f us), found %zu/%zu\n",
+                kind == 0 ? "near-duplicate, two typos" : "unrelated", stored,
+                latencies[latencies.size() / 2], latencies[latencies.size() * 99 / 100],
+                cpu[cpu.size() / 2], cpu[cpu.size() * 99 / 100], found, latencies.size());
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -147,6 +263,11 @@ int main(int argc, char** argv) {
   if (only == "index" || only == "short") {
     if (only == "index") IndexBench(stored, 150);
     IndexBench(stored, 40);
+    return 0;
+  }
+  if (only == "texts") {
+    TextIndexBench(stored, false);
+    TextIndexBench(stored, true);
     return 0;
   }
   const std::vector<std::string> texts = EnglishTexts(200000, 1);
@@ -276,6 +397,8 @@ int main(int argc, char** argv) {
   // Indexes of `stored` signatures of report-sized texts and of short ones.
   IndexBench(stored, 150);
   IndexBench(stored, 40);
+  TextIndexBench(stored, false);
+  TextIndexBench(stored, true);
 
   // Scoring 1M reports.
   std::mt19937_64 rng(7);
