@@ -37,14 +37,55 @@ inline size_t EqualValues(const uint32_t* a, const uint32_t* b) {
   return equal;
 }
 
+constexpr size_t kSketchWords = kSketchValues / 16;
+
+void SketchOf(const uint32_t* values, uint64_t* sketch) {
+  for (size_t w = 0; w < kSketchWords; ++w) {
+    uint64_t word = 0;
+    for (size_t i = 0; i < 16; ++i) word |= uint64_t{values[16 * w + i] & 0xF} << (4 * i);
+    sketch[w] = word;
+  }
+}
+
+// The Jaccard similarity estimated from two sketches: two values of 4 bits
+// are equal when the values are (probability J) or by chance (1/16 of the
+// rest), so J is about (equal share - 1/16) * 16/15 (b-bit MinHash, Li and
+// Konig 2010).
+double SketchEstimate(const uint64_t* a, const uint64_t* b) {
+  uint64_t differing = 0;
+  for (size_t w = 0; w < kSketchWords; ++w) {
+    uint64_t x = a[w] ^ b[w];
+    x |= x >> 1;
+    x |= x >> 2;  // bit 0 of each 4-bit group: whether the group differs
+    x &= 0x1111111111111111ULL;
+    x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0FULL;  // per byte: 0 to 2
+    differing += (x * 0x0101010101010101ULL) >> 56;  // their sum, at most 16
+  }
+  const double equal =
+      static_cast<double>(kSketchValues - differing) / static_cast<double>(kSketchValues);
+  return (equal - 1.0 / 16) * 16.0 / 15;
+}
+
+// Whether an estimated Jaccard similarity (margin included) may reach the
+// Jaccard threshold, or the containment it implies, e (na + nb) / ((1 + e)
+// smaller), the containment threshold, for texts of na and nb shingles.
+// Without a division: it runs for every candidate.
+inline bool MayReach(double estimate, double threshold, double containment, double na,
+                     double nb, bool cjk) {
+  const double smaller = std::min(na, nb);
+  return estimate >= JaccardThreshold(threshold, static_cast<uint32_t>(smaller), cjk) ||
+         (smaller >= kMinContainmentShingles &&
+          estimate * (na + nb) >= containment * (1.0 + estimate) * smaller);
+}
+
 }  // namespace
 
 double JaccardThreshold(double threshold, uint32_t smaller, bool cjk) noexcept {
-  const uint32_t long_pair = cjk ? kCjkLongPairShingles : kLongPairShingles;
   const double low = cjk ? kCjkShortScale : kShortScale;
   const double high = cjk ? kCjkLongScale : 1.0;
-  double f = (static_cast<double>(smaller) - kShortPairShingles) /
-             static_cast<double>(long_pair - kShortPairShingles);
+  constexpr double kLatinSpan = 1.0 / (kLongPairShingles - kShortPairShingles);
+  constexpr double kCjkSpan = 1.0 / (kCjkLongPairShingles - kShortPairShingles);
+  double f = (static_cast<double>(smaller) - kShortPairShingles) * (cjk ? kCjkSpan : kLatinSpan);
   f = f < 0.0 ? 0.0 : f > 1.0 ? 1.0 : f;
   return threshold * (low + (high - low) * f);
 }
@@ -113,7 +154,10 @@ void* DedupIndex::AllocateLarge(size_t bytes) {
     if (memory != nullptr) madvise(memory, rounded, MADV_HUGEPAGE);
 #endif
   }
-  if (memory == nullptr) memory = std::malloc(bytes == 0 ? 1 : bytes);
+  // Cache-line aligned, for SlotHead.
+  if (memory == nullptr && posix_memalign(&memory, 64, bytes == 0 ? 64 : bytes) != 0) {
+    memory = nullptr;
+  }
   if (memory == nullptr) throw std::bad_alloc();  // as std::vector would
   return memory;
 }
@@ -256,8 +300,7 @@ void DedupIndex::ReadMemoryOnce() const {
   read(slot_data_.data(), slot_data_.size() * sizeof(SlotData));
   read(set_pool_.data(), set_pool_.size() * sizeof(uint32_t));
   read(text_pool_.data(), text_pool_.size());
-  read(slot_shingle_count_.data(), slot_shingle_count_.size() * sizeof(uint32_t));
-  read(slot_cjk_.data(), slot_cjk_.size());
+  read(slot_heads_.data(), slot_heads_.size() * sizeof(SlotHead));
   read(slot_keys_.data(), slot_keys_.size() * sizeof(int64_t));
   (void)sum;
 }
@@ -275,8 +318,7 @@ void DedupIndex::AddLocked(int64_t key, const MinHashSignature& signature) {
     signatures_.resize(signatures_.size() + kMinHashPermutations);
     if (version_ != 1) {
       slot_data_.emplace_back();
-      slot_shingle_count_.push_back(0);
-      slot_cjk_.push_back(0);
+      slot_heads_.emplace_back();
     }
   }
   if (version_ != 1) {
@@ -288,8 +330,11 @@ void DedupIndex::AddLocked(int64_t key, const MinHashSignature& signature) {
     data.text_at = text_pool_.size();
     data.text_size = static_cast<uint32_t>(signature.text.size());
     text_pool_.insert(text_pool_.end(), signature.text.begin(), signature.text.end());
-    slot_shingle_count_[slot] = signature.shingle_count;
-    slot_cjk_[slot] = signature.cjk;
+    SlotHead& head = slot_heads_[slot];
+    head.shingle_count = signature.shingle_count;
+    head.cjk = signature.cjk;
+    head.has_text = !signature.text.empty();
+    SketchOf(signature.values.data(), head.sketch);
   }
   std::copy(signature.values.begin(), signature.values.end(),
             signatures_.begin() + static_cast<ptrdiff_t>(slot) * kMinHashPermutations);
@@ -334,7 +379,7 @@ size_t DedupIndex::Tags(const uint32_t* values, uint32_t shingle_count, bool win
 }
 
 size_t DedupIndex::StoredTags(uint32_t slot, uint32_t* tags) const {
-  const uint32_t count = version_ == 1 ? 0 : slot_shingle_count_[slot];
+  const uint32_t count = version_ == 1 ? 0 : slot_heads_[slot].shingle_count;
   return Tags(SignatureAt(slot), count,
               HasExtraWindows(version_, count), tags);
 }
@@ -358,7 +403,7 @@ bool DedupIndex::RemoveLocked(int64_t key) {
     set_garbage_ += slot_data_[slot].set_size;
     text_garbage_ += slot_data_[slot].text_size;
     slot_data_[slot] = SlotData{};
-    slot_shingle_count_[slot] = 0;
+    slot_heads_[slot] = SlotHead{};
   }
   slot_in_bands_[slot] = 0;
   free_slots_.push_back(slot);
@@ -447,129 +492,161 @@ std::vector<DedupMatch> DedupIndex::QueryLocked(
     homes[band] = Home(tags[band]);
     if (band < kProbeAhead) __builtin_prefetch(&cells_[homes[band]]);
   }
+  // Each cell of a band's cluster is written out and kept when its tag is
+  // the band's, without a branch: in a shared vocabulary's crowded clusters
+  // that branch was taken about half the time, at random.
   thread_local std::vector<uint32_t> candidates;
-  candidates.clear();
+  if (candidates.size() < 256) candidates.resize(256);
+  size_t found = 0;
   const size_t mask = cells_.size() - 1;
-  uint32_t last = kEmptySlot;
   for (size_t band = 0; band < bands; ++band) {
     if (band + kProbeAhead < bands) __builtin_prefetch(&cells_[homes[band + kProbeAhead]]);
+    const uint32_t tag = tags[band];
     for (size_t i = homes[band]; cells_[i].slot != kEmptySlot; i = (i + 1) & mask) {
-      if (cells_[i].tag != tags[band]) continue;
-      const uint32_t slot = cells_[i].slot;
-      candidates.push_back(slot);
-      if (slot != last && version_ != 1) {
-        // What the verify step reads of a candidate, fetched while the
-        // other bands are probed (a near-duplicate is usually found in the
-        // first few).
-        const auto* row = reinterpret_cast<const char*>(SignatureAt(slot));
-        for (size_t line = 0; line < kMinHashPermutations * 4; line += 64) {
-          __builtin_prefetch(row + line);
-        }
-        __builtin_prefetch(&slot_shingle_count_[slot]);
-        __builtin_prefetch(&slot_cjk_[slot]);
-        __builtin_prefetch(&slot_data_[slot]);
-        last = slot;
-      }
+      if (found == candidates.size()) candidates.resize(2 * found);
+      candidates[found] = cells_[i].slot;
+      found += cells_[i].tag == tag;
     }
   }
+  candidates.resize(found);
   if (candidates.empty()) return matches;
-  if (version_ == 1) {
-    std::sort(candidates.begin(), candidates.end());
-    candidates.erase(std::unique(candidates.begin(), candidates.end()),
-                     candidates.end());
-  } else {
-    // At most kMaxVerifiedCandidates, those sharing the most bands (ties by
-    // slot), go on to the estimate and the verify step. The bands shared
-    // are counted in a small open-addressing table (linear time: a query
-    // can gather a few thousand band hits from full buckets).
-    size_t bits = 6;
-    while ((size_t{1} << bits) < 2 * candidates.size()) ++bits;
-    thread_local std::vector<uint32_t> table_slot;  // slot + 1; 0 when empty
-    thread_local std::vector<uint32_t> table_hits;
-    thread_local std::vector<std::pair<uint32_t, uint32_t>> hits;  // (shared, slot)
-    table_slot.assign(size_t{1} << bits, 0);
-    table_hits.resize(size_t{1} << bits);
-    hits.clear();
-    const size_t table_mask = (size_t{1} << bits) - 1;
-    for (const uint32_t slot : candidates) {
-      size_t i = static_cast<size_t>((slot * 0x9E3779B97F4A7C15ULL) >> (64 - bits));
-      while (table_slot[i] != 0 && table_slot[i] != slot + 1) i = (i + 1) & table_mask;
-      if (table_slot[i] == 0) {
-        table_slot[i] = slot + 1;
-        table_hits[i] = 0;
-      }
-      ++table_hits[i];
+  // A candidate is found once per band it shares: each distinct one once.
+  size_t bits = 6;
+  while ((size_t{1} << bits) < 2 * candidates.size()) ++bits;
+  thread_local std::vector<uint32_t> seen;  // slot + 1; 0 when empty
+  seen.assign(size_t{1} << bits, 0);
+  const size_t seen_mask = (size_t{1} << bits) - 1;
+  const auto first_time = [&](uint32_t slot) {
+    size_t i = static_cast<size_t>((slot * 0x9E3779B97F4A7C15ULL) >> (64 - bits));
+    while (seen[i] != 0) {
+      if (seen[i] == slot + 1) return false;
+      i = (i + 1) & seen_mask;
     }
-    for (size_t i = 0; i <= table_mask; ++i) {
-      if (table_slot[i] != 0) hits.emplace_back(table_hits[i], table_slot[i] - 1);
-    }
-    const auto more = [](const std::pair<uint32_t, uint32_t>& a,
-                         const std::pair<uint32_t, uint32_t>& b) {
-      return a.first != b.first ? a.first > b.first : a.second < b.second;
-    };
-    if (hits.size() > kMaxVerifiedCandidates) {
-      std::nth_element(hits.begin(),
-                       hits.begin() + static_cast<ptrdiff_t>(kMaxVerifiedCandidates),
-                       hits.end(), more);
-      hits.resize(kMaxVerifiedCandidates);
-    }
-    std::sort(hits.begin(), hits.end(), more);
-    candidates.clear();
-    for (const auto& hit : hits) candidates.push_back(hit.second);
-  }
+    seen[i] = slot + 1;
+    return true;
+  };
 
-  if (version_ != 1) {
+  if (version_ == 1) {
+    // equal / 128 >= threshold, decided in integers.
+    const auto min_equal = static_cast<size_t>(
+        std::ceil(threshold_ * kMinHashPermutations - 1e-9));
     for (const uint32_t slot : candidates) {
-      __builtin_prefetch(set_pool_.data() + slot_data_[slot].set_at);
-    }
-  }
-  // equal / 128 >= threshold (version 1), decided in integers.
-  const auto min_equal = static_cast<size_t>(
-      std::ceil(threshold_ * kMinHashPermutations - 1e-9));
-  for (const uint32_t slot : candidates) {
-    const size_t equal = EqualValues(signature.values.data(), SignatureAt(slot));
-    if (version_ == 1) {
+      if (!first_time(slot)) continue;
+      const size_t equal = EqualValues(signature.values.data(), SignatureAt(slot));
       if (equal < min_equal) continue;
       matches.push_back(DedupMatch{
           slot_keys_[slot], static_cast<double>(equal) / kMinHashPermutations});
-      continue;
     }
-    // Verify unless even the MinHash estimate plus kVerifyMargin (about four
-    // standard deviations) reaches neither threshold; the containment is
-    // estimated from the estimate and the two texts' shingle counts.
-    const double estimate =
-        static_cast<double>(equal) / kMinHashPermutations + kVerifyMargin;
-    const bool cjk = signature.cjk && slot_cjk_[slot];
-    const uint32_t count = slot_shingle_count_[slot];
-    const double na = signature.shingle_count, nb = count;
-    const double smaller = std::min(na, nb);
-    // The containment is estimated from the estimate and the two texts'
-    // shingle counts. Where the verify model can apply (a version-3 index,
-    // both texts with a matching form), down to the model's region.
-    const bool model = version_ == 3 && HasDedupModel() && !signature.text.empty() &&
-                       slot_data_[slot].text_size != 0;
-    const bool may_match =
-        estimate >= JaccardThreshold(model ? RegionThreshold(threshold_) : threshold_,
-                                     std::min(signature.shingle_count, count), cjk) ||
-        (smaller >= kMinContainmentShingles &&
-         estimate * (na + nb) / ((1.0 + estimate) * smaller) >=
-             (model ? RegionContainment(containment_) : containment_));
-    if (!may_match) continue;
-    const SlotData& data = slot_data_[slot];
-    const uint32_t* stored = set_pool_.data() + data.set_at;
-    const ShingleOverlap overlap =
-        OverlapOfSets(signature.shingles.data(), signature.shingles.size(),
-                      signature.shingle_count, stored, data.set_size, count);
-    const double score =
-        version_ == 3
-            ? VerifiedScore(overlap, cjk, threshold_, containment_, signature.text,
-                            signature.shingles.data(), signature.shingles.size(),
-                            signature.shingle_count,
-                            std::string_view(text_pool_.data() + data.text_at,
-                                             data.text_size),
-                            stored, data.set_size, count)
-            : OverlapScore(overlap, cjk, threshold_, containment_);
-    if (score > 0.0) matches.push_back(DedupMatch{slot_keys_[slot], score});
+  } else {
+    // Each candidate is screened on its estimated Jaccard similarity: it
+    // goes on to the verify step unless the estimate plus kVerifyMargin
+    // reaches neither threshold and, where the verify model can apply (a
+    // version-3 index, both texts with a matching form), the estimate plus
+    // kRegionMargin neither bound of the model's region. The sketches'
+    // estimate screens first, with kSketchSlack more (its 4-bit values
+    // agree by chance too), so that only the candidates it keeps, at most
+    // twice kMaxVerifiedCandidates, are read in full; at most
+    // kMaxVerifiedCandidates go on to the verify step. Where there are more,
+    // the highest estimates are kept (ties by slot): ranked by the bands
+    // they shared, as before 2026-12, a near-duplicate sharing one band lost
+    // its place to unrelated texts sharing two through a common phrase.
+    uint64_t sketch[kSketchWords];
+    SketchOf(signature.values.data(), sketch);
+    const bool model_query = version_ == 3 && HasDedupModel() && !signature.text.empty();
+    const double na = signature.shingle_count;
+    const double region_threshold = RegionThreshold(threshold_);
+    const double region_containment = RegionContainment(containment_);
+    const auto may_match = [&](const SlotHead& head, double estimate) {
+      const bool cjk = signature.cjk && head.cjk;
+      const double nb = head.shingle_count;
+      return MayReach(estimate + kVerifyMargin, threshold_, containment_, na, nb, cjk) ||
+             (model_query && head.has_text &&
+              MayReach(estimate + kRegionMargin, region_threshold, region_containment, na,
+                       nb, cjk));
+    };
+    // The distinct candidates, their heads read kHeadsAhead ahead.
+    size_t distinct = 0;
+    for (const uint32_t slot : candidates) {
+      if (first_time(slot)) candidates[distinct++] = slot;
+    }
+    candidates.resize(distinct);
+    constexpr size_t kHeadsAhead = 12;
+    for (size_t i = 0; i < std::min(kHeadsAhead, distinct); ++i) {
+      __builtin_prefetch(&slot_heads_[candidates[i]]);
+    }
+    thread_local std::vector<std::pair<double, uint32_t>> kept;  // (sketch estimate, slot)
+    kept.clear();
+    for (size_t i = 0; i < distinct; ++i) {
+      if (i + kHeadsAhead < distinct) {
+        __builtin_prefetch(&slot_heads_[candidates[i + kHeadsAhead]]);
+      }
+      const uint32_t slot = candidates[i];
+      const SlotHead& head = slot_heads_[slot];
+      const double estimate = SketchEstimate(sketch, head.sketch);
+      if (may_match(head, estimate + kSketchSlack)) kept.emplace_back(estimate, slot);
+    }
+    const auto higher = [](const std::pair<double, uint32_t>& a,
+                           const std::pair<double, uint32_t>& b) {
+      return a.first != b.first ? a.first > b.first : a.second < b.second;
+    };
+    if (kept.size() > 2 * kMaxVerifiedCandidates) {
+      std::nth_element(kept.begin(),
+                       kept.begin() + static_cast<ptrdiff_t>(2 * kMaxVerifiedCandidates),
+                       kept.end(), higher);
+      kept.resize(2 * kMaxVerifiedCandidates);
+    }
+    for (const auto& [estimate, slot] : kept) {
+      const auto* row = reinterpret_cast<const char*>(SignatureAt(slot));
+      for (size_t line = 0; line < kMinHashPermutations * 4; line += 64) {
+        __builtin_prefetch(row + line);
+      }
+    }
+    thread_local std::vector<std::pair<double, uint32_t>> screened;  // (estimate, slot)
+    screened.clear();
+    for (const auto& [sketched, slot] : kept) {
+      const double estimate =
+          static_cast<double>(EqualValues(signature.values.data(), SignatureAt(slot))) /
+          kMinHashPermutations;
+      if (may_match(slot_heads_[slot], estimate)) screened.emplace_back(estimate, slot);
+    }
+    if (screened.size() > kMaxVerifiedCandidates) {
+      std::nth_element(screened.begin(),
+                       screened.begin() + static_cast<ptrdiff_t>(kMaxVerifiedCandidates),
+                       screened.end(), higher);
+      screened.resize(kMaxVerifiedCandidates);
+    }
+    // The verify step reads a candidate's SlotData, then its verify set:
+    // the first for all at once, the second two candidates ahead.
+    for (const auto& [estimate, slot] : screened) __builtin_prefetch(&slot_data_[slot]);
+    constexpr size_t kSetsAhead = 2;
+    for (size_t i = 0; i < std::min(kSetsAhead, screened.size()); ++i) {
+      __builtin_prefetch(set_pool_.data() + slot_data_[screened[i].second].set_at);
+    }
+    for (size_t i = 0; i < screened.size(); ++i) {
+      if (i + kSetsAhead < screened.size()) {
+        const SlotData& ahead = slot_data_[screened[i + kSetsAhead].second];
+        __builtin_prefetch(set_pool_.data() + ahead.set_at);
+        __builtin_prefetch(set_pool_.data() + ahead.set_at + 16);
+      }
+      const uint32_t slot = screened[i].second;
+      const SlotHead& head = slot_heads_[slot];
+      const bool cjk = signature.cjk && head.cjk;
+      const SlotData& data = slot_data_[slot];
+      const uint32_t* stored = set_pool_.data() + data.set_at;
+      const ShingleOverlap overlap =
+          OverlapOfSets(signature.shingles.data(), signature.shingles.size(),
+                        signature.shingle_count, stored, data.set_size, head.shingle_count);
+      const double score =
+          version_ == 3
+              ? VerifiedScore(overlap, cjk, threshold_, containment_, signature.text,
+                              signature.shingles.data(), signature.shingles.size(),
+                              signature.shingle_count,
+                              std::string_view(text_pool_.data() + data.text_at,
+                                               data.text_size),
+                              stored, data.set_size, head.shingle_count)
+              : OverlapScore(overlap, cjk, threshold_, containment_);
+      if (score > 0.0) matches.push_back(DedupMatch{slot_keys_[slot], score});
+    }
   }
   const auto better = [](const DedupMatch& a, const DedupMatch& b) {
     return a.similarity != b.similarity ? a.similarity > b.similarity

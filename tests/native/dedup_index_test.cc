@@ -289,6 +289,46 @@ TEST(DedupIndexTest, CommonBucketsAndCandidatesAreBounded) {
   EXPECT_TRUE(later);
 }
 
+TEST(DedupIndexTest, TheBestEstimatesAreVerifiedWhenCandidatesAbound) {
+  // More than kMaxVerifiedCandidates decoys share two bands each with the
+  // query (a common phrase: five groups of kMaxBucketSlots, so that no
+  // bucket is full) and nothing else; the near-duplicate shares one band
+  // whole and two of the three values of every other. Ranked by the bands
+  // they share, the decoys took every place and the near-duplicate was never
+  // verified; ranked by their estimates, the decoys are screened out.
+  // One shingle per bin: value b of a signature is the low half of its
+  // shingle in bin b (minhash.h).
+  std::mt19937_64 rng(5);
+  const auto shingle = [&rng](uint64_t bin) { return bin << 57 | rng() >> 7; };
+  std::vector<uint64_t> query(kMinHashPermutations);
+  for (uint64_t b = 0; b < kMinHashPermutations; ++b) query[b] = shingle(b);
+  auto index = NewIndex(kDefaultDedupThreshold);
+  std::vector<int64_t> keys;
+  std::vector<MinHashSignature> signatures;
+  for (size_t d = 0; d < 5 * kMaxBucketSlots; ++d) {
+    std::vector<uint64_t> decoy(kMinHashPermutations);
+    const size_t group = d / kMaxBucketSlots;  // bands 2 group and 2 group + 1
+    for (uint64_t b = 0; b < kMinHashPermutations; ++b) {
+      decoy[b] = b / (2 * kLshRowsV2) == group ? query[b] : shingle(b);
+    }
+    keys.push_back(static_cast<int64_t>(d));
+    signatures.push_back(SignatureOfShingles(decoy.data(), decoy.size()));
+  }
+  std::vector<uint64_t> near = query;
+  for (uint64_t b = 0; b + kLshRowsV2 < kLshBandsV2 * kLshRowsV2; b += kLshRowsV2) {
+    near[b + 2] = shingle(b + 2);  // bands 0 to 40 lose their third value
+  }
+  keys.push_back(1000);
+  signatures.push_back(SignatureOfShingles(near.data(), near.size()));
+  ASSERT_GT(signatures.size(), kMaxVerifiedCandidates);
+  ASSERT_TRUE(index->AddSignatures(keys, signatures).ok());
+  const MinHashSignature asked = SignatureOfShingles(query.data(), query.size());
+  ASSERT_GE(MatchScore(asked, signatures.back()), kDefaultDedupThreshold);
+  const auto found = index->QuerySignature(asked, 10);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].key, 1000);
+}
+
 
 TEST(DedupIndexTest, ShortPairsAreFoundThroughTheExtraWindows) {
   // Two short texts (30 shingles, a third of them changed) whose regular
