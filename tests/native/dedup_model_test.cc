@@ -101,7 +101,7 @@ TEST(DedupModelTest, TwoMessagesInOneWrapperNeedMoreCertainty) {
 
 TEST(DedupModelTest, TheThresholdSetsTheRegion) {
   EXPECT_DOUBLE_EQ(RegionThreshold(kDefaultDedupThreshold), 0.28);
-  EXPECT_DOUBLE_EQ(RegionContainment(kDefaultContainmentThreshold), 0.55);
+  EXPECT_DOUBLE_EQ(RegionContainment(kDefaultContainmentThreshold), 0.70);
   EXPECT_EQ(RegionThreshold(1.0), 1.0);
   EXPECT_EQ(RegionThreshold(0.1), 0.0);
   // A long report with one typo, which the trees accept at the defaults: at
