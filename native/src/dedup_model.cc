@@ -126,9 +126,11 @@ void Align(const std::vector<uint32_t>& a, const std::vector<uint32_t>& b,
   std::reverse(matched->begin(), matched->end());
 }
 
-// Runs of ASCII digits, and of three or more ASCII letters, as strings.
-void Words(const std::vector<uint32_t>& cps, std::vector<std::string>* numbers,
-           std::vector<std::string>* words) {
+// Runs of ASCII digits, and of three or more ASCII letters (case folded),
+// each as its 64-bit FNV-1a hash, sorted and distinct: compared, not read,
+// so a hash serves as well as the string without building one.
+void Words(const std::vector<uint32_t>& cps, std::vector<uint64_t>* numbers,
+           std::vector<uint64_t>* words) {
   numbers->clear();
   words->clear();
   const auto kind = [](uint32_t c) {
@@ -140,15 +142,15 @@ void Words(const std::vector<uint32_t>& cps, std::vector<std::string>* numbers,
       ++i;
       continue;
     }
-    std::string run;
-    while (i < cps.size() && kind(cps[i]) == k) {
-      run.push_back(static_cast<char>(k == 1 ? cps[i] | 0x20 : cps[i]));
-      ++i;
+    uint64_t hash = 0xCBF29CE484222325ULL;
+    size_t length = 0;
+    for (; i < cps.size() && kind(cps[i]) == k; ++i, ++length) {
+      hash = (hash ^ (k == 1 ? cps[i] | 0x20 : cps[i])) * 0x100000001B3ULL;
     }
     if (k == 2) {
-      numbers->push_back(std::move(run));
-    } else if (run.size() >= 3) {
-      words->push_back(std::move(run));
+      numbers->push_back(hash);
+    } else if (length >= 3) {
+      words->push_back(hash);
     }
   }
   for (auto* list : {numbers, words}) {
@@ -158,8 +160,8 @@ void Words(const std::vector<uint32_t>& cps, std::vector<std::string>* numbers,
 }
 
 // (apart, shared) of two sorted distinct lists.
-std::pair<double, double> Compare(const std::vector<std::string>& x,
-                                  const std::vector<std::string>& y) {
+std::pair<double, double> Compare(const std::vector<uint64_t>& x,
+                                  const std::vector<uint64_t>& y) {
   size_t shared = 0;
   for (size_t i = 0, j = 0; i < x.size() && j < y.size();) {
     if (x[i] == y[j]) {
@@ -265,7 +267,7 @@ bool PairFeaturesOf(std::string_view text_a, const uint32_t* x, size_t nx,
     next_a = i + 1;
     next_b = j + 1;
   }
-  thread_local std::vector<std::string> numbers_a, words_a, numbers_b, words_b;
+  thread_local std::vector<uint64_t> numbers_a, words_a, numbers_b, words_b;
   Words(a, &numbers_a, &words_a);
   Words(b, &numbers_b, &words_b);
   std::tie(v[kFeatureNumbersApart], v[kFeatureNumbersShared]) = Compare(numbers_a, numbers_b);

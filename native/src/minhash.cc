@@ -784,16 +784,21 @@ class SharedValues {
     while ((size_t{1} << bits) < 2 * std::min(nx, ny)) ++bits;
     mask_ = (size_t{1} << bits) - 1;
     cells_.assign(mask_ + 1, 0);
-    size_t i = 0, j = 0;
+    // The merge writes each value out and keeps it when both sets hold it,
+    // without a branch (taken at random for a near-duplicate's sets).
+    common_.resize(std::min(nx, ny) + 1);
+    size_t i = 0, j = 0, n = 0;
     while (i < nx && j < ny) {
-      if (x[i] == y[j]) {
-        size_t c = x[i] & mask_;
-        while (cells_[c] != 0) c = (c + 1) & mask_;
-        cells_[c] = uint64_t{x[i]} + 1;
-      }
       const uint32_t u = x[i], v = y[j];
+      common_[n] = u;
+      n += u == v;
       i += u <= v;
       j += v <= u;
+    }
+    for (size_t k = 0; k < n; ++k) {
+      size_t c = common_[k] & mask_;
+      while (cells_[c] != 0) c = (c + 1) & mask_;
+      cells_[c] = uint64_t{common_[k]} + 1;
     }
   }
   bool Contains(uint32_t value) const {
@@ -805,6 +810,7 @@ class SharedValues {
 
  private:
   std::vector<uint64_t> cells_;
+  std::vector<uint32_t> common_;
   size_t mask_ = 0;
 };
 
