@@ -106,13 +106,18 @@ double OverlapScore(const ShingleOverlap& overlap, bool cjk, double threshold,
 }
 
 // The decision on a version-3 pair: the model's where it applies
-// (tipline/dedup_model.h), else the overlap's unless the texts are of
-// DifferentSubstance.
+// (tipline/dedup_model.h; from kModelSureJaccard on, its acceptance without
+// asking it), else the overlap's unless the texts are of DifferentSubstance.
 double VerifiedScore(const ShingleOverlap& overlap, bool cjk, double threshold,
                      double containment, std::string_view text_a, const uint32_t* x,
                      size_t nx, uint32_t count_x, std::string_view text_b,
                      const uint32_t* y, size_t ny, uint32_t count_y) noexcept {
   if (HasDedupModel() && ModelRegion(overlap, cjk, threshold, containment)) {
+    if (overlap.jaccard >= kModelSureJaccard &&
+        ModelApplies(text_a, nx, count_x, text_b, ny, count_y)) {
+      const double score = OverlapScore(overlap, cjk, threshold, containment);
+      return score > 0.0 ? score : std::max(overlap.jaccard, overlap.containment);
+    }
     PairFeatures features;
     if (PairFeaturesOf(text_a, x, nx, count_x, text_b, y, ny, count_y, cjk, &features,
                        &overlap)) {

@@ -192,6 +192,17 @@ bool ModelRegion(const ShingleOverlap& overlap, bool cjk, double threshold,
           overlap.containment >= RegionContainment(containment) - 1e-12);
 }
 
+bool ModelApplies(std::string_view text_a, size_t nx, uint32_t count_x,
+                  std::string_view text_b, size_t ny, uint32_t count_y) noexcept {
+  if (text_a.empty() || text_b.empty() || nx != count_x || ny != count_y) return false;
+  const auto code_points = [](std::string_view form) {
+    return static_cast<size_t>(std::count_if(form.begin(), form.end(), [](char c) {
+      return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+    }));
+  };
+  return std::min(code_points(text_a), code_points(text_b)) <= kModelMaxChars;
+}
+
 bool PairFeaturesOf(std::string_view text_a, const uint32_t* x, size_t nx,
                     uint32_t count_x, std::string_view text_b, const uint32_t* y,
                     size_t ny, uint32_t count_y, bool cjk, PairFeatures* out,

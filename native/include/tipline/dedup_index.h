@@ -108,7 +108,8 @@ double JaccardThreshold(double threshold, uint32_t smaller, bool cjk) noexcept;
 // version-3 signatures, tipline/dedup_model.h) it decides: 0.0 when it
 // rejects the pair or the overlap is outside its region, else the score
 // above, or the larger of the Jaccard similarity and the containment when
-// neither threshold is reached.
+// neither threshold is reached. A pair of kModelSureJaccard or more is
+// accepted so without asking it.
 double MatchScore(const MinHashSignature& a, const MinHashSignature& b,
                   double threshold = kDefaultDedupThreshold,
                   double containment = kDefaultContainmentThreshold) noexcept;
