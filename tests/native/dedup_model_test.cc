@@ -99,6 +99,37 @@ TEST(DedupModelTest, TwoMessagesInOneWrapperNeedMoreCertainty) {
   EXPECT_GT(MatchScore(a, Sign(wrap + "my depsoit was kept!!")), 0.0);
 }
 
+TEST(DedupModelTest, ModelAppliesWhereItsFeaturesCanBeRead) {
+  // ModelApplies counts code points without decoding (VerifiedScore asks it
+  // before it accepts a pair of kModelSureJaccard unasked): a form of 1,000
+  // Han characters (3,000 bytes) is in, one of 1,001 out, as for
+  // PairFeaturesOf.
+  std::string han;
+  for (int i = 0; i < 1001; ++i) han += i % 7 == 0 ? "报" : i % 3 == 0 ? "告" : "押金";
+  // Cut to whole characters: 1,000 and 1,001 code points of the same text.
+  std::string thousand, more;
+  size_t count = 0;
+  for (size_t pos = 0; pos < han.size() && count < 1001; pos += 3, ++count) {
+    if (count < 1000) thousand += han.substr(pos, 3);
+    more += han.substr(pos, 3);
+  }
+  const MinHashSignature a = Sign(thousand), b = Sign(more), c = Sign(more + "报");
+  const auto applies = [](const MinHashSignature& x, const MinHashSignature& y) {
+    return ModelApplies(x.text, x.shingles.size(), x.shingle_count, y.text,
+                        y.shingles.size(), y.shingle_count);
+  };
+  PairFeatures f;
+  EXPECT_TRUE(applies(a, b));
+  EXPECT_TRUE(Features(a, b, &f));
+  EXPECT_FALSE(applies(b, c));
+  EXPECT_FALSE(Features(b, c, &f));
+  // No matching form: neither.
+  MinHashSignature bare = a;
+  bare.text.clear();
+  EXPECT_FALSE(applies(bare, b));
+  EXPECT_FALSE(Features(bare, b, &f));
+}
+
 TEST(DedupModelTest, TheThresholdSetsTheRegion) {
   EXPECT_DOUBLE_EQ(RegionThreshold(kDefaultDedupThreshold), 0.28);
   EXPECT_DOUBLE_EQ(RegionContainment(kDefaultContainmentThreshold), 0.70);
