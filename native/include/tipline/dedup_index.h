@@ -67,12 +67,12 @@ inline constexpr double kDefaultContainmentThreshold = 0.85;
 inline constexpr uint32_t kMinContainmentShingles = 16;
 // A candidate is verified unless its estimated Jaccard similarity (equal
 // MinHash values) plus this margin (about four standard deviations at 128
-// values) reaches neither
-// threshold; where the verify model applies, unless the estimate plus
-// kRegionMargin reaches neither bound of the model's region either. The
+// values) reaches neither threshold; where the verify model applies, unless
+// the estimate plus kRegionMargin reaches neither bound of the model's
+// region either. The
 // region's lower bounds lie well below where the model accepts a pair, so
 // its margin can be narrower: it decides how many unrelated texts of a
-// shared vocabulary are verified exactly (README, "Query cost").
+// shared vocabulary are verified exactly (README, "Query cost at scale").
 inline constexpr double kVerifyMargin = 0.15;
 inline constexpr double kRegionMargin = 0.08;
 // The sketch: the low 4 bits of the first kSketchValues MinHash values, so

@@ -82,8 +82,8 @@ inline constexpr size_t kModelMaxChars = 1000;
 // for the containment, at least 0. The trees were trained on candidates down
 // to a containment of 0.55 (a stretch of 3); between 0.55 and 0.70 they
 // accepted no pair of any benchmark set, while in a shared vocabulary that
-// band held most of the unrelated candidates a query verified, so the
-// region stops at 0.70 (README, "Query cost").
+// band held about a third of the unrelated candidates a query screened in,
+// so the region stops at 0.70 (README, "Query cost at scale").
 inline constexpr double kModelThresholdStretch = 4.0 / 3.0;
 inline constexpr double kModelContainmentStretch = 2.0;
 constexpr double RegionThreshold(double threshold) noexcept {
