@@ -113,15 +113,12 @@ double VerifiedScore(const ShingleOverlap& overlap, bool cjk, double threshold,
                      size_t nx, uint32_t count_x, std::string_view text_b,
                      const uint32_t* y, size_t ny, uint32_t count_y) noexcept {
   if (HasDedupModel() && ModelRegion(overlap, cjk, threshold, containment)) {
-    if (overlap.jaccard >= kModelSureJaccard &&
-        ModelApplies(text_a, nx, count_x, text_b, ny, count_y)) {
-      const double score = OverlapScore(overlap, cjk, threshold, containment);
-      return score > 0.0 ? score : std::max(overlap.jaccard, overlap.containment);
-    }
+    const bool sure = overlap.jaccard >= kModelSureJaccard &&
+                      ModelApplies(text_a, nx, count_x, text_b, ny, count_y);
     PairFeatures features;
-    if (PairFeaturesOf(text_a, x, nx, count_x, text_b, y, ny, count_y, cjk, &features,
-                       &overlap)) {
-      if (!ModelMatches(features, cjk)) return 0.0;
+    if (sure || PairFeaturesOf(text_a, x, nx, count_x, text_b, y, ny, count_y, cjk,
+                               &features, &overlap)) {
+      if (!sure && !ModelMatches(features, cjk)) return 0.0;
       const double score = OverlapScore(overlap, cjk, threshold, containment);
       return score > 0.0 ? score : std::max(overlap.jaccard, overlap.containment);
     }

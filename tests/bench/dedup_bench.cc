@@ -79,6 +79,31 @@ std::vector<std::string> ChineseTexts(size_t n, uint64_t seed) {
   return texts;
 }
 
+// Each query five times, each timed alone: p50 and p99 of the wall clock
+// and of the thread's CPU time, and how many of the queries found a match.
+void TimeQueries(const tipline::DedupIndex& index,
+                 const std::vector<tipline::MinHashSignature>& queries, const char* what,
+                 size_t stored) {
+  std::vector<double> latencies, cpu;
+  size_t found = 0;
+  for (size_t round = 0; round < 5; ++round) {
+    for (const auto& query : queries) {
+      const double c0 = ThreadCpuSeconds();
+      const auto t0 = Clock::now();
+      found += !index.QuerySignature(query, 10).empty();
+      latencies.push_back(Seconds(t0) * 1e6);
+      cpu.push_back((ThreadCpuSeconds() - c0) * 1e6);
+    }
+  }
+  std::sort(latencies.begin(), latencies.end());
+  std::sort(cpu.begin(), cpu.end());
+  std::printf("  query by signature, %s, %zu stored: p50 %.2f us, p99 %.2f us (thread CPU "
+              "time, with the clock's own cost: p50 %.2f us, p99 %.2f us), found %zu/%zu\n",
+              what, stored, latencies[latencies.size() / 2],
+              latencies[latencies.size() * 99 / 100], cpu[cpu.size() / 2],
+              cpu[cpu.size() * 99 / 100], found, latencies.size());
+}
+
 // A stored text of `shingles` random shingles (uniform hashes, as a text's
 // are), near-duplicates sharing all but one, unrelated ones sharing none.
 void IndexBench(size_t stored, size_t shingles) {
@@ -111,33 +136,14 @@ void IndexBench(size_t stored, size_t shingles) {
               shingles <= tipline::kShortTextShingles ? "short: extra windows too"
                                                       : "regular bands",
               Seconds(start));
-  for (int kind = 0; kind < 2; ++kind) {
-    std::vector<double> latencies, cpu;
-    size_t found = 0;
-    for (size_t round = 0; round < 5; ++round) {
-      for (size_t i = 0; i < sample.size(); ++i) {
-        tipline::MinHashSignature query = sample[i];
-        if (kind == 1) {
-          std::vector<uint64_t> hashes(shingles);
-          for (auto& s : hashes) s = Mixed(300000000 + rng() % 200000000);
-          query = tipline::SignatureOfShingles(hashes.data(), hashes.size());
-        }
-        const double c0 = ThreadCpuSeconds();
-        const auto t0 = Clock::now();
-        found += index->QuerySignature(query, 10).size();
-        latencies.push_back(Seconds(t0) * 1e6);
-        cpu.push_back((ThreadCpuSeconds() - c0) * 1e6);
-      }
-    }
-    std::sort(latencies.begin(), latencies.end());
-    std::sort(cpu.begin(), cpu.end());
-    std::printf("  query by signature, LSH + verify (%s), %zu stored: p50 %.2f us, "
-                "p99 %.2f us (thread CPU time, with the clock's own cost: p50 %.2f us, "
-                "p99 %.2f us), hits %zu/%zu\n",
-                kind == 0 ? "near-duplicate" : "unrelated", stored,
-                latencies[latencies.size() / 2], latencies[latencies.size() * 99 / 100],
-                cpu[cpu.size() / 2], cpu[cpu.size() * 99 / 100], found, latencies.size());
+  std::vector<tipline::MinHashSignature> unrelated;
+  std::vector<uint64_t> hashes(shingles);
+  for (size_t i = 0; i < sample.size(); ++i) {
+    for (auto& s : hashes) s = Mixed(300000000 + rng() % 200000000);
+    unrelated.push_back(tipline::SignatureOfShingles(hashes.data(), hashes.size()));
   }
+  TimeQueries(*index, sample, "LSH + verify (near-duplicate)", stored);
+  TimeQueries(*index, unrelated, "LSH + verify (unrelated)", stored);
 }
 
 // Report-like texts: words drawn with Zipf weights (1 / rank) from a
@@ -231,28 +237,8 @@ void TextIndexBench(size_t stored, bool chinese) {
               "and all): built in %.2f s\n",
               stored, chinese ? "Chinese" : "English report-like",
               static_cast<double>(chars) / near.size(), Seconds(start));
-  for (int kind = 0; kind < 2; ++kind) {
-    const auto& queries = kind == 0 ? near : unrelated;
-    std::vector<double> latencies, cpu;
-    size_t found = 0;
-    for (size_t round = 0; round < 5; ++round) {
-      for (const auto& query : queries) {
-        const double c0 = ThreadCpuSeconds();
-        const auto t0 = Clock::now();
-        found += !index->QuerySignature(query, 10).empty();
-        latencies.push_back(Seconds(t0) * 1e6);
-        cpu.push_back((ThreadCpuSeconds() - c0) * 1e6);
-      }
-    }
-    std::sort(latencies.begin(), latencies.end());
-    std::sort(cpu.begin(), cpu.end());
-    std::printf("  query by signature, LSH + verify + model (%s), %zu stored: p50 %.2f us, "
-                "p99 %.2f us (thread CPU time, with the clock's own cost: p50 %.2f us, "
-                "p99 %.2f us), found %zu/%zu\n",
-                kind == 0 ? "near-duplicate, two typos" : "unrelated", stored,
-                latencies[latencies.size() / 2], latencies[latencies.size() * 99 / 100],
-                cpu[cpu.size() / 2], cpu[cpu.size() * 99 / 100], found, latencies.size());
-  }
+  TimeQueries(*index, near, "LSH + verify + model (near-duplicate, two typos)", stored);
+  TimeQueries(*index, unrelated, "LSH + verify + model (unrelated)", stored);
 }
 
 }  // namespace

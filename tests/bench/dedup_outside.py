@@ -59,6 +59,7 @@ import time
 import tipline_core
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import dedup_bench  # noqa: E402  (its report-like vocabulary, for --background)
 import dedup_quality as dq  # noqa: E402  (the corpora readers)
 
 LANGS = ("en", "zh")
@@ -372,7 +373,6 @@ def background_texts(count: int, seed: int) -> list[str]:
     words), half Chinese lines of 40-120 characters drawn the same way from
     3,000 Han characters (as dedup_bench.cc's), so that the index's buckets
     are as crowded as at that many stored reports."""
-    import dedup_bench
     rng = random.Random(seed)
     han = [chr(0x4E00 + 7 * rank) for rank in range(3000)]
     weights = list(itertools.accumulate(1.0 / (rank + 1) for rank in range(3000)))
@@ -383,24 +383,24 @@ def background_texts(count: int, seed: int) -> list[str]:
 
 
 def run(stream: Stream, make=tipline_core.DedupIndex,
-        background: list[str] = ()) -> tuple[set, float]:
+        background: list[str] = ()) -> tuple[set, float, int]:
     """The outside check's protocol, with DedupIndex's defaults, after the
-    background texts (keys below 0) were stored; a match with one of them is
-    counted apart (background_matches)"""
+    background texts (keys below 0) were stored: the pairs predicted, the
+    seconds taken and the matches with a background text"""
     index = make()
     if background:
         index.add_many(list(range(-1, -len(background) - 1, -1)), list(background))
     predicted = set()
-    run.background_matches = 0
+    background_matches = 0
     start = time.perf_counter()
     for i in stream.order:
         for key, _ in index.query(stream.texts[i]):
             if key < 0:
-                run.background_matches += 1
+                background_matches += 1
                 continue
             predicted.add((min(i, key), max(i, key)))
         index.add(i, stream.texts[i])
-    return predicted, time.perf_counter() - start
+    return predicted, time.perf_counter() - start, background_matches
 
 
 def pair_lang(stream, pair):
@@ -527,12 +527,12 @@ def main() -> int:
         stream = Stream(seed, args.texts, args.curate)
         built = time.perf_counter() - start
         background = background_texts(args.background, seed) if args.background else ()
-        predicted, seconds = run(stream, background=background)
+        predicted, seconds, background_matches = run(stream, background=background)
         print(f"\nseed {seed}: {len(stream.texts)} texts, {len(stream.true_pairs)} true pairs "
               f"(built in {built:.0f} s; {len(stream.texts)} queries and adds in {seconds:.1f} s)")
         if background:
             print(f"  after {len(background):,} background texts: "
-                  f"{run.background_matches} matches with them")
+                  f"{background_matches} matches with them")
         print(f"  {'lang':5s} {'true':>6s} {'TP':>6s} {'FP':>5s} {'FN':>5s} {'P':>6s} "
               f"{'R':>6s} {'F1':>6s}  goal")
         for lang, (n, tp, fp, fn, p, r, f) in scores(stream, predicted).items():
@@ -544,7 +544,7 @@ def main() -> int:
         if args.fp:
             false_positives(stream, predicted)
         if args.v1:
-            old, _ = run(stream, lambda: tipline_core.DedupIndex(version=1))
+            old, _, _ = run(stream, lambda: tipline_core.DedupIndex(version=1))
             tp = len(old & stream.true_pairs)
             print(f"  version 1 (the issue's 0.947 / 0.731): P {tp / max(1, len(old)):.3f} "
                   f"R {tp / len(stream.true_pairs):.3f}; by language " + ", ".join(

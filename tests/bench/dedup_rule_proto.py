@@ -40,7 +40,7 @@ def collect(name: str, seed: int):
     DedupIndex(); totals = true pairs per language."""
     if name.startswith("outside"):
         s = do.Stream(seed, 20000, "exact" if name == "outside-exact" else "near")
-        pred, _ = do.run(s)
+        pred, _, _ = do.run(s)
         lang = lambda p: do.pair_lang(s, p)  # noqa: E731
         pairs = [(s.texts[a], s.texts[b], lang((a, b)), (a, b) in s.true_pairs)
                  for a, b in sorted(pred)]
