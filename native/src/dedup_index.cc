@@ -15,6 +15,8 @@
 namespace tipline {
 namespace {
 
+constexpr char kIndexFull[] = "a near-duplicate index holds at most 2^31 - 1 signatures";
+
 inline uint32_t TagOf(int64_t band_key) {
   const auto key = static_cast<uint64_t>(band_key);
   return static_cast<uint32_t>(key ^ (key >> 32));
@@ -37,33 +39,20 @@ inline size_t EqualValues(const uint32_t* a, const uint32_t* b) {
   return equal;
 }
 
-constexpr size_t kSketchWords = kSketchValues / 16;
-
-void SketchOf(const uint32_t* values, uint64_t* sketch) {
-  for (size_t w = 0; w < kSketchWords; ++w) {
-    uint64_t word = 0;
-    for (size_t i = 0; i < 16; ++i) word |= uint64_t{values[16 * w + i] & 0xF} << (4 * i);
-    sketch[w] = word;
-  }
+// The low byte of each of the first kHeadValues MinHash values.
+void LowBytesOf(const uint32_t* values, uint8_t* bytes) {
+  for (size_t i = 0; i < kHeadValues; ++i) bytes[i] = static_cast<uint8_t>(values[i]);
 }
 
-// The Jaccard similarity estimated from two sketches: two values of 4 bits
-// are equal when the values are (probability J) or by chance (1/16 of the
-// rest), so J is about (equal share - 1/16) * 16/15 (b-bit MinHash, Li and
-// Konig 2010).
-double SketchEstimate(const uint64_t* a, const uint64_t* b) {
-  uint64_t differing = 0;
-  for (size_t w = 0; w < kSketchWords; ++w) {
-    uint64_t x = a[w] ^ b[w];
-    x |= x >> 1;
-    x |= x >> 2;  // bit 0 of each 4-bit group: whether the group differs
-    x &= 0x1111111111111111ULL;
-    x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0FULL;  // per byte: 0 to 2
-    differing += (x * 0x0101010101010101ULL) >> 56;  // their sum, at most 16
-  }
-  const double equal =
-      static_cast<double>(kSketchValues - differing) / static_cast<double>(kSketchValues);
-  return (equal - 1.0 / 16) * 16.0 / 15;
+// The Jaccard similarity estimated from two heads' low bytes: two bytes are
+// equal when the values are (probability J) or by chance (1/256 of the
+// rest), so J is about (equal share - 1/256) * 256/255 (b-bit MinHash, Li
+// and Konig 2010).
+double LowBytesEstimate(const uint8_t* a, const uint8_t* b) {
+  size_t equal = 0;
+  for (size_t i = 0; i < kHeadValues; ++i) equal += a[i] == b[i];
+  const double share = static_cast<double>(equal) / kHeadValues;
+  return (share - 1.0 / 256) * 256.0 / 255;
 }
 
 // Whether an estimated Jaccard similarity (margin included) may reach the
@@ -156,8 +145,8 @@ void* DedupIndex::AllocateLarge(size_t bytes) {
     if (memory != nullptr) madvise(memory, rounded, MADV_HUGEPAGE);
 #endif
   }
-  // Cache-line aligned, for SlotHead.
-  if (memory == nullptr && posix_memalign(&memory, 64, bytes == 0 ? 64 : bytes) != 0) {
+  // Aligned as SlotHead is.
+  if (memory == nullptr && posix_memalign(&memory, 128, bytes == 0 ? 128 : bytes) != 0) {
     memory = nullptr;
   }
   if (memory == nullptr) throw std::bad_alloc();  // as std::vector would
@@ -202,32 +191,117 @@ bool DedupIndex::Contains(int64_t key) const {
   return slot_of_key_.count(key) != 0;
 }
 
-void DedupIndex::InsertCell(uint32_t tag, uint32_t slot, size_t cap) {
+size_t DedupIndex::FindCell(uint32_t tag) const noexcept {
   const size_t mask = cells_.size() - 1;
   size_t i = Home(tag);
-  size_t same = 0;
-  while (cells_[i].slot != kEmptySlot) {
-    same += cells_[i].tag == tag;
-    i = (i + 1) & mask;
+  while (cells_[i].ref != kEmptySlot && cells_[i].tag != tag) i = (i + 1) & mask;
+  return i;
+}
+
+size_t DedupIndex::BlockSize(const Block& block) noexcept {
+  size_t n = 0;
+  while (n < kMaxBucketSlots && block.slots[n] != kEmptySlot) ++n;
+  return n;
+}
+
+uint32_t DedupIndex::NewBlock() {
+  uint32_t b;
+  if (!free_blocks_.empty()) {
+    b = free_blocks_.back();
+    free_blocks_.pop_back();
+  } else {
+    // A block's number must leave kBlockRef's bit free: 2^31 blocks would
+    // be 128 GiB, out of memory as any other allocation.
+    if (blocks_.size() >= kBlockRef) throw std::bad_alloc();
+    b = static_cast<uint32_t>(blocks_.size());
+    blocks_.emplace_back();
+    if (version_ == 1) next_block_.push_back(kEmptySlot);
   }
-  if (same >= cap) return;  // a full bucket: the slot stays out of it
-  cells_[i] = Cell{tag, slot};
-  ++used_cells_;
+  std::fill(std::begin(blocks_[b].slots), std::end(blocks_[b].slots), kEmptySlot);
+  if (version_ == 1) next_block_[b] = kEmptySlot;
+  return b;
+}
+
+void DedupIndex::InsertCell(uint32_t tag, uint32_t slot, size_t cap) {
+  Cell& cell = cells_[FindCell(tag)];
+  if (cell.ref == kEmptySlot) {
+    cell = Cell{tag, slot};
+    ++used_cells_;
+    return;
+  }
+  if ((cell.ref & kBlockRef) == 0) {
+    const uint32_t b = NewBlock();
+    blocks_[b].slots[0] = cell.ref;
+    blocks_[b].slots[1] = slot;
+    cell.ref = kBlockRef | b;
+    return;
+  }
+  size_t held = 0;
+  for (uint32_t b = cell.ref & ~kBlockRef;;) {
+    const size_t n = BlockSize(blocks_[b]);
+    held += n;
+    if (held >= cap) return;  // a full bucket: the slot stays out of it
+    if (n < kMaxBucketSlots) {
+      blocks_[b].slots[n] = slot;
+      return;
+    }
+    if (next_block_[b] == kEmptySlot) {  // version 1 only: cap is unbounded
+      const uint32_t next = NewBlock();
+      next_block_[b] = next;
+      blocks_[next].slots[0] = slot;
+      return;
+    }
+    b = next_block_[b];
+  }
 }
 
 void DedupIndex::EraseCell(uint32_t tag, uint32_t slot) {
-  const size_t mask = cells_.size() - 1;
-  size_t i = Home(tag);
-  while (cells_[i].slot != kEmptySlot &&
-         !(cells_[i].tag == tag && cells_[i].slot == slot)) {
-    i = (i + 1) & mask;
+  const size_t i = FindCell(tag);
+  Cell& cell = cells_[i];
+  if (cell.ref == kEmptySlot) return;
+  if ((cell.ref & kBlockRef) == 0) {
+    if (cell.ref == slot) EraseCellAt(i);
+    return;
   }
-  if (cells_[i].slot == kEmptySlot) return;
+  // The slot's place, and the bucket's last block (version 1 chains them).
+  const uint32_t first = cell.ref & ~kBlockRef;
+  uint32_t at_block = kEmptySlot, last = first, before_last = kEmptySlot;
+  size_t at = 0;
+  for (uint32_t b = first;;) {
+    for (size_t k = 0; k < kMaxBucketSlots && blocks_[b].slots[k] != kEmptySlot; ++k) {
+      if (blocks_[b].slots[k] == slot) {
+        at_block = b;
+        at = k;
+      }
+    }
+    last = b;
+    if (version_ != 1 || next_block_[b] == kEmptySlot) break;
+    before_last = b;
+    b = next_block_[b];
+  }
+  if (at_block == kEmptySlot) return;  // the bucket was full when it came
+  // The bucket's last slot takes its place.
+  const size_t n = BlockSize(blocks_[last]);
+  blocks_[at_block].slots[at] = blocks_[last].slots[n - 1];
+  blocks_[last].slots[n - 1] = kEmptySlot;
+  if (n == 1 && last != first) {
+    next_block_[before_last] = kEmptySlot;
+    free_blocks_.push_back(last);
+  }
+  // A bucket of one slot goes back into its cell.
+  if (BlockSize(blocks_[first]) == 1 && (version_ != 1 || next_block_[first] == kEmptySlot)) {
+    cell.ref = blocks_[first].slots[0];
+    free_blocks_.push_back(first);
+  }
+}
+
+void DedupIndex::EraseCellAt(size_t i) {
   // Backward-shift deletion keeps every probe chain unbroken (no tombstones).
+  const size_t mask = cells_.size() - 1;
   size_t j = i;
   for (;;) {
     j = (j + 1) & mask;
-    if (cells_[j].slot == kEmptySlot) break;
+    if (cells_[j].ref == kEmptySlot) break;
     const size_t home = Home(cells_[j].tag);
     const bool stays = (j > i) ? (home > i && home <= j) : (home > i || home <= j);
     if (!stays) {
@@ -235,7 +309,7 @@ void DedupIndex::EraseCell(uint32_t tag, uint32_t slot) {
       i = j;
     }
   }
-  cells_[i].slot = kEmptySlot;
+  cells_[i].ref = kEmptySlot;
   --used_cells_;
 }
 
@@ -251,9 +325,12 @@ void DedupIndex::GrowIfNeeded(size_t more_cells) {
   CellTable old(size);
   old.swap(cells_);
   cell_shift_ = 64 - bits;
-  used_cells_ = 0;
+  const size_t mask = cells_.size() - 1;
   for (size_t i = 0; i < old.size(); ++i) {
-    if (old[i].slot != kEmptySlot) InsertCell(old[i].tag, old[i].slot, SIZE_MAX);
+    if (old[i].ref == kEmptySlot) continue;
+    size_t j = Home(old[i].tag);
+    while (cells_[j].ref != kEmptySlot) j = (j + 1) & mask;
+    cells_[j] = old[i];
   }
 }
 
@@ -270,6 +347,7 @@ Status DedupIndex::AddSignature(int64_t key, const MinHashSignature& signature) 
                                 std::to_string(version_) + " index");
   }
   std::unique_lock<std::shared_mutex> lock(mutex_);
+  if (slot_of_key_.size() >= kMaxSlots) return FailedPreconditionError(kIndexFull);
   AddLocked(key, signature);
   return Status::Ok();
 }
@@ -284,6 +362,7 @@ Status DedupIndex::AddSignatures(const std::vector<int64_t>& keys,
     }
   }
   std::unique_lock<std::shared_mutex> lock(mutex_);
+  if (n > kMaxSlots - slot_of_key_.size()) return FailedPreconditionError(kIndexFull);
   GrowIfNeeded(n * LshBands(version_));
   for (size_t i = 0; i < n; ++i) AddLocked(keys[i], signatures[i]);
   if (n > 0 && n * 16 >= slot_of_key_.size()) ReadMemoryOnce();
@@ -298,6 +377,7 @@ void DedupIndex::ReadMemoryOnce() const {
     for (size_t i = 0; i < bytes; i += kPage) sum += p[i];
   };
   if (!cells_.empty()) read(&cells_[0], cells_.size() * sizeof(Cell));
+  read(blocks_.data(), blocks_.size() * sizeof(Block));
   read(signatures_.data(), signatures_.size() * sizeof(uint32_t));
   read(slot_data_.data(), slot_data_.size() * sizeof(SlotData));
   read(set_pool_.data(), set_pool_.size() * sizeof(uint32_t));
@@ -336,7 +416,7 @@ void DedupIndex::AddLocked(int64_t key, const MinHashSignature& signature) {
     head.shingle_count = signature.shingle_count;
     head.cjk = signature.cjk;
     head.has_text = !signature.text.empty();
-    SketchOf(signature.values.data(), head.sketch);
+    LowBytesOf(signature.values.data(), head.low);
   }
   std::copy(signature.values.begin(), signature.values.end(),
             signatures_.begin() + static_cast<ptrdiff_t>(slot) * kMinHashPermutations);
@@ -494,27 +574,68 @@ std::vector<DedupMatch> DedupIndex::QueryLocked(
     homes[band] = Home(tags[band]);
     if (band < kProbeAhead) __builtin_prefetch(&cells_[homes[band]]);
   }
-  // Each cell of a band's cluster is written out and kept when its tag is
-  // the band's, without a branch: in a shared vocabulary's crowded clusters
-  // that branch was taken about half the time, at random.
-  thread_local std::vector<uint32_t> candidates;
-  if (candidates.size() < 256) candidates.resize(256);
-  size_t found = 0;
+  // The slots of a band's bucket: its cell's, or its block's (read once the
+  // cells of every band are, so that the blocks are fetched side by side).
+  // The texts of a full bucket (kMaxBucketSlots, versions 2 and 3) are set
+  // apart in `crowded`.
+  thread_local std::vector<uint32_t> candidates, crowded, blocks;
+  candidates.clear();
+  crowded.clear();
+  blocks.clear();
   const size_t mask = cells_.size() - 1;
   for (size_t band = 0; band < bands; ++band) {
     if (band + kProbeAhead < bands) __builtin_prefetch(&cells_[homes[band + kProbeAhead]]);
     const uint32_t tag = tags[band];
-    for (size_t i = homes[band]; cells_[i].slot != kEmptySlot; i = (i + 1) & mask) {
-      if (found == candidates.size()) candidates.resize(2 * found);
-      candidates[found] = cells_[i].slot;
-      found += cells_[i].tag == tag;
+    size_t i = homes[band];
+    while (cells_[i].ref != kEmptySlot && cells_[i].tag != tag) i = (i + 1) & mask;
+    const uint32_t ref = cells_[i].ref;
+    if (ref == kEmptySlot) continue;
+    if ((ref & kBlockRef) == 0) {
+      candidates.push_back(ref);
+    } else {
+      __builtin_prefetch(&blocks_[ref & ~kBlockRef]);
+      blocks.push_back(ref & ~kBlockRef);
     }
   }
-  candidates.resize(found);
-  if (candidates.empty()) return matches;
-  // A candidate is found once per band it shares: each distinct one once.
+  for (uint32_t b : blocks) {
+    const size_t n = BlockSize(blocks_[b]);
+    auto& into = version_ != 1 && n == kMaxBucketSlots ? crowded : candidates;
+    into.insert(into.end(), blocks_[b].slots, blocks_[b].slots + n);
+    // Version 1's further blocks.
+    while (version_ == 1 && next_block_[b] != kEmptySlot) {
+      b = next_block_[b];
+      const Block& next = blocks_[b];
+      candidates.insert(candidates.end(), next.slots, next.slots + BlockSize(next));
+    }
+  }
+  // The candidates: every text of a bucket that is not full, and a text of
+  // full buckets only where it is in two of them (exact copies and close
+  // near-duplicates share many bands; an unrelated text of a shared
+  // vocabulary met through a common band key seldom shares a second). A
+  // bitmap of the hashes met so far flags the texts that may be met again
+  // (and a few others, which an exact count then drops).
+  if (crowded.size() > 1) {
+    uint64_t hashes_met[64] = {};
+    thread_local std::vector<uint32_t> flagged;
+    flagged.resize(crowded.size());
+    size_t n = 0;
+    for (const uint32_t slot : crowded) {
+      const auto h = static_cast<uint32_t>((slot * 0x9E3779B97F4A7C15ULL) >> 52);
+      const uint64_t bit = uint64_t{1} << (h & 63);
+      flagged[n] = slot;
+      n += (hashes_met[h >> 6] & bit) != 0;
+      hashes_met[h >> 6] |= bit;
+    }
+    for (size_t i = 0; i < n; ++i) {
+      if (std::count(crowded.begin(), crowded.end(), flagged[i]) > 1) {
+        candidates.push_back(flagged[i]);
+      }
+    }
+  }
+  // Each distinct one once: a text is met once per band it shares.
+  const size_t met = candidates.size();
   size_t bits = 6;
-  while ((size_t{1} << bits) < 2 * candidates.size()) ++bits;
+  while ((size_t{1} << bits) < 2 * met) ++bits;
   thread_local std::vector<uint32_t> seen;  // slot + 1; 0 when empty
   seen.assign(size_t{1} << bits, 0);
   const size_t seen_mask = (size_t{1} << bits) - 1;
@@ -527,33 +648,36 @@ std::vector<DedupMatch> DedupIndex::QueryLocked(
     seen[i] = slot + 1;
     return true;
   };
+  size_t distinct = 0;
+  for (size_t i = 0; i < met; ++i) {
+    if (first_time(candidates[i])) candidates[distinct++] = candidates[i];
+  }
+  candidates.resize(distinct);
+  if (candidates.empty()) return matches;
 
   if (version_ == 1) {
     // equal / 128 >= threshold, decided in integers.
     const auto min_equal = static_cast<size_t>(
         std::ceil(threshold_ * kMinHashPermutations - 1e-9));
     for (const uint32_t slot : candidates) {
-      if (!first_time(slot)) continue;
       const size_t equal = EqualValues(signature.values.data(), SignatureAt(slot));
       if (equal < min_equal) continue;
       matches.push_back(DedupMatch{
           slot_keys_[slot], static_cast<double>(equal) / kMinHashPermutations});
     }
   } else {
-    // Each candidate is screened on its estimated Jaccard similarity: it
-    // goes on to the verify step unless the estimate plus kVerifyMargin
-    // reaches neither threshold and, where the verify model can apply (a
-    // version-3 index, both texts with a matching form), the estimate plus
-    // kRegionMargin neither bound of the model's region. The sketches'
-    // estimate screens first, with kSketchSlack more (its 4-bit values
-    // agree by chance too), so that only the candidates it keeps, at most
-    // twice kMaxVerifiedCandidates, are read in full; at most
-    // kMaxVerifiedCandidates go on to the verify step. Where there are more,
-    // the highest estimates are kept (ties by slot): ranked by the bands
-    // they shared, as before 2026-12, a near-duplicate sharing one band lost
-    // its place to unrelated texts sharing two through a common phrase.
-    uint64_t sketch[kSketchWords];
-    SketchOf(signature.values.data(), sketch);
+    // Each candidate is screened on its estimated Jaccard similarity, from
+    // its head: it goes on to the verify step unless the
+    // estimate plus kVerifyMargin reaches neither threshold and, where the
+    // verify model can apply (a version-3 index, both texts with a matching
+    // form), the estimate plus kRegionMargin neither bound of the model's
+    // region. At most kMaxVerifiedCandidates go on to the verify step.
+    // Where there are more, the highest estimates are kept (ties by slot):
+    // ranked by the bands they shared, as before 2026-12, a near-duplicate
+    // sharing one band lost its place to unrelated texts sharing two
+    // through a common phrase.
+    alignas(16) uint8_t low[kHeadValues];
+    LowBytesOf(signature.values.data(), low);
     const bool model_query = version_ == 3 && HasDedupModel() && !signature.text.empty();
     const double na = signature.shingle_count;
     const double region_threshold = RegionThreshold(threshold_);
@@ -566,51 +690,27 @@ std::vector<DedupMatch> DedupIndex::QueryLocked(
               MayReach(estimate + kRegionMargin, region_threshold, region_containment, na,
                        nb, cjk));
     };
-    // The distinct candidates, their heads read kHeadsAhead ahead.
-    size_t distinct = 0;
-    for (const uint32_t slot : candidates) {
-      if (first_time(slot)) candidates[distinct++] = slot;
-    }
-    candidates.resize(distinct);
-    constexpr size_t kHeadsAhead = 12;
-    for (size_t i = 0; i < std::min(kHeadsAhead, distinct); ++i) {
-      __builtin_prefetch(&slot_heads_[candidates[i]]);
-    }
-    thread_local std::vector<std::pair<double, uint32_t>> kept;  // (sketch estimate, slot)
-    kept.clear();
+    // The candidates' heads are read kHeadsAhead ahead.
+    constexpr size_t kHeadsAhead = 8;
+    const auto fetch_head = [this](uint32_t slot) {
+      const auto* head = reinterpret_cast<const char*>(&slot_heads_[slot]);
+      __builtin_prefetch(head);
+      __builtin_prefetch(head + 64);
+    };
+    for (size_t i = 0; i < std::min(kHeadsAhead, distinct); ++i) fetch_head(candidates[i]);
+    thread_local std::vector<std::pair<double, uint32_t>> screened;  // (estimate, slot)
+    screened.clear();
     for (size_t i = 0; i < distinct; ++i) {
-      if (i + kHeadsAhead < distinct) {
-        __builtin_prefetch(&slot_heads_[candidates[i + kHeadsAhead]]);
-      }
+      if (i + kHeadsAhead < distinct) fetch_head(candidates[i + kHeadsAhead]);
       const uint32_t slot = candidates[i];
       const SlotHead& head = slot_heads_[slot];
-      const double estimate = SketchEstimate(sketch, head.sketch);
-      if (may_match(head, estimate + kSketchSlack)) kept.emplace_back(estimate, slot);
+      const double estimate = LowBytesEstimate(low, head.low);
+      if (may_match(head, estimate)) screened.emplace_back(estimate, slot);
     }
     const auto higher = [](const std::pair<double, uint32_t>& a,
                            const std::pair<double, uint32_t>& b) {
       return a.first != b.first ? a.first > b.first : a.second < b.second;
     };
-    if (kept.size() > 2 * kMaxVerifiedCandidates) {
-      std::nth_element(kept.begin(),
-                       kept.begin() + static_cast<ptrdiff_t>(2 * kMaxVerifiedCandidates),
-                       kept.end(), higher);
-      kept.resize(2 * kMaxVerifiedCandidates);
-    }
-    for (const auto& [estimate, slot] : kept) {
-      const auto* row = reinterpret_cast<const char*>(SignatureAt(slot));
-      for (size_t line = 0; line < kMinHashPermutations * 4; line += 64) {
-        __builtin_prefetch(row + line);
-      }
-    }
-    thread_local std::vector<std::pair<double, uint32_t>> screened;  // (estimate, slot)
-    screened.clear();
-    for (const auto& [sketched, slot] : kept) {
-      const double estimate =
-          static_cast<double>(EqualValues(signature.values.data(), SignatureAt(slot))) /
-          kMinHashPermutations;
-      if (may_match(slot_heads_[slot], estimate)) screened.emplace_back(estimate, slot);
-    }
     if (screened.size() > kMaxVerifiedCandidates) {
       std::nth_element(screened.begin(),
                        screened.begin() + static_cast<ptrdiff_t>(kMaxVerifiedCandidates),

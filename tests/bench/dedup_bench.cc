@@ -1,8 +1,10 @@
 // Native micro-benchmark for signatures, index queries and scoring. Built
 // with the tests (tests/bench/*_bench.cc), never run by ctest:
-//   build/tests/dedup_bench [stored_signatures, default 1000000] [index|short|texts]
+//   build/tests/dedup_bench [stored_signatures, default 1000000]
+//       [index|short|texts|english|chinese]
 // (index: only the two indexes of random shingles; short: only the short
-// texts'; texts: only the two indexes of texts, matching forms and all).
+// texts'; texts: only the two indexes of texts, matching forms and all;
+// english, chinese: only one of them).
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -251,9 +253,9 @@ int main(int argc, char** argv) {
     IndexBench(stored, 40);
     return 0;
   }
-  if (only == "texts") {
-    TextIndexBench(stored, false);
-    TextIndexBench(stored, true);
+  if (only == "texts" || only == "english" || only == "chinese") {
+    if (only != "chinese") TextIndexBench(stored, false);
+    if (only != "english") TextIndexBench(stored, true);
     return 0;
   }
   const std::vector<std::string> texts = EnglishTexts(200000, 1);

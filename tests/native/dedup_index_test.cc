@@ -289,6 +289,108 @@ TEST(DedupIndexTest, CommonBucketsAndCandidatesAreBounded) {
   EXPECT_TRUE(later);
 }
 
+TEST(DedupIndexTest, AFullBucketAloneBringsNoCandidate) {
+  // Two near-duplicates of the query: one shares band 0 whole with it and
+  // two of the three values of every other band; the other shares bands 0
+  // and 1 whole. Unrelated texts sharing bands 0 and 1 then fill both
+  // buckets. The first is met in one full bucket only, as are the many
+  // unrelated texts of a shared vocabulary met through a common band key:
+  // not a candidate. The second is met in two: a candidate, and found.
+  // One shingle per bin: value b of a signature is the low half of its
+  // shingle in bin b (minhash.h).
+  std::mt19937_64 rng(8);
+  const auto shingle = [&rng](uint64_t bin) { return bin << 57 | rng() >> 7; };
+  std::vector<uint64_t> query(kMinHashPermutations);
+  for (uint64_t b = 0; b < kMinHashPermutations; ++b) query[b] = shingle(b);
+  std::vector<uint64_t> one = query, two = query;
+  for (uint64_t b = kLshRowsV2; b < kMinHashPermutations; b += kLshRowsV2) {
+    if (b + 2 < kMinHashPermutations) one[b + 2] = shingle(b + 2);
+    if (b >= 2 * kLshRowsV2 && b + 2 < kMinHashPermutations) two[b + 2] = shingle(b + 2);
+  }
+  std::vector<int64_t> keys = {1, 2};
+  std::vector<MinHashSignature> signatures = {
+      SignatureOfShingles(one.data(), one.size()),
+      SignatureOfShingles(two.data(), two.size())};
+  for (size_t f = 0; f < kMaxBucketSlots - 1; ++f) {
+    std::vector<uint64_t> filler(kMinHashPermutations);
+    for (uint64_t b = 0; b < kMinHashPermutations; ++b) {
+      filler[b] = b < 2 * kLshRowsV2 ? query[b] : shingle(b);
+    }
+    keys.push_back(static_cast<int64_t>(100 + f));
+    signatures.push_back(SignatureOfShingles(filler.data(), filler.size()));
+  }
+  auto index = NewIndex(kDefaultDedupThreshold);
+  ASSERT_TRUE(index->AddSignatures(keys, signatures).ok());
+  const MinHashSignature asked = SignatureOfShingles(query.data(), query.size());
+  ASSERT_GT(MatchScore(asked, signatures[0]), 0.0);
+  ASSERT_GT(MatchScore(asked, signatures[1]), 0.0);
+  const auto found = index->QuerySignature(asked, 10);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].key, 2);
+  // Once a filler is gone, neither bucket is full (the filler that came
+  // when band 0's was stayed out of it): both are found.
+  ASSERT_TRUE(index->Remove(100));
+  const auto after = index->QuerySignature(asked, 10);
+  ASSERT_EQ(after.size(), 2u);
+}
+
+TEST(DedupIndexTest, BucketsGrowAndShrinkWithTheirTexts) {
+  // Copies of a few texts added, removed and replaced at random, never more
+  // than kMaxBucketSlots - 1 of one text: each query finds exactly the
+  // copies of its text stored at that moment, as buckets move between a
+  // cell and a block and blocks are freed and reused.
+  std::mt19937_64 rng(12);
+  const auto text_of = [](size_t t) {  // unrelated texts of random words
+    std::mt19937 letters(static_cast<unsigned>(100 + t));
+    std::string text;
+    for (size_t w = 0; w < 10; ++w) {
+      for (size_t c = 4 + letters() % 5; c > 0; --c) text += static_cast<char>('a' + letters() % 26);
+      text += ' ';
+    }
+    return text;
+  };
+  constexpr size_t kTexts = 5;
+  auto index = NewIndex();
+  std::vector<int> text_at(64, -1);  // key -> the text it holds, or -1
+  for (int step = 0; step < 4000; ++step) {
+    const size_t key = rng() % text_at.size();
+    const size_t t = rng() % kTexts;
+    const auto copies = static_cast<size_t>(std::count(text_at.begin(), text_at.end(), t));
+    if (rng() % 3 == 0 || copies + 1 >= kMaxBucketSlots) {
+      EXPECT_EQ(index->Remove(static_cast<int64_t>(key)), text_at[key] >= 0);
+      text_at[key] = -1;
+    } else {
+      ASSERT_TRUE(index->Add(static_cast<int64_t>(key), text_of(t)).ok());
+      text_at[key] = static_cast<int>(t);
+    }
+    if (step % 10 != 0) continue;
+    const size_t asked = rng() % kTexts;
+    std::vector<int64_t> expected, got;
+    for (size_t k = 0; k < text_at.size(); ++k) {
+      if (text_at[k] == static_cast<int>(asked)) expected.push_back(static_cast<int64_t>(k));
+    }
+    const std::vector<DedupMatch> found = index->Query(text_of(asked), 100).value();
+    for (const DedupMatch& m : found) got.push_back(m.key);
+    std::sort(got.begin(), got.end());
+    ASSERT_EQ(got, expected) << "step " << step;
+  }
+}
+
+TEST(DedupIndexTest, Version1BucketsHaveNoBound) {
+  // Version 1 kept every text of a bucket, as before version 2: its blocks
+  // are chained.
+  auto index = std::move(DedupIndex::Create(0.5, kSignatureVersion1)).value();
+  const std::string text = "the same old template pasted by everyone in the group again";
+  for (int i = 0; i < 3 * static_cast<int>(kMaxBucketSlots) + 5; ++i) {
+    ASSERT_TRUE(index->Add(i, text).ok());
+  }
+  EXPECT_EQ(index->Query(text, 1000).value().size(), 3 * kMaxBucketSlots + 5);
+  for (int i = 0; i < 2 * static_cast<int>(kMaxBucketSlots); ++i) ASSERT_TRUE(index->Remove(i));
+  const auto left = index->Query(text, 1000).value();
+  ASSERT_EQ(left.size(), kMaxBucketSlots + 5);
+  EXPECT_EQ(left.front().key, 2 * static_cast<int64_t>(kMaxBucketSlots));
+}
+
 TEST(DedupIndexTest, TheBestEstimatesAreVerifiedWhenCandidatesAbound) {
   // More than kMaxVerifiedCandidates decoys share two bands each with the
   // query (a common phrase: five groups of kMaxBucketSlots, so that no

@@ -75,19 +75,22 @@ inline constexpr uint32_t kMinContainmentShingles = 16;
 // shared vocabulary are verified exactly (README, "Query cost at scale").
 inline constexpr double kVerifyMargin = 0.15;
 inline constexpr double kRegionMargin = 0.08;
-// The sketch: the low 4 bits of the first kSketchValues MinHash values, so
-// that a candidate is screened from one cache line rather than eight; its
-// estimate screens with kSketchSlack added (about three standard deviations
-// of what chance agreements of 4-bit values add to its error), and the
-// candidates it keeps are screened again on all 128 values.
-inline constexpr size_t kSketchValues = 112;
-inline constexpr double kSketchSlack = 0.06;
+// The screen reads a candidate's head: the low byte of each of the first
+// kHeadValues MinHash values, two cache lines rather than the eight of the
+// values. Its estimate corrects for bytes that agree by chance; what those
+// and the 6 values it lacks add to its error (about 0.006 and 2 %) is small
+// next to the margins.
+inline constexpr size_t kHeadValues = 122;
 // Bounds on a query's work, whatever the stored texts: an LSH bucket (one
 // band key) holds at most kMaxBucketSlots texts (a key that common, such as
 // a shared greeting's, says little; later texts stay out of it but are found
-// through their other bands), and at most kMaxVerifiedCandidates candidates,
+// through their other bands), a text met in a full bucket is a candidate
+// only if it is met in another bucket too (in a shared vocabulary, most
+// band hits are texts met once through a common key: at 1M report-like
+// texts, 190 of 270), and at most kMaxVerifiedCandidates candidates,
 // those with the highest estimates, are verified (version 1 estimates every
-// candidate and verifies none). 32 rather than the 64 of before 2026-12:
+// candidate and verifies none; its buckets have no bound). 32 rather than
+// the 64 of before 2026-12:
 // chosen by estimate, the candidates verified are the likeliest, and every
 // benchmark set found the same pairs with 32; at worst (a vocabulary of 45
 // words) a query pays for half as many models.
@@ -190,15 +193,26 @@ class DedupIndex {
   template <class T>
   using LargeVector = std::vector<T, LargeAllocator<T>>;
 
-  // An open-addressing (linear probing) multimap from a 32-bit band tag to a
-  // slot: 8 bytes per (signature, band). The tag alone fixes the home cell,
-  // so the table can grow without the signatures; tag collisions only add
-  // candidates that the similarity check then drops.
+  // The buckets: an open-addressing (linear probing) map from a 32-bit band
+  // tag to its bucket, 8 bytes per distinct tag. The tag alone fixes the
+  // home cell, so the table can grow without the signatures; tag collisions
+  // only add candidates that the similarity check then drops. A bucket of
+  // one slot is held in its cell; a larger one in a Block, one cache line,
+  // so that a query reads one cell and at most one line per band however
+  // common the band key (with one cell per stored (text, band), as before
+  // 2026-12, a query at 1M report-like texts walked about 290 cells).
   struct Cell {
     uint32_t tag;
-    uint32_t slot;  // kEmptySlot if unused
+    uint32_t ref;  // kEmptySlot if unused, a slot, or kBlockRef | a block
   };
   static constexpr uint32_t kEmptySlot = 0xFFFFFFFFu;
+  static constexpr uint32_t kBlockRef = 0x80000000u;
+  // Slots are below kBlockRef.
+  static constexpr size_t kMaxSlots = kBlockRef - 1;
+  struct alignas(64) Block {
+    uint32_t slots[kMaxBucketSlots];  // kEmptySlot after the last
+  };
+  static_assert(sizeof(Block) == 64);
 
   // The cells, in AllocateLarge's memory: a query's probes land far apart.
   class CellTable {
@@ -225,9 +239,14 @@ class DedupIndex {
   size_t Home(uint32_t tag) const noexcept {
     return static_cast<size_t>((tag * 0x9E3779B97F4A7C15ULL) >> cell_shift_);
   }
-  // Does not insert when `cap` cells with this tag are already there.
+  // The cell holding `tag`, or the empty cell that ends its probe chain.
+  size_t FindCell(uint32_t tag) const noexcept;
+  // Does not insert when the bucket already holds `cap` slots.
   void InsertCell(uint32_t tag, uint32_t slot, size_t cap);
   void EraseCell(uint32_t tag, uint32_t slot);
+  void EraseCellAt(size_t i);
+  uint32_t NewBlock();
+  static size_t BlockSize(const Block& block) noexcept;
   void GrowIfNeeded(size_t more_cells);
   void AddLocked(int64_t key, const MinHashSignature& signature);
   // The cells' tags of a signature's values (at most kMaxLshBands, written
@@ -277,15 +296,16 @@ class DedupIndex {
   // tens of milliseconds at 1M stored texts (about 3 GB), next to seconds
   // of loading.
   void ReadMemoryOnce() const;
-  // Versions 2 and 3: what the step before the verify step reads of a
-  // candidate, in one cache line.
-  struct alignas(64) SlotHead {
+  // Versions 2 and 3: what the screen before the verify step reads of a
+  // candidate, in two cache lines (the full values are read only to remove
+  // a slot's cells).
+  struct alignas(128) SlotHead {
     uint32_t shingle_count = 0;
     uint8_t cjk = 0;
     uint8_t has_text = 0;  // a matching form is stored
-    uint64_t sketch[kSketchValues / 16] = {};  // 16 values of 4 bits a word
+    uint8_t low[kHeadValues] = {};
   };
-  static_assert(sizeof(SlotHead) == 64);
+  static_assert(sizeof(SlotHead) == 128);
   LargeVector<SlotHead> slot_heads_;
   LargeVector<int64_t> slot_keys_;
   LargeVector<uint8_t> slot_in_bands_;  // 0 for free slots and empty signatures
@@ -293,6 +313,10 @@ class DedupIndex {
   std::unordered_map<int64_t, uint32_t> slot_of_key_;
   CellTable cells_;  // size is a power of two, or 0
   size_t used_cells_ = 0;
+  LargeVector<Block> blocks_;
+  std::vector<uint32_t> free_blocks_;
+  // Version 1 (no bound on a bucket): a bucket's next block, or kEmptySlot.
+  std::vector<uint32_t> next_block_;
   int cell_shift_ = 64;
 };
 
