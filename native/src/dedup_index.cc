@@ -576,8 +576,8 @@ std::vector<DedupMatch> DedupIndex::QueryLocked(
   }
   // The slots of a band's bucket: its cell's, or its block's (read once the
   // cells of every band are, so that the blocks are fetched side by side).
-  // The texts of a full bucket (kMaxBucketSlots, versions 2 and 3) are set
-  // apart in `crowded`.
+  // The texts of a crowded bucket (kCrowdedBucketSlots or more, versions 2
+  // and 3) are set apart in `crowded`.
   thread_local std::vector<uint32_t> candidates, crowded, blocks;
   candidates.clear();
   crowded.clear();
@@ -599,7 +599,7 @@ std::vector<DedupMatch> DedupIndex::QueryLocked(
   }
   for (uint32_t b : blocks) {
     const size_t n = BlockSize(blocks_[b]);
-    auto& into = version_ != 1 && n == kMaxBucketSlots ? crowded : candidates;
+    auto& into = version_ != 1 && n >= kCrowdedBucketSlots ? crowded : candidates;
     into.insert(into.end(), blocks_[b].slots, blocks_[b].slots + n);
     // Version 1's further blocks.
     while (version_ == 1 && next_block_[b] != kEmptySlot) {
@@ -608,9 +608,9 @@ std::vector<DedupMatch> DedupIndex::QueryLocked(
       candidates.insert(candidates.end(), next.slots, next.slots + BlockSize(next));
     }
   }
-  // The candidates: every text of a bucket that is not full, and a text of
-  // full buckets only where it is in two of them (exact copies and close
-  // near-duplicates share many bands; an unrelated text of a shared
+  // The candidates: every text of a bucket that is not crowded, and a text
+  // of crowded buckets only where it is in two of them (exact copies and
+  // close near-duplicates share many bands; an unrelated text of a shared
   // vocabulary met through a common band key seldom shares a second). A
   // bitmap of the hashes met so far flags the texts that may be met again
   // (and a few others, which an exact count then drops).

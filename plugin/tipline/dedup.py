@@ -62,11 +62,11 @@ MAX_CANDIDATES = 64
 # about any one of them, and reading all of them made the query grow with
 # the table (docs/indexes.md).  A near-duplicate shares many bands, and its
 # rarer ones find it.  The native index keeps as many texts a bucket, the
-# first to come (its slots have no filing order), and takes a text met only
-# in full buckets as a candidate where it is met in two of them (README,
-# "Query cost at scale"); here the newest are read, the likeliest
-# duplicates of a new report, and the decryption of MAX_CANDIDATES bounds
-# the rest.
+# first to come (its slots have no filing order), and takes a text met in
+# a bucket of 8 or more as a candidate only where it is met in another
+# (README, "Crowded rather than full"); here the newest are read, the
+# likeliest duplicates of a new report, and the decryption of
+# MAX_CANDIDATES bounds the rest.
 BAND_FANOUT = 16
 
 

@@ -289,11 +289,11 @@ TEST(DedupIndexTest, CommonBucketsAndCandidatesAreBounded) {
   EXPECT_TRUE(later);
 }
 
-TEST(DedupIndexTest, AFullBucketAloneBringsNoCandidate) {
+TEST(DedupIndexTest, ACrowdedBucketAloneBringsNoCandidate) {
   // Two near-duplicates of the query: one shares band 0 whole with it and
   // two of the three values of every other band; the other shares bands 0
-  // and 1 whole. Unrelated texts sharing bands 0 and 1 then fill both
-  // buckets. The first is met in one full bucket only, as are the many
+  // and 1 whole. Unrelated texts sharing bands 0 and 1 then crowd both
+  // buckets. The first is met in one crowded bucket only, as are the many
   // unrelated texts of a shared vocabulary met through a common band key:
   // not a candidate. The second is met in two: a candidate, and found.
   // One shingle per bin: value b of a signature is the low half of its
@@ -327,11 +327,16 @@ TEST(DedupIndexTest, AFullBucketAloneBringsNoCandidate) {
   const auto found = index->QuerySignature(asked, 10);
   ASSERT_EQ(found.size(), 1u);
   EXPECT_EQ(found[0].key, 2);
-  // Once a filler is gone, neither bucket is full (the filler that came
-  // when band 0's was stayed out of it): both are found.
-  ASSERT_TRUE(index->Remove(100));
-  const auto after = index->QuerySignature(asked, 10);
-  ASSERT_EQ(after.size(), 2u);
+  // Full or only crowded, the same: band 0's bucket holds both near-
+  // duplicates and 14 fillers (the 15th came when it was full), band 1's
+  // the second and 15. As the fillers go, both shrink by one a filler;
+  // once they hold fewer than kCrowdedBucketSlots, both are found.
+  for (size_t f = 0; f < kMaxBucketSlots - 1; ++f) {
+    ASSERT_TRUE(index->Remove(static_cast<int64_t>(100 + f)));
+    const size_t held = f + 3 <= kMaxBucketSlots ? kMaxBucketSlots - 1 - f : 2;
+    const auto now = index->QuerySignature(asked, 10);
+    ASSERT_EQ(now.size(), held < kCrowdedBucketSlots ? 2u : 1u) << f;
+  }
 }
 
 TEST(DedupIndexTest, BucketsGrowAndShrinkWithTheirTexts) {

@@ -84,10 +84,12 @@ inline constexpr size_t kHeadValues = 122;
 // Bounds on a query's work, whatever the stored texts: an LSH bucket (one
 // band key) holds at most kMaxBucketSlots texts (a key that common, such as
 // a shared greeting's, says little; later texts stay out of it but are found
-// through their other bands), a text met in a full bucket is a candidate
-// only if it is met in another bucket too (in a shared vocabulary, most
-// band hits are texts met once through a common key: at 1M report-like
-// texts, 190 of 270), and at most kMaxVerifiedCandidates candidates,
+// through their other bands), a text met in a crowded bucket (of
+// kCrowdedBucketSlots texts or more) is a candidate only if it is met in
+// another bucket too (in a shared vocabulary, most band hits are texts met
+// once through a common key: at 1M report-like texts, 190 of 270 came
+// from full buckets, and buckets of 8 or more brought half of the rest),
+// and at most kMaxVerifiedCandidates candidates,
 // those with the highest estimates, are verified (version 1 estimates every
 // candidate and verifies none; its buckets have no bound). 32 rather than
 // the 64 of before 2026-12:
@@ -95,6 +97,7 @@ inline constexpr size_t kHeadValues = 122;
 // benchmark set found the same pairs with 32; at worst (a vocabulary of 45
 // words) a query pays for half as many models.
 inline constexpr size_t kMaxBucketSlots = 16;
+inline constexpr size_t kCrowdedBucketSlots = 8;
 inline constexpr size_t kMaxVerifiedCandidates = 32;
 // Version 1's estimated-similarity threshold.
 inline constexpr double kDefaultDedupThresholdV1 = 0.5;
