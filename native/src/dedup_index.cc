@@ -268,7 +268,7 @@ void DedupIndex::EraseCell(uint32_t tag, uint32_t slot) {
   uint32_t at_block = kEmptySlot, last = first, before_last = kEmptySlot;
   size_t at = 0;
   for (uint32_t b = first;;) {
-    for (size_t k = 0; k < kMaxBucketSlots && blocks_[b].slots[k] != kEmptySlot; ++k) {
+    for (size_t k = 0, n = BlockSize(blocks_[b]); k < n; ++k) {
       if (blocks_[b].slots[k] == slot) {
         at_block = b;
         at = k;
@@ -325,12 +325,9 @@ void DedupIndex::GrowIfNeeded(size_t more_cells) {
   CellTable old(size);
   old.swap(cells_);
   cell_shift_ = 64 - bits;
-  const size_t mask = cells_.size() - 1;
+  // Each tag is in one cell: FindCell finds the empty cell it goes to.
   for (size_t i = 0; i < old.size(); ++i) {
-    if (old[i].ref == kEmptySlot) continue;
-    size_t j = Home(old[i].tag);
-    while (cells_[j].ref != kEmptySlot) j = (j + 1) & mask;
-    cells_[j] = old[i];
+    if (old[i].ref != kEmptySlot) cells_[FindCell(old[i].tag)] = old[i];
   }
 }
 
@@ -582,13 +579,9 @@ std::vector<DedupMatch> DedupIndex::QueryLocked(
   candidates.clear();
   crowded.clear();
   blocks.clear();
-  const size_t mask = cells_.size() - 1;
   for (size_t band = 0; band < bands; ++band) {
     if (band + kProbeAhead < bands) __builtin_prefetch(&cells_[homes[band + kProbeAhead]]);
-    const uint32_t tag = tags[band];
-    size_t i = homes[band];
-    while (cells_[i].ref != kEmptySlot && cells_[i].tag != tag) i = (i + 1) & mask;
-    const uint32_t ref = cells_[i].ref;
+    const uint32_t ref = cells_[FindCell(tags[band])].ref;
     if (ref == kEmptySlot) continue;
     if ((ref & kBlockRef) == 0) {
       candidates.push_back(ref);
@@ -667,11 +660,10 @@ std::vector<DedupMatch> DedupIndex::QueryLocked(
     }
   } else {
     // Each candidate is screened on its estimated Jaccard similarity, from
-    // its head: it goes on to the verify step unless the
-    // estimate plus kVerifyMargin reaches neither threshold and, where the
-    // verify model can apply (a version-3 index, both texts with a matching
-    // form), the estimate plus kRegionMargin neither bound of the model's
-    // region. At most kMaxVerifiedCandidates go on to the verify step.
+    // its head: it goes on to the verify step unless the estimate plus
+    // kVerifyMargin reaches neither threshold and, where the verify model
+    // can apply (a version-3 index, both texts with a matching form), the
+    // estimate plus kRegionMargin neither bound of the model's region. At most kMaxVerifiedCandidates go on to the verify step.
     // Where there are more, the highest estimates are kept (ties by slot):
     // ranked by the bands they shared, as before 2026-12, a near-duplicate
     // sharing one band lost its place to unrelated texts sharing two

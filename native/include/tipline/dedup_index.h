@@ -69,10 +69,10 @@ inline constexpr uint32_t kMinContainmentShingles = 16;
 // MinHash values) plus this margin (about four standard deviations at 128
 // values) reaches neither threshold; where the verify model applies, unless
 // the estimate plus kRegionMargin reaches neither bound of the model's
-// region either. The
-// region's lower bounds lie well below where the model accepts a pair, so
-// its margin can be narrower: it decides how many unrelated texts of a
-// shared vocabulary are verified exactly (README, "Query cost at scale").
+// region either. The region's lower bounds lie well below where the model
+// accepts a pair, so its margin can be narrower: it decides how many
+// unrelated texts of a shared vocabulary are verified exactly (README,
+// "Query cost at scale").
 inline constexpr double kVerifyMargin = 0.15;
 inline constexpr double kRegionMargin = 0.08;
 // The screen reads a candidate's head: the low byte of each of the first
@@ -89,13 +89,12 @@ inline constexpr size_t kHeadValues = 122;
 // another bucket too (in a shared vocabulary, most band hits are texts met
 // once through a common key: at 1M report-like texts, 190 of 270 came
 // from full buckets, and buckets of 8 or more brought half of the rest),
-// and at most kMaxVerifiedCandidates candidates,
-// those with the highest estimates, are verified (version 1 estimates every
-// candidate and verifies none; its buckets have no bound). 32 rather than
-// the 64 of before 2026-12:
-// chosen by estimate, the candidates verified are the likeliest, and every
-// benchmark set found the same pairs with 32; at worst (a vocabulary of 45
-// words) a query pays for half as many models.
+// and at most kMaxVerifiedCandidates candidates, those with the highest
+// estimates, are verified (version 1 estimates every candidate and verifies
+// none; its buckets have no bound). 32 rather than the 64 of before
+// 2026-12: chosen by estimate, the candidates verified are the likeliest,
+// and every benchmark set found the same pairs with 32; at worst (a
+// vocabulary of 45 words) a query pays for half as many models.
 inline constexpr size_t kMaxBucketSlots = 16;
 inline constexpr size_t kCrowdedBucketSlots = 8;
 inline constexpr size_t kMaxVerifiedCandidates = 32;
